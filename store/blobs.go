@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Blobs are values other packages own and encode themselves: the copy cache,
+// model snapshots, index state. Each lives under b/<namespace>/<key>.
+
+// GetBlob returns the blob, or ok=false.
+func (s *Store) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error) {
+	var out []byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(blobKey(namespace, k))
+		if err != nil {
+			return err
+		}
+		out, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("get blob %s/%s: %w", namespace, k, err)
+	}
+	return out, true, nil
+}
+
+// PutBlob stores a blob, replacing any before it.
+func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) error {
+	err := s.update(ctx, func(txn *badger.Txn) error { return txn.Set(blobKey(namespace, k), v) })
+	if err != nil {
+		return fmt.Errorf("put blob %s/%s: %w", namespace, k, err)
+	}
+	return nil
+}
+
+// DeleteBlobs removes every blob of a namespace whose key starts with prefix.
+func (s *Store) DeleteBlobs(ctx context.Context, namespace, prefix string) error {
+	return s.db.DropPrefix(blobKey(namespace, prefix))
+}
+
+func blobKey(namespace, k string) []byte {
+	return []byte(string(prefixBlob) + namespace + "/" + k)
+}

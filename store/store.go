@@ -1,0 +1,202 @@
+// Package store persists shopmuse's state in Badger: the catalogue, user
+// profiles, the interaction event log with its indexes and counters, and
+// opaque blobs (copy cache, model snapshots, index state) for other packages.
+//
+// Key layout (every key starts with a one-letter namespace and a slash; IDs
+// never contain control characters, so 0x00 separates an ID from what follows):
+//
+//	v/schema                          schema version (uint32, big endian)
+//	p/<productID>                     product, JSON
+//	u/<userID>                        user profile, JSON
+//	e/<seq:8>                         event log, append-only, in arrival order (binary event)
+//	iu/<userID> 0x00 <inv:8> <seq:8>  per-user index, newest first (binary event)
+//	ip/<productID> 0x00 <inv:8> <seq:8> per-product index, newest first (binary event)
+//	d/<sha256(user,product,kind,time)[:16]>  dedup marker -> seq
+//	c/<productID> 0x00 <kind:1>       per-product count of events by kind (uint64)
+//	b/<namespace>/<key>               blobs owned by other packages
+//	q/events                          Badger sequence for event numbers
+//
+// inv is math.MaxInt64 minus occurredAt in Unix nanoseconds, so a forward scan
+// yields the newest events first. Every mutation validates first and then
+// writes in one transaction; a write conflict is retried.
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+const schemaVersion = 1
+
+var (
+	keySchema    = []byte("v/schema")
+	keyEventSeq  = []byte("q/events")
+	prefixProd   = []byte("p/")
+	prefixUser   = []byte("u/")
+	prefixEvent  = []byte("e/")
+	prefixByUser = []byte("iu/")
+	prefixByProd = []byte("ip/")
+	prefixDedup  = []byte("d/")
+	prefixCount  = []byte("c/")
+	prefixBlob   = []byte("b/")
+)
+
+// Options configure Open.
+type Options struct {
+	// InMemory keeps everything in memory (tests); Dir is ignored.
+	InMemory bool
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store is the Badger-backed persistence layer. It is safe for concurrent use.
+type Store struct {
+	db  *badger.DB
+	seq *badger.Sequence
+	now func() time.Time
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, o Options) (*Store, error) {
+	bo := badger.DefaultOptions(dir).
+		// An acknowledged write must survive a process crash: fsync the value
+		// log on every commit. Batches keep the cost per event small.
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{o.Logger}).
+		WithNumVersionsToKeep(1).
+		WithCompactL0OnClose(true)
+	if o.InMemory {
+		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
+	}
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("open badger at %q: %w", dir, err)
+	}
+	s := &Store{db: db, now: o.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if s.seq, err = db.GetSequence(keyEventSeq, 1024); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("event sequence: %w", err)
+	}
+	return s, nil
+}
+
+// migrate stamps a new store with the schema version and refuses a store
+// written by a newer shopmuse.
+func (s *Store) migrate() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(keySchema)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(keySchema, binary.BigEndian.AppendUint32(nil, schemaVersion))
+		}
+		if err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != 4 {
+				return fmt.Errorf("corrupt schema version")
+			}
+			if got := binary.BigEndian.Uint32(v); got > schemaVersion {
+				return fmt.Errorf("store schema version %d is newer than this build's %d", got, schemaVersion)
+			}
+			return nil
+		})
+	})
+}
+
+// Close releases the sequence and closes Badger cleanly.
+func (s *Store) Close() error {
+	var errs []error
+	if s.seq != nil {
+		errs = append(errs, s.seq.Release())
+	}
+	errs = append(errs, s.db.Close())
+	return errors.Join(errs...)
+}
+
+// Now is the store's clock, shared with validation so both agree on "now".
+func (s *Store) Now() time.Time { return s.now() }
+
+// update runs fn in a read-write transaction, retrying on write conflicts
+// (concurrent writers touching the same counters) a bounded number of times.
+func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
+	var err error
+	for attempt := 0; attempt < 16; attempt++ {
+		if err = ctx.Err(); err != nil {
+			return err
+		}
+		err = s.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+	}
+	return fmt.Errorf("gave up after repeated write conflicts: %w", err)
+}
+
+// Sizes reports Badger's on-disk LSM and value-log sizes in bytes.
+func (s *Store) Sizes() (lsm, vlog int64) { return s.db.Size() }
+
+// IsEmpty reports whether the store holds no products and no users: a fresh
+// store, which is when the demo shop is loaded.
+func (s *Store) IsEmpty() (bool, error) {
+	empty := true
+	err := s.db.View(func(txn *badger.Txn) error {
+		for _, prefix := range [][]byte{prefixProd, prefixUser, prefixEvent} {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+			it.Rewind()
+			if it.Valid() {
+				empty = false
+			}
+			it.Close()
+		}
+		return nil
+	})
+	return empty, err
+}
+
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
+
+func key(prefix []byte, parts ...string) []byte {
+	n := len(prefix)
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	k := make([]byte, 0, n)
+	k = append(k, prefix...)
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, 0)
+		}
+		k = append(k, p...)
+	}
+	return k
+}
