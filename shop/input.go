@@ -335,7 +335,7 @@ func (in *InteractionInput) Normalize(now time.Time, base ...string) (Interactio
 	checkID(&es, in.UserID, path(base, "userID"))
 	checkID(&es, in.ProductID, path(base, "productID"))
 	if !in.Kind.Valid() {
-		es.add(CodeInvalid, "must be one of VIEW CLICK LIKE ADD_TO_CART PURCHASE RATE", path(base, "kind")...)
+		es.add(CodeInvalid, fmt.Sprintf("%q is not one of VIEW CLICK LIKE ADD_TO_CART PURCHASE RATE", string(in.Kind)), path(base, "kind")...)
 	}
 	if in.Value != nil {
 		v := *in.Value

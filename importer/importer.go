@@ -1,0 +1,375 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+// Files names the files to import; any may be empty.
+type Files struct {
+	Products, Users, Interactions string
+}
+
+// Options tune Run.
+type Options struct {
+	// BatchSize is how many records go in one transaction (default shop.MaxBatch).
+	BatchSize int
+	// MaxErrors is how many bad lines are reported before validation stops
+	// collecting (default 100); validation still reads every line.
+	MaxErrors int
+	// Progress receives a progress bar while writing; nil shows none.
+	Progress io.Writer
+	// Now is the clock for validating interaction times (default time.Now).
+	Now func() time.Time
+}
+
+// LineError is one bad line.
+type LineError struct {
+	File    string
+	Line    int
+	Message string
+}
+
+func (e LineError) String() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message) }
+
+// Report says what Run found and did.
+type Report struct {
+	Products, Users, Interactions int // records written (or, when invalid, read)
+	Duplicates                    int // interactions already present
+	Errors                        []LineError
+	BadLines                      int // every bad line, also past MaxErrors
+}
+
+// ErrInvalid is returned when any line is bad; nothing was written.
+var ErrInvalid = errors.New("import rejected: nothing was written")
+
+// Run validates every file completely, then writes products, users and
+// interactions in batches. Interactions may name users and products from the
+// same import or already in the store.
+func Run(ctx context.Context, st *store.Store, f Files, o Options) (Report, error) {
+	if o.BatchSize <= 0 || o.BatchSize > shop.MaxBatch {
+		o.BatchSize = shop.MaxBatch
+	}
+	if o.MaxErrors <= 0 {
+		o.MaxErrors = 100
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	im := &run{st: st, o: o, products: map[string]int{}, users: map[string]int{}}
+	now := o.Now()
+	if err := im.validate(ctx, f, now); err != nil {
+		return im.report, err
+	}
+	if im.report.BadLines > 0 {
+		return im.report, fmt.Errorf("%w: %d bad lines", ErrInvalid, im.report.BadLines)
+	}
+	if err := im.write(ctx, f, now); err != nil {
+		return im.report, err
+	}
+	return im.report, nil
+}
+
+type run struct {
+	st       *store.Store
+	o        Options
+	report   Report
+	products map[string]int // ID -> line, from the products file
+	users    map[string]int
+}
+
+func (im *run) bad(file string, line int, msg string) {
+	im.report.BadLines++
+	if len(im.report.Errors) < im.o.MaxErrors {
+		im.report.Errors = append(im.report.Errors, LineError{File: file, Line: line, Message: msg})
+	}
+}
+
+// userErrs turns validation errors into one message per line.
+func (im *run) userErrs(file string, line int, errs []shop.UserError) {
+	if len(errs) == 0 {
+		return
+	}
+	var parts []string
+	for _, e := range errs {
+		parts = append(parts, strings.Join(e.Field, ".")+": "+e.Message)
+	}
+	im.bad(file, line, strings.Join(parts, "; "))
+}
+
+func open(path string) (*os.File, Format, error) {
+	format, err := FormatOf(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("open: %w", err)
+	}
+	return fh, format, nil
+}
+
+// each streams the records of one file.
+func each[T any](path string, parseCSV func(map[string]string) (T, error), fn func(line int, v T, err error) error) error {
+	fh, format, err := open(path)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	if err := records(fh, format, parseCSV, fn); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+func (im *run) validate(ctx context.Context, f Files, now time.Time) error {
+	if f.Products != "" {
+		err := each(f.Products, ParseProductCSV, func(line int, in shop.ProductInput, perr error) error {
+			im.report.Products++
+			if perr != nil {
+				im.bad(f.Products, line, perr.Error())
+				return ctx.Err()
+			}
+			p, errs := in.Normalize()
+			im.userErrs(f.Products, line, errs)
+			if first, dup := im.products[p.ID]; dup && len(errs) == 0 {
+				im.bad(f.Products, line, fmt.Sprintf("id %q is also on line %d", p.ID, first))
+			} else if len(errs) == 0 {
+				im.products[p.ID] = line
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if f.Users != "" {
+		err := each(f.Users, ParseUserCSV, func(line int, in shop.UserInput, perr error) error {
+			im.report.Users++
+			if perr != nil {
+				im.bad(f.Users, line, perr.Error())
+				return ctx.Err()
+			}
+			u, errs := in.Normalize()
+			im.userErrs(f.Users, line, errs)
+			if first, dup := im.users[u.ID]; dup && len(errs) == 0 {
+				im.bad(f.Users, line, fmt.Sprintf("id %q is also on line %d", u.ID, first))
+			} else if len(errs) == 0 {
+				im.users[u.ID] = line
+			}
+			return ctx.Err()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if f.Interactions == "" {
+		return nil
+	}
+	// References to IDs not in the files are checked against the store in
+	// batches, remembering the answers.
+	known := map[string]bool{}
+	type ref struct {
+		line       int
+		id         string
+		isProduct  bool
+		fieldLabel string
+	}
+	var pending []ref
+	flush := func() error {
+		for _, isProduct := range []bool{true, false} {
+			var ids []string
+			for _, r := range pending {
+				if r.isProduct == isProduct {
+					ids = append(ids, r.id)
+				}
+			}
+			if len(ids) == 0 {
+				continue
+			}
+			found, err := im.st.Exist(ctx, isProduct, ids)
+			if err != nil {
+				return err
+			}
+			for i, id := range ids {
+				known[fmt.Sprint(isProduct, id)] = found[i]
+			}
+		}
+		for _, r := range pending {
+			if !known[fmt.Sprint(r.isProduct, r.id)] {
+				im.bad(f.Interactions, r.line, fmt.Sprintf("%s: no such %s %q (NOT_FOUND)", r.fieldLabel,
+					map[bool]string{true: "product", false: "user"}[r.isProduct], r.id))
+			}
+		}
+		pending = pending[:0]
+		return nil
+	}
+	err := each(f.Interactions, ParseInteractionCSV, func(line int, in shop.InteractionInput, perr error) error {
+		im.report.Interactions++
+		if perr != nil {
+			im.bad(f.Interactions, line, perr.Error())
+			return ctx.Err()
+		}
+		it, errs := in.Normalize(now)
+		im.userErrs(f.Interactions, line, errs)
+		if len(errs) > 0 {
+			return ctx.Err()
+		}
+		if _, ok := im.products[it.ProductID]; !ok {
+			pending = append(pending, ref{line, it.ProductID, true, "productID"})
+		}
+		if _, ok := im.users[it.UserID]; !ok {
+			pending = append(pending, ref{line, it.UserID, false, "userID"})
+		}
+		if len(pending) >= 2*shop.MaxBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// write reads the validated files again and writes them in batches.
+func (im *run) write(ctx context.Context, f Files, now time.Time) error {
+	if f.Products != "" {
+		bar := newBar(im.o.Progress, "products", im.report.Products)
+		var batch []shop.ProductInput
+		flush := func() error {
+			ps, errs := shop.NormalizeProducts(batch, "input")
+			if errs != nil {
+				return fmt.Errorf("%s changed while importing: %v", f.Products, errs[0])
+			}
+			if _, err := im.st.UpsertProducts(ctx, ps); err != nil {
+				return err
+			}
+			bar.add(len(batch))
+			batch = batch[:0]
+			return nil
+		}
+		err := each(f.Products, ParseProductCSV, func(_ int, in shop.ProductInput, _ error) error {
+			if batch = append(batch, in); len(batch) == im.o.BatchSize {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		bar.finish()
+		if err != nil {
+			return err
+		}
+	}
+	if f.Users != "" {
+		bar := newBar(im.o.Progress, "users", im.report.Users)
+		var batch []shop.UserInput
+		flush := func() error {
+			us, errs := shop.NormalizeUsers(batch, "input")
+			if errs != nil {
+				return fmt.Errorf("%s changed while importing: %v", f.Users, errs[0])
+			}
+			if _, err := im.st.UpsertUsers(ctx, us); err != nil {
+				return err
+			}
+			bar.add(len(batch))
+			batch = batch[:0]
+			return nil
+		}
+		err := each(f.Users, ParseUserCSV, func(_ int, in shop.UserInput, _ error) error {
+			if batch = append(batch, in); len(batch) == im.o.BatchSize {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		bar.finish()
+		if err != nil {
+			return err
+		}
+	}
+	if f.Interactions != "" {
+		bar := newBar(im.o.Progress, "interactions", im.report.Interactions)
+		var batch []shop.Interaction
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			res, errs, err := im.st.RecordInteractions(ctx, batch, "input")
+			if err != nil {
+				return err
+			}
+			if errs != nil {
+				return fmt.Errorf("%s: a referenced user or product vanished while importing: %v", f.Interactions, errs[0])
+			}
+			im.report.Duplicates += res.Duplicates
+			bar.add(len(batch))
+			batch = batch[:0]
+			return nil
+		}
+		err := each(f.Interactions, ParseInteractionCSV, func(_ int, in shop.InteractionInput, _ error) error {
+			it, errs := in.Normalize(now)
+			if errs != nil {
+				return fmt.Errorf("%s changed while importing: %v", f.Interactions, errs[0])
+			}
+			if batch = append(batch, it); len(batch) == im.o.BatchSize {
+				return flush()
+			}
+			return nil
+		})
+		if err == nil {
+			err = flush()
+		}
+		bar.finish()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bar is a one-line progress bar redrawn with a carriage return.
+type bar struct {
+	w           io.Writer
+	label       string
+	total, count int
+	last        time.Time
+}
+
+func newBar(w io.Writer, label string, total int) *bar { return &bar{w: w, label: label, total: total} }
+
+func (b *bar) add(n int) {
+	b.count += n
+	if b.w == nil || (time.Since(b.last) < 100*time.Millisecond && b.count < b.total) {
+		return
+	}
+	b.last = time.Now()
+	pct := 100
+	if b.total > 0 {
+		pct = b.count * 100 / b.total
+	}
+	filled := pct / 5
+	fmt.Fprintf(b.w, "\r%-12s [%s%s] %3d%% %d/%d", b.label, strings.Repeat("#", filled), strings.Repeat(".", 20-filled), pct, b.count, b.total)
+}
+
+func (b *bar) finish() {
+	if b.w != nil {
+		b.last = time.Time{}
+		b.add(0)
+		fmt.Fprintln(b.w)
+	}
+}

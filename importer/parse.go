@@ -1,0 +1,214 @@
+// Package importer loads products, users and interactions from JSONL or CSV
+// files into the store: it validates every line first, reports the bad ones
+// with line numbers, writes nothing if any is bad, and then writes in batches.
+package importer
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+// Format is a file format, chosen by extension.
+type Format int
+
+const (
+	JSONL Format = iota
+	CSV
+)
+
+// FormatOf picks the format from a file name: .jsonl/.ndjson/.json or .csv.
+func FormatOf(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".jsonl", ".ndjson", ".json":
+		return JSONL, nil
+	case ".csv":
+		return CSV, nil
+	}
+	return 0, fmt.Errorf("%s: unknown extension (want .jsonl or .csv)", path)
+}
+
+// maxLine bounds one JSONL line (a product with a long description and many
+// attributes stays far below it).
+const maxLine = 1 << 20
+
+// records calls fn for each record of r with its 1-based line number. A line
+// that cannot be parsed is passed with a non-nil parse error; fn decides
+// whether to go on. Blank JSONL lines are skipped.
+func records[T any](r io.Reader, format Format, parseCSV func(row map[string]string) (T, error), fn func(line int, v T, err error) error) error {
+	if format == JSONL {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64*1024), maxLine)
+		line := 0
+		for sc.Scan() {
+			line++
+			b := sc.Bytes()
+			if len(strings.TrimSpace(string(b))) == 0 {
+				continue
+			}
+			v, err := ParseJSONLine[T](b)
+			if err := fn(line, v, err); err != nil {
+				return err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return fmt.Errorf("line %d: %w", line+1, err)
+		}
+		return nil
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("line 1: header: %w", err)
+	}
+	for i := range header {
+		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
+	}
+	for {
+		row, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		var v T
+		if err == nil {
+			if len(row) != len(header) {
+				err = fmt.Errorf("%d fields, the header has %d", len(row), len(header))
+			} else {
+				m := make(map[string]string, len(header))
+				for i, h := range header {
+					m[h] = row[i]
+				}
+				v, err = parseCSV(m)
+			}
+		} else {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.Line
+				err = pe.Err
+			}
+		}
+		if err := fn(line, v, err); err != nil {
+			return err
+		}
+	}
+}
+
+// ParseJSONLine decodes one JSONL record strictly: unknown fields are errors,
+// so a misspelt column is reported instead of silently dropped.
+func ParseJSONLine[T any](b []byte) (T, error) {
+	var v T
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if dec.More() {
+		return v, fmt.Errorf("invalid JSON: more than one value on the line")
+	}
+	return v, nil
+}
+
+// CSV columns. Lists are separated by '|'; attributes are name=value pairs
+// separated by '|' (电池=4400mAh|屏幕=6.6英寸).
+
+// ParseProductCSV builds a product input from a CSV row keyed by header.
+func ParseProductCSV(row map[string]string) (shop.ProductInput, error) {
+	in := shop.ProductInput{ID: row["id"], Title: row["title"], Category: row["category"],
+		Description: opt(row["description"]), Brand: opt(row["brand"]), Promotion: opt(row["promotion"]),
+		ImageURL: opt(row["imageURL"]), Tags: list(row["tags"])}
+	for _, pair := range list(row["attributes"]) {
+		name, value, ok := strings.Cut(pair, "=")
+		if !ok {
+			return in, fmt.Errorf("attributes: %q is not name=value", pair)
+		}
+		in.Attributes = append(in.Attributes, shop.AttributeInput{Name: name, Value: value})
+	}
+	if s := strings.TrimSpace(row["price"]); s != "" {
+		d, err := shop.ParseDecimal(s)
+		if err != nil {
+			return in, fmt.Errorf("price: %w", err)
+		}
+		in.Price = &shop.MoneyInput{Amount: d, CurrencyCode: opt(row["currencyCode"])}
+	}
+	if s := strings.TrimSpace(row["available"]); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return in, fmt.Errorf("available: %q is not true or false", s)
+		}
+		in.Available = &b
+	}
+	if s := strings.TrimSpace(row["language"]); s != "" {
+		l := shop.Language(strings.ToUpper(s))
+		in.Language = &l
+	}
+	return in, nil
+}
+
+// ParseUserCSV builds a user input from a CSV row keyed by header.
+func ParseUserCSV(row map[string]string) (shop.UserInput, error) {
+	in := shop.UserInput{ID: row["id"], Name: opt(row["name"]), Interests: list(row["interests"])}
+	if s := strings.TrimSpace(row["age"]); s != "" {
+		age, err := strconv.Atoi(s)
+		if err != nil {
+			return in, fmt.Errorf("age: %q is not a whole number", s)
+		}
+		in.Age = &age
+	}
+	if s := strings.TrimSpace(row["gender"]); s != "" {
+		g := shop.Gender(strings.ToUpper(s))
+		in.Gender = &g
+	}
+	return in, nil
+}
+
+// ParseInteractionCSV builds an interaction input from a CSV row keyed by header.
+func ParseInteractionCSV(row map[string]string) (shop.InteractionInput, error) {
+	in := shop.InteractionInput{UserID: row["userID"], ProductID: row["productID"],
+		Kind: shop.InteractionKind(strings.ToUpper(strings.TrimSpace(row["kind"]))), CopyVariantID: opt(row["copyVariantID"])}
+	if s := strings.TrimSpace(row["value"]); s != "" {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return in, fmt.Errorf("value: %q is not a number", s)
+		}
+		in.Value = &v
+	}
+	if s := strings.TrimSpace(row["occurredAt"]); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return in, fmt.Errorf("occurredAt: %q is not an RFC 3339 time", s)
+		}
+		in.OccurredAt = &t
+	}
+	return in, nil
+}
+
+func opt(s string) *string {
+	if s = strings.TrimSpace(s); s == "" {
+		return nil
+	}
+	return &s
+}
+
+func list(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, "|") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
