@@ -1,0 +1,67 @@
+// Package resolvers is the thin translation between GraphQL and shopmuse's
+// services. Files follow one naming rule: resolver_query_<area>.go,
+// resolver_mutation_<area>.go and resolver_model_<type>.go.
+package resolvers
+
+import (
+	"log/slog"
+
+	"github.com/shopmuse/shopmuse/graph"
+	"github.com/shopmuse/shopmuse/store"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Resolver is the root of every resolver; it holds the services they call.
+type Resolver struct {
+	Store *store.Store
+	Log   *slog.Logger
+}
+
+// New returns the resolver root.
+func New(st *store.Store, log *slog.Logger) *Resolver {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Resolver{Store: st, Log: log}
+}
+
+// Config is the gqlgen configuration with this root.
+func (r *Resolver) Config() graph.Config { return graph.Config{Resolvers: r} }
+
+func (r *Resolver) Query() graph.QueryResolver             { return &queryResolver{r} }
+func (r *Resolver) Mutation() graph.MutationResolver       { return &mutationResolver{r} }
+func (r *Resolver) Product() graph.ProductResolver         { return &productResolver{r} }
+func (r *Resolver) User() graph.UserResolver               { return &userResolver{r} }
+func (r *Resolver) Interaction() graph.InteractionResolver { return &interactionResolver{r} }
+
+type queryResolver struct{ *Resolver }
+type mutationResolver struct{ *Resolver }
+type productResolver struct{ *Resolver }
+type userResolver struct{ *Resolver }
+type interactionResolver struct{ *Resolver }
+
+// Error codes of top-level GraphQL errors (extensions.code).
+const (
+	CodeBadUserInput = "BAD_USER_INPUT"
+	CodeInternal     = "INTERNAL_SERVER_ERROR"
+)
+
+// badInput is a top-level error for a malformed argument of a query; the
+// mutations report business errors in userErrors instead.
+func badInput(msg string) error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}
+}
+
+func intOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func strOr(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}

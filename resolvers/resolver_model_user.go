@@ -1,0 +1,32 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error) {
+	n := intOr(first, 20)
+	if err := pagination.CheckFirst(n); err != nil {
+		return nil, badInput(err.Error())
+	}
+	evs, err := r.Store.UserInteractions(ctx, obj.ID, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]shop.Interaction, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Interaction
+	}
+	return out, nil
+}
+
+func (r *interactionResolver) User(ctx context.Context, obj *shop.Interaction) (*shop.User, error) {
+	return r.Store.User(ctx, obj.UserID)
+}
+
+func (r *interactionResolver) Product(ctx context.Context, obj *shop.Interaction) (*shop.Product, error) {
+	return r.Store.Product(ctx, obj.ProductID)
+}

@@ -1,0 +1,95 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+func (r *mutationResolver) UpsertProducts(ctx context.Context, input []shop.ProductInput) (*model.UpsertProductsPayload, error) {
+	products, errs := shop.NormalizeProducts(input, "input")
+	if errs != nil {
+		return &model.UpsertProductsPayload{Products: []shop.Product{}, UserErrors: errs}, nil
+	}
+	saved, err := r.Store.UpsertProducts(ctx, products)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpsertProductsPayload{Products: saved, UserErrors: []shop.UserError{}}, nil
+}
+
+func (r *mutationResolver) DeleteProducts(ctx context.Context, ids []string) (*model.DeletePayload, error) {
+	if errs := checkIDs(ids, "ids"); errs != nil {
+		return &model.DeletePayload{DeletedIDs: []string{}, UserErrors: errs}, nil
+	}
+	deleted, err := r.Store.DeleteProducts(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedIDs: nonNil(deleted), UserErrors: []shop.UserError{}}, nil
+}
+
+func (r *mutationResolver) UpsertUsers(ctx context.Context, input []shop.UserInput) (*model.UpsertUsersPayload, error) {
+	users, errs := shop.NormalizeUsers(input, "input")
+	if errs != nil {
+		return &model.UpsertUsersPayload{Users: []shop.User{}, UserErrors: errs}, nil
+	}
+	saved, err := r.Store.UpsertUsers(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	return &model.UpsertUsersPayload{Users: saved, UserErrors: []shop.UserError{}}, nil
+}
+
+func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (*model.DeletePayload, error) {
+	if code, msg := shop.ValidateID(id); code != "" {
+		return &model.DeletePayload{DeletedIDs: []string{},
+			UserErrors: []shop.UserError{{Field: []string{"id"}, Message: msg, Code: code}}}, nil
+	}
+	existed, err := r.Store.DeleteUser(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	deleted := []string{}
+	if existed {
+		deleted = append(deleted, id)
+	}
+	return &model.DeletePayload{DeletedIDs: deleted, UserErrors: []shop.UserError{}}, nil
+}
+
+func (r *mutationResolver) RecordInteractions(ctx context.Context, input []shop.InteractionInput) (*model.RecordInteractionsPayload, error) {
+	its, errs := shop.NormalizeInteractions(input, r.Store.Now(), "input")
+	if errs != nil {
+		return &model.RecordInteractionsPayload{UserErrors: errs}, nil
+	}
+	res, errs, err := r.Store.RecordInteractions(ctx, its, "input")
+	if err != nil {
+		return nil, err
+	}
+	if errs != nil {
+		return &model.RecordInteractionsPayload{UserErrors: errs}, nil
+	}
+	return &model.RecordInteractionsPayload{Accepted: len(input), Duplicates: res.Duplicates, UserErrors: []shop.UserError{}}, nil
+}
+
+// checkIDs validates a list of IDs given to a delete.
+func checkIDs(ids []string, field string) []shop.UserError {
+	if errs := shop.BatchTooLarge(len(ids), field); errs != nil {
+		return errs
+	}
+	var errs []shop.UserError
+	for i, id := range ids {
+		if code, msg := shop.ValidateID(id); code != "" {
+			errs = append(errs, shop.UserError{Field: []string{field, itoa(i)}, Message: msg, Code: code})
+		}
+	}
+	return errs
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,55 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+func (r *queryResolver) Product(ctx context.Context, id string) (*shop.Product, error) {
+	return r.Store.Product(ctx, id)
+}
+
+func (r *queryResolver) Products(ctx context.Context, first *int, after *string, filter *shop.ProductFilter) (*pagination.ProductConnection, error) {
+	n, afterID, err := pageArgs(first, after, pagination.KindProduct)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Store.ListProducts(ctx, n, afterID, filter)
+	if err != nil {
+		return nil, err
+	}
+	return pagination.NewProductConnection(page.Items, page.HasNext, afterID != "", func(ctx context.Context) (int, error) {
+		return r.Store.CountProducts(ctx, filter)
+	}), nil
+}
+
+func (r *queryResolver) User(ctx context.Context, id string) (*shop.User, error) {
+	return r.Store.User(ctx, id)
+}
+
+func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*pagination.UserConnection, error) {
+	n, afterID, err := pageArgs(first, after, pagination.KindUser)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Store.ListUsers(ctx, n, afterID)
+	if err != nil {
+		return nil, err
+	}
+	return pagination.NewUserConnection(page.Items, page.HasNext, afterID != "", r.Store.CountUsers), nil
+}
+
+// pageArgs checks first and decodes after.
+func pageArgs(first *int, after *string, kind string) (int, string, error) {
+	n := intOr(first, 20)
+	if err := pagination.CheckFirst(n); err != nil {
+		return 0, "", badInput(err.Error())
+	}
+	afterID, err := pagination.DecodeCursor(kind, strOr(after))
+	if err != nil {
+		return 0, "", badInput("after: " + err.Error())
+	}
+	return n, afterID, nil
+}
