@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/shopmuse/shopmuse/importer"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+// runImport is `shopmuse import --products F --users F --interactions F`.
+// It opens the data directory itself, so the service must not be running.
+func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f importer.Files
+	fs.StringVar(&f.Products, "products", "", "products file (.jsonl or .csv)")
+	fs.StringVar(&f.Users, "users", "", "users file (.jsonl or .csv)")
+	fs.StringVar(&f.Interactions, "interactions", "", "interactions file (.jsonl or .csv)")
+	data := fs.String("data", cfg.Data, "data directory (SHOPMUSE_DATA)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if f == (importer.Files{}) {
+		return errors.New("import: name at least one of --products, --users, --interactions")
+	}
+	st, err := store.Open(*data, store.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("import: %w (is the service running on this data directory?)", err)
+	}
+	defer st.Close()
+	rep, err := importer.Run(ctx, st, f, importer.Options{Progress: stderr})
+	for _, e := range rep.Errors {
+		fmt.Fprintln(stderr, e)
+	}
+	if rep.BadLines > len(rep.Errors) {
+		fmt.Fprintf(stderr, "... and %d more bad lines\n", rep.BadLines-len(rep.Errors))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported %d products, %d users, %d interactions (%d already present)\n",
+		rep.Products, rep.Users, rep.Interactions, rep.Duplicates)
+	return nil
+}
