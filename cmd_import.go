@@ -21,14 +21,14 @@ func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string,
 	fs.StringVar(&f.Products, "products", "", "products file (.jsonl or .csv)")
 	fs.StringVar(&f.Users, "users", "", "users file (.jsonl or .csv)")
 	fs.StringVar(&f.Interactions, "interactions", "", "interactions file (.jsonl or .csv)")
-	data := fs.String("data", cfg.Data, "data directory (SHOPMUSE_DATA)")
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (SHOPMUSE_DATA)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if f == (importer.Files{}) {
 		return errors.New("import: name at least one of --products, --users, --interactions")
 	}
-	st, err := store.Open(*data, store.Options{Logger: log})
+	st, err := store.Open(cfg.storeDir(), store.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("import: %w (is the service running on this data directory?)", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func TestServerStartsQueriesAndShutsDownCleanly(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 	// The store was closed cleanly: it opens again and kept the write.
-	st, err := store.Open(dir, store.Options{})
+	st, err := store.Open(filepath.Join(dir, "badger"), store.Options{})
 	if err != nil {
 		t.Fatalf("reopen after shutdown: %v", err)
 	}

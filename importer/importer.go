@@ -344,10 +344,10 @@ func (im *run) write(ctx context.Context, f Files, now time.Time) error {
 
 // bar is a one-line progress bar redrawn with a carriage return.
 type bar struct {
-	w           io.Writer
-	label       string
+	w            io.Writer
+	label        string
 	total, count int
-	last        time.Time
+	last         time.Time
 }
 
 func newBar(w io.Writer, label string, total int) *bar { return &bar{w: w, label: label, total: total} }

@@ -23,7 +23,7 @@ func benchClient(b *testing.B) *client.Client {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	srv := handler.New(graph.NewExecutableSchema(New(st, nil).Config()))
+	srv := handler.New(graph.NewExecutableSchema(New(Services{Store: st}).Config()))
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
 	c := client.New(srv)

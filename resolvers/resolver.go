@@ -7,22 +7,31 @@ import (
 	"log/slog"
 
 	"github.com/shopmuse/shopmuse/graph"
+	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/store"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 // Resolver is the root of every resolver; it holds the services they call.
 type Resolver struct {
-	Store *store.Store
-	Log   *slog.Logger
+	Store  *store.Store
+	Search *search.Service
+	Log    *slog.Logger
+}
+
+// Services are what the resolvers call; Store is required.
+type Services struct {
+	Store  *store.Store
+	Search *search.Service
+	Log    *slog.Logger
 }
 
 // New returns the resolver root.
-func New(st *store.Store, log *slog.Logger) *Resolver {
-	if log == nil {
-		log = slog.Default()
+func New(s Services) *Resolver {
+	if s.Log == nil {
+		s.Log = slog.Default()
 	}
-	return &Resolver{Store: st, Log: log}
+	return &Resolver{Store: s.Store, Search: s.Search, Log: s.Log}
 }
 
 // Config is the gqlgen configuration with this root.
@@ -33,12 +42,14 @@ func (r *Resolver) Mutation() graph.MutationResolver       { return &mutationRes
 func (r *Resolver) Product() graph.ProductResolver         { return &productResolver{r} }
 func (r *Resolver) User() graph.UserResolver               { return &userResolver{r} }
 func (r *Resolver) Interaction() graph.InteractionResolver { return &interactionResolver{r} }
+func (r *Resolver) ProductHit() graph.ProductHitResolver   { return &productHitResolver{r} }
 
 type queryResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
 type productResolver struct{ *Resolver }
 type userResolver struct{ *Resolver }
 type interactionResolver struct{ *Resolver }
+type productHitResolver struct{ *Resolver }
 
 // Error codes of top-level GraphQL errors (extensions.code).
 const (

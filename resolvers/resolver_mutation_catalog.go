@@ -16,6 +16,7 @@ func (r *mutationResolver) UpsertProducts(ctx context.Context, input []shop.Prod
 	if err != nil {
 		return nil, err
 	}
+	r.productsChanged(ctx, saved, nil)
 	return &model.UpsertProductsPayload{Products: saved, UserErrors: []shop.UserError{}}, nil
 }
 
@@ -27,6 +28,7 @@ func (r *mutationResolver) DeleteProducts(ctx context.Context, ids []string) (*m
 	if err != nil {
 		return nil, err
 	}
+	r.productsChanged(ctx, nil, deleted)
 	return &model.DeletePayload{DeletedIDs: nonNil(deleted), UserErrors: []shop.UserError{}}, nil
 }
 
@@ -92,4 +94,23 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// productsChanged brings the derived indexes up to date after a committed
+// catalogue write. The store is the truth: a failure here is logged, and the
+// index reconciles with the store at the next start.
+func (r *Resolver) productsChanged(ctx context.Context, upserted []shop.Product, deleted []string) {
+	if r.Search == nil {
+		return
+	}
+	if len(upserted) > 0 {
+		if err := r.Search.Upsert(ctx, upserted); err != nil {
+			r.Log.Error("index upserted products", "err", err, "count", len(upserted))
+		}
+	}
+	if len(deleted) > 0 {
+		if err := r.Search.Delete(ctx, deleted); err != nil {
+			r.Log.Error("unindex deleted products", "err", err, "count", len(deleted))
+		}
+	}
 }

@@ -20,7 +20,7 @@ func newClient(t *testing.T) (*client.Client, *store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	srv := handler.New(graph.NewExecutableSchema(New(st, nil).Config()))
+	srv := handler.New(graph.NewExecutableSchema(New(Services{Store: st}).Config()))
 	srv.AddTransport(transport.POST{})
 	return client.New(srv), st
 }

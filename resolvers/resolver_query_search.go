@@ -1,0 +1,60 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/search"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+// maxQueryLen bounds a search query; longer text is not a query.
+const maxQueryLen = 500
+
+func (r *queryResolver) SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
+	n := intOr(first, 10)
+	if err := pagination.CheckFirst(n); err != nil {
+		return nil, badInput(err.Error())
+	}
+	if utf8.RuneCountInString(query) > maxQueryLen {
+		return nil, badInput(fmt.Sprintf("query must be at most %d characters", maxQueryLen))
+	}
+	if r.Search == nil {
+		return nil, errors.New("search is not configured")
+	}
+	hits, err := r.Search.Search(ctx, query, n, filter)
+	return nonNil(hits), err
+}
+
+func (r *queryResolver) SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
+	return r.similar(ctx, productID, first, filter)
+}
+
+func (r *productResolver) Similar(ctx context.Context, obj *shop.Product, first *int) ([]search.Hit, error) {
+	return r.similar(ctx, obj.ID, first, nil)
+}
+
+func (r *Resolver) similar(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
+	n := intOr(first, 10)
+	if err := pagination.CheckFirst(n); err != nil {
+		return nil, badInput(err.Error())
+	}
+	if r.Search == nil {
+		return nil, errors.New("search is not configured")
+	}
+	hits, _, err := r.Search.Similar(ctx, productID, n, filter)
+	return nonNil(hits), err
+}
+
+func (r *productHitResolver) Product(ctx context.Context, obj *search.Hit) (*shop.Product, error) {
+	p, err := r.Store.Product(ctx, obj.ProductID)
+	if err == nil && p == nil {
+		// The index and the store disagree only in the instant between a
+		// delete's two writes; say so rather than return null for non-null.
+		return nil, fmt.Errorf("product %q is no longer in the catalogue", obj.ProductID)
+	}
+	return p, err
+}
