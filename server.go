@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "import":
 		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
+	case "bench":
+		return runBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -74,6 +76,7 @@ const usage = `usage: shopmuse [command]
   (none), serve   start the GraphQL service
   import          load products, users and interactions from JSONL or CSV files
                   (shopmuse import --products F --users F --interactions F)
+  bench ann       ANN recall and QPS on fvecs/ivecs files (bench ann --help)
 `
 
 // config is the service configuration, read from the environment.
