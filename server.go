@@ -23,14 +23,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/playground"
-	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/shopmuse/shopmuse/embeddings"
+	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/resolvers"
 	"github.com/shopmuse/shopmuse/search"
@@ -79,67 +75,6 @@ const usage = `usage: shopmuse [command]
   bench ann       ANN recall and QPS on fvecs/ivecs files (bench ann --help)
 `
 
-// config is the service configuration, read from the environment.
-type config struct {
-	Addr     string // SHOPMUSE_ADDR
-	Data     string // SHOPMUSE_DATA: badger/ and vectors/ live under it
-	Demo     bool   // SHOPMUSE_DEMO
-	LogLevel slog.Level
-	// Vector is "embedded" or a qdrant:// URL (SHOPMUSE_VECTOR).
-	Vector       string
-	Qdrant       qdrant.Config // parsed from Vector, with QDRANT_API_KEY
-	Embedder     embeddings.Config
-	SaveInterval time.Duration
-}
-
-// storeDir and vectorDir are the data directory's two parts.
-func (c config) storeDir() string  { return filepath.Join(c.Data, "badger") }
-func (c config) vectorDir() string { return filepath.Join(c.Data, "vectors") }
-
-func loadConfig(getenv func(string) string) (config, error) {
-	cfg := config{
-		Addr:         envOr(getenv, "SHOPMUSE_ADDR", "127.0.0.1:8080"),
-		Data:         envOr(getenv, "SHOPMUSE_DATA", "./data"),
-		Demo:         true,
-		Vector:       envOr(getenv, "SHOPMUSE_VECTOR", "embedded"),
-		SaveInterval: 2 * time.Minute,
-	}
-	if cfg.Vector != "embedded" {
-		q, err := qdrant.ParseURL(cfg.Vector)
-		if err != nil {
-			return cfg, fmt.Errorf("SHOPMUSE_VECTOR must be embedded or qdrant://host:port: %w", err)
-		}
-		q.APIKey = strings.TrimSpace(getenv("QDRANT_API_KEY"))
-		cfg.Qdrant = q
-	}
-	emb, err := embeddings.FromEnv(getenv)
-	if err != nil {
-		return cfg, err
-	}
-	cfg.Embedder = emb
-	switch v := strings.ToLower(envOr(getenv, "SHOPMUSE_DEMO", "on")); v {
-	case "on", "1", "true", "yes":
-	case "off", "0", "false", "no":
-		cfg.Demo = false
-	default:
-		return cfg, fmt.Errorf("SHOPMUSE_DEMO must be on or off, got %q", v)
-	}
-	if err := cfg.LogLevel.UnmarshalText([]byte(envOr(getenv, "SHOPMUSE_LOG_LEVEL", "info"))); err != nil {
-		return cfg, fmt.Errorf("SHOPMUSE_LOG_LEVEL: %w", err)
-	}
-	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
-		return cfg, fmt.Errorf("SHOPMUSE_ADDR %q: %w", cfg.Addr, err)
-	}
-	return cfg, nil
-}
-
-func envOr(getenv func(string) string, k, def string) string {
-	if v := strings.TrimSpace(getenv(k)); v != "" {
-		return v
-	}
-	return def
-}
-
 // app is the wired service.
 type app struct {
 	cfg     config
@@ -147,6 +82,7 @@ type app struct {
 	store   *store.Store
 	vectors vector.Index
 	search  *search.Service
+	metrics *api.Metrics
 	ready   atomic.Bool
 }
 
@@ -157,7 +93,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err err
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: st}
+	a := &app{cfg: cfg, log: log, store: st, metrics: api.NewMetrics()}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -237,24 +173,28 @@ func (a *app) Close() error {
 
 // handler builds the HTTP routes.
 func (a *app) handler() http.Handler {
-	gql := handler.New(graph.NewExecutableSchema(resolvers.New(resolvers.Services{Store: a.store, Search: a.search, Log: a.log}).Config()))
-	// SSE and WebSocket carry subscriptions; SSE must come before POST, which
-	// would otherwise take text/event-stream requests.
-	gql.AddTransport(transport.SSE{})
-	gql.AddTransport(transport.Websocket{
-		Implementation:        transport.CoderWebsocketImplementation{},
-		KeepAlivePingInterval: 10 * time.Second,
+	res := resolvers.New(resolvers.Services{Store: a.store, Search: a.search, Log: a.log, MaxFirst: a.cfg.MaxFirst})
+	gql := api.GraphQLHandler(graph.NewExecutableSchema(res.Config()), api.Options{
+		Keys:          a.cfg.Keys,
+		MaxDepth:      a.cfg.MaxDepth,
+		MaxComplexity: a.cfg.MaxComplexity,
+		Introspection: a.cfg.Introspection,
+		Metrics:       a.metrics,
+		Log:           a.log,
+		Middleware:    []graphql.OperationMiddleware{res.LoaderMiddleware},
 	})
-	gql.AddTransport(transport.Options{})
-	gql.AddTransport(transport.GET{})
-	gql.AddTransport(transport.POST{})
-	gql.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	gql.Use(extension.Introspection{})
-	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	limiter := api.NewRateLimiter(a.cfg.RateLimit, a.cfg.RateBurst)
+	// Read inside out: bound the work, limit the rate, authenticate.
+	var endpoint http.Handler = gql
+	endpoint = api.Timeout(a.cfg.RequestTimeout, endpoint)
+	endpoint = api.LimitBody(a.cfg.MaxBodyBytes, endpoint)
+	endpoint = limiter.Middleware(api.ClientOf, endpoint)
+	endpoint = a.cfg.Keys.Authenticate(endpoint)
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", gql)
+	mux.Handle("/graphql", endpoint)
 	mux.Handle("GET /{$}", playground.Handler("shopmuse", "/graphql"))
+	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
@@ -268,7 +208,23 @@ func (a *app) handler() http.Handler {
 		}
 		io.WriteString(w, `{"status":"ready"}`)
 	})
-	return mux
+	return api.Logging(a.log, a.metrics.CountHTTP(mux))
+}
+
+// updateStoreGauges refreshes the store size gauges until ctx ends.
+func (a *app) updateStoreGauges(ctx context.Context) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		lsm, vlog := a.store.Sizes()
+		a.metrics.StoreBytes.WithLabelValues("lsm").Set(float64(lsm))
+		a.metrics.StoreBytes.WithLabelValues("vlog").Set(float64(vlog))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // serve runs the HTTP server until ctx ends, then finishes in-flight requests
@@ -294,6 +250,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go a.search.SaveEvery(ctx, cfg.SaveInterval)
+	go a.updateStoreGauges(ctx)
+	if !cfg.Keys.Enabled() {
+		log.Warn("no SHOPMUSE_API_KEYS: every client has full access", "addr", ln.Addr().String())
+	}
 	a.ready.Store(true)
 	log.Info("shopmuse listening", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/", "data", cfg.Data)
 	if onListen != nil {

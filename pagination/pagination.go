@@ -12,8 +12,12 @@ import (
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-// MaxFirst is the largest page a client may ask for.
-const MaxFirst = 100
+// DefaultMaxFirst is the largest page a client may ask for unless the
+// service is configured otherwise; HardMaxFirst bounds that configuration.
+const (
+	DefaultMaxFirst = 100
+	HardMaxFirst    = 250
+)
 
 // ErrBadCursor is returned for a cursor this server did not issue.
 var ErrBadCursor = errors.New("invalid cursor")
@@ -51,10 +55,10 @@ func DecodeCursor(kind, cursor string) (string, error) {
 	return parts[2], nil
 }
 
-// CheckFirst validates a page size.
-func CheckFirst(first int) error {
-	if first < 0 || first > MaxFirst {
-		return fmt.Errorf("first must be between 0 and %d, got %d", MaxFirst, first)
+// CheckFirst validates a page size against the configured maximum.
+func CheckFirst(first, maxFirst int) error {
+	if first < 0 || first > maxFirst {
+		return fmt.Errorf("first must be between 0 and %d, got %d", maxFirst, first)
 	}
 	return nil
 }

@@ -27,7 +27,7 @@ func TestCursorRejectsForeignInput(t *testing.T) {
 
 func TestCheckFirst(t *testing.T) {
 	for first, ok := range map[int]bool{0: true, 20: true, 100: true, 101: false, -1: false} {
-		if (CheckFirst(first) == nil) != ok {
+		if (CheckFirst(first, DefaultMaxFirst) == nil) != ok {
 			t.Fatalf("CheckFirst(%d)", first)
 		}
 	}

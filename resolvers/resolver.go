@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/shopmuse/shopmuse/graph"
+	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/store"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -14,9 +15,7 @@ import (
 
 // Resolver is the root of every resolver; it holds the services they call.
 type Resolver struct {
-	Store  *store.Store
-	Search *search.Service
-	Log    *slog.Logger
+	Services
 }
 
 // Services are what the resolvers call; Store is required.
@@ -24,6 +23,8 @@ type Services struct {
 	Store  *store.Store
 	Search *search.Service
 	Log    *slog.Logger
+	// MaxFirst caps page sizes; 0 means pagination.DefaultMaxFirst.
+	MaxFirst int
 }
 
 // New returns the resolver root.
@@ -31,11 +32,18 @@ func New(s Services) *Resolver {
 	if s.Log == nil {
 		s.Log = slog.Default()
 	}
-	return &Resolver{Store: s.Store, Search: s.Search, Log: s.Log}
+	if s.MaxFirst <= 0 {
+		s.MaxFirst = pagination.DefaultMaxFirst
+	}
+	return &Resolver{Services: s}
 }
 
-// Config is the gqlgen configuration with this root.
-func (r *Resolver) Config() graph.Config { return graph.Config{Resolvers: r} }
+// Config is the gqlgen configuration with this root and the complexity costs.
+func (r *Resolver) Config() graph.Config {
+	c := graph.Config{Resolvers: r}
+	setComplexity(&c.Complexity)
+	return c
+}
 
 func (r *Resolver) Query() graph.QueryResolver             { return &queryResolver{r} }
 func (r *Resolver) Mutation() graph.MutationResolver       { return &mutationResolver{r} }

@@ -9,7 +9,7 @@ import (
 
 func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error) {
 	n := intOr(first, 20)
-	if err := pagination.CheckFirst(n); err != nil {
+	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
 		return nil, badInput(err.Error())
 	}
 	evs, err := r.Store.UserInteractions(ctx, obj.ID, n)
@@ -24,9 +24,9 @@ func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *
 }
 
 func (r *interactionResolver) User(ctx context.Context, obj *shop.Interaction) (*shop.User, error) {
-	return r.Store.User(ctx, obj.UserID)
+	return r.user(ctx, obj.UserID)
 }
 
 func (r *interactionResolver) Product(ctx context.Context, obj *shop.Interaction) (*shop.Product, error) {
-	return r.Store.Product(ctx, obj.ProductID)
+	return r.product(ctx, obj.ProductID)
 }

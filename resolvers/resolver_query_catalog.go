@@ -12,7 +12,7 @@ func (r *queryResolver) Product(ctx context.Context, id string) (*shop.Product, 
 }
 
 func (r *queryResolver) Products(ctx context.Context, first *int, after *string, filter *shop.ProductFilter) (*pagination.ProductConnection, error) {
-	n, afterID, err := pageArgs(first, after, pagination.KindProduct)
+	n, afterID, err := r.pageArgs(first, after, pagination.KindProduct)
 	if err != nil {
 		return nil, err
 	}
@@ -30,7 +30,7 @@ func (r *queryResolver) User(ctx context.Context, id string) (*shop.User, error)
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*pagination.UserConnection, error) {
-	n, afterID, err := pageArgs(first, after, pagination.KindUser)
+	n, afterID, err := r.pageArgs(first, after, pagination.KindUser)
 	if err != nil {
 		return nil, err
 	}
@@ -42,9 +42,9 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 }
 
 // pageArgs checks first and decodes after.
-func pageArgs(first *int, after *string, kind string) (int, string, error) {
+func (r *Resolver) pageArgs(first *int, after *string, kind string) (int, string, error) {
 	n := intOr(first, 20)
-	if err := pagination.CheckFirst(n); err != nil {
+	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
 		return 0, "", badInput(err.Error())
 	}
 	afterID, err := pagination.DecodeCursor(kind, strOr(after))

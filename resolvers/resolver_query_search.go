@@ -16,7 +16,7 @@ const maxQueryLen = 500
 
 func (r *queryResolver) SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
 	n := intOr(first, 10)
-	if err := pagination.CheckFirst(n); err != nil {
+	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
 		return nil, badInput(err.Error())
 	}
 	if utf8.RuneCountInString(query) > maxQueryLen {
@@ -39,7 +39,7 @@ func (r *productResolver) Similar(ctx context.Context, obj *shop.Product, first 
 
 func (r *Resolver) similar(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
 	n := intOr(first, 10)
-	if err := pagination.CheckFirst(n); err != nil {
+	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
 		return nil, badInput(err.Error())
 	}
 	if r.Search == nil {
@@ -50,7 +50,7 @@ func (r *Resolver) similar(ctx context.Context, productID string, first *int, fi
 }
 
 func (r *productHitResolver) Product(ctx context.Context, obj *search.Hit) (*shop.Product, error) {
-	p, err := r.Store.Product(ctx, obj.ProductID)
+	p, err := r.product(ctx, obj.ProductID)
 	if err == nil && p == nil {
 		// The index and the store disagree only in the instant between a
 		// delete's two writes; say so rather than return null for non-null.

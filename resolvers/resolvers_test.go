@@ -288,3 +288,42 @@ func TestDeleteProducts(t *testing.T) {
 		t.Fatalf("%+v", resp)
 	}
 }
+
+// TestDataloadersBatchStoreReads: thirty interactions, each naming a product
+// and the user, cost one product read and one user read, not sixty.
+func TestDataloadersBatchStoreReads(t *testing.T) {
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res := New(Services{Store: st})
+	srv := handler.New(graph.NewExecutableSchema(res.Config()))
+	srv.AddTransport(transport.POST{})
+	srv.AroundOperations(res.LoaderMiddleware)
+	c := client.New(srv)
+	seed(t, c)
+	var input []map[string]any
+	for i := range 30 {
+		input = append(input, map[string]any{"userID": "u1", "productID": fmt.Sprintf("p%03d", i), "kind": "VIEW"})
+	}
+	var rec map[string]any
+	c.MustPost(`mutation($input: [InteractionInput!]!) { recordInteractions(input: $input) { accepted } }`, &rec, client.Var("input", input))
+	before := st.Lookups()
+	var resp struct {
+		User struct {
+			Interactions []struct {
+				Product struct{ ID string }
+				User    struct{ ID string }
+			}
+		}
+	}
+	c.MustPost(`{ user(id: "u1") { interactions(first: 30) { product { id } user { id } } } }`, &resp)
+	if len(resp.User.Interactions) != 30 || resp.User.Interactions[29].Product.ID == "" {
+		t.Fatalf("%+v", resp)
+	}
+	// One read for user(id), one batched product read, one batched user read.
+	if reads := st.Lookups() - before; reads != 3 {
+		t.Fatalf("%d store reads for 30 interactions; dataloaders should batch them into 3", reads)
+	}
+}

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -62,7 +63,13 @@ type Store struct {
 	db  *badger.DB
 	seq *badger.Sequence
 	now func() time.Time
+	// lookups counts Products and Users calls (each one batch read), so
+	// tests can prove dataloaders batch.
+	lookups atomic.Int64
 }
+
+// Lookups is the number of Products and Users calls so far.
+func (s *Store) Lookups() int64 { return s.lookups.Load() }
 
 // Open opens (creating if needed) the store in dir.
 func Open(dir string, o Options) (*Store, error) {

@@ -60,6 +60,7 @@ func (s *Store) User(ctx context.Context, id string) (*shop.User, error) {
 
 // Users returns the users with the given IDs in order, nil where absent.
 func (s *Store) Users(ctx context.Context, ids []string) ([]*shop.User, error) {
+	s.lookups.Add(1)
 	out := make([]*shop.User, len(ids))
 	err := s.db.View(func(txn *badger.Txn) error {
 		for i, id := range ids {

@@ -1,0 +1,98 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Options configure the GraphQL endpoint.
+type Options struct {
+	Keys          Keys
+	MaxDepth      int  // 0 disables
+	MaxComplexity int  // 0 disables
+	Introspection bool // GraphiQL needs it; production may switch it off
+	Metrics       *Metrics
+	Log           *slog.Logger
+	// Middleware are extra operation middlewares (per-request dataloaders).
+	Middleware []graphql.OperationMiddleware
+}
+
+// GraphQLHandler is the /graphql endpoint: every transport, the query and
+// APQ caches, limits, role checks and metrics around the executable schema.
+func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
+	srv := handler.New(es)
+	// SSE must come before POST, which would otherwise take
+	// text/event-stream requests.
+	srv.AddTransport(transport.SSE{})
+	srv.AddTransport(transport.Websocket{
+		Implementation:        transport.CoderWebsocketImplementation{},
+		KeepAlivePingInterval: 10 * time.Second,
+		InitFunc:              o.Keys.WebsocketInit,
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	// Automatic persisted queries: BFFs send a hash instead of the query text.
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	if o.MaxComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	}
+	if o.MaxDepth > 0 {
+		srv.Use(DepthLimit{Max: o.MaxDepth})
+	}
+	if o.Metrics != nil {
+		srv.Use(GraphQL{M: o.Metrics})
+	}
+	if o.Keys.Enabled() {
+		srv.AroundFields(Guard)
+	}
+	for _, mw := range o.Middleware {
+		srv.AroundOperations(mw)
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		if _, ok := gerr.Extensions["code"]; ok {
+			return gerr
+		}
+		var inner *gqlerror.Error
+		if errors.As(err, &inner) && inner.Extensions["code"] != nil {
+			gerr.Extensions = inner.Extensions
+			return gerr
+		}
+		code := "INTERNAL_SERVER_ERROR"
+		if errors.Is(err, context.DeadlineExceeded) {
+			code = "TIMEOUT"
+		}
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		gerr.Extensions["code"] = code
+		log.ErrorContext(ctx, "graphql error", "request_id", RequestID(ctx), "err", err, "path", gerr.Path.String())
+		return gerr
+	})
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in resolver", "request_id", RequestID(ctx), "panic", fmt.Sprint(p))
+		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}
+	})
+	return srv
+}

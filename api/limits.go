@@ -1,0 +1,177 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"golang.org/x/time/rate"
+)
+
+// DepthLimit rejects operations nested deeper than Max fields. Introspection
+// fields are not counted: GraphiQL's own schema query is deep by nature.
+type DepthLimit struct{ Max int }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationContextMutator
+} = DepthLimit{}
+
+func (DepthLimit) ExtensionName() string                   { return "DepthLimit" }
+func (DepthLimit) Validate(graphql.ExecutableSchema) error { return nil }
+func (d DepthLimit) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
+	if oc.Operation == nil || d.Max <= 0 {
+		return nil
+	}
+	if depth := selectionDepth(oc.Operation.SelectionSet, 0, map[string]bool{}); depth > d.Max {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("operation is %d levels deep; at most %d are allowed", depth, d.Max),
+			Extensions: map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"},
+		}
+	}
+	return nil
+}
+
+func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
+	deepest := depth
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if strings.HasPrefix(s.Name, "__") {
+				continue
+			}
+			d = selectionDepth(s.SelectionSet, depth+1, visiting)
+		case *ast.InlineFragment:
+			d = selectionDepth(s.SelectionSet, depth, visiting)
+		case *ast.FragmentSpread:
+			// Validation already rejects fragment cycles; the guard only
+			// keeps a malformed document from recursing forever.
+			if s.Definition == nil || visiting[s.Name] {
+				continue
+			}
+			visiting[s.Name] = true
+			d = selectionDepth(s.Definition.SelectionSet, depth, visiting)
+			delete(visiting, s.Name)
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
+
+// LimitBody caps request bodies; gqlgen reads the whole body before parsing.
+func LimitBody(max int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over %d bytes", max), "PAYLOAD_TOO_LARGE")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isStream reports whether a request opens a subscription stream, which
+// lives as long as the client wants.
+func isStream(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket") ||
+		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// Timeout bounds the work of one request (not of a subscription stream).
+func Timeout(d time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d <= 0 || isStream(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// RateLimiter is a token bucket per API key, or per client address when no
+// keys are configured.
+type RateLimiter struct {
+	rate  rate.Limit
+	burst int
+
+	mu       sync.Mutex
+	limiters map[string]*limiterEntry
+	lastGC   time.Time
+}
+
+type limiterEntry struct {
+	l    *rate.Limiter
+	seen time.Time
+}
+
+// NewRateLimiter allows perSecond requests per client with bursts of burst.
+// perSecond <= 0 disables limiting.
+func NewRateLimiter(perSecond float64, burst int) *RateLimiter {
+	return &RateLimiter{rate: rate.Limit(perSecond), burst: max(burst, 1), limiters: map[string]*limiterEntry{}}
+}
+
+func (rl *RateLimiter) limiter(client string, now time.Time) *rate.Limiter {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if now.Sub(rl.lastGC) > time.Minute {
+		// A full bucket is the same as no bucket: forget idle clients.
+		for k, e := range rl.limiters {
+			if now.Sub(e.seen) > 10*time.Minute {
+				delete(rl.limiters, k)
+			}
+		}
+		rl.lastGC = now
+	}
+	e, ok := rl.limiters[client]
+	if !ok {
+		e = &limiterEntry{l: rate.NewLimiter(rl.rate, rl.burst)}
+		rl.limiters[client] = e
+	}
+	e.seen = now
+	return e.l
+}
+
+// Middleware answers 429 with Retry-After when a client runs out of tokens.
+// client names the bucket of a request (the key's digest, or the address).
+func (rl *RateLimiter) Middleware(client func(*http.Request) string, next http.Handler) http.Handler {
+	if rl == nil || rl.rate <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		res := rl.limiter(client(r), now).ReserveN(now, 1)
+		if delay := res.DelayFrom(now); delay > 0 {
+			res.CancelAt(now)
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(delay.Seconds()))))
+			writeGraphQLError(w, http.StatusTooManyRequests, "rate limit exceeded; retry later", "RATE_LIMITED")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// ClientOf names the rate-limit bucket of a request: a digest of the bearer
+// token when there is one (never the key itself), else the remote address.
+func ClientOf(r *http.Request) string {
+	if token, ok := bearer(r.Header.Get("Authorization")); ok {
+		d := sumHex(token)
+		return "key:" + d
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "addr:" + host
+}

@@ -1,0 +1,171 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Metrics are the service's Prometheus series, all prefixed shopmuse_. They
+// live in their own registry so tests can build as many as they like.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Operations     *prometheus.CounterVec   // by type and root field
+	OperationTime  *prometheus.HistogramVec // by type
+	Errors         *prometheus.CounterVec   // by extensions.code
+	HTTPRequests   *prometheus.CounterVec   // by status class
+	CacheLookups   *prometheus.CounterVec   // by cache and result (hit, miss)
+	LLMCalls       *prometheus.CounterVec   // by provider and outcome
+	LLMLatency     *prometheus.HistogramVec // by provider
+	TrainingRuns   *prometheus.CounterVec   // by outcome
+	TrainingTime   prometheus.Histogram
+	StoreBytes     *prometheus.GaugeVec // by part (lsm, vlog)
+	CopyGenerated  *prometheus.CounterVec
+	Recommendation prometheus.Histogram
+}
+
+// NewMetrics registers every series, plus the Go runtime and process ones.
+func NewMetrics() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		Operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopmuse_graphql_operations_total", Help: "GraphQL operations by type and root field."},
+			[]string{"type", "field"}),
+		OperationTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "shopmuse_graphql_operation_duration_seconds", Help: "GraphQL operation latency.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}},
+			[]string{"type"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopmuse_graphql_errors_total", Help: "GraphQL errors by extensions.code."},
+			[]string{"code"}),
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopmuse_http_requests_total", Help: "HTTP requests by status class."},
+			[]string{"code"}),
+		CacheLookups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopmuse_cache_lookups_total", Help: "Cache lookups by cache and result (hit, miss)."},
+			[]string{"cache", "result"}),
+		LLMCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopmuse_llm_calls_total", Help: "LLM calls by provider and outcome."},
+			[]string{"provider", "outcome"}),
+		LLMLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "shopmuse_llm_call_duration_seconds", Help: "LLM call latency.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 10)}, []string{"provider"}),
+		TrainingRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopmuse_training_runs_total", Help: "Model training runs by outcome."},
+			[]string{"outcome"}),
+		TrainingTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "shopmuse_training_duration_seconds", Help: "Model training duration.",
+			Buckets: prometheus.ExponentialBuckets(0.1, 2, 12)}),
+		StoreBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "shopmuse_store_bytes", Help: "Badger size on disk by part (lsm, vlog)."},
+			[]string{"part"}),
+		CopyGenerated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shopmuse_copy_generated_total", Help: "Copy generation requests by generator."},
+			[]string{"generator"}),
+		Recommendation: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "shopmuse_recommendation_duration_seconds", Help: "Time to compute one recommendation list.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1}}),
+	}
+	reg.MustRegister(m.Operations, m.OperationTime, m.Errors, m.HTTPRequests, m.CacheLookups, m.LLMCalls,
+		m.LLMLatency, m.TrainingRuns, m.TrainingTime, m.StoreBytes, m.CopyGenerated, m.Recommendation,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves /metrics.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// CountHTTP counts responses by status class.
+func (m *Metrics) CountHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		m.HTTPRequests.WithLabelValues(statusClass(sw.status)).Inc()
+	})
+}
+
+func statusClass(code int) string {
+	return string(rune('0'+code/100)) + "xx"
+}
+
+// GraphQL is a gqlgen extension recording operations, latency and errors.
+type GraphQL struct{ M *Metrics }
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.ResponseInterceptor
+} = GraphQL{}
+
+func (GraphQL) ExtensionName() string                   { return "Metrics" }
+func (GraphQL) Validate(graphql.ExecutableSchema) error { return nil }
+
+func (g GraphQL) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	if !graphql.HasOperationContext(ctx) {
+		return next(ctx)
+	}
+	start := time.Now()
+	resp := next(ctx)
+	oc := graphql.GetOperationContext(ctx)
+	typ := "invalid"
+	if oc.Operation != nil {
+		typ = string(oc.Operation.Operation)
+		for _, f := range rootFields(oc.Operation.SelectionSet) {
+			g.M.Operations.WithLabelValues(typ, f).Inc()
+		}
+	}
+	// Subscriptions answer once per event; only the first counts as latency.
+	if typ != string(ast.Subscription) {
+		g.M.OperationTime.WithLabelValues(typ).Observe(time.Since(start).Seconds())
+	}
+	if resp != nil {
+		for _, e := range resp.Errors {
+			g.M.Errors.WithLabelValues(ErrorCode(e)).Inc()
+		}
+	}
+	return resp
+}
+
+// ErrorCode is a GraphQL error's extensions.code, or INTERNAL.
+func ErrorCode(e *gqlerror.Error) string {
+	if c, ok := e.Extensions["code"].(string); ok && c != "" {
+		return c
+	}
+	var ge *gqlerror.Error
+	if errors.As(e.Unwrap(), &ge) && ge != e {
+		return ErrorCode(ge)
+	}
+	return "INTERNAL"
+}
+
+func rootFields(set ast.SelectionSet) []string {
+	seen := map[string]bool{}
+	for _, sel := range set {
+		if f, ok := sel.(*ast.Field); ok {
+			name := f.Name
+			if strings.HasPrefix(name, "__") {
+				name = "__introspection"
+			}
+			seen[name] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for f := range seen {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}

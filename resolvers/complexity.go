@@ -1,0 +1,22 @@
+package resolvers
+
+import (
+	"github.com/shopmuse/shopmuse/graph"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+// Complexity costs: a list costs its page size times what each element
+// selects; writes cost one per row.
+func setComplexity(c *graph.ComplexityRoot) {
+	page := func(first *int, def, child int) int { return max(1, intOr(first, def)) * max(1, child) }
+	c.Query.Products = func(child int, first *int, _ *string, _ *shop.ProductFilter) int { return page(first, 20, child) }
+	c.Query.Users = func(child int, first *int, _ *string) int { return page(first, 20, child) }
+	c.Query.SearchProducts = func(child int, _ string, first *int, _ *shop.ProductFilter) int { return 5 + page(first, 10, child) }
+	c.Query.SimilarProducts = func(child int, _ string, first *int, _ *shop.ProductFilter) int { return 2 + page(first, 10, child) }
+	c.Product.Similar = func(child int, first *int) int { return 2 + page(first, 10, child) }
+	c.User.Interactions = func(child int, first *int) int { return page(first, 20, child) }
+	c.Mutation.UpsertProducts = func(child int, in []shop.ProductInput) int { return child + len(in) }
+	c.Mutation.UpsertUsers = func(child int, in []shop.UserInput) int { return child + len(in) }
+	c.Mutation.RecordInteractions = func(child int, in []shop.InteractionInput) int { return child + len(in) }
+	c.Mutation.DeleteProducts = func(child int, ids []string) int { return child + len(ids) }
+}
