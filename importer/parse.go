@@ -82,9 +82,11 @@ func records[T any](r io.Reader, format Format, parseCSV func(row map[string]str
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		var v T
+		line := 0
 		if err == nil {
+			// FieldPos is only defined after a successful Read.
+			line, _ = cr.FieldPos(0)
 			if len(row) != len(header) {
 				err = fmt.Errorf("%d fields, the header has %d", len(row), len(header))
 			} else {
@@ -96,10 +98,10 @@ func records[T any](r io.Reader, format Format, parseCSV func(row map[string]str
 			}
 		} else {
 			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Line
-				err = pe.Err
+			if !errors.As(err, &pe) {
+				return err // an I/O error, not a bad line: it would repeat forever
 			}
+			line, err = pe.Line, pe.Err
 		}
 		if err := fn(line, v, err); err != nil {
 			return err
