@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -46,16 +45,17 @@ func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, 
 			return errRejected
 		}
 		counts := map[string]int64{}
-		inBatch := map[[16]byte]bool{}
+		inBatch := map[string]bool{}
 		for _, it := range its {
-			dk := dedupKey(&it)
-			if inBatch[dk] {
+			// The per-user index key is unique for (user, product, kind,
+			// time), the identity of a fact, so it doubles as the dedup check.
+			ukey := userIndexKey(&it)
+			if inBatch[string(ukey)] {
 				res.Duplicates++
 				continue
 			}
-			inBatch[dk] = true
-			dkey := append(append([]byte{}, prefixDedup...), dk[:]...)
-			if _, err := txn.Get(dkey); err == nil {
+			inBatch[string(ukey)] = true
+			if _, err := txn.Get(ukey); err == nil {
 				res.Duplicates++
 				continue
 			} else if !errors.Is(err, badger.ErrKeyNotFound) {
@@ -66,12 +66,10 @@ func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, 
 				return fmt.Errorf("next event number: %w", err)
 			}
 			ev := encodeEvent(seq, &it)
-			seqb := binary.BigEndian.AppendUint64(nil, seq)
 			for _, kv := range [][2][]byte{
-				{append(append([]byte{}, prefixEvent...), seqb...), ev},
-				{indexKey(prefixByUser, it.UserID, it.OccurredAt, seq), ev},
-				{indexKey(prefixByProd, it.ProductID, it.OccurredAt, seq), ev},
-				{dkey, seqb},
+				{eventKey(seq), ev},
+				{ukey, ev},
+				{productIndexKey(&it), ev},
 			} {
 				if err := txn.Set(kv[0], kv[1]); err != nil {
 					return err
@@ -232,14 +230,7 @@ func (s *Store) eraseEvents(txn *badger.Txn, userID string, limit int) (int, err
 	it.Close()
 	counts := map[string]int64{}
 	for i, ev := range evs {
-		dk := dedupKey(&ev.Interaction)
-		seqb := binary.BigEndian.AppendUint64(nil, ev.Seq)
-		for _, k := range [][]byte{
-			idxKeys[i],
-			append(append([]byte{}, prefixEvent...), seqb...),
-			indexKey(prefixByProd, ev.ProductID, ev.OccurredAt, ev.Seq),
-			append(append([]byte{}, prefixDedup...), dk[:]...),
-		} {
+		for _, k := range [][]byte{idxKeys[i], eventKey(ev.Seq), productIndexKey(&ev.Interaction)} {
 			if err := txn.Delete(k); err != nil {
 				return 0, err
 			}
@@ -291,22 +282,23 @@ func counterKey(productID string, k shop.InteractionKind) string {
 	return string(prefixCount) + productID + "\x00" + string(rune(k.Code()))
 }
 
-func indexKey(prefix []byte, id string, t time.Time, seq uint64) []byte {
-	k := append(key(prefix, id), 0)
-	k = binary.BigEndian.AppendUint64(k, uint64(math.MaxInt64-t.UnixNano()))
-	return binary.BigEndian.AppendUint64(k, seq)
+func eventKey(seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte{}, prefixEvent...), seq)
 }
 
-func dedupKey(it *shop.Interaction) [16]byte {
-	h := sha256.New()
-	h.Write([]byte(it.UserID))
-	h.Write([]byte{0})
-	h.Write([]byte(it.ProductID))
-	h.Write([]byte{0, byte(it.Kind.Code())})
-	h.Write(binary.BigEndian.AppendUint64(nil, uint64(it.OccurredAt.UnixNano())))
-	var out [16]byte
-	copy(out[:], h.Sum(nil))
-	return out
+// userIndexKey is iu/<user> 0x00 <inv:8> <kind:1> <product>: newest first,
+// and unique per fact.
+func userIndexKey(it *shop.Interaction) []byte {
+	k := append(key(prefixByUser, it.UserID), 0)
+	k = binary.BigEndian.AppendUint64(k, uint64(math.MaxInt64-it.OccurredAt.UnixNano()))
+	return append(append(k, byte(it.Kind.Code())), it.ProductID...)
+}
+
+// productIndexKey is ip/<product> 0x00 <inv:8> <kind:1> <user>.
+func productIndexKey(it *shop.Interaction) []byte {
+	k := append(key(prefixByProd, it.ProductID), 0)
+	k = binary.BigEndian.AppendUint64(k, uint64(math.MaxInt64-it.OccurredAt.UnixNano()))
+	return append(append(k, byte(it.Kind.Code())), it.UserID...)
 }
 
 // Event encoding, version 1:

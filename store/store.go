@@ -9,16 +9,17 @@
 //	p/<productID>                     product, JSON
 //	u/<userID>                        user profile, JSON
 //	e/<seq:8>                         event log, append-only, in arrival order (binary event)
-//	iu/<userID> 0x00 <inv:8> <seq:8>  per-user index, newest first (binary event)
-//	ip/<productID> 0x00 <inv:8> <seq:8> per-product index, newest first (binary event)
-//	d/<sha256(user,product,kind,time)[:16]>  dedup marker -> seq
+//	iu/<userID> 0x00 <inv:8> <kind:1> <productID>   per-user index, newest first (binary event)
+//	ip/<productID> 0x00 <inv:8> <kind:1> <userID>   per-product index, newest first (binary event)
 //	c/<productID> 0x00 <kind:1>       per-product count of events by kind (uint64)
 //	b/<namespace>/<key>               blobs owned by other packages
 //	q/events                          Badger sequence for event numbers
 //
 // inv is math.MaxInt64 minus occurredAt in Unix nanoseconds, so a forward scan
-// yields the newest events first. Every mutation validates first and then
-// writes in one transaction; a write conflict is retried.
+// yields the newest events first. An interaction is a fact identified by
+// (user, product, kind, time): the per-user index key is exactly that, so it
+// also deduplicates. Every mutation validates first and then writes in one
+// transaction; a write conflict is retried.
 package store
 
 import (
@@ -43,7 +44,6 @@ var (
 	prefixEvent  = []byte("e/")
 	prefixByUser = []byte("iu/")
 	prefixByProd = []byte("ip/")
-	prefixDedup  = []byte("d/")
 	prefixCount  = []byte("c/")
 	prefixBlob   = []byte("b/")
 )
