@@ -73,6 +73,7 @@ const usage = `usage: shopmuse [command]
   import          load products, users and interactions from JSONL or CSV files
                   (shopmuse import --products F --users F --interactions F)
   bench ann       ANN recall and QPS on fvecs/ivecs files (bench ann --help)
+  bench load      fixed-rate mixed GraphQL load against a running server
 `
 
 // app is the wired service.

@@ -74,6 +74,18 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 		if _, ok := gerr.Extensions["code"]; ok {
 			return gerr
 		}
+		if !graphql.HasOperationContext(ctx) {
+			// The request itself was malformed (a body that is not a
+			// GraphQL request): the client's mistake, not ours.
+			if gerr.Extensions == nil {
+				gerr.Extensions = map[string]any{}
+			}
+			gerr.Extensions["code"] = "BAD_REQUEST"
+			if len(gerr.Message) > 200 {
+				gerr.Message = gerr.Message[:200] + "…"
+			}
+			return gerr
+		}
 		var inner *gqlerror.Error
 		if errors.As(err, &inner) && inner.Extensions["code"] != nil {
 			gerr.Extensions = inner.Extensions
