@@ -187,6 +187,7 @@ func (a *app) handler() http.Handler {
 	limiter := api.NewRateLimiter(a.cfg.RateLimit, a.cfg.RateBurst)
 	// Read inside out: bound the work, limit the rate, authenticate.
 	var endpoint http.Handler = gql
+	endpoint = api.SpecStatus(endpoint)
 	endpoint = api.Timeout(a.cfg.RequestTimeout, endpoint)
 	endpoint = api.LimitBody(a.cfg.MaxBodyBytes, endpoint)
 	endpoint = limiter.Middleware(api.ClientOf, endpoint)
