@@ -13,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/search"
@@ -36,6 +37,7 @@ type ResolverRoot interface {
 	Product() ProductResolver
 	ProductHit() ProductHitResolver
 	Query() QueryResolver
+	Subscription() SubscriptionResolver
 	User() UserResolver
 }
 
@@ -48,9 +50,40 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	CopyCheck struct {
+		Detail func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Passed func(childComplexity int) int
+	}
+
+	CopyChunk struct {
+		Copy  func(childComplexity int) int
+		Delta func(childComplexity int) int
+		Done  func(childComplexity int) int
+	}
+
+	CopyVariant struct {
+		Angle     func(childComplexity int) int
+		Checks    func(childComplexity int) int
+		Generator func(childComplexity int) int
+		Headline  func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Text      func(childComplexity int) int
+	}
+
 	DeletePayload struct {
 		DeletedIDs func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	GeneratedCopy struct {
+		Cached    func(childComplexity int) int
+		Channel   func(childComplexity int) int
+		Generator func(childComplexity int) int
+		Language  func(childComplexity int) int
+		Persona   func(childComplexity int) int
+		Product   func(childComplexity int) int
+		Variants  func(childComplexity int) int
 	}
 
 	Interaction struct {
@@ -87,6 +120,17 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Persona struct {
+		Age           func(childComplexity int) int
+		Gender        func(childComplexity int) int
+		Interests     func(childComplexity int) int
+		PriceBand     func(childComplexity int) int
+		RecentViews   func(childComplexity int) int
+		Segment       func(childComplexity int) int
+		Style         func(childComplexity int) int
+		TopCategories func(childComplexity int) int
 	}
 
 	Product struct {
@@ -127,6 +171,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		GeneratedCopy   func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
 		Product         func(childComplexity int, id string) int
 		Products        func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
 		SearchProducts  func(childComplexity int, query string, first *int, filter *shop.ProductFilter) int
@@ -139,6 +184,10 @@ type ComplexityRoot struct {
 		Accepted   func(childComplexity int) int
 		Duplicates func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Subscription struct {
+		CopyStream func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) int
 	}
 
 	UpsertProductsPayload struct {
@@ -159,6 +208,7 @@ type ComplexityRoot struct {
 		Interactions func(childComplexity int, first *int) int
 		Interests    func(childComplexity int) int
 		Name         func(childComplexity int) int
+		Persona      func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 	}
 
@@ -211,9 +261,14 @@ type QueryResolver interface {
 	Users(ctx context.Context, first *int, after *string) (*pagination.UserConnection, error)
 	SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
+	GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error)
+}
+type SubscriptionResolver interface {
+	CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error)
 }
 type UserResolver interface {
 	Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error)
+	Persona(ctx context.Context, obj *shop.User) (*copywriter.Persona, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -247,6 +302,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Attribute.Value(childComplexity), true
 
+	case "CopyCheck.detail":
+		if e.ComplexityRoot.CopyCheck.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyCheck.Detail(childComplexity), true
+	case "CopyCheck.name":
+		if e.ComplexityRoot.CopyCheck.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyCheck.Name(childComplexity), true
+	case "CopyCheck.passed":
+		if e.ComplexityRoot.CopyCheck.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyCheck.Passed(childComplexity), true
+
+	case "CopyChunk.copy":
+		if e.ComplexityRoot.CopyChunk.Copy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyChunk.Copy(childComplexity), true
+	case "CopyChunk.delta":
+		if e.ComplexityRoot.CopyChunk.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyChunk.Delta(childComplexity), true
+	case "CopyChunk.done":
+		if e.ComplexityRoot.CopyChunk.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyChunk.Done(childComplexity), true
+
+	case "CopyVariant.angle":
+		if e.ComplexityRoot.CopyVariant.Angle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Angle(childComplexity), true
+	case "CopyVariant.checks":
+		if e.ComplexityRoot.CopyVariant.Checks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Checks(childComplexity), true
+	case "CopyVariant.generator":
+		if e.ComplexityRoot.CopyVariant.Generator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Generator(childComplexity), true
+	case "CopyVariant.headline":
+		if e.ComplexityRoot.CopyVariant.Headline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Headline(childComplexity), true
+	case "CopyVariant.id":
+		if e.ComplexityRoot.CopyVariant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.ID(childComplexity), true
+	case "CopyVariant.text":
+		if e.ComplexityRoot.CopyVariant.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Text(childComplexity), true
+
 	case "DeletePayload.deletedIDs":
 		if e.ComplexityRoot.DeletePayload.DeletedIDs == nil {
 			break
@@ -259,6 +389,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.UserErrors(childComplexity), true
+
+	case "GeneratedCopy.cached":
+		if e.ComplexityRoot.GeneratedCopy.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneratedCopy.Cached(childComplexity), true
+	case "GeneratedCopy.channel":
+		if e.ComplexityRoot.GeneratedCopy.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneratedCopy.Channel(childComplexity), true
+	case "GeneratedCopy.generator":
+		if e.ComplexityRoot.GeneratedCopy.Generator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneratedCopy.Generator(childComplexity), true
+	case "GeneratedCopy.language":
+		if e.ComplexityRoot.GeneratedCopy.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneratedCopy.Language(childComplexity), true
+	case "GeneratedCopy.persona":
+		if e.ComplexityRoot.GeneratedCopy.Persona == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneratedCopy.Persona(childComplexity), true
+	case "GeneratedCopy.product":
+		if e.ComplexityRoot.GeneratedCopy.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneratedCopy.Product(childComplexity), true
+	case "GeneratedCopy.variants":
+		if e.ComplexityRoot.GeneratedCopy.Variants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GeneratedCopy.Variants(childComplexity), true
 
 	case "Interaction.copyVariantID":
 		if e.ComplexityRoot.Interaction.CopyVariantID == nil {
@@ -415,6 +588,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Persona.age":
+		if e.ComplexityRoot.Persona.Age == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Age(childComplexity), true
+	case "Persona.gender":
+		if e.ComplexityRoot.Persona.Gender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Gender(childComplexity), true
+	case "Persona.interests":
+		if e.ComplexityRoot.Persona.Interests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Interests(childComplexity), true
+	case "Persona.priceBand":
+		if e.ComplexityRoot.Persona.PriceBand == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.PriceBand(childComplexity), true
+	case "Persona.recentViews":
+		if e.ComplexityRoot.Persona.RecentViews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.RecentViews(childComplexity), true
+	case "Persona.segment":
+		if e.ComplexityRoot.Persona.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Segment(childComplexity), true
+	case "Persona.style":
+		if e.ComplexityRoot.Persona.Style == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.Style(childComplexity), true
+	case "Persona.topCategories":
+		if e.ComplexityRoot.Persona.TopCategories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Persona.TopCategories(childComplexity), true
 
 	case "Product.attributes":
 		if e.ComplexityRoot.Product.Attributes == nil {
@@ -575,6 +797,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductHit.Score(childComplexity), true
 
+	case "Query.generatedCopy":
+		if e.ComplexityRoot.Query.GeneratedCopy == nil {
+			break
+		}
+
+		args, err := ec.field_Query_generatedCopy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GeneratedCopy(childComplexity, args["productID"].(string), args["persona"].(*model.PersonaInput), args["channel"].(*copywriter.Channel), args["language"].(*shop.Language), args["variants"].(*int)), true
+
 	case "Query.product":
 		if e.ComplexityRoot.Query.Product == nil {
 			break
@@ -661,6 +895,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordInteractionsPayload.UserErrors(childComplexity), true
 
+	case "Subscription.copyStream":
+		if e.ComplexityRoot.Subscription.CopyStream == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_copyStream_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CopyStream(childComplexity, args["productID"].(string), args["persona"].(*model.PersonaInput), args["channel"].(*copywriter.Channel), args["language"].(*shop.Language)), true
+
 	case "UpsertProductsPayload.products":
 		if e.ComplexityRoot.UpsertProductsPayload.Products == nil {
 			break
@@ -734,6 +980,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Name(childComplexity), true
+	case "User.persona":
+		if e.ComplexityRoot.User.Persona == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.Persona(childComplexity), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -810,6 +1062,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
 			graphql.NewInputUnmarshaler("InteractionInput", ec.unmarshalInputInteractionInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
+			graphql.NewInputUnmarshaler("PersonaInput", ec.unmarshalInputPersonaInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
@@ -857,6 +1110,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -917,6 +1187,21 @@ type Query {
   searchProducts(query: String!, first: Int = 10, filter: ProductFilter): [ProductHit!]!
   "Products closest to the given one by embedding (itself excluded); empty for an unknown product."
   similarProducts(productID: ID!, first: Int = 10, filter: ProductFilter): [ProductHit!]!
+  """
+  Marketing copy for a product, written for a persona (a user's portrait, free
+  text such as 25岁,女性,喜欢拍照,热爱户外运动, or fields) and a channel. Every
+  variant is checked: facts match the product, no banned absolute terms, the
+  channel's length, the language. language defaults to the product's.
+  """
+  generatedCopy(productID: ID!, persona: PersonaInput, channel: CopyChannel = DETAIL, language: Language, variants: Int = 1): GeneratedCopy!
+}
+
+type Subscription {
+  """
+  Streams copy as it is written (the LLM's tokens, or the built-in writer's
+  text in pieces); the last chunk has done: true and the checked copy.
+  """
+  copyStream(productID: ID!, persona: PersonaInput, channel: CopyChannel = DETAIL, language: Language): CopyChunk!
 }
 
 type Mutation {
@@ -1016,6 +1301,8 @@ type User {
   interests: [String!]!
   "The user's interactions, newest first; first is at most 100."
   interactions(first: Int = 20): [Interaction!]!
+  "The portrait derived from the profile and behaviour, as copy is written for it."
+  persona: Persona!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -1178,6 +1465,88 @@ type RecordInteractionsPayload {
   duplicates: Int!
   userErrors: [UserError!]!
 }
+
+"Who copy is written for. Give userID, or a free-text description, or fields; given together, later ones refine earlier ones."
+input PersonaInput {
+  userID: ID
+  "Free text such as 25岁,女性,喜欢拍照,热爱户外运动 or a 45-year-old business traveller who values quality."
+  description: String
+  age: Int
+  gender: Gender
+  interests: [String!]
+}
+
+"A shopper portrait."
+type Persona {
+  age: Int
+  gender: Gender
+  "Canonical interests, such as photography or outdoor."
+  interests: [String!]!
+  "quality, value, trendy, practical, minimal, or empty."
+  style: String!
+  "Top-level categories the user engages with most."
+  topCategories: [String!]!
+  "budget, mid or premium, from purchases; empty when unknown."
+  priceBand: String!
+  "Titles of recently viewed products, newest first."
+  recentViews: [String!]!
+  "A coarse key (age band, gender, top interest) for per-segment statistics."
+  segment: String!
+}
+
+enum CopyChannel {
+  "Product title: up to 30 characters (ZH) or 80 (EN)."
+  TITLE
+  "Product description: 60–600 characters (ZH) or 150–2,500 (EN)."
+  DETAIL
+  "Ad slogan: up to 20 (ZH) or 60 (EN)."
+  AD_SLOGAN
+  "Promotion text: up to 80 (ZH) or 160 (EN)."
+  PROMOTION
+  "Push notification: up to 60 (ZH) or 120 (EN)."
+  PUSH
+  "Email: 100–1,500 (ZH) or 200–3,000 (EN), the subject in headline."
+  EMAIL
+}
+
+type GeneratedCopy {
+  product: Product!
+  channel: CopyChannel!
+  language: Language!
+  "The persona as the writer read it."
+  persona: String!
+  "template, llm:<provider>/<model>, or mixed."
+  generator: String!
+  cached: Boolean!
+  variants: [CopyVariant!]!
+}
+
+type CopyVariant {
+  "Stable for the same product version, channel, language, segment and angle; send it back as copyVariantID."
+  id: ID!
+  "The email subject; a short heading elsewhere."
+  headline: String!
+  text: String!
+  generator: String!
+  "What the variant leads with (persona, specs, offer, scene, brand), or llm#i."
+  angle: String!
+  checks: [CopyCheck!]!
+}
+
+type CopyCheck {
+  "faithfulness, compliance, length or language."
+  name: String!
+  passed: Boolean!
+  detail: String!
+}
+
+type CopyChunk {
+  "Text written since the previous chunk."
+  delta: String!
+  done: Boolean!
+  "The checked copy, on the last chunk."
+  copy: GeneratedCopy
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1196,6 +1565,48 @@ func (ec *executionContext) childFields_Attribute(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Attribute", field.Name)
 }
 
+func (ec *executionContext) childFields_CopyCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_CopyCheck_name(ctx, field)
+	case "passed":
+		return ec.fieldContext_CopyCheck_passed(ctx, field)
+	case "detail":
+		return ec.fieldContext_CopyCheck_detail(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyCheck", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyChunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delta":
+		return ec.fieldContext_CopyChunk_delta(ctx, field)
+	case "done":
+		return ec.fieldContext_CopyChunk_done(ctx, field)
+	case "copy":
+		return ec.fieldContext_CopyChunk_copy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyChunk", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CopyVariant_id(ctx, field)
+	case "headline":
+		return ec.fieldContext_CopyVariant_headline(ctx, field)
+	case "text":
+		return ec.fieldContext_CopyVariant_text(ctx, field)
+	case "generator":
+		return ec.fieldContext_CopyVariant_generator(ctx, field)
+	case "angle":
+		return ec.fieldContext_CopyVariant_angle(ctx, field)
+	case "checks":
+		return ec.fieldContext_CopyVariant_checks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyVariant", field.Name)
+}
+
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedIDs":
@@ -1204,6 +1615,26 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 		return ec.fieldContext_DeletePayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_GeneratedCopy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_GeneratedCopy_product(ctx, field)
+	case "channel":
+		return ec.fieldContext_GeneratedCopy_channel(ctx, field)
+	case "language":
+		return ec.fieldContext_GeneratedCopy_language(ctx, field)
+	case "persona":
+		return ec.fieldContext_GeneratedCopy_persona(ctx, field)
+	case "generator":
+		return ec.fieldContext_GeneratedCopy_generator(ctx, field)
+	case "cached":
+		return ec.fieldContext_GeneratedCopy_cached(ctx, field)
+	case "variants":
+		return ec.fieldContext_GeneratedCopy_variants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GeneratedCopy", field.Name)
 }
 
 func (ec *executionContext) childFields_Interaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1260,6 +1691,28 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Persona(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "age":
+		return ec.fieldContext_Persona_age(ctx, field)
+	case "gender":
+		return ec.fieldContext_Persona_gender(ctx, field)
+	case "interests":
+		return ec.fieldContext_Persona_interests(ctx, field)
+	case "style":
+		return ec.fieldContext_Persona_style(ctx, field)
+	case "topCategories":
+		return ec.fieldContext_Persona_topCategories(ctx, field)
+	case "priceBand":
+		return ec.fieldContext_Persona_priceBand(ctx, field)
+	case "recentViews":
+		return ec.fieldContext_Persona_recentViews(ctx, field)
+	case "segment":
+		return ec.fieldContext_Persona_segment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Persona", field.Name)
 }
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1382,6 +1835,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_interests(ctx, field)
 	case "interactions":
 		return ec.fieldContext_User_interactions(ctx, field)
+	case "persona":
+		return ec.fieldContext_User_persona(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "updatedAt":
@@ -1640,6 +2095,52 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_generatedCopy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "persona",
+		func(ctx context.Context, v any) (*model.PersonaInput, error) {
+			return ec.unmarshalOPersonaInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["persona"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (*copywriter.Channel, error) {
+			return ec.unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*shop.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "variants",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variants"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_product_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1780,6 +2281,44 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_copyStream_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "persona",
+		func(ctx context.Context, v any) (*model.PersonaInput, error) {
+			return ec.unmarshalOPersonaInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["persona"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (*copywriter.Channel, error) {
+			return ec.unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*shop.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_User_interactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1914,6 +2453,300 @@ func (ec *executionContext) fieldContext_Attribute_value(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
 }
 
+func (ec *executionContext) _CopyCheck_name(ctx context.Context, field graphql.CollectedField, obj *copywriter.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyCheck_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyCheck_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyCheck_passed(ctx context.Context, field graphql.CollectedField, obj *copywriter.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyCheck_passed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyCheck_passed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CopyCheck_detail(ctx context.Context, field graphql.CollectedField, obj *copywriter.Check) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyCheck_detail(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detail, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyCheck_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyChunk_delta(ctx context.Context, field graphql.CollectedField, obj *model.CopyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyChunk_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyChunk_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyChunk", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyChunk_done(ctx context.Context, field graphql.CollectedField, obj *model.CopyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyChunk_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyChunk_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyChunk", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CopyChunk_copy(ctx context.Context, field graphql.CollectedField, obj *model.CopyChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyChunk_copy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Copy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GeneratedCopy) graphql.Marshaler {
+			return ec.marshalOGeneratedCopy2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐGeneratedCopy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyChunk_copy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyChunk",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeneratedCopy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyVariant_id(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CopyVariant_headline(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_headline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_headline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariant_text(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariant_generator(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_generator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Generator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_generator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariant_angle(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_angle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Angle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_angle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariant_checks(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_checks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []copywriter.Check) graphql.Marshaler {
+			return ec.marshalNCopyCheck2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐCheckᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_checks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyVariant",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DeletePayload_deletedIDs(ctx context.Context, field graphql.CollectedField, obj *model.DeletePayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1964,6 +2797,185 @@ func (ec *executionContext) fieldContext_DeletePayload_userErrors(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GeneratedCopy_product(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneratedCopy_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneratedCopy_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GeneratedCopy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GeneratedCopy_channel(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneratedCopy_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Channel) graphql.Marshaler {
+			return ec.marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneratedCopy_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneratedCopy", field, false, false, "CopyChannel")
+}
+
+func (ec *executionContext) _GeneratedCopy_language(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneratedCopy_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v shop.Language) graphql.Marshaler {
+			return ec.marshalNLanguage2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneratedCopy_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneratedCopy", field, false, false, "Language")
+}
+
+func (ec *executionContext) _GeneratedCopy_persona(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneratedCopy_persona(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Persona, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneratedCopy_persona(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneratedCopy", field, false, false, "String")
+}
+
+func (ec *executionContext) _GeneratedCopy_generator(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneratedCopy_generator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Generator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneratedCopy_generator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneratedCopy", field, false, false, "String")
+}
+
+func (ec *executionContext) _GeneratedCopy_cached(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneratedCopy_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneratedCopy_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GeneratedCopy", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _GeneratedCopy_variants(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GeneratedCopy_variants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []copywriter.Variant) graphql.Marshaler {
+			return ec.marshalNCopyVariant2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GeneratedCopy_variants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GeneratedCopy",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariant(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2573,6 +3585,190 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Persona_age(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_age(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Age, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_age(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Persona_gender(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_gender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gender, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Gender) graphql.Marshaler {
+			return ec.marshalOGender2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐGender(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "Gender")
+}
+
+func (ec *executionContext) _Persona_interests(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_interests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_interests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
+}
+
+func (ec *executionContext) _Persona_style(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_style(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Style, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_style(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
+}
+
+func (ec *executionContext) _Persona_topCategories(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_topCategories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopCategories, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_topCategories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
+}
+
+func (ec *executionContext) _Persona_priceBand(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_priceBand(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriceBand, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_priceBand(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
+}
+
+func (ec *executionContext) _Persona_recentViews(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_recentViews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecentViews, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_recentViews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
+}
+
+func (ec *executionContext) _Persona_segment(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Persona_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segment(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Persona_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Persona", field, true, false, "String")
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *shop.Product) (ret graphql.Marshaler) {
@@ -3507,6 +4703,50 @@ func (ec *executionContext) fieldContext_Query_similarProducts(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_generatedCopy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_generatedCopy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().GeneratedCopy(ctx, fc.Args["productID"].(string), fc.Args["persona"].(*model.PersonaInput), fc.Args["channel"].(*copywriter.Channel), fc.Args["language"].(*shop.Language), fc.Args["variants"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GeneratedCopy) graphql.Marshaler {
+			return ec.marshalNGeneratedCopy2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐGeneratedCopy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_generatedCopy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeneratedCopy(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_generatedCopy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3657,6 +4897,50 @@ func (ec *executionContext) fieldContext_RecordInteractionsPayload_userErrors(_ 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_copyStream(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_copyStream(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CopyStream(ctx, fc.Args["productID"].(string), fc.Args["persona"].(*model.PersonaInput), fc.Args["channel"].(*copywriter.Channel), fc.Args["language"].(*shop.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyChunk) graphql.Marshaler {
+			return ec.marshalNCopyChunk2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyChunk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_copyStream(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyChunk(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_copyStream_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -3944,6 +5228,38 @@ func (ec *executionContext) fieldContext_User_interactions(ctx context.Context, 
 	if fc.Args, err = ec.field_User_interactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_persona(ctx context.Context, field graphql.CollectedField, obj *shop.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_persona(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().Persona(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *copywriter.Persona) graphql.Marshaler {
+			return ec.marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐPersona(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_persona(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Persona(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -5485,6 +6801,76 @@ func UnmarshalMoneyInput(ctx context.Context, raw any) (shop.MoneyInput, error) 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPersonaInput(ctx context.Context, obj any) (model.PersonaInput, error) {
+	var it model.PersonaInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userID", "description", "age", "gender", "interests"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "age":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("age"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Age = data
+		case "gender":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐGender(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gender = data
+		case "interests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interests"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interests = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPersonaInput unmarshals raw into the PersonaInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPersonaInput(ctx context.Context, raw any) (model.PersonaInput, error) {
+	var out model.PersonaInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PersonaInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputProductFilter(ctx context.Context, obj any) (shop.ProductFilter, error) {
 	var it shop.ProductFilter
 	if obj == nil {
@@ -5804,6 +7190,150 @@ func (ec *executionContext) _Attribute(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var copyCheckImplementors = []string{"CopyCheck"}
+
+func (ec *executionContext) _CopyCheck(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Check) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyCheck")
+		case "name":
+			out.Values[i] = ec._CopyCheck_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passed":
+			out.Values[i] = ec._CopyCheck_passed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detail":
+			out.Values[i] = ec._CopyCheck_detail(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyChunkImplementors = []string{"CopyChunk"}
+
+func (ec *executionContext) _CopyChunk(ctx context.Context, sel ast.SelectionSet, obj *model.CopyChunk) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyChunkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyChunk")
+		case "delta":
+			out.Values[i] = ec._CopyChunk_delta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._CopyChunk_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "copy":
+			out.Values[i] = ec._CopyChunk_copy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyVariantImplementors = []string{"CopyVariant"}
+
+func (ec *executionContext) _CopyVariant(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Variant) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyVariantImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyVariant")
+		case "id":
+			out.Values[i] = ec._CopyVariant_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "headline":
+			out.Values[i] = ec._CopyVariant_headline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._CopyVariant_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generator":
+			out.Values[i] = ec._CopyVariant_generator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "angle":
+			out.Values[i] = ec._CopyVariant_angle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checks":
+			out.Values[i] = ec._CopyVariant_checks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var deletePayloadImplementors = []string{"DeletePayload"}
 
 func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeletePayload) graphql.Marshaler {
@@ -5822,6 +7352,69 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 			}
 		case "userErrors":
 			out.Values[i] = ec._DeletePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var generatedCopyImplementors = []string{"GeneratedCopy"}
+
+func (ec *executionContext) _GeneratedCopy(ctx context.Context, sel ast.SelectionSet, obj *model.GeneratedCopy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, generatedCopyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GeneratedCopy")
+		case "product":
+			out.Values[i] = ec._GeneratedCopy_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._GeneratedCopy_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._GeneratedCopy_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "persona":
+			out.Values[i] = ec._GeneratedCopy_persona(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generator":
+			out.Values[i] = ec._GeneratedCopy_generator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._GeneratedCopy_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "variants":
+			out.Values[i] = ec._GeneratedCopy_variants(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -6088,6 +7681,74 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var personaImplementors = []string{"Persona"}
+
+func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Persona) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, personaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Persona")
+		case "age":
+			out.Values[i] = ec._Persona_age(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gender":
+			out.Values[i] = ec._Persona_gender(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "interests":
+			out.Values[i] = ec._Persona_interests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "style":
+			out.Values[i] = ec._Persona_style(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topCategories":
+			out.Values[i] = ec._Persona_topCategories(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "priceBand":
+			out.Values[i] = ec._Persona_priceBand(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recentViews":
+			out.Values[i] = ec._Persona_recentViews(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "segment":
+			out.Values[i] = ec._Persona_segment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -6403,6 +8064,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_similarProducts(ctx, field)
 				})
+		case "generatedCopy":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_generatedCopy(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -6475,6 +8142,26 @@ func (ec *executionContext) _RecordInteractionsPayload(ctx context.Context, sel 
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "copyStream":
+		return ec._Subscription_copyStream(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var upsertProductsPayloadImplementors = []string{"UpsertProductsPayload"}
@@ -6594,6 +8281,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_interactions(ctx, field, obj)
+				})
+		case "persona":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_persona(ctx, field, obj)
 				})
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
@@ -7153,6 +8846,64 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, v any) (copywriter.Channel, error) {
+	var res copywriter.Channel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, sel ast.SelectionSet, v copywriter.Channel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNCopyCheck2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐCheck(ctx context.Context, sel ast.SelectionSet, v copywriter.Check) graphql.Marshaler {
+	return ec._CopyCheck(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCopyCheck2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []copywriter.Check) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCopyCheck2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐCheck(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCopyChunk2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyChunk(ctx context.Context, sel ast.SelectionSet, v *model.CopyChunk) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CopyChunk!")
+		return graphql.Null
+	}
+	return ec._CopyChunk(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCopyVariant2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariant(ctx context.Context, sel ast.SelectionSet, v copywriter.Variant) graphql.Marshaler {
+	return ec._CopyVariant(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCopyVariant2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariantᚄ(ctx context.Context, sel ast.SelectionSet, v []copywriter.Variant) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCopyVariant2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx context.Context, v any) (shop.Decimal, error) {
 	var res shop.Decimal
 	err := res.UnmarshalGQL(v)
@@ -7183,6 +8934,14 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "Float!")
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNGeneratedCopy2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐGeneratedCopy(ctx context.Context, sel ast.SelectionSet, v *model.GeneratedCopy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GeneratedCopy!")
+		return graphql.Null
+	}
+	return ec._GeneratedCopy(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -7346,6 +9105,14 @@ func (ec *executionContext) unmarshalNMoneyInput2ᚖgithubᚗcomᚋshopmuseᚋsh
 
 func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v pagination.PageInfo) graphql.Marshaler {
 	return ec._PageInfo(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐPersona(ctx context.Context, sel ast.SelectionSet, v *copywriter.Persona) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Persona!")
+		return graphql.Null
+	}
+	return ec._Persona(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProduct2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx context.Context, sel ast.SelectionSet, v shop.Product) graphql.Marshaler {
@@ -7810,6 +9577,22 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, v any) (*copywriter.Channel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(copywriter.Channel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, sel ast.SelectionSet, v *copywriter.Channel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx context.Context, v any) (*shop.Decimal, error) {
 	if v == nil {
 		return nil, nil
@@ -7859,6 +9642,31 @@ func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋshopmuseᚋshopmuse
 	return v
 }
 
+func (ec *executionContext) marshalOGeneratedCopy2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐGeneratedCopy(ctx context.Context, sel ast.SelectionSet, v *model.GeneratedCopy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._GeneratedCopy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -7891,6 +9699,14 @@ func (ec *executionContext) marshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOPersonaInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInput(ctx context.Context, v any) (*model.PersonaInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputPersonaInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx context.Context, sel ast.SelectionSet, v *shop.Product) graphql.Marshaler {

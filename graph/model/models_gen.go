@@ -3,12 +3,33 @@
 package model
 
 import (
+	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/shop"
 )
+
+type CopyChunk struct {
+	// Text written since the previous chunk.
+	Delta string `json:"delta"`
+	Done  bool   `json:"done"`
+	// The checked copy, on the last chunk.
+	Copy *GeneratedCopy `json:"copy,omitempty"`
+}
 
 type DeletePayload struct {
 	DeletedIDs []string         `json:"deletedIDs"`
 	UserErrors []shop.UserError `json:"userErrors"`
+}
+
+type GeneratedCopy struct {
+	Product  *shop.Product      `json:"product"`
+	Channel  copywriter.Channel `json:"channel"`
+	Language shop.Language      `json:"language"`
+	// The persona as the writer read it.
+	Persona string `json:"persona"`
+	// template, llm:<provider>/<model>, or mixed.
+	Generator string               `json:"generator"`
+	Cached    bool                 `json:"cached"`
+	Variants  []copywriter.Variant `json:"variants"`
 }
 
 type InteractionCount struct {
@@ -17,6 +38,16 @@ type InteractionCount struct {
 }
 
 type Mutation struct {
+}
+
+// Who copy is written for. Give userID, or a free-text description, or fields; given together, later ones refine earlier ones.
+type PersonaInput struct {
+	UserID *string `json:"userID,omitempty"`
+	// Free text such as 25岁,女性,喜欢拍照,热爱户外运动 or a 45-year-old business traveller who values quality.
+	Description *string      `json:"description,omitempty"`
+	Age         *int         `json:"age,omitempty"`
+	Gender      *shop.Gender `json:"gender,omitempty"`
+	Interests   []string     `json:"interests,omitempty"`
 }
 
 type Query struct {
@@ -28,6 +59,9 @@ type RecordInteractionsPayload struct {
 	// Inputs that were already recorded (same user, product, kind and time).
 	Duplicates int              `json:"duplicates"`
 	UserErrors []shop.UserError `json:"userErrors"`
+}
+
+type Subscription struct {
 }
 
 type UpsertProductsPayload struct {
