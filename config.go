@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopmuse/shopmuse/api"
+	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
@@ -38,6 +39,8 @@ type config struct {
 	RateLimit      float64 // requests per second per client; 0 disables
 	RateBurst      int
 	Introspection  bool
+	// LLM configures the LLM copy writer (SHOPMUSE_LLM); nil: built-in only.
+	LLM *copywriter.LLMConfig
 }
 
 // storeDir and vectorDir are the data directory's two parts.
@@ -82,6 +85,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if cfg.Keys, err = api.ParseKeys(getenv("SHOPMUSE_API_KEYS")); err != nil {
 		e.fail("%v", err)
+	}
+	if llm, ok, err := copywriter.LLMConfigFromEnv(); err != nil {
+		e.fail("%v", err)
+	} else if ok {
+		cfg.LLM = &llm
 	}
 	if e.err != nil {
 		return cfg, e.err

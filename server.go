@@ -24,9 +24,9 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/playground"
 
 	"github.com/shopmuse/shopmuse/api"
+	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/resolvers"
 	"github.com/shopmuse/shopmuse/search"
@@ -34,6 +34,7 @@ import (
 	"github.com/shopmuse/shopmuse/vector"
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
+	"github.com/shopmuse/shopmuse/web"
 )
 
 func main() {
@@ -83,6 +84,7 @@ type app struct {
 	store   *store.Store
 	vectors vector.Index
 	search  *search.Service
+	copy    *copywriter.Writer
 	metrics *api.Metrics
 	ready   atomic.Bool
 }
@@ -108,7 +110,28 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err err
 	if err := a.openSearch(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openCopy(); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// openCopy builds the copy writer: the built-in writer, and the LLM writer
+// when SHOPMUSE_LLM names a provider.
+func (a *app) openCopy() error {
+	var llm *copywriter.LLMWriter
+	if a.cfg.LLM != nil {
+		c := *a.cfg.LLM
+		c.Logger = a.log
+		c.HTTPClient = &http.Client{Transport: a.metrics.InstrumentLLM(c.Provider, nil)}
+		var err error
+		if llm, err = copywriter.NewLLMWriter(c); err != nil {
+			return err
+		}
+	}
+	a.copy = copywriter.NewWriter(copywriter.Config{LLM: llm, Cache: copyCache{a.store}, Logger: a.log})
+	a.log.Info("copy writer ready", "generator", a.copy.Generator())
+	return nil
 }
 
 // openSearch opens the product vector index (embedded HNSW or Qdrant) for
@@ -174,7 +197,8 @@ func (a *app) Close() error {
 
 // handler builds the HTTP routes.
 func (a *app) handler() http.Handler {
-	res := resolvers.New(resolvers.Services{Store: a.store, Search: a.search, Log: a.log, MaxFirst: a.cfg.MaxFirst})
+	res := resolvers.New(resolvers.Services{Store: a.store, Search: a.search, Copy: a.copy, Metrics: a.metrics,
+		Log: a.log, MaxFirst: a.cfg.MaxFirst})
 	gql := api.GraphQLHandler(graph.NewExecutableSchema(res.Config()), api.Options{
 		Keys:          a.cfg.Keys,
 		MaxDepth:      a.cfg.MaxDepth,
@@ -195,7 +219,9 @@ func (a *app) handler() http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", endpoint)
-	mux.Handle("GET /{$}", playground.Handler("shopmuse", "/graphql"))
+	ui := web.GraphiQL() // offline GraphiQL, embedded in the binary
+	mux.Handle("GET /{$}", ui)
+	mux.Handle("GET /graphiql/", ui)
 	mux.Handle("GET /metrics", a.metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -169,3 +169,28 @@ func rootFields(set ast.SelectionSet) []string {
 	sort.Strings(out)
 	return out
 }
+
+// InstrumentLLM counts and times the HTTP calls an LLM client makes.
+func (m *Metrics) InstrumentLLM(provider string, rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		start := time.Now()
+		resp, err := rt.RoundTrip(r)
+		outcome := "ok"
+		switch {
+		case err != nil:
+			outcome = "error"
+		case resp.StatusCode >= 400:
+			outcome = "http_" + statusClass(resp.StatusCode)
+		}
+		m.LLMCalls.WithLabelValues(provider, outcome).Inc()
+		m.LLMLatency.WithLabelValues(provider).Observe(time.Since(start).Seconds())
+		return resp, err
+	})
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

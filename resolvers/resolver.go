@@ -6,6 +6,8 @@ package resolvers
 import (
 	"log/slog"
 
+	"github.com/shopmuse/shopmuse/api"
+	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/search"
@@ -22,7 +24,10 @@ type Resolver struct {
 type Services struct {
 	Store  *store.Store
 	Search *search.Service
-	Log    *slog.Logger
+	Copy   *copywriter.Writer
+	// Metrics, when set, count cache hits and generations.
+	Metrics *api.Metrics
+	Log     *slog.Logger
 	// MaxFirst caps page sizes; 0 means pagination.DefaultMaxFirst.
 	MaxFirst int
 }
@@ -45,12 +50,13 @@ func (r *Resolver) Config() graph.Config {
 	return c
 }
 
-func (r *Resolver) Query() graph.QueryResolver             { return &queryResolver{r} }
-func (r *Resolver) Mutation() graph.MutationResolver       { return &mutationResolver{r} }
-func (r *Resolver) Product() graph.ProductResolver         { return &productResolver{r} }
-func (r *Resolver) User() graph.UserResolver               { return &userResolver{r} }
-func (r *Resolver) Interaction() graph.InteractionResolver { return &interactionResolver{r} }
-func (r *Resolver) ProductHit() graph.ProductHitResolver   { return &productHitResolver{r} }
+func (r *Resolver) Query() graph.QueryResolver               { return &queryResolver{r} }
+func (r *Resolver) Mutation() graph.MutationResolver         { return &mutationResolver{r} }
+func (r *Resolver) Product() graph.ProductResolver           { return &productResolver{r} }
+func (r *Resolver) User() graph.UserResolver                 { return &userResolver{r} }
+func (r *Resolver) Interaction() graph.InteractionResolver   { return &interactionResolver{r} }
+func (r *Resolver) ProductHit() graph.ProductHitResolver     { return &productHitResolver{r} }
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
 type queryResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
@@ -58,12 +64,18 @@ type productResolver struct{ *Resolver }
 type userResolver struct{ *Resolver }
 type interactionResolver struct{ *Resolver }
 type productHitResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }
 
 // Error codes of top-level GraphQL errors (extensions.code).
 const (
 	CodeBadUserInput = "BAD_USER_INPUT"
 	CodeInternal     = "INTERNAL_SERVER_ERROR"
 )
+
+// notFound is a top-level error for a query naming something that does not exist.
+func notFound(msg string) error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "NOT_FOUND"}}
+}
 
 // badInput is a top-level error for a malformed argument of a query; the
 // mutations report business errors in userErrors instead.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -34,6 +35,18 @@ func (s *Store) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool,
 // PutBlob stores a blob, replacing any before it.
 func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) error {
 	err := s.update(ctx, func(txn *badger.Txn) error { return txn.Set(blobKey(namespace, k), v) })
+	if err != nil {
+		return fmt.Errorf("put blob %s/%s: %w", namespace, k, err)
+	}
+	return nil
+}
+
+// PutBlobTTL stores a blob that Badger drops after ttl: caches that must not
+// grow without bound.
+func (s *Store) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, ttl time.Duration) error {
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		return txn.SetEntry(badger.NewEntry(blobKey(namespace, k), v).WithTTL(ttl))
+	})
 	if err != nil {
 		return fmt.Errorf("put blob %s/%s: %w", namespace, k, err)
 	}

@@ -1,0 +1,230 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+// maxPersonaText bounds a free-text persona.
+const maxPersonaText = 500
+
+// personaHistory is how many recent interactions shape a user's persona.
+const personaHistory = 200
+
+func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error) {
+	req, err := r.copyRequest(ctx, productID, persona, channel, language, intOr(variants, 1))
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Copy.Generate(ctx, req)
+	if err != nil {
+		return nil, copyErr(err)
+	}
+	r.countCopy(res)
+	return generatedCopy(req.Product, res), nil
+}
+
+func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error) {
+	req, err := r.copyRequest(ctx, productID, persona, channel, language, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.CopyChunk, 16)
+	go func() {
+		defer close(out)
+		send := func(c *model.CopyChunk) error {
+			select {
+			case out <- c:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		res, err := r.Copy.Stream(ctx, req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
+		if err != nil {
+			if ctx.Err() == nil {
+				r.Log.Error("copy stream", "err", err, "product", productID)
+			}
+			return
+		}
+		r.countCopy(res)
+		send(&model.CopyChunk{Done: true, Copy: generatedCopy(req.Product, res)})
+	}()
+	return out, nil
+}
+
+func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*copywriter.Persona, error) {
+	p, err := r.userPersona(ctx, obj)
+	return &p, err
+}
+
+// copyRequest validates the arguments of generatedCopy and copyStream and
+// resolves the product and persona.
+func (r *Resolver) copyRequest(ctx context.Context, productID string, in *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants int) (copywriter.Request, error) {
+	if r.Copy == nil {
+		return copywriter.Request{}, errors.New("the copy writer is not configured")
+	}
+	if variants < 1 || variants > copywriter.MaxVariants {
+		return copywriter.Request{}, badInput(fmt.Sprintf("variants must be between 1 and %d", copywriter.MaxVariants))
+	}
+	p, err := r.product(ctx, productID)
+	if err != nil {
+		return copywriter.Request{}, err
+	}
+	if p == nil {
+		return copywriter.Request{}, notFound(fmt.Sprintf("no product with id %q", productID))
+	}
+	persona, err := r.persona(ctx, in)
+	if err != nil {
+		return copywriter.Request{}, err
+	}
+	ch := copywriter.ChannelDetail
+	if channel != nil {
+		ch = *channel
+	}
+	return copywriter.Request{Product: p, Persona: persona, Channel: ch, Language: language, Variants: variants}, nil
+}
+
+// persona builds the persona of a PersonaInput: the user's portrait, then
+// what the description says, then the explicit fields, each refining the last.
+func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywriter.Persona, error) {
+	var p copywriter.Persona
+	if in == nil {
+		return p, nil
+	}
+	if in.UserID != nil {
+		u, err := r.user(ctx, *in.UserID)
+		if err != nil {
+			return p, err
+		}
+		if u == nil {
+			return p, notFound(fmt.Sprintf("persona.userID: no user with id %q", *in.UserID))
+		}
+		if p, err = r.userPersona(ctx, u); err != nil {
+			return p, err
+		}
+	}
+	if in.Description != nil {
+		d := strings.TrimSpace(*in.Description)
+		if utf8.RuneCountInString(d) > maxPersonaText {
+			return p, badInput(fmt.Sprintf("persona.description must be at most %d characters", maxPersonaText))
+		}
+		parsed := copywriter.ParsePersona(d)
+		if parsed.Age != nil {
+			p.Age = parsed.Age
+		}
+		if parsed.Gender != nil {
+			p.Gender = parsed.Gender
+		}
+		if parsed.Style != "" {
+			p.Style = parsed.Style
+		}
+		p.Interests = appendNew(p.Interests, parsed.Interests...)
+		p.Description = parsed.Description
+	}
+	if in.Age != nil {
+		if *in.Age < 0 || *in.Age > shop.MaxAge {
+			return p, badInput(fmt.Sprintf("persona.age must be between 0 and %d", shop.MaxAge))
+		}
+		age := *in.Age
+		p.Age = &age
+	}
+	if in.Gender != nil {
+		g := *in.Gender
+		p.Gender = &g
+	}
+	if len(in.Interests) > shop.MaxInterests {
+		return p, badInput(fmt.Sprintf("persona.interests: at most %d", shop.MaxInterests))
+	}
+	for _, s := range in.Interests {
+		if k := copywriter.NormalizeInterest(s); k != "" {
+			p.Interests = appendNew(p.Interests, k)
+		}
+	}
+	return p, nil
+}
+
+// userPersona is a user's declared profile plus their recent behaviour.
+func (r *Resolver) userPersona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
+	evs, err := r.Store.UserInteractions(ctx, u.ID, personaHistory)
+	if err != nil {
+		return copywriter.Persona{}, err
+	}
+	its := make([]shop.Interaction, len(evs))
+	ids := make([]string, 0, len(evs))
+	seen := map[string]bool{}
+	for i, ev := range evs {
+		its[i] = ev.Interaction
+		if !seen[ev.ProductID] {
+			seen[ev.ProductID] = true
+			ids = append(ids, ev.ProductID)
+		}
+	}
+	ps, err := r.Store.Products(ctx, ids)
+	if err != nil {
+		return copywriter.Persona{}, err
+	}
+	byID := make(map[string]*shop.Product, len(ps))
+	for _, p := range ps {
+		if p != nil {
+			byID[p.ID] = p
+		}
+	}
+	b := copywriter.BehaviourFrom(its, func(id string) *shop.Product { return byID[id] })
+	return copywriter.FromUser(u, b), nil
+}
+
+func (r *Resolver) countCopy(res copywriter.Result) {
+	if r.Metrics == nil {
+		return
+	}
+	result := "miss"
+	if res.Cached {
+		result = "hit"
+	}
+	r.Metrics.CacheLookups.WithLabelValues("copy", result).Inc()
+	r.Metrics.CopyGenerated.WithLabelValues(generatorLabel(res.Generator)).Inc()
+}
+
+// generatorLabel keeps the metric label set small: template, mixed, llm.
+func generatorLabel(g string) string {
+	if strings.HasPrefix(g, "llm:") {
+		return "llm"
+	}
+	return g
+}
+
+func generatedCopy(p *shop.Product, res copywriter.Result) *model.GeneratedCopy {
+	return &model.GeneratedCopy{Product: p, Channel: res.Channel, Language: res.Language, Persona: res.PersonaText,
+		Generator: res.Generator, Cached: res.Cached, Variants: nonNil(res.Variants)}
+}
+
+func copyErr(err error) error {
+	if errors.Is(err, copywriter.ErrInvalidRequest) {
+		return badInput(err.Error())
+	}
+	return err
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, s := range items {
+		found := false
+		for _, x := range list {
+			if x == s {
+				found = true
+				break
+			}
+		}
+		if !found {
+			list = append(list, s)
+		}
+	}
+	return list
+}
