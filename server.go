@@ -61,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return runEval(ctx, cfg, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -75,6 +77,7 @@ const usage = `usage: shopmuse [command]
                   (shopmuse import --products F --users F --interactions F)
   bench ann       ANN recall and QPS on fvecs/ivecs files (bench ann --help)
   bench load      fixed-rate mixed GraphQL load against a running server
+  eval copy       copy quality and latency over the demo shop
 `
 
 // app is the wired service.

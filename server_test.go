@@ -160,3 +160,34 @@ func fromJSON(t *testing.T, v any, dst any) {
 		t.Fatal(err)
 	}
 }
+
+func TestSubcommands(t *testing.T) {
+	var out, errOut bytes.Buffer
+	getenv := func(k string) string { return "" }
+	if err := run(context.Background(), []string{"eval", "copy", "--products", "3"}, getenv, &out, &errOut); err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	for _, want := range []string{"faithfulness:      100.00%", "compliance:        100.00%", "length:            100.00%", "Distinct-2:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("eval copy output lacks %q:\n%s", want, out.String())
+		}
+	}
+	dir := t.TempDir()
+	out.Reset()
+	if err := run(context.Background(), []string{"bench", "ann", "--gen", "500,16", "--out", dir, "--queries", "20"}, getenv, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err := run(context.Background(), []string{"bench", "ann", "--base", dir + "/base.fvecs", "--query", dir + "/query.fvecs",
+		"--gt", dir + "/gt.ivecs", "--ef", "10,40", "--runs", "1"}, getenv, &out, &errOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "build_s=") || !strings.HasPrefix(lines[1], "ef=10 recall@10=") || !strings.Contains(lines[2], " qps=") {
+		t.Fatalf("bench ann output:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, getenv, &out, &errOut); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}

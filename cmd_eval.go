@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/demo"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+const evalUsage = `usage: shopmuse eval <what> [flags]
+
+  copy   copy quality over the demo shop x a persona set x every channel:
+         faithfulness, banned terms, length, language, Distinct-2, latency
+         (shopmuse eval copy [--llm])
+`
+
+// runEval is `shopmuse eval ...`.
+func runEval(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("eval: say what to evaluate\n%s", evalUsage)
+	}
+	switch args[0] {
+	case "copy":
+		return evalCopy(ctx, cfg, args[1:], stdout, stderr)
+	}
+	return fmt.Errorf("eval: unknown evaluation %q\n%s", args[0], evalUsage)
+}
+
+// evalCopy runs copywriter.Evaluate over the demo catalogue: the built-in
+// writer by default, the configured LLM writer with --llm.
+func evalCopy(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval copy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	useLLM := fs.Bool("llm", false, "evaluate the LLM writer configured by SHOPMUSE_LLM instead of the built-in one")
+	limit := fs.Int("products", 0, "evaluate only the first N demo products (0: all)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	wcfg := copywriter.Config{}
+	if *useLLM {
+		if cfg.LLM == nil {
+			return fmt.Errorf("eval copy --llm: set SHOPMUSE_LLM (openai or ollama) and SHOPMUSE_LLM_MODEL")
+		}
+		llm, err := copywriter.NewLLMWriter(*cfg.LLM)
+		if err != nil {
+			return err
+		}
+		wcfg.LLM = llm
+	}
+	d := demo.Generate(time.Now())
+	products, errs := shop.NormalizeProducts(d.Products, "demo")
+	if errs != nil {
+		return fmt.Errorf("demo products: %v", errs[0])
+	}
+	for i := range products {
+		products[i].Version = 1
+	}
+	if *limit > 0 && *limit < len(products) {
+		products = products[:*limit]
+	}
+	personas := copywriter.DefaultPersonas()
+	fmt.Fprintf(stderr, "evaluating %d products x %d personas x %d channels...\n", len(products), len(personas), len(copywriter.Channels))
+	_, err := copywriter.Evaluate(ctx, copywriter.NewWriter(wcfg), products, personas, stdout)
+	return err
+}
