@@ -78,6 +78,9 @@ func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, 
 			counts[counterKey(it.ProductID, it.Kind)]++
 			res.Recorded = append(res.Recorded, it)
 		}
+		if err := countOutcomes(txn, res.Recorded); err != nil {
+			return err
+		}
 		return addCounts(txn, counts)
 	})
 	if errors.Is(err, errRejected) {

@@ -12,6 +12,8 @@
 //	iu/<userID> 0x00 <inv:8> <kind:1> <productID>   per-user index, newest first (binary event)
 //	ip/<productID> 0x00 <inv:8> <kind:1> <userID>   per-product index, newest first (binary event)
 //	c/<productID> 0x00 <kind:1>       per-product count of events by kind (uint64)
+//	vc/<variantID> 0x00 <field:1>     copy variant counters (impressions, clicks, carts, purchases)
+//	vs/<productID> 0x00 <channel> 0x00 <variantID>  variants a product has served -> segment
 //	b/<namespace>/<key>               blobs owned by other packages
 //	q/events                          Badger sequence for event numbers
 //
