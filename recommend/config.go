@@ -1,0 +1,250 @@
+package recommend
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+// Retriever names, used as keys of Config.Weights and as Reason kinds.
+const (
+	RetrieverItemCF   = "itemcf"
+	RetrieverMF       = "mf"
+	RetrieverContent  = "content"
+	RetrieverPopular  = "popular"
+	RetrieverTrending = "trending"
+	RetrieverSeen     = "seen"
+)
+
+// Retrievers lists every retriever in a fixed order.
+var Retrievers = []string{RetrieverSeen, RetrieverItemCF, RetrieverMF, RetrieverContent, RetrieverTrending, RetrieverPopular}
+
+// MF algorithms.
+const (
+	AlgoEALS = "eals"
+	AlgoBPR  = "bpr"
+)
+
+// MFConfig configures matrix factorisation.
+type MFConfig struct {
+	Algorithm string // AlgoEALS (default) or AlgoBPR
+	Factors   int    // latent dimension
+	Epochs    int
+	Reg       float64 // L2 regularisation
+	Seed      int64
+	Workers   int // goroutines; default 2 (the machine has 2 cores)
+
+	// eALS: an observed (u,i) has weight 1 + Alpha*log(1+strength); the
+	// missing-data weight of item i is C * f_i^Omega / sum_j f_j^Omega with f
+	// the item's popularity (Omega 0 gives uniform weighting) and C = C0 times
+	// the average number of items per user.
+	Alpha float64
+	C0    float64
+	Omega float64
+
+	// BPR: learning rate of SGD; each epoch draws as many triples as there
+	// are (user,item) pairs.
+	LearningRate float64
+}
+
+// Config tunes the engine. Zero fields take the defaults of DefaultConfig.
+type Config struct {
+	// KindWeights is the strength of one event of each kind. RATE is scaled by
+	// the rating: max(0, (value-2)/3) * weight, so 2 stars or less is no
+	// positive signal and 5 stars is the full weight.
+	KindWeights map[shop.InteractionKind]float64
+	// HalfLife decays event strength for item-CF, MF and user profiles.
+	HalfLife time.Duration
+	// PopularHalfLife and TrendingHalfLife decay the item counters behind the
+	// popular and trending retrievers.
+	PopularHalfLife  time.Duration
+	TrendingHalfLife time.Duration
+	// SeenWindow bounds how old a view/click/cart may be to be re-offered by
+	// the seen-but-not-bought retriever; SeenHalfLife decays its score.
+	SeenWindow   time.Duration
+	SeenHalfLife time.Duration
+
+	// CFNeighbours is how many neighbours per item item-CF keeps.
+	CFNeighbours int
+	// CFHistory caps how many of a user's most recent distinct items enter
+	// co-occurrence counting (bounds the quadratic cost of heavy users) and
+	// query-time scoring.
+	CFHistory int
+	// CFRealtimeItems is how many of the user's recent items a new event is
+	// paired with in the real-time co-occurrence update.
+	CFRealtimeItems int
+	// CFShrink damps similarities supported by few users (sim * n/(n+shrink)).
+	CFShrink float64
+
+	MF MFConfig
+
+	// Weights scales each retriever's normalised scores in the blend.
+	Weights map[string]float64
+	// ColdWeights replace Weights for users without history: their
+	// declared interests (content) lead, then trending and popular.
+	ColdWeights map[string]float64
+	// RetrieveN caps how many candidates each retriever proposes; a request
+	// asks each for max(5N, 50) up to this cap.
+	RetrieveN int
+	// MMRLambda trades relevance (1) against diversity (0).
+	MMRLambda float64
+	// MaxPerCategory caps results per top-level category as a fraction of N
+	// (at least one); it is relaxed when too few candidates remain.
+	MaxPerCategory float64
+	// ExcludePurchased drops items the user has bought.
+	ExcludePurchased bool
+
+	// Background trainer: train after TrainAfter new interactions or every
+	// TrainEvery, whichever comes first (zero disables that trigger).
+	TrainAfter int
+	TrainEvery time.Duration
+
+	// Now is the clock; tests and replays of history set it.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the defaults. MF and blend settings come from the
+// grid searches in tune_test.go on the synthetic shop; the evaluation issue
+// may tune them further on real data.
+func DefaultConfig() Config {
+	return Config{
+		KindWeights: map[shop.InteractionKind]float64{
+			shop.KindView: 1, shop.KindClick: 2, shop.KindLike: 3,
+			shop.KindAddToCart: 4, shop.KindPurchase: 6, shop.KindRate: 5,
+		},
+		HalfLife:         30 * 24 * time.Hour,
+		PopularHalfLife:  30 * 24 * time.Hour,
+		TrendingHalfLife: 3 * 24 * time.Hour,
+		SeenWindow:       14 * 24 * time.Hour,
+		SeenHalfLife:     3 * 24 * time.Hour,
+		CFNeighbours:     50,
+		CFHistory:        100,
+		CFRealtimeItems:  20,
+		CFShrink:         5,
+		MF: MFConfig{
+			Algorithm: AlgoEALS, Factors: 32, Epochs: 15, Reg: 0.01, Seed: 1, Workers: 2,
+			Alpha: 1, C0: 100, Omega: 0.5, LearningRate: 0.05,
+		},
+		// From TestTuneBlend (10k users, 20k products, 200k events, time
+		// split): MF leads; item-CF at 0.3 keeps NDCG and adds coverage;
+		// content and popularity matter for cold start, not for accuracy.
+		Weights: map[string]float64{
+			RetrieverSeen: 0.6, RetrieverItemCF: 0.3, RetrieverMF: 1.0,
+			RetrieverContent: 0.1, RetrieverTrending: 0.05, RetrieverPopular: 0.05,
+		},
+		ColdWeights: map[string]float64{
+			RetrieverContent: 1, RetrieverTrending: 0.3, RetrieverPopular: 0.2,
+		},
+		RetrieveN:        200,
+		MMRLambda:        0.85,
+		MaxPerCategory:   0.5,
+		ExcludePurchased: true,
+		TrainAfter:       10000,
+		TrainEvery:       time.Hour,
+		Now:              time.Now,
+		Logger:           slog.Default(),
+	}
+}
+
+// withDefaults fills zero fields from DefaultConfig and validates the rest.
+func (c Config) withDefaults() (Config, error) {
+	d := DefaultConfig()
+	if c.KindWeights == nil {
+		c.KindWeights = d.KindWeights
+	}
+	for k, w := range c.KindWeights {
+		if !k.Valid() {
+			return c, fmt.Errorf("recommend: config: unknown interaction kind %q", k)
+		}
+		if w < 0 {
+			return c, fmt.Errorf("recommend: config: weight of %s is negative", k)
+		}
+	}
+	durs := []*time.Duration{&c.HalfLife, &c.PopularHalfLife, &c.TrendingHalfLife, &c.SeenWindow, &c.SeenHalfLife}
+	ddurs := []time.Duration{d.HalfLife, d.PopularHalfLife, d.TrendingHalfLife, d.SeenWindow, d.SeenHalfLife}
+	for i, p := range durs {
+		if *p == 0 {
+			*p = ddurs[i]
+		}
+	}
+	ints := []*int{&c.CFNeighbours, &c.CFHistory, &c.CFRealtimeItems, &c.RetrieveN}
+	dints := []int{d.CFNeighbours, d.CFHistory, d.CFRealtimeItems, d.RetrieveN}
+	for i, p := range ints {
+		if *p <= 0 {
+			*p = dints[i]
+		}
+	}
+	if c.CFShrink < 0 {
+		return c, fmt.Errorf("recommend: config: CFShrink must not be negative")
+	}
+	if c.MF == (MFConfig{}) {
+		c.MF = d.MF
+	}
+	m, dm := &c.MF, d.MF
+	if m.Algorithm == "" {
+		m.Algorithm = dm.Algorithm
+	}
+	if m.Algorithm != AlgoEALS && m.Algorithm != AlgoBPR {
+		return c, fmt.Errorf("recommend: config: MF algorithm %q is neither %q nor %q", m.Algorithm, AlgoEALS, AlgoBPR)
+	}
+	if m.Factors <= 0 {
+		m.Factors = dm.Factors
+	}
+	if m.Epochs <= 0 {
+		m.Epochs = dm.Epochs
+	}
+	if m.Reg <= 0 {
+		m.Reg = dm.Reg
+	}
+	if m.Workers <= 0 {
+		m.Workers = dm.Workers
+	}
+	if m.Alpha <= 0 {
+		m.Alpha = dm.Alpha
+	}
+	if m.C0 <= 0 {
+		m.C0 = dm.C0
+	}
+	if m.Omega < 0 {
+		return c, fmt.Errorf("recommend: config: MF Omega must not be negative")
+	}
+	if m.LearningRate <= 0 {
+		m.LearningRate = dm.LearningRate
+	}
+	if c.Weights == nil {
+		c.Weights = d.Weights
+	}
+	if c.ColdWeights == nil {
+		c.ColdWeights = d.ColdWeights
+	}
+	if c.MMRLambda <= 0 || c.MMRLambda > 1 {
+		c.MMRLambda = d.MMRLambda
+	}
+	if c.MaxPerCategory <= 0 {
+		c.MaxPerCategory = d.MaxPerCategory
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c, nil
+}
+
+// kindWeight returns the strength of one event.
+func (c *Config) kindWeight(kind uint8, value float32) float64 {
+	k, _ := shop.KindFromCode(kind)
+	w := c.KindWeights[k]
+	if k == shop.KindRate {
+		v := (float64(value) - 2) / 3
+		if v < 0 {
+			v = 0
+		}
+		w *= v
+	}
+	return w
+}

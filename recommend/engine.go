@@ -1,0 +1,472 @@
+package recommend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/vector"
+)
+
+// Deps are the engine's collaborators, injected so that the embedded and the
+// production (Qdrant, remote embedder) set-ups share this code.
+type Deps struct {
+	// Products holds the product embeddings, keyed by product ID; the caller
+	// keeps it up to date on upsertProducts. Nil disables content retrieval,
+	// similar-item Related and MMR diversity.
+	Products vector.Index
+	// Embedder embeds users' declared interests into the Products space.
+	// Nil disables interest-based cold start.
+	Embedder QueryEmbedder
+	// NewIndex makes an empty index for the MF item factors (dimension
+	// factors+1, see mfModel.augment). Nil serves MF by an exact scan, which
+	// is fast enough up to a few hundred thousand items.
+	NewIndex func(dim int) (vector.Index, error)
+}
+
+// QueryEmbedder is the part of embeddings.Embedder the engine uses; every
+// embeddings.Embedder satisfies it. Declaring it here keeps this package
+// buildable and testable without the embedder implementations.
+type QueryEmbedder interface {
+	Name() string
+	Dim() int
+	EmbedQuery(ctx context.Context, text string) ([]float32, error)
+}
+
+// Engine serves recommendations. Create it with New, feed it with the
+// Add/Upsert/Delete methods, train it with Train or Run.
+type Engine struct {
+	cfg     Config
+	ds      *Dataset
+	deps    Deps
+	log     *slog.Logger
+	models  atomic.Pointer[models]
+	overlay atomic.Pointer[overlays]
+	trainMu sync.Mutex
+	// erasureMu serialises DeleteUser with the model swap of Train.
+	erasureMu sync.Mutex
+	trained   atomic.Uint64 // dataset seq at the last training snapshot
+	interest  interestCache
+}
+
+// models is one consistent set of trained models; it is replaced whole.
+type models struct {
+	cf        *cfModel
+	mf        *mfModel
+	trainedAt time.Time
+}
+
+// overlays are the real-time item-CF increments: cur collects new events;
+// prev holds those that arrived during the running training and are dropped
+// once its model (which includes them... or not) is swapped in.
+type overlays struct{ cur, prev *cfOverlay }
+
+// New returns an engine with an empty dataset and no trained models; it
+// already serves popular, trending, seen and content recommendations.
+func New(cfg Config, deps Deps) (*Engine, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if deps.Products != nil && deps.Embedder != nil && deps.Products.Dim() != deps.Embedder.Dim() {
+		return nil, fmt.Errorf("recommend: product index has dimension %d but the embedder %s has %d",
+			deps.Products.Dim(), deps.Embedder.Name(), deps.Embedder.Dim())
+	}
+	e := &Engine{cfg: c, ds: newDataset(&c), deps: deps, log: c.Logger.With("component", "recommend")}
+	e.models.Store(&models{})
+	e.overlay.Store(&overlays{cur: newOverlay()})
+	e.interest.m = map[string][]float32{}
+	return e, nil
+}
+
+// Dataset exposes the engine's dataset (read-only use: stats, evaluation).
+func (e *Engine) Dataset() *Dataset { return e.ds }
+
+// AddInteractions records events; the next Recommend reflects them (seen
+// items, real-time item-CF, MF fold-in, counters). Cheap: O(batch ×
+// CFRealtimeItems).
+func (e *Engine) AddInteractions(its []shop.Interaction) error {
+	pairs, err := e.ds.addInteractions(its, e.cfg.CFRealtimeItems)
+	if err != nil {
+		return err
+	}
+	e.overlay.Load().cur.applyRealtime(pairs, e.models.Load().cf)
+	return nil
+}
+
+// LoadInteractions bulk-loads events, e.g. the store's event log at
+// startup, without the real-time item-CF increments (Train or Restore
+// provides the model for history). Use AddInteractions for live events.
+func (e *Engine) LoadInteractions(its []shop.Interaction) error {
+	_, err := e.ds.addInteractions(its, 0)
+	return err
+}
+
+// UpsertProducts records catalogue facts (filters, categories, titles).
+// The caller upserts the product's embedding into Deps.Products itself.
+func (e *Engine) UpsertProducts(ps []shop.Product) error { return e.ds.UpsertProducts(ps) }
+
+// DeleteProducts stops recommending the products at once.
+func (e *Engine) DeleteProducts(ids []string) { e.ds.DeleteProducts(ids) }
+
+// UpsertUsers records declared profiles.
+func (e *Engine) UpsertUsers(us []shop.User) error { return e.ds.UpsertUsers(us) }
+
+// DeleteUser erases the user from the dataset and drops their trained user
+// vector at once. Item-level aggregates (item factors, co-occurrence) hold no
+// per-user rows; their statistical trace of the user disappears at the next
+// training, which erasure brings forward.
+func (e *Engine) DeleteUser(id string) bool {
+	// erasureMu orders erasure against Train's swap, so a model trained on a
+	// snapshot taken before the erasure cannot bring the user back.
+	e.erasureMu.Lock()
+	defer e.erasureMu.Unlock()
+	known := e.ds.DeleteUser(id)
+	old := e.models.Load()
+	if old.mf != nil {
+		if _, ok := old.mf.userIdx[id]; ok {
+			nm := *old
+			nm.mf = old.mf.withoutUsers(map[string]bool{id: true})
+			e.models.Store(&nm)
+		}
+	}
+	if known {
+		e.trained.Store(0) // makes the background trainer run soon
+	}
+	return known
+}
+
+// withoutUsers returns a copy of m without the given users' vectors.
+func (m *mfModel) withoutUsers(drop map[string]bool) *mfModel {
+	c := *m
+	c.userIdx = make(map[string]int32, len(m.userIdx))
+	c.userIDs = slices.Clone(m.userIDs)
+	c.p = slices.Clone(m.p)
+	for id, u := range m.userIdx {
+		if drop[id] {
+			c.userIDs[u] = ""
+			clear(c.p[int(u)*c.k : int(u+1)*c.k])
+			continue
+		}
+		c.userIdx[id] = u
+	}
+	return &c
+}
+
+// Request asks for recommendations for one user.
+type Request struct {
+	UserID   string
+	N        int // 1..MaxN; 0 means 10
+	Filter   *shop.ProductFilter
+	Exclude  []string
+	Language shop.Language // ZH (default) or EN, for reason messages
+}
+
+// MaxN bounds one request's result size.
+const MaxN = 200
+
+// Recommendation is one recommended item with the reasons of the
+// retrievers that proposed it, best first.
+type Recommendation struct {
+	ItemID  string
+	Score   float64
+	Reasons []Reason
+}
+
+// ErrUnknownItem is returned by Related for an item the catalogue lacks.
+var ErrUnknownItem = errors.New("recommend: unknown item")
+
+// Query is what a retriever gets: the request plus the user's history.
+type Query struct {
+	UserID   string
+	Language shop.Language
+	Filter   *shop.ProductFilter
+	N        int
+	now      int64
+	// retrieveN is how many candidates each retriever proposes: enough for
+	// the blend, filters and MMR to choose from, no more.
+	retrieveN int
+	user      userView
+	history   map[string]bool // items the user interacted with
+	exclude   map[string]bool // explicit exclusions and purchases
+}
+
+// allowed reports whether item id may be recommended at all: known to the
+// catalogue, available, passing the filter and not excluded.
+func (e *Engine) allowed(q *Query, id string) bool {
+	if q.exclude[id] {
+		return false
+	}
+	p, ok := e.ds.Product(id)
+	return ok && p.Available && q.Filter.Matches(p)
+}
+
+// fresh is allowed and not already in the user's history: what the
+// discovery retrievers propose.
+func (e *Engine) fresh(q *Query, id string) bool { return !q.history[id] && e.allowed(q, id) }
+
+// Retriever proposes candidates for a query.
+type Retriever interface {
+	Name() string
+	Retrieve(ctx context.Context, q *Query) []Candidate
+}
+
+// retrievers returns the engine's retrievers in blend order.
+func (e *Engine) retrievers() []Retriever {
+	return []Retriever{seenRetriever{e}, itemCFRetriever{e}, mfRetriever{e}, contentRetriever{e},
+		trendingRetriever{e}, popularRetriever{e}}
+}
+
+func (e *Engine) query(req *Request) (*Query, error) {
+	if req.N == 0 {
+		req.N = 10
+	}
+	if req.N < 0 || req.N > MaxN {
+		return nil, fmt.Errorf("recommend: N must be between 1 and %d, got %d", MaxN, req.N)
+	}
+	if req.Language == "" {
+		req.Language = shop.LanguageZH
+	}
+	now := e.cfg.Now().Unix()
+	q := &Query{UserID: req.UserID, Language: req.Language, Filter: req.Filter, N: req.N, now: now,
+		retrieveN: min(e.cfg.RetrieveN, max(5*req.N, 50)),
+		user:      e.ds.view(req.UserID, now), history: map[string]bool{}, exclude: map[string]bool{}}
+	for _, id := range req.Exclude {
+		q.exclude[id] = true
+	}
+	for _, h := range q.user.items {
+		q.history[h.id] = true
+		if h.purchased && e.cfg.ExcludePurchased {
+			q.exclude[h.id] = true
+		}
+	}
+	return q, nil
+}
+
+// Recommend returns up to N items for the user. Unknown users get the
+// cold-start blend (interests when declared, then trending and popular).
+func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, error) {
+	q, err := e.query(&req)
+	if err != nil {
+		return nil, err
+	}
+	weights := e.cfg.Weights
+	if len(q.user.items) == 0 {
+		weights = e.cfg.ColdWeights
+	}
+	lists := e.retrieveAll(ctx, q, e.retrievers(), weights)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("recommend: %w", err)
+	}
+	merged := e.blend(lists, weights)
+	// Retrievers already skip disallowed items; this is the one place that
+	// guarantees it, whatever a retriever does.
+	kept := merged[:0]
+	for _, m := range merged {
+		if e.allowed(q, m.ItemID) {
+			kept = append(kept, m)
+		}
+	}
+	return e.diversify(ctx, kept, req.N), nil
+}
+
+// retrieveAll runs the retrievers concurrently.
+func (e *Engine) retrieveAll(ctx context.Context, q *Query, rs []Retriever, weights map[string]float64) map[string][]Candidate {
+	out := make([][]Candidate, len(rs))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		if weights[r.Name()] <= 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = r.Retrieve(ctx, q)
+		}()
+	}
+	wg.Wait()
+	m := make(map[string][]Candidate, len(rs))
+	for i, r := range rs {
+		m[r.Name()] = out[i]
+	}
+	return m
+}
+
+type contribution struct {
+	reason Reason
+	score  float64
+}
+
+// blend normalises each retriever's list by rank (1/log2(rank+2), the DCG
+// discount, which makes lists with incomparable raw scores commensurable),
+// weights it and sums per item. Reasons are kept per retriever with their
+// contribution and ordered best first.
+func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64) []Recommendation {
+	type acc struct {
+		score   float64
+		reasons []contribution
+	}
+	pos := map[string]int{}
+	var accs []acc
+	var order []string
+	for _, name := range Retrievers {
+		w := weights[name]
+		if w <= 0 {
+			continue
+		}
+		for rank, c := range lists[name] {
+			s := w / math.Log2(float64(rank)+2)
+			i, ok := pos[c.ItemID]
+			if !ok {
+				i = len(accs)
+				pos[c.ItemID] = i
+				accs = append(accs, acc{})
+				order = append(order, c.ItemID)
+			}
+			a := &accs[i]
+			a.score += s
+			a.reasons = append(a.reasons, contribution{c.Reason, s})
+		}
+	}
+	out := make([]Recommendation, 0, len(accs))
+	for i, id := range order {
+		a := &accs[i]
+		slices.SortStableFunc(a.reasons, func(x, y contribution) int {
+			switch {
+			case x.score > y.score:
+				return -1
+			case x.score < y.score:
+				return 1
+			}
+			return 0
+		})
+		rs := make([]Reason, 0, len(a.reasons))
+		for _, c := range a.reasons {
+			if !slices.ContainsFunc(rs, func(r Reason) bool { return r.Message == c.reason.Message }) {
+				rs = append(rs, c.reason)
+			}
+		}
+		out = append(out, Recommendation{ItemID: id, Score: a.score, Reasons: rs})
+	}
+	slices.SortStableFunc(out, func(a, b Recommendation) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// diversify picks n items by maximal marginal relevance (Carbonell &
+// Goldstein 1998) over product embeddings, with a per-top-category cap that
+// is relaxed only when too few candidates remain.
+func (e *Engine) diversify(ctx context.Context, cands []Recommendation, n int) []Recommendation {
+	if len(cands) == 0 {
+		return []Recommendation{}
+	}
+	pool := cands[:min(len(cands), max(3*n, 30))]
+	maxScore := pool[0].Score
+	ids := make([]string, len(pool))
+	for i := range pool {
+		ids[i] = pool[i].ItemID
+	}
+	prods := e.ds.products(ids)
+	vecs := make([][]float32, len(pool))
+	if e.deps.Products != nil && e.cfg.MMRLambda < 1 {
+		for i, id := range ids {
+			if v, ok, err := e.deps.Products.Vector(ctx, id); err == nil && ok {
+				vecs[i] = normalized(v)
+			}
+		}
+	}
+	capPer := max(1, int(math.Ceil(e.cfg.MaxPerCategory*float64(n))))
+	perCat := map[string]int{}
+	taken := make([]bool, len(pool))
+	maxSim := make([]float64, len(pool))
+	out := make([]Recommendation, 0, n)
+	for pass := 0; pass < 2 && len(out) < n; pass++ {
+		for len(out) < n {
+			best, bestVal := -1, math.Inf(-1)
+			for i := range pool {
+				if taken[i] {
+					continue
+				}
+				if pass == 0 && prods[i] != nil && perCat[prods[i].TopCategory()] >= capPer {
+					continue
+				}
+				v := e.cfg.MMRLambda*pool[i].Score/maxScore - (1-e.cfg.MMRLambda)*maxSim[i]
+				if v > bestVal {
+					best, bestVal = i, v
+				}
+			}
+			if best < 0 {
+				break
+			}
+			taken[best] = true
+			out = append(out, pool[best])
+			if prods[best] != nil {
+				perCat[prods[best].TopCategory()]++
+			}
+			if vb := vecs[best]; vb != nil {
+				for i := range pool {
+					if !taken[i] && vecs[i] != nil {
+						maxSim[i] = math.Max(maxSim[i], float64(dot(vb, vecs[i])))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func normalized(v []float32) []float32 {
+	n := math.Sqrt(float64(dot(v, v)))
+	if n == 0 {
+		return nil
+	}
+	out := make([]float32, len(v))
+	for i := range v {
+		out[i] = float32(float64(v[i]) / n)
+	}
+	return out
+}
+
+// interestCache memoises interest embeddings: the same few hundred interest
+// words recur across users, and embedding may be a network call.
+type interestCache struct {
+	mu sync.Mutex
+	m  map[string][]float32
+}
+
+const maxInterestCache = 10000
+
+func (e *Engine) embedInterest(ctx context.Context, text string) ([]float32, error) {
+	c := &e.interest
+	c.mu.Lock()
+	v, ok := c.m[text]
+	c.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	v, err := e.deps.Embedder.EmbedQuery(ctx, text)
+	if err != nil {
+		return nil, fmt.Errorf("recommend: embed interest %q: %w", text, err)
+	}
+	c.mu.Lock()
+	if len(c.m) >= maxInterestCache {
+		clear(c.m)
+	}
+	c.m[text] = v
+	c.mu.Unlock()
+	return v, nil
+}

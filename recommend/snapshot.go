@@ -1,0 +1,261 @@
+package recommend
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// snapshotMagic versions the binary model format; bump it on any change so
+// an old snapshot is rejected (and the caller retrains) instead of misread.
+const snapshotMagic = "shopmuse/recommend/v1\n"
+
+// Snapshot serialises the serving models (item-CF neighbours, MF factors)
+// so the caller can store them and Restore them after a restart without
+// retraining. It returns an error when nothing has been trained yet.
+func (e *Engine) Snapshot() ([]byte, error) {
+	m := e.models.Load()
+	if m.cf == nil && m.mf == nil {
+		return nil, errors.New("recommend: snapshot: no trained models")
+	}
+	return m.MarshalBinary()
+}
+
+// Restore replaces the serving models by a snapshot. It rebuilds the MF ANN
+// index when Deps.NewIndex is set, so it may take a few seconds.
+func (e *Engine) Restore(ctx context.Context, data []byte) error {
+	var m models
+	if err := m.UnmarshalBinary(data); err != nil {
+		return err
+	}
+	if m.mf != nil {
+		if err := e.attach(ctx, m.mf); err != nil {
+			return fmt.Errorf("recommend: restore: %w", err)
+		}
+	}
+	e.trainMu.Lock()
+	defer e.trainMu.Unlock()
+	prev := e.models.Load()
+	e.models.Store(&m)
+	// The restored models cover history; real-time increments gathered
+	// before (e.g. while replaying the log) would count it twice.
+	e.overlay.Store(&overlays{cur: newOverlay()})
+	e.trained.Store(e.ds.seq.Load())
+	e.retire(prev)
+	return nil
+}
+
+type encoder struct {
+	w   *bufio.Writer
+	err error
+}
+
+func (en *encoder) put(v any) {
+	if en.err == nil {
+		en.err = binary.Write(en.w, binary.LittleEndian, v)
+	}
+}
+
+func (en *encoder) str(s string) {
+	en.put(uint32(len(s)))
+	if en.err == nil {
+		_, en.err = en.w.WriteString(s)
+	}
+}
+
+func (en *encoder) strs(ss []string) {
+	en.put(uint32(len(ss)))
+	for _, s := range ss {
+		en.str(s)
+	}
+}
+
+func (en *encoder) nbrs(lists [][]nbr) {
+	for _, l := range lists {
+		en.put(uint32(len(l)))
+		for _, n := range l {
+			en.put(n.j)
+			en.put(n.s)
+		}
+	}
+}
+
+// MarshalBinary encodes the models; little-endian, length-prefixed.
+func (m *models) MarshalBinary() ([]byte, error) {
+	var buf bytes.Buffer
+	en := &encoder{w: bufio.NewWriter(&buf)}
+	en.str(snapshotMagic)
+	en.put(m.trainedAt.UnixNano())
+	en.put(m.cf != nil)
+	if cf := m.cf; cf != nil {
+		en.strs(cf.ids)
+		en.nbrs(cf.nbr)
+		en.nbrs(cf.buy)
+		en.put(cf.norm)
+	}
+	en.put(m.mf != nil)
+	if mf := m.mf; mf != nil {
+		en.str(mf.algo)
+		en.put(uint32(mf.k))
+		en.put(mf.reg)
+		en.put(mf.alpha)
+		en.strs(mf.itemIDs)
+		en.put(mf.q)
+		en.put(mf.c)
+		en.strs(mf.userIDs)
+		en.put(mf.userN)
+		en.put(mf.p)
+	}
+	if en.err == nil {
+		en.err = en.w.Flush()
+	}
+	if en.err != nil {
+		return nil, fmt.Errorf("recommend: snapshot: %w", en.err)
+	}
+	return buf.Bytes(), nil
+}
+
+type decoder struct {
+	r   *bytes.Reader
+	err error
+}
+
+// maxLen rejects lengths a corrupt snapshot could use to allocate wildly.
+func (de *decoder) n() int {
+	var v uint32
+	de.get(&v)
+	if de.err == nil && int64(v) > int64(de.r.Len())+1<<20 {
+		de.err = fmt.Errorf("length %d exceeds the remaining %d bytes", v, de.r.Len())
+		return 0
+	}
+	return int(v)
+}
+
+func (de *decoder) get(v any) {
+	if de.err == nil {
+		de.err = binary.Read(de.r, binary.LittleEndian, v)
+	}
+}
+
+func (de *decoder) str() string {
+	n := de.n()
+	if de.err != nil {
+		return ""
+	}
+	b := make([]byte, n)
+	_, de.err = io.ReadFull(de.r, b)
+	return string(b)
+}
+
+func (de *decoder) strs() []string {
+	n := de.n()
+	out := make([]string, 0, n)
+	for i := 0; i < n && de.err == nil; i++ {
+		out = append(out, de.str())
+	}
+	return out
+}
+
+func (de *decoder) floats(n int) []float32 {
+	if de.err != nil || n*4 > de.r.Len() {
+		if de.err == nil {
+			de.err = io.ErrUnexpectedEOF
+		}
+		return nil
+	}
+	out := make([]float32, n)
+	de.get(out)
+	return out
+}
+
+func (de *decoder) nbrs(n, items int) [][]nbr {
+	out := make([][]nbr, n)
+	for i := 0; i < n && de.err == nil; i++ {
+		l := de.n()
+		if l == 0 {
+			continue
+		}
+		out[i] = make([]nbr, l)
+		for k := 0; k < l && de.err == nil; k++ {
+			de.get(&out[i][k].j)
+			de.get(&out[i][k].s)
+			if de.err == nil && (out[i][k].j < 0 || int(out[i][k].j) >= items) {
+				de.err = fmt.Errorf("neighbour index %d out of range", out[i][k].j)
+			}
+		}
+	}
+	return out
+}
+
+// UnmarshalBinary decodes models written by MarshalBinary.
+func (m *models) UnmarshalBinary(data []byte) error {
+	de := &decoder{r: bytes.NewReader(data)}
+	if magic := de.str(); de.err != nil || magic != snapshotMagic {
+		return errors.New("recommend: restore: not a recommend model snapshot (or an incompatible version)")
+	}
+	var ns int64
+	de.get(&ns)
+	m.trainedAt = time.Unix(0, ns)
+	var has bool
+	de.get(&has)
+	if has && de.err == nil {
+		cf := &cfModel{ids: de.strs()}
+		n := len(cf.ids)
+		cf.idx = make(map[string]int32, n)
+		for i, id := range cf.ids {
+			cf.idx[id] = int32(i)
+		}
+		cf.nbr = de.nbrs(n, n)
+		cf.buy = de.nbrs(n, n)
+		cf.norm = de.floats(n)
+		m.cf = cf
+	}
+	de.get(&has)
+	if has && de.err == nil {
+		mf := &mfModel{algo: de.str()}
+		var k uint32
+		de.get(&k)
+		mf.k = int(k)
+		de.get(&mf.reg)
+		de.get(&mf.alpha)
+		if de.err == nil && (mf.k <= 0 || mf.k > 4096 || math.IsNaN(mf.reg)) {
+			de.err = fmt.Errorf("bad MF header (k=%d)", mf.k)
+		}
+		mf.itemIDs = de.strs()
+		mf.q = de.floats(len(mf.itemIDs) * mf.k)
+		mf.c = de.floats(len(mf.itemIDs))
+		mf.userIDs = de.strs()
+		if de.err == nil {
+			mf.userN = make([]int32, len(mf.userIDs))
+			de.get(mf.userN)
+		}
+		mf.p = de.floats(len(mf.userIDs) * mf.k)
+		if de.err == nil {
+			mf.itemIdx = make(map[string]int32, len(mf.itemIDs))
+			for i, id := range mf.itemIDs {
+				mf.itemIdx[id] = int32(i)
+			}
+			mf.userIdx = make(map[string]int32, len(mf.userIDs))
+			for i, id := range mf.userIDs {
+				if id != "" {
+					mf.userIdx[id] = int32(i)
+				}
+			}
+			mf.finish(2)
+		}
+		m.mf = mf
+	}
+	if de.err == nil && de.r.Len() != 0 {
+		de.err = fmt.Errorf("%d trailing bytes", de.r.Len())
+	}
+	if de.err != nil {
+		return fmt.Errorf("recommend: restore: corrupt snapshot: %w", de.err)
+	}
+	return nil
+}
