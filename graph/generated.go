@@ -16,6 +16,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/shop"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -33,11 +34,15 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Interaction() InteractionResolver
+	ModelTraining() ModelTrainingResolver
 	Mutation() MutationResolver
 	Product() ProductResolver
 	ProductHit() ProductHitResolver
 	Query() QueryResolver
+	Recommendation() RecommendationResolver
+	RecommendationReason() RecommendationReasonResolver
 	Subscription() SubscriptionResolver
+	TrainingRun() TrainingRunResolver
 	User() UserResolver
 }
 
@@ -102,6 +107,13 @@ type ComplexityRoot struct {
 		Kind  func(childComplexity int) int
 	}
 
+	ModelTraining struct {
+		Details    func(childComplexity int) int
+		DurationMs func(childComplexity int) int
+		Name       func(childComplexity int) int
+		SizeBytes  func(childComplexity int) int
+	}
+
 	Money struct {
 		Amount       func(childComplexity int) int
 		CurrencyCode func(childComplexity int) int
@@ -111,6 +123,7 @@ type ComplexityRoot struct {
 		DeleteProducts     func(childComplexity int, ids []string) int
 		DeleteUser         func(childComplexity int, id string) int
 		RecordInteractions func(childComplexity int, input []shop.InteractionInput) int
+		TrainModels        func(childComplexity int) int
 		UpsertProducts     func(childComplexity int, input []shop.ProductInput) int
 		UpsertUsers        func(childComplexity int, input []shop.UserInput) int
 	}
@@ -171,13 +184,27 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		GeneratedCopy   func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
-		Product         func(childComplexity int, id string) int
-		Products        func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
-		SearchProducts  func(childComplexity int, query string, first *int, filter *shop.ProductFilter) int
-		SimilarProducts func(childComplexity int, productID string, first *int, filter *shop.ProductFilter) int
-		User            func(childComplexity int, id string) int
-		Users           func(childComplexity int, first *int, after *string) int
+		GeneratedCopy          func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
+		Product                func(childComplexity int, id string) int
+		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) int
+		Products               func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
+		Recommendations        func(childComplexity int, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) int
+		SearchProducts         func(childComplexity int, query string, first *int, filter *shop.ProductFilter) int
+		SimilarProducts        func(childComplexity int, productID string, first *int, filter *shop.ProductFilter) int
+		User                   func(childComplexity int, id string) int
+		Users                  func(childComplexity int, first *int, after *string) int
+	}
+
+	Recommendation struct {
+		Product func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
+	RecommendationReason struct {
+		Kind           func(childComplexity int) int
+		Message        func(childComplexity int) int
+		RelatedProduct func(childComplexity int) int
 	}
 
 	RecordInteractionsPayload struct {
@@ -188,6 +215,15 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		CopyStream func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) int
+	}
+
+	TrainingRun struct {
+		DurationMs   func(childComplexity int) int
+		Interactions func(childComplexity int) int
+		Models       func(childComplexity int) int
+		Products     func(childComplexity int) int
+		StartedAt    func(childComplexity int) int
+		Users        func(childComplexity int) int
 	}
 
 	UpsertProductsPayload struct {
@@ -201,15 +237,16 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		Age          func(childComplexity int) int
-		CreatedAt    func(childComplexity int) int
-		Gender       func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Interactions func(childComplexity int, first *int) int
-		Interests    func(childComplexity int) int
-		Name         func(childComplexity int) int
-		Persona      func(childComplexity int) int
-		UpdatedAt    func(childComplexity int) int
+		Age             func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Gender          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Interactions    func(childComplexity int, first *int) int
+		Interests       func(childComplexity int) int
+		Name            func(childComplexity int) int
+		Persona         func(childComplexity int) int
+		Recommendations func(childComplexity int, first *int) int
+		UpdatedAt       func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -240,11 +277,16 @@ type InteractionResolver interface {
 
 	Product(ctx context.Context, obj *shop.Interaction) (*shop.Product, error)
 }
+type ModelTrainingResolver interface {
+	DurationMs(ctx context.Context, obj *recommend.ModelReport) (float64, error)
+	SizeBytes(ctx context.Context, obj *recommend.ModelReport) (int, error)
+}
 type MutationResolver interface {
 	UpsertProducts(ctx context.Context, input []shop.ProductInput) (*model.UpsertProductsPayload, error)
 	DeleteProducts(ctx context.Context, ids []string) (*model.DeletePayload, error)
 	UpsertUsers(ctx context.Context, input []shop.UserInput) (*model.UpsertUsersPayload, error)
 	DeleteUser(ctx context.Context, id string) (*model.DeletePayload, error)
+	TrainModels(ctx context.Context) (*recommend.TrainingReport, error)
 	RecordInteractions(ctx context.Context, input []shop.InteractionInput) (*model.RecordInteractionsPayload, error)
 }
 type ProductResolver interface {
@@ -262,13 +304,27 @@ type QueryResolver interface {
 	SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error)
+	Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error)
+	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error)
+}
+type RecommendationResolver interface {
+	Product(ctx context.Context, obj *recommend.Recommendation) (*shop.Product, error)
+}
+type RecommendationReasonResolver interface {
+	RelatedProduct(ctx context.Context, obj *recommend.Reason) (*shop.Product, error)
 }
 type SubscriptionResolver interface {
 	CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error)
 }
+type TrainingRunResolver interface {
+	DurationMs(ctx context.Context, obj *recommend.TrainingReport) (float64, error)
+
+	Products(ctx context.Context, obj *recommend.TrainingReport) (int, error)
+}
 type UserResolver interface {
 	Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error)
 	Persona(ctx context.Context, obj *shop.User) (*copywriter.Persona, error)
+	Recommendations(ctx context.Context, obj *shop.User, first *int) ([]recommend.Recommendation, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -495,6 +551,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InteractionCount.Kind(childComplexity), true
 
+	case "ModelTraining.details":
+		if e.ComplexityRoot.ModelTraining.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelTraining.Details(childComplexity), true
+	case "ModelTraining.durationMs":
+		if e.ComplexityRoot.ModelTraining.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelTraining.DurationMs(childComplexity), true
+	case "ModelTraining.name":
+		if e.ComplexityRoot.ModelTraining.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelTraining.Name(childComplexity), true
+	case "ModelTraining.sizeBytes":
+		if e.ComplexityRoot.ModelTraining.SizeBytes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelTraining.SizeBytes(childComplexity), true
+
 	case "Money.amount":
 		if e.ComplexityRoot.Money.Amount == nil {
 			break
@@ -541,6 +622,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordInteractions(childComplexity, args["input"].([]shop.InteractionInput)), true
+	case "Mutation.trainModels":
+		if e.ComplexityRoot.Mutation.TrainModels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.TrainModels(childComplexity), true
 	case "Mutation.upsertProducts":
 		if e.ComplexityRoot.Mutation.UpsertProducts == nil {
 			break
@@ -820,6 +907,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Product(childComplexity, args["id"].(string)), true
+	case "Query.productRecommendations":
+		if e.ComplexityRoot.Query.ProductRecommendations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_productRecommendations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProductRecommendations(childComplexity, args["productID"].(string), args["intent"].(*recommend.Intent), args["first"].(*int), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -831,6 +929,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*shop.ProductFilter)), true
+	case "Query.recommendations":
+		if e.ComplexityRoot.Query.Recommendations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_recommendations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userID"].(string), args["first"].(*int), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
 	case "Query.searchProducts":
 		if e.ComplexityRoot.Query.SearchProducts == nil {
 			break
@@ -876,6 +985,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "Recommendation.product":
+		if e.ComplexityRoot.Recommendation.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.Product(childComplexity), true
+	case "Recommendation.reasons":
+		if e.ComplexityRoot.Recommendation.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.Reasons(childComplexity), true
+	case "Recommendation.score":
+		if e.ComplexityRoot.Recommendation.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.Score(childComplexity), true
+
+	case "RecommendationReason.kind":
+		if e.ComplexityRoot.RecommendationReason.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.Kind(childComplexity), true
+	case "RecommendationReason.message":
+		if e.ComplexityRoot.RecommendationReason.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.Message(childComplexity), true
+	case "RecommendationReason.relatedProduct":
+		if e.ComplexityRoot.RecommendationReason.RelatedProduct == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.RelatedProduct(childComplexity), true
+
 	case "RecordInteractionsPayload.accepted":
 		if e.ComplexityRoot.RecordInteractionsPayload.Accepted == nil {
 			break
@@ -906,6 +1053,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CopyStream(childComplexity, args["productID"].(string), args["persona"].(*model.PersonaInput), args["channel"].(*copywriter.Channel), args["language"].(*shop.Language)), true
+
+	case "TrainingRun.durationMs":
+		if e.ComplexityRoot.TrainingRun.DurationMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingRun.DurationMs(childComplexity), true
+	case "TrainingRun.interactions":
+		if e.ComplexityRoot.TrainingRun.Interactions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingRun.Interactions(childComplexity), true
+	case "TrainingRun.models":
+		if e.ComplexityRoot.TrainingRun.Models == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingRun.Models(childComplexity), true
+	case "TrainingRun.products":
+		if e.ComplexityRoot.TrainingRun.Products == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingRun.Products(childComplexity), true
+	case "TrainingRun.startedAt":
+		if e.ComplexityRoot.TrainingRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingRun.StartedAt(childComplexity), true
+	case "TrainingRun.users":
+		if e.ComplexityRoot.TrainingRun.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingRun.Users(childComplexity), true
 
 	case "UpsertProductsPayload.products":
 		if e.ComplexityRoot.UpsertProductsPayload.Products == nil {
@@ -986,6 +1170,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.Persona(childComplexity), true
+	case "User.recommendations":
+		if e.ComplexityRoot.User.Recommendations == nil {
+			break
+		}
+
+		args, err := ec.field_User_recommendations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.User.Recommendations(childComplexity, args["first"].(*int)), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -1194,6 +1389,20 @@ type Query {
   channel's length, the language. language defaults to the product's.
   """
   generatedCopy(productID: ID!, persona: PersonaInput, channel: CopyChannel = DETAIL, language: Language, variants: Int = 1): GeneratedCopy!
+  """
+  Products for this user, best first: collaborative filtering, matrix
+  factorisation, content, popularity and what they viewed but did not buy,
+  blended, filtered (unavailable and purchased items are dropped),
+  diversified, and explained. A user without history gets their interests
+  and what is trending. language sets the reasons' language (default: the
+  user's, from their profile; ZH when unknown).
+  """
+  recommendations(userID: ID!, first: Int = 10, filter: ProductFilter, language: Language): [Recommendation!]!
+  """
+  Products related to one product: RELATED are alternatives (similar and
+  co-viewed), COMPLEMENTARY are bought together with it from other categories.
+  """
+  productRecommendations(productID: ID!, intent: RecommendationIntent = RELATED, first: Int = 10, filter: ProductFilter, language: Language): [Recommendation!]!
 }
 
 type Subscription {
@@ -1213,6 +1422,8 @@ type Mutation {
   upsertUsers(input: [UserInput!]!): UpsertUsersPayload!
   "Erases a user: the profile and every interaction of theirs (right to erasure)."
   deleteUser(id: ID!): DeletePayload!
+  "Trains the recommendation models now and returns when they serve."
+  trainModels: TrainingRun!
   "Records up to 1,000 interactions. Recording the same fact twice is harmless."
   recordInteractions(input: [InteractionInput!]!): RecordInteractionsPayload!
 }
@@ -1303,6 +1514,8 @@ type User {
   interactions(first: Int = 20): [Interaction!]!
   "The portrait derived from the profile and behaviour, as copy is written for it."
   persona: Persona!
+  "Recommendations for this user, as Query.recommendations."
+  recommendations(first: Int = 10): [Recommendation!]!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -1547,6 +1760,52 @@ type CopyChunk {
   "The checked copy, on the last chunk."
   copy: GeneratedCopy
 }
+
+"A recommended product with why it was recommended."
+type Recommendation {
+  product: Product!
+  "The blended score; higher is better. Comparable within one answer only."
+  score: Float!
+  "Why, best first, in words a shopper understands."
+  reasons: [RecommendationReason!]!
+}
+
+type RecommendationReason {
+  """
+  itemcf (because you viewed X), mf (picked for your taste), content (similar
+  to X), interest, popular, trending, seen (you viewed it recently), cart,
+  similar, co_viewed, complementary.
+  """
+  kind: String!
+  message: String!
+  "The product the reason refers to (the X in because you viewed X)."
+  relatedProduct: Product
+}
+
+enum RecommendationIntent {
+  RELATED
+  COMPLEMENTARY
+}
+
+"One training run of the recommendation models."
+type TrainingRun {
+  startedAt: Time!
+  durationMs: Float!
+  users: Int!
+  products: Int!
+  "Distinct (user, product) pairs trained on."
+  interactions: Int!
+  models: [ModelTraining!]!
+}
+
+type ModelTraining {
+  "itemcf, or the matrix factorisation (eals or bpr)."
+  name: String!
+  durationMs: Float!
+  "In-memory size of the model's payload."
+  sizeBytes: Int!
+  details: String!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1669,6 +1928,20 @@ func (ec *executionContext) childFields_InteractionCount(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type InteractionCount", field.Name)
 }
 
+func (ec *executionContext) childFields_ModelTraining(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ModelTraining_name(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_ModelTraining_durationMs(ctx, field)
+	case "sizeBytes":
+		return ec.fieldContext_ModelTraining_sizeBytes(ctx, field)
+	case "details":
+		return ec.fieldContext_ModelTraining_details(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelTraining", field.Name)
+}
+
 func (ec *executionContext) childFields_Money(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "amount":
@@ -1789,6 +2062,30 @@ func (ec *executionContext) childFields_ProductHit(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ProductHit", field.Name)
 }
 
+func (ec *executionContext) childFields_Recommendation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_Recommendation_product(ctx, field)
+	case "score":
+		return ec.fieldContext_Recommendation_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Recommendation_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Recommendation", field.Name)
+}
+
+func (ec *executionContext) childFields_RecommendationReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_RecommendationReason_kind(ctx, field)
+	case "message":
+		return ec.fieldContext_RecommendationReason_message(ctx, field)
+	case "relatedProduct":
+		return ec.fieldContext_RecommendationReason_relatedProduct(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecommendationReason", field.Name)
+}
+
 func (ec *executionContext) childFields_RecordInteractionsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "accepted":
@@ -1799,6 +2096,24 @@ func (ec *executionContext) childFields_RecordInteractionsPayload(ctx context.Co
 		return ec.fieldContext_RecordInteractionsPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordInteractionsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TrainingRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "startedAt":
+		return ec.fieldContext_TrainingRun_startedAt(ctx, field)
+	case "durationMs":
+		return ec.fieldContext_TrainingRun_durationMs(ctx, field)
+	case "users":
+		return ec.fieldContext_TrainingRun_users(ctx, field)
+	case "products":
+		return ec.fieldContext_TrainingRun_products(ctx, field)
+	case "interactions":
+		return ec.fieldContext_TrainingRun_interactions(ctx, field)
+	case "models":
+		return ec.fieldContext_TrainingRun_models(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrainingRun", field.Name)
 }
 
 func (ec *executionContext) childFields_UpsertProductsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1837,6 +2152,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_interactions(ctx, field)
 	case "persona":
 		return ec.fieldContext_User_persona(ctx, field)
+	case "recommendations":
+		return ec.fieldContext_User_recommendations(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
 	case "updatedAt":
@@ -2141,6 +2458,52 @@ func (ec *executionContext) field_Query_generatedCopy_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_productRecommendations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "intent",
+		func(ctx context.Context, v any) (*recommend.Intent, error) {
+			return ec.unmarshalORecommendationIntent2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐIntent(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["intent"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*shop.ProductFilter, error) {
+			return ec.unmarshalOProductFilter2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProductFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*shop.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_product_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2182,6 +2545,44 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_recommendations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["userID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*shop.ProductFilter, error) {
+			return ec.unmarshalOProductFilter2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProductFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*shop.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg3
 	return args, nil
 }
 
@@ -2320,6 +2721,20 @@ func (ec *executionContext) field_Subscription_copyStream_args(ctx context.Conte
 }
 
 func (ec *executionContext) field_User_interactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_User_recommendations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -3229,6 +3644,98 @@ func (ec *executionContext) fieldContext_InteractionCount_count(_ context.Contex
 	return graphql.NewScalarFieldContext("InteractionCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ModelTraining_name(ctx context.Context, field graphql.CollectedField, obj *recommend.ModelReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelTraining_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelTraining_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelTraining", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModelTraining_durationMs(ctx context.Context, field graphql.CollectedField, obj *recommend.ModelReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelTraining_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModelTraining().DurationMs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelTraining_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelTraining", field, true, true, "Float")
+}
+
+func (ec *executionContext) _ModelTraining_sizeBytes(ctx context.Context, field graphql.CollectedField, obj *recommend.ModelReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelTraining_sizeBytes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ModelTraining().SizeBytes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelTraining_sizeBytes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelTraining", field, true, true, "Int")
+}
+
+func (ec *executionContext) _ModelTraining_details(ctx context.Context, field graphql.CollectedField, obj *recommend.ModelReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelTraining_details(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Details, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelTraining_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelTraining", field, false, false, "String")
+}
+
 func (ec *executionContext) _Money_amount(ctx context.Context, field graphql.CollectedField, obj *shop.Money) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3447,6 +3954,38 @@ func (ec *executionContext) fieldContext_Mutation_deleteUser(ctx context.Context
 	if fc.Args, err = ec.field_Mutation_deleteUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_trainModels(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_trainModels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().TrainModels(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *recommend.TrainingReport) graphql.Marshaler {
+			return ec.marshalNTrainingRun2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐTrainingReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_trainModels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrainingRun(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -4747,6 +5286,94 @@ func (ec *executionContext) fieldContext_Query_generatedCopy(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_recommendations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_recommendations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(string), fc.Args["first"].(*int), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
+			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_recommendations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Recommendation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_recommendations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_productRecommendations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_productRecommendations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProductRecommendations(ctx, fc.Args["productID"].(string), fc.Args["intent"].(*recommend.Intent), fc.Args["first"].(*int), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
+			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_productRecommendations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Recommendation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_productRecommendations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4818,6 +5445,171 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Recommendation_product(ctx context.Context, field graphql.CollectedField, obj *recommend.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Recommendation().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Recommendation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Recommendation_score(ctx context.Context, field graphql.CollectedField, obj *recommend.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Recommendation", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Recommendation_reasons(ctx context.Context, field graphql.CollectedField, obj *recommend.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Reason) graphql.Marshaler {
+			return ec.marshalNRecommendationReason2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Recommendation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecommendationReason_kind(ctx context.Context, field graphql.CollectedField, obj *recommend.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationReason_message(ctx context.Context, field graphql.CollectedField, obj *recommend.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecommendationReason_relatedProduct(ctx context.Context, field graphql.CollectedField, obj *recommend.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_relatedProduct(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecommendationReason().RelatedProduct(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_relatedProduct(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecommendationReason",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
 		},
 	}
 	return fc, nil
@@ -4941,6 +5733,153 @@ func (ec *executionContext) fieldContext_Subscription_copyStream(ctx context.Con
 	if fc.Args, err = ec.field_Subscription_copyStream_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TrainingRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *recommend.TrainingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainingRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainingRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainingRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _TrainingRun_durationMs(ctx context.Context, field graphql.CollectedField, obj *recommend.TrainingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainingRun_durationMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TrainingRun().DurationMs(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainingRun_durationMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainingRun", field, true, true, "Float")
+}
+
+func (ec *executionContext) _TrainingRun_users(ctx context.Context, field graphql.CollectedField, obj *recommend.TrainingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainingRun_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainingRun_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainingRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrainingRun_products(ctx context.Context, field graphql.CollectedField, obj *recommend.TrainingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainingRun_products(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TrainingRun().Products(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainingRun_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainingRun", field, true, true, "Int")
+}
+
+func (ec *executionContext) _TrainingRun_interactions(ctx context.Context, field graphql.CollectedField, obj *recommend.TrainingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainingRun_interactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interactions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainingRun_interactions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TrainingRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TrainingRun_models(ctx context.Context, field graphql.CollectedField, obj *recommend.TrainingReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TrainingRun_models(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Models, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []recommend.ModelReport) graphql.Marshaler {
+			return ec.marshalNModelTraining2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐModelReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TrainingRun_models(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TrainingRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModelTraining(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -5260,6 +6199,50 @@ func (ec *executionContext) fieldContext_User_persona(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Persona(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_recommendations(ctx context.Context, field graphql.CollectedField, obj *shop.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_recommendations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.User().Recommendations(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
+			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_recommendations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Recommendation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_User_recommendations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7543,6 +8526,56 @@ func (ec *executionContext) _InteractionCount(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var modelTrainingImplementors = []string{"ModelTraining"}
+
+func (ec *executionContext) _ModelTraining(ctx context.Context, sel ast.SelectionSet, obj *recommend.ModelReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modelTrainingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModelTraining")
+		case "name":
+			out.Values[i] = ec._ModelTraining_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "durationMs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModelTraining_durationMs(ctx, field, obj)
+				})
+		case "sizeBytes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ModelTraining_sizeBytes(ctx, field, obj)
+				})
+		case "details":
+			out.Values[i] = ec._ModelTraining_details(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var moneyImplementors = []string{"Money"}
 
 func (ec *executionContext) _Money(ctx context.Context, sel ast.SelectionSet, obj *shop.Money) graphql.Marshaler {
@@ -7624,6 +8657,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteUser":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trainModels":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_trainModels(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -8070,6 +9110,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_generatedCopy(ctx, field)
 				})
+		case "recommendations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_recommendations(ctx, field)
+				})
+		case "productRecommendations":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_productRecommendations(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -8084,6 +9136,94 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationImplementors = []string{"Recommendation"}
+
+func (ec *executionContext) _Recommendation(ctx context.Context, sel ast.SelectionSet, obj *recommend.Recommendation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Recommendation")
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Recommendation_product(ctx, field, obj)
+				})
+		case "score":
+			out.Values[i] = ec._Recommendation_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasons":
+			out.Values[i] = ec._Recommendation_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recommendationReasonImplementors = []string{"RecommendationReason"}
+
+func (ec *executionContext) _RecommendationReason(ctx context.Context, sel ast.SelectionSet, obj *recommend.Reason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecommendationReason")
+		case "kind":
+			out.Values[i] = ec._RecommendationReason_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.Values[i] = ec._RecommendationReason_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "relatedProduct":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecommendationReason_relatedProduct(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8162,6 +9302,66 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var trainingRunImplementors = []string{"TrainingRun"}
+
+func (ec *executionContext) _TrainingRun(ctx context.Context, sel ast.SelectionSet, obj *recommend.TrainingReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, trainingRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TrainingRun")
+		case "startedAt":
+			out.Values[i] = ec._TrainingRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "durationMs":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TrainingRun_durationMs(ctx, field, obj)
+				})
+		case "users":
+			out.Values[i] = ec._TrainingRun_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "products":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TrainingRun_products(ctx, field, obj)
+				})
+		case "interactions":
+			out.Values[i] = ec._TrainingRun_interactions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "models":
+			out.Values[i] = ec._TrainingRun_models(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
 }
 
 var upsertProductsPayloadImplementors = []string{"UpsertProductsPayload"}
@@ -8287,6 +9487,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_persona(ctx, field, obj)
+				})
+		case "recommendations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_recommendations(ctx, field, obj)
 				})
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
@@ -9094,6 +10300,26 @@ func (ec *executionContext) marshalNLanguage2githubᚗcomᚋshopmuseᚋshopmuse�
 	return v
 }
 
+func (ec *executionContext) marshalNModelTraining2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐModelReport(ctx context.Context, sel ast.SelectionSet, v recommend.ModelReport) graphql.Marshaler {
+	return ec._ModelTraining(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNModelTraining2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐModelReportᚄ(ctx context.Context, sel ast.SelectionSet, v []recommend.ModelReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNModelTraining2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐModelReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNMoney2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐMoney(ctx context.Context, sel ast.SelectionSet, v shop.Money) graphql.Marshaler {
 	return ec._Money(ctx, sel, &v)
 }
@@ -9210,6 +10436,46 @@ func (ec *executionContext) unmarshalNProductInput2ᚕgithubᚗcomᚋshopmuseᚋ
 	return res, nil
 }
 
+func (ec *executionContext) marshalNRecommendation2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendation(ctx context.Context, sel ast.SelectionSet, v recommend.Recommendation) graphql.Marshaler {
+	return ec._Recommendation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecommendation2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecommendationReason2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐReason(ctx context.Context, sel ast.SelectionSet, v recommend.Reason) graphql.Marshaler {
+	return ec._RecommendationReason(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRecommendationReason2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []recommend.Reason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecommendationReason2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNRecordInteractionsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRecordInteractionsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordInteractionsPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RecordInteractionsPayload!")
@@ -9273,6 +10539,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTrainingRun2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐTrainingReport(ctx context.Context, sel ast.SelectionSet, v *recommend.TrainingReport) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TrainingRun!")
+		return graphql.Null
+	}
+	return ec._TrainingRun(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUpsertProductsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐUpsertProductsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpsertProductsPayload) graphql.Marshaler {
@@ -9722,6 +10996,25 @@ func (ec *executionContext) unmarshalOProductFilter2ᚖgithubᚗcomᚋshopmuse�
 	}
 	res, err := ec.unmarshalInputProductFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORecommendationIntent2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐIntent(ctx context.Context, v any) (*recommend.Intent, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := recommend.Intent(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORecommendationIntent2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐIntent(ctx context.Context, sel ast.SelectionSet, v *recommend.Intent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
