@@ -39,6 +39,10 @@ type config struct {
 	RateLimit      float64 // requests per second per client; 0 disables
 	RateBurst      int
 	Introspection  bool
+	// Background training: after TrainAfter new interactions or every
+	// TrainEvery (SHOPMUSE_TRAIN_AFTER, SHOPMUSE_TRAIN_EVERY).
+	TrainAfter int
+	TrainEvery time.Duration
 	// LLM configures the LLM copy writer (SHOPMUSE_LLM); nil: built-in only.
 	LLM *copywriter.LLMConfig
 }
@@ -64,6 +68,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RateLimit:      float64(e.integer("SHOPMUSE_RATE_LIMIT", 1000, 0, 1_000_000)),
 		RateBurst:      e.integer("SHOPMUSE_RATE_BURST", 2000, 1, 10_000_000),
 		Introspection:  e.boolean("SHOPMUSE_INTROSPECTION", true),
+		TrainAfter:     e.integer("SHOPMUSE_TRAIN_AFTER", 1000, 0, 1<<30),
+		TrainEvery:     e.duration("SHOPMUSE_TRAIN_EVERY", 10*time.Minute),
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(e.str("SHOPMUSE_LOG_LEVEL", "info"))); err != nil {
 		e.fail("SHOPMUSE_LOG_LEVEL: %v", err)

@@ -28,6 +28,7 @@ import (
 	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
+	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/resolvers"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/store"
@@ -82,14 +83,15 @@ const usage = `usage: shopmuse [command]
 
 // app is the wired service.
 type app struct {
-	cfg     config
-	log     *slog.Logger
-	store   *store.Store
-	vectors vector.Index
-	search  *search.Service
-	copy    *copywriter.Writer
-	metrics *api.Metrics
-	ready   atomic.Bool
+	cfg       config
+	log       *slog.Logger
+	store     *store.Store
+	vectors   vector.Index
+	search    *search.Service
+	copy      *copywriter.Writer
+	recommend *recommend.Engine
+	metrics   *api.Metrics
+	ready     atomic.Bool
 }
 
 // openApp opens the store and wires the services; it loads the demo shop
@@ -114,6 +116,9 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err err
 		return nil, err
 	}
 	if err := a.openCopy(); err != nil {
+		return nil, err
+	}
+	if err := a.openRecommend(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -201,7 +206,7 @@ func (a *app) Close() error {
 // handler builds the HTTP routes.
 func (a *app) handler() http.Handler {
 	res := resolvers.New(resolvers.Services{Store: a.store, Search: a.search, Copy: a.copy, Metrics: a.metrics,
-		Log: a.log, MaxFirst: a.cfg.MaxFirst})
+		Recommend: a.recommend, AfterTrain: a.afterTrain, SaveModels: a.saveModels, Log: a.log, MaxFirst: a.cfg.MaxFirst})
 	gql := api.GraphQLHandler(graph.NewExecutableSchema(res.Config()), api.Options{
 		Keys:          a.cfg.Keys,
 		MaxDepth:      a.cfg.MaxDepth,
@@ -282,6 +287,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 	}
 	go a.search.SaveEvery(ctx, cfg.SaveInterval)
 	go a.updateStoreGauges(ctx)
+	go a.recommend.Run(ctx)
 	if !cfg.Keys.Enabled() {
 		log.Warn("no SHOPMUSE_API_KEYS: every client has full access", "addr", ln.Addr().String())
 	}

@@ -1,7 +1,10 @@
 package resolvers
 
 import (
+	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
+	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -15,6 +18,21 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Query.SimilarProducts = func(child int, _ string, first *int, _ *shop.ProductFilter) int { return 2 + page(first, 10, child) }
 	c.Product.Similar = func(child int, first *int) int { return 2 + page(first, 10, child) }
 	c.User.Interactions = func(child int, first *int) int { return page(first, 20, child) }
+	c.Query.Recommendations = func(child int, _ string, first *int, _ *shop.ProductFilter, _ *shop.Language) int {
+		return 10 + page(first, 10, child)
+	}
+	c.Query.ProductRecommendations = func(child int, _ string, _ *recommend.Intent, first *int, _ *shop.ProductFilter, _ *shop.Language) int {
+		return 5 + page(first, 10, child)
+	}
+	c.User.Recommendations = func(child int, first *int) int { return 10 + page(first, 10, child) }
+	// Writing copy and training are the expensive calls.
+	c.Query.GeneratedCopy = func(child int, _ string, _ *model.PersonaInput, _ *copywriter.Channel, _ *shop.Language, variants *int) int {
+		return 50*max(1, intOr(variants, 1)) + child
+	}
+	c.Subscription.CopyStream = func(child int, _ string, _ *model.PersonaInput, _ *copywriter.Channel, _ *shop.Language) int {
+		return 50 + child
+	}
+	c.Mutation.TrainModels = func(child int) int { return 1000 + child }
 	c.Mutation.UpsertProducts = func(child int, in []shop.ProductInput) int { return child + len(in) }
 	c.Mutation.UpsertUsers = func(child int, in []shop.UserInput) int { return child + len(in) }
 	c.Mutation.RecordInteractions = func(child int, in []shop.InteractionInput) int { return child + len(in) }

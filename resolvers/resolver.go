@@ -4,12 +4,14 @@
 package resolvers
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/store"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -25,6 +27,12 @@ type Services struct {
 	Store  *store.Store
 	Search *search.Service
 	Copy   *copywriter.Writer
+	// Recommend serves recommendations. AfterTrain runs after trainModels
+	// and SaveModels after an erasure: the service persists the serving
+	// models there, so that an erased user's factors leave the disk too.
+	Recommend  *recommend.Engine
+	AfterTrain func(context.Context, recommend.TrainingReport)
+	SaveModels func(context.Context)
 	// Metrics, when set, count cache hits and generations.
 	Metrics *api.Metrics
 	Log     *slog.Logger
@@ -57,6 +65,14 @@ func (r *Resolver) User() graph.UserResolver                 { return &userResol
 func (r *Resolver) Interaction() graph.InteractionResolver   { return &interactionResolver{r} }
 func (r *Resolver) ProductHit() graph.ProductHitResolver     { return &productHitResolver{r} }
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+func (r *Resolver) Recommendation() graph.RecommendationResolver {
+	return &recommendationResolver{r}
+}
+func (r *Resolver) RecommendationReason() graph.RecommendationReasonResolver {
+	return &recommendationReasonResolver{r}
+}
+func (r *Resolver) TrainingRun() graph.TrainingRunResolver     { return &trainingRunResolver{r} }
+func (r *Resolver) ModelTraining() graph.ModelTrainingResolver { return &modelTrainingResolver{r} }
 
 type queryResolver struct{ *Resolver }
 type mutationResolver struct{ *Resolver }
@@ -81,6 +97,14 @@ func notFound(msg string) error {
 // mutations report business errors in userErrors instead.
 func badInput(msg string) error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}
+}
+
+// checkFirst validates a page size against the configured maximum.
+func (r *Resolver) checkFirst(n int) error {
+	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
+		return badInput(err.Error())
+	}
+	return nil
 }
 
 func intOr(p *int, def int) int {

@@ -41,6 +41,11 @@ func (r *mutationResolver) UpsertUsers(ctx context.Context, input []shop.UserInp
 	if err != nil {
 		return nil, err
 	}
+	if r.Recommend != nil {
+		if err := r.Recommend.UpsertUsers(saved); err != nil {
+			r.Log.Error("recommend: upsert users", "err", err)
+		}
+	}
 	return &model.UpsertUsersPayload{Users: saved, UserErrors: []shop.UserError{}}, nil
 }
 
@@ -52,6 +57,12 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (*model.De
 	existed, err := r.Store.DeleteUser(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if r.Recommend != nil {
+		// Erasure reaches the serving models too, not only the store.
+		if r.Recommend.DeleteUser(id) && r.SaveModels != nil {
+			r.SaveModels(ctx)
+		}
 	}
 	deleted := []string{}
 	if existed {
@@ -71,6 +82,12 @@ func (r *mutationResolver) RecordInteractions(ctx context.Context, input []shop.
 	}
 	if errs != nil {
 		return &model.RecordInteractionsPayload{UserErrors: errs}, nil
+	}
+	if r.Recommend != nil && len(res.Recorded) > 0 {
+		// The user's very next recommendations reflect what they just did.
+		if err := r.Recommend.AddInteractions(res.Recorded); err != nil {
+			r.Log.Error("recommend: add interactions", "err", err)
+		}
 	}
 	return &model.RecordInteractionsPayload{Accepted: len(input), Duplicates: res.Duplicates, UserErrors: []shop.UserError{}}, nil
 }
@@ -100,6 +117,12 @@ func nonNil[T any](s []T) []T {
 // catalogue write. The store is the truth: a failure here is logged, and the
 // index reconciles with the store at the next start.
 func (r *Resolver) productsChanged(ctx context.Context, upserted []shop.Product, deleted []string) {
+	if r.Recommend != nil {
+		if err := r.Recommend.UpsertProducts(upserted); err != nil {
+			r.Log.Error("recommend: upsert products", "err", err)
+		}
+		r.Recommend.DeleteProducts(deleted)
+	}
 	if r.Search == nil {
 		return
 	}

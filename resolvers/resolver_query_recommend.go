@@ -1,0 +1,137 @@
+package resolvers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+func (r *queryResolver) Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error) {
+	return r.recommend(ctx, userID, intOr(first, 10), filter, language)
+}
+
+func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int) ([]recommend.Recommendation, error) {
+	return r.recommend(ctx, obj.ID, intOr(first, 10), nil, nil)
+}
+
+func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error) {
+	if err := r.checkFirst(n); err != nil {
+		return nil, err
+	}
+	if code, msg := shop.ValidateID(userID); code != "" {
+		return nil, badInput("userID " + msg)
+	}
+	if r.Recommend == nil {
+		return nil, errors.New("recommendations are not configured")
+	}
+	lang, err := r.userLanguage(ctx, userID, language)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	recs, err := r.Recommend.Recommend(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang})
+	if err != nil {
+		return nil, err
+	}
+	if r.Metrics != nil {
+		r.Metrics.Recommendation.Observe(time.Since(start).Seconds())
+	}
+	return nonNil(recs), nil
+}
+
+// userLanguage is the language of reasons: the one asked for, else the
+// user's (English when their declared profile has no Chinese), else ZH.
+func (r *Resolver) userLanguage(ctx context.Context, userID string, language *shop.Language) (shop.Language, error) {
+	if language != nil {
+		return *language, nil
+	}
+	u, err := r.user(ctx, userID)
+	if err != nil || u == nil {
+		return shop.LanguageZH, err
+	}
+	text := strings.TrimSpace(u.Name + " " + strings.Join(u.Interests, " "))
+	if text == "" {
+		return shop.LanguageZH, nil
+	}
+	return shop.DetectLanguage(text), nil
+}
+
+func (r *queryResolver) ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error) {
+	n := intOr(first, 10)
+	if err := r.checkFirst(n); err != nil {
+		return nil, err
+	}
+	if r.Recommend == nil {
+		return nil, errors.New("recommendations are not configured")
+	}
+	req := recommend.RelatedRequest{ItemID: productID, N: n, Filter: filter, Intent: recommend.IntentRelated}
+	if intent != nil {
+		req.Intent = *intent
+	}
+	if language != nil {
+		req.Language = *language
+	} else if p, err := r.product(ctx, productID); err == nil && p != nil {
+		req.Language = p.Language
+	}
+	recs, err := r.Recommend.Related(ctx, req)
+	if errors.Is(err, recommend.ErrUnknownItem) {
+		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
+	}
+	return nonNil(recs), err
+}
+
+func (r *mutationResolver) TrainModels(ctx context.Context) (*recommend.TrainingReport, error) {
+	if r.Recommend == nil {
+		return nil, errors.New("recommendations are not configured")
+	}
+	// Training outlives a client that hangs up: the models are worth having.
+	rep, err := r.Recommend.Train(context.WithoutCancel(ctx))
+	if err != nil {
+		return nil, err
+	}
+	if r.AfterTrain != nil {
+		r.AfterTrain(ctx, rep)
+	}
+	return &rep, nil
+}
+
+type recommendationResolver struct{ *Resolver }
+type recommendationReasonResolver struct{ *Resolver }
+type trainingRunResolver struct{ *Resolver }
+type modelTrainingResolver struct{ *Resolver }
+
+func (r *recommendationResolver) Product(ctx context.Context, obj *recommend.Recommendation) (*shop.Product, error) {
+	p, err := r.product(ctx, obj.ItemID)
+	if err == nil && p == nil {
+		return nil, fmt.Errorf("product %q is no longer in the catalogue", obj.ItemID)
+	}
+	return p, err
+}
+
+func (r *recommendationReasonResolver) RelatedProduct(ctx context.Context, obj *recommend.Reason) (*shop.Product, error) {
+	if obj.RelatedItemID == "" {
+		return nil, nil
+	}
+	return r.product(ctx, obj.RelatedItemID)
+}
+
+func (r *trainingRunResolver) DurationMs(ctx context.Context, obj *recommend.TrainingReport) (float64, error) {
+	return float64(obj.Duration) / float64(time.Millisecond), nil
+}
+
+func (r *trainingRunResolver) Products(ctx context.Context, obj *recommend.TrainingReport) (int, error) {
+	return obj.Items, nil
+}
+
+func (r *modelTrainingResolver) DurationMs(ctx context.Context, obj *recommend.ModelReport) (float64, error) {
+	return float64(obj.Duration) / float64(time.Millisecond), nil
+}
+
+func (r *modelTrainingResolver) SizeBytes(ctx context.Context, obj *recommend.ModelReport) (int, error) {
+	return obj.Size, nil
+}
