@@ -1,0 +1,288 @@
+// Package engage closes the loop between recommendations and copy: it writes
+// personal copy for the products recommended to a shopper, chooses which
+// variant to show by Thompson sampling on what shoppers clicked, counts
+// impressions, reports each variant's performance, and runs push and email
+// campaigns. It is the one place besides the resolvers that joins recommend
+// and copywriter, which never import each other.
+package engage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+// DefaultVariants is how many variants compete for each product, channel
+// and persona segment.
+const DefaultVariants = 3
+
+// personaHistory is how many recent interactions shape a user's persona.
+const personaHistory = 200
+
+// Config configures a Service.
+type Config struct {
+	// Variants compete per product, channel and segment (1–5; default 3).
+	Variants int
+	// Selector chooses among them; nil means a default Thompson sampler.
+	Selector *copywriter.Selector
+	// FlushEvery is how often buffered impressions reach the store.
+	FlushEvery time.Duration
+	Log        *slog.Logger
+}
+
+// Service is safe for concurrent use.
+type Service struct {
+	st       *store.Store
+	rec      *recommend.Engine
+	copy     *copywriter.Writer
+	sel      *copywriter.Selector
+	variants int
+	flush    time.Duration
+	log      *slog.Logger
+
+	// Impressions are counted in memory and written in batches: a read
+	// query must not turn into a contended write per served variant.
+	mu      sync.Mutex
+	pending map[store.Served]int64
+
+	campaigns campaignRunner
+}
+
+// New returns a Service.
+func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Config) (*Service, error) {
+	if cfg.Variants == 0 {
+		cfg.Variants = DefaultVariants
+	}
+	if cfg.Variants < 1 || cfg.Variants > copywriter.MaxVariants {
+		return nil, fmt.Errorf("engage: variants must be between 1 and %d", copywriter.MaxVariants)
+	}
+	if cfg.Selector == nil {
+		sel, err := copywriter.NewSelector(copywriter.DefaultSelectorConfig())
+		if err != nil {
+			return nil, err
+		}
+		cfg.Selector = sel
+	}
+	if cfg.FlushEvery <= 0 {
+		cfg.FlushEvery = time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	s := &Service{st: st, rec: rec, copy: copy, sel: cfg.Selector, variants: cfg.Variants, flush: cfg.FlushEvery,
+		log: cfg.Log, pending: map[store.Served]int64{}}
+	s.campaigns.init()
+	return s, nil
+}
+
+// Persona is a user's declared profile plus their recent behaviour.
+func (s *Service) Persona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
+	return UserPersona(ctx, s.st, u)
+}
+
+// UserPersona builds a user's persona from the store: the declared profile
+// plus the categories, price band and recent views of their latest
+// interactions.
+func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (copywriter.Persona, error) {
+	evs, err := st.UserInteractions(ctx, u.ID, personaHistory)
+	if err != nil {
+		return copywriter.Persona{}, err
+	}
+	its := make([]shop.Interaction, len(evs))
+	ids := make([]string, 0, len(evs))
+	seen := map[string]bool{}
+	for i, ev := range evs {
+		its[i] = ev.Interaction
+		if !seen[ev.ProductID] {
+			seen[ev.ProductID] = true
+			ids = append(ids, ev.ProductID)
+		}
+	}
+	ps, err := st.Products(ctx, ids)
+	if err != nil {
+		return copywriter.Persona{}, err
+	}
+	byID := make(map[string]*shop.Product, len(ps))
+	for _, p := range ps {
+		if p != nil {
+			byID[p.ID] = p
+		}
+	}
+	b := copywriter.BehaviourFrom(its, func(id string) *shop.Product { return byID[id] })
+	return copywriter.FromUser(u, b), nil
+}
+
+// Served is copy chosen for one shopper: the variant shown, among the
+// result's competing variants.
+type Served struct {
+	Result  copywriter.Result
+	Variant copywriter.Variant
+}
+
+// ServeCopy writes (or reads from the cache) the competing variants for a
+// product, channel and persona, chooses one by Thompson sampling on their
+// click-through so far, and counts the impression.
+func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, persona copywriter.Persona, ch copywriter.Channel, lang *shop.Language) (Served, error) {
+	res, err := s.copy.Generate(ctx, copywriter.Request{Product: p, Persona: persona, Channel: ch, Language: lang, Variants: s.variants})
+	if err != nil {
+		return Served{}, err
+	}
+	if len(res.Variants) == 0 {
+		return Served{}, errors.New("engage: the writer returned no variant")
+	}
+	stats, err := s.Stats(ctx, variantIDs(res.Variants))
+	if err != nil {
+		return Served{}, err
+	}
+	v := res.Variants[s.sel.Choose(stats)]
+	s.countImpression(store.Served{ProductID: p.ID, Channel: string(ch), Segment: persona.Segment(), VariantID: v.ID})
+	return Served{Result: res, Variant: v}, nil
+}
+
+func variantIDs(vs []copywriter.Variant) []string {
+	ids := make([]string, len(vs))
+	for i, v := range vs {
+		ids[i] = v.ID
+	}
+	return ids
+}
+
+func (s *Service) countImpression(sv store.Served) {
+	s.mu.Lock()
+	s.pending[sv]++
+	s.mu.Unlock()
+}
+
+// Stats returns the variants' counters, stored plus not yet flushed, in order.
+func (s *Service) Stats(ctx context.Context, ids []string) ([]copywriter.VariantStats, error) {
+	stored, err := s.st.VariantStats(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	pending := map[string]int64{}
+	s.mu.Lock()
+	for sv, n := range s.pending {
+		pending[sv.VariantID] += n
+	}
+	s.mu.Unlock()
+	out := make([]copywriter.VariantStats, len(ids))
+	for i, id := range ids {
+		c := stored[id]
+		out[i] = copywriter.VariantStats{VariantID: id, Impressions: c.Impressions + pending[id], Clicks: c.Clicks,
+			Carts: c.Carts, Purchases: c.Purchases}
+	}
+	return out, nil
+}
+
+// Flush writes buffered impressions to the store.
+func (s *Service) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	batch := s.pending
+	s.pending = map[store.Served]int64{}
+	s.mu.Unlock()
+	if err := s.st.AddImpressions(ctx, batch); err != nil {
+		// Put them back: counts are worth a retry at the next flush.
+		s.mu.Lock()
+		for k, n := range batch {
+			s.pending[k] += n
+		}
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// Run flushes impressions periodically and resumes unfinished campaigns,
+// until ctx ends; then it flushes once more.
+func (s *Service) Run(ctx context.Context) {
+	s.resumeCampaigns(ctx)
+	t := time.NewTicker(s.flush)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := s.Flush(context.WithoutCancel(ctx)); err != nil {
+				s.log.Error("flush impressions", "err", err)
+			}
+			return
+		case <-t.C:
+			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("flush impressions", "err", err)
+			}
+		}
+	}
+}
+
+// Performance is one product's copy performance on a channel.
+type Performance struct {
+	Variants []VariantPerformance
+	// LeaderID is the variant with the best posterior mean once it has
+	// enough impressions; "" before.
+	LeaderID string
+}
+
+// VariantPerformance is one variant's record with its persona segment.
+type VariantPerformance struct {
+	copywriter.VariantPerformance
+	Segment string
+}
+
+// Performance reports every variant a product has served on a channel.
+func (s *Service) Performance(ctx context.Context, productID string, ch copywriter.Channel) (Performance, error) {
+	refs, err := s.st.ProductVariants(ctx, productID, string(ch))
+	if err != nil {
+		return Performance{}, err
+	}
+	// Variants served since the last flush are not in the store yet.
+	segments := map[string]string{}
+	var ids []string
+	for _, r := range refs {
+		segments[r.VariantID] = r.Segment
+		ids = append(ids, r.VariantID)
+	}
+	s.mu.Lock()
+	for sv := range s.pending {
+		if sv.ProductID == productID && sv.Channel == string(ch) {
+			if _, ok := segments[sv.VariantID]; !ok {
+				segments[sv.VariantID] = sv.Segment
+				ids = append(ids, sv.VariantID)
+			}
+		}
+	}
+	s.mu.Unlock()
+	stats, err := s.Stats(ctx, ids)
+	if err != nil {
+		return Performance{}, err
+	}
+	perf := s.sel.Performance(stats)
+	out := Performance{Variants: make([]VariantPerformance, len(perf))}
+	for i, p := range perf {
+		out.Variants[i] = VariantPerformance{VariantPerformance: p, Segment: segments[p.VariantID]}
+	}
+	out.LeaderID, _ = copywriter.Leader(perf)
+	return out, nil
+}
+
+// Recommendation is a recommendation for a known shopper (UserID empty for
+// product-to-product ones), so that copy can be written for them.
+type Recommendation struct {
+	recommend.Recommendation
+	UserID string
+}
+
+// ForUser tags recommendations with the shopper they are for.
+func ForUser(userID string, recs []recommend.Recommendation) []Recommendation {
+	out := make([]Recommendation, len(recs))
+	for i, r := range recs {
+		out[i] = Recommendation{Recommendation: r, UserID: userID}
+	}
+	return out
+}
