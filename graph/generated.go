@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
@@ -33,6 +34,8 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Campaign() CampaignResolver
+	CampaignItem() CampaignItemResolver
 	Interaction() InteractionResolver
 	ModelTraining() ModelTrainingResolver
 	Mutation() MutationResolver
@@ -55,6 +58,48 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Campaign struct {
+		Channel     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		Done        func(childComplexity int) int
+		Error       func(childComplexity int) int
+		FinishedAt  func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MessageList func(childComplexity int, first *int, after *string) int
+		Messages    func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Progress    func(childComplexity int) int
+		Skipped     func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Total       func(childComplexity int) int
+	}
+
+	CampaignItem struct {
+		Copy    func(childComplexity int) int
+		Product func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
+	CampaignMessage struct {
+		Channel   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Items     func(childComplexity int) int
+		Language  func(childComplexity int) int
+		UserID    func(childComplexity int) int
+	}
+
+	CampaignMessageConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CampaignMessageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CopyCheck struct {
 		Detail func(childComplexity int) int
 		Name   func(childComplexity int) int
@@ -67,6 +112,13 @@ type ComplexityRoot struct {
 		Done  func(childComplexity int) int
 	}
 
+	CopyPerformance struct {
+		Channel  func(childComplexity int) int
+		Leader   func(childComplexity int) int
+		Product  func(childComplexity int) int
+		Variants func(childComplexity int) int
+	}
+
 	CopyVariant struct {
 		Angle     func(childComplexity int) int
 		Checks    func(childComplexity int) int
@@ -74,6 +126,23 @@ type ComplexityRoot struct {
 		Headline  func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Text      func(childComplexity int) int
+	}
+
+	CopyVariantPerformance struct {
+		CTR             func(childComplexity int) int
+		Clicks          func(childComplexity int) int
+		Impressions     func(childComplexity int) int
+		Lower95         func(childComplexity int) int
+		PosteriorMean   func(childComplexity int) int
+		ProbabilityBest func(childComplexity int) int
+		Segment         func(childComplexity int) int
+		Upper95         func(childComplexity int) int
+		VariantID       func(childComplexity int) int
+	}
+
+	CreateCampaignPayload struct {
+		Campaign   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	DeletePayload struct {
@@ -120,6 +189,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		CreateCampaign     func(childComplexity int, input model.CampaignInput) int
 		DeleteProducts     func(childComplexity int, ids []string) int
 		DeleteUser         func(childComplexity int, id string) int
 		RecordInteractions func(childComplexity int, input []shop.InteractionInput) int
@@ -184,6 +254,8 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		Campaign               func(childComplexity int, id string) int
+		CopyPerformance        func(childComplexity int, productID string, channel *copywriter.Channel) int
 		GeneratedCopy          func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
 		Product                func(childComplexity int, id string) int
 		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) int
@@ -196,6 +268,7 @@ type ComplexityRoot struct {
 	}
 
 	Recommendation struct {
+		Copy    func(childComplexity int, channel *copywriter.Channel, language *shop.Language) int
 		Product func(childComplexity int) int
 		Reasons func(childComplexity int) int
 		Score   func(childComplexity int) int
@@ -214,7 +287,8 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		CopyStream func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) int
+		CampaignProgress func(childComplexity int, id string) int
+		CopyStream       func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) int
 	}
 
 	TrainingRun struct {
@@ -272,6 +346,17 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CampaignResolver interface {
+	Name(ctx context.Context, obj *engage.Campaign) (string, error)
+	Channel(ctx context.Context, obj *engage.Campaign) (copywriter.Channel, error)
+
+	Progress(ctx context.Context, obj *engage.Campaign) (float64, error)
+
+	MessageList(ctx context.Context, obj *engage.Campaign, first *int, after *string) (*model.CampaignMessageConnection, error)
+}
+type CampaignItemResolver interface {
+	Product(ctx context.Context, obj *engage.MessageItem) (*shop.Product, error)
+}
 type InteractionResolver interface {
 	User(ctx context.Context, obj *shop.Interaction) (*shop.User, error)
 
@@ -287,6 +372,7 @@ type MutationResolver interface {
 	UpsertUsers(ctx context.Context, input []shop.UserInput) (*model.UpsertUsersPayload, error)
 	DeleteUser(ctx context.Context, id string) (*model.DeletePayload, error)
 	TrainModels(ctx context.Context) (*recommend.TrainingReport, error)
+	CreateCampaign(ctx context.Context, input model.CampaignInput) (*model.CreateCampaignPayload, error)
 	RecordInteractions(ctx context.Context, input []shop.InteractionInput) (*model.RecordInteractionsPayload, error)
 }
 type ProductResolver interface {
@@ -304,16 +390,21 @@ type QueryResolver interface {
 	SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error)
-	Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error)
-	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error)
+	Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
+	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
+	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
+	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
 }
 type RecommendationResolver interface {
-	Product(ctx context.Context, obj *recommend.Recommendation) (*shop.Product, error)
+	Product(ctx context.Context, obj *engage.Recommendation) (*shop.Product, error)
+
+	Copy(ctx context.Context, obj *engage.Recommendation, channel *copywriter.Channel, language *shop.Language) (*model.GeneratedCopy, error)
 }
 type RecommendationReasonResolver interface {
 	RelatedProduct(ctx context.Context, obj *recommend.Reason) (*shop.Product, error)
 }
 type SubscriptionResolver interface {
+	CampaignProgress(ctx context.Context, id string) (<-chan *engage.Campaign, error)
 	CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error)
 }
 type TrainingRunResolver interface {
@@ -324,7 +415,7 @@ type TrainingRunResolver interface {
 type UserResolver interface {
 	Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error)
 	Persona(ctx context.Context, obj *shop.User) (*copywriter.Persona, error)
-	Recommendations(ctx context.Context, obj *shop.User, first *int) ([]recommend.Recommendation, error)
+	Recommendations(ctx context.Context, obj *shop.User, first *int) ([]engage.Recommendation, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -357,6 +448,178 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Attribute.Value(childComplexity), true
+
+	case "Campaign.channel":
+		if e.ComplexityRoot.Campaign.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Channel(childComplexity), true
+	case "Campaign.createdAt":
+		if e.ComplexityRoot.Campaign.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.CreatedAt(childComplexity), true
+	case "Campaign.done":
+		if e.ComplexityRoot.Campaign.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Done(childComplexity), true
+	case "Campaign.error":
+		if e.ComplexityRoot.Campaign.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Error(childComplexity), true
+	case "Campaign.finishedAt":
+		if e.ComplexityRoot.Campaign.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.FinishedAt(childComplexity), true
+	case "Campaign.id":
+		if e.ComplexityRoot.Campaign.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.ID(childComplexity), true
+	case "Campaign.messageList":
+		if e.ComplexityRoot.Campaign.MessageList == nil {
+			break
+		}
+
+		args, err := ec.field_Campaign_messageList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Campaign.MessageList(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Campaign.messages":
+		if e.ComplexityRoot.Campaign.Messages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Messages(childComplexity), true
+	case "Campaign.name":
+		if e.ComplexityRoot.Campaign.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Name(childComplexity), true
+	case "Campaign.progress":
+		if e.ComplexityRoot.Campaign.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Progress(childComplexity), true
+	case "Campaign.skipped":
+		if e.ComplexityRoot.Campaign.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Skipped(childComplexity), true
+	case "Campaign.startedAt":
+		if e.ComplexityRoot.Campaign.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.StartedAt(childComplexity), true
+	case "Campaign.status":
+		if e.ComplexityRoot.Campaign.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Status(childComplexity), true
+	case "Campaign.total":
+		if e.ComplexityRoot.Campaign.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Campaign.Total(childComplexity), true
+
+	case "CampaignItem.copy":
+		if e.ComplexityRoot.CampaignItem.Copy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignItem.Copy(childComplexity), true
+	case "CampaignItem.product":
+		if e.ComplexityRoot.CampaignItem.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignItem.Product(childComplexity), true
+	case "CampaignItem.reasons":
+		if e.ComplexityRoot.CampaignItem.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignItem.Reasons(childComplexity), true
+	case "CampaignItem.score":
+		if e.ComplexityRoot.CampaignItem.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignItem.Score(childComplexity), true
+
+	case "CampaignMessage.channel":
+		if e.ComplexityRoot.CampaignMessage.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessage.Channel(childComplexity), true
+	case "CampaignMessage.createdAt":
+		if e.ComplexityRoot.CampaignMessage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessage.CreatedAt(childComplexity), true
+	case "CampaignMessage.items":
+		if e.ComplexityRoot.CampaignMessage.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessage.Items(childComplexity), true
+	case "CampaignMessage.language":
+		if e.ComplexityRoot.CampaignMessage.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessage.Language(childComplexity), true
+	case "CampaignMessage.userID":
+		if e.ComplexityRoot.CampaignMessage.UserID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessage.UserID(childComplexity), true
+
+	case "CampaignMessageConnection.edges":
+		if e.ComplexityRoot.CampaignMessageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessageConnection.Edges(childComplexity), true
+	case "CampaignMessageConnection.pageInfo":
+		if e.ComplexityRoot.CampaignMessageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessageConnection.PageInfo(childComplexity), true
+
+	case "CampaignMessageEdge.cursor":
+		if e.ComplexityRoot.CampaignMessageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessageEdge.Cursor(childComplexity), true
+	case "CampaignMessageEdge.node":
+		if e.ComplexityRoot.CampaignMessageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignMessageEdge.Node(childComplexity), true
 
 	case "CopyCheck.detail":
 		if e.ComplexityRoot.CopyCheck.Detail == nil {
@@ -396,6 +659,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CopyChunk.Done(childComplexity), true
 
+	case "CopyPerformance.channel":
+		if e.ComplexityRoot.CopyPerformance.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyPerformance.Channel(childComplexity), true
+	case "CopyPerformance.leader":
+		if e.ComplexityRoot.CopyPerformance.Leader == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyPerformance.Leader(childComplexity), true
+	case "CopyPerformance.product":
+		if e.ComplexityRoot.CopyPerformance.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyPerformance.Product(childComplexity), true
+	case "CopyPerformance.variants":
+		if e.ComplexityRoot.CopyPerformance.Variants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyPerformance.Variants(childComplexity), true
+
 	case "CopyVariant.angle":
 		if e.ComplexityRoot.CopyVariant.Angle == nil {
 			break
@@ -432,6 +720,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CopyVariant.Text(childComplexity), true
+
+	case "CopyVariantPerformance.ctr":
+		if e.ComplexityRoot.CopyVariantPerformance.CTR == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.CTR(childComplexity), true
+	case "CopyVariantPerformance.clicks":
+		if e.ComplexityRoot.CopyVariantPerformance.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.Clicks(childComplexity), true
+	case "CopyVariantPerformance.impressions":
+		if e.ComplexityRoot.CopyVariantPerformance.Impressions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.Impressions(childComplexity), true
+	case "CopyVariantPerformance.lower95":
+		if e.ComplexityRoot.CopyVariantPerformance.Lower95 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.Lower95(childComplexity), true
+	case "CopyVariantPerformance.posteriorMean":
+		if e.ComplexityRoot.CopyVariantPerformance.PosteriorMean == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.PosteriorMean(childComplexity), true
+	case "CopyVariantPerformance.probabilityBest":
+		if e.ComplexityRoot.CopyVariantPerformance.ProbabilityBest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.ProbabilityBest(childComplexity), true
+	case "CopyVariantPerformance.segment":
+		if e.ComplexityRoot.CopyVariantPerformance.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.Segment(childComplexity), true
+	case "CopyVariantPerformance.upper95":
+		if e.ComplexityRoot.CopyVariantPerformance.Upper95 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.Upper95(childComplexity), true
+	case "CopyVariantPerformance.variantID":
+		if e.ComplexityRoot.CopyVariantPerformance.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantPerformance.VariantID(childComplexity), true
+
+	case "CreateCampaignPayload.campaign":
+		if e.ComplexityRoot.CreateCampaignPayload.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCampaignPayload.Campaign(childComplexity), true
+	case "CreateCampaignPayload.userErrors":
+		if e.ComplexityRoot.CreateCampaignPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateCampaignPayload.UserErrors(childComplexity), true
 
 	case "DeletePayload.deletedIDs":
 		if e.ComplexityRoot.DeletePayload.DeletedIDs == nil {
@@ -589,6 +945,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.CurrencyCode(childComplexity), true
 
+	case "Mutation.createCampaign":
+		if e.ComplexityRoot.Mutation.CreateCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(model.CampaignInput)), true
 	case "Mutation.deleteProducts":
 		if e.ComplexityRoot.Mutation.DeleteProducts == nil {
 			break
@@ -884,6 +1251,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductHit.Score(childComplexity), true
 
+	case "Query.campaign":
+		if e.ComplexityRoot.Query.Campaign == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Campaign(childComplexity, args["id"].(string)), true
+	case "Query.copyPerformance":
+		if e.ComplexityRoot.Query.CopyPerformance == nil {
+			break
+		}
+
+		args, err := ec.field_Query_copyPerformance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CopyPerformance(childComplexity, args["productID"].(string), args["channel"].(*copywriter.Channel)), true
 	case "Query.generatedCopy":
 		if e.ComplexityRoot.Query.GeneratedCopy == nil {
 			break
@@ -985,6 +1374,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Users(childComplexity, args["first"].(*int), args["after"].(*string)), true
 
+	case "Recommendation.copy":
+		if e.ComplexityRoot.Recommendation.Copy == nil {
+			break
+		}
+
+		args, err := ec.field_Recommendation_copy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Recommendation.Copy(childComplexity, args["channel"].(*copywriter.Channel), args["language"].(*shop.Language)), true
 	case "Recommendation.product":
 		if e.ComplexityRoot.Recommendation.Product == nil {
 			break
@@ -1042,6 +1442,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RecordInteractionsPayload.UserErrors(childComplexity), true
 
+	case "Subscription.campaignProgress":
+		if e.ComplexityRoot.Subscription.CampaignProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_campaignProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CampaignProgress(childComplexity, args["id"].(string)), true
 	case "Subscription.copyStream":
 		if e.ComplexityRoot.Subscription.CopyStream == nil {
 			break
@@ -1255,11 +1666,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
+			graphql.NewInputUnmarshaler("CampaignInput", ec.unmarshalInputCampaignInput),
 			graphql.NewInputUnmarshaler("InteractionInput", ec.unmarshalInputInteractionInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("PersonaInput", ec.unmarshalInputPersonaInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
+			graphql.NewInputUnmarshaler("SegmentInput", ec.unmarshalInputSegmentInput),
 			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
 		)
 	}
@@ -1403,9 +1816,18 @@ type Query {
   co-viewed), COMPLEMENTARY are bought together with it from other categories.
   """
   productRecommendations(productID: ID!, intent: RecommendationIntent = RELATED, first: Int = 10, filter: ProductFilter, language: Language): [Recommendation!]!
+  """
+  How each copy variant of a product did on a channel: impressions, clicks,
+  click-through, the Beta posterior with its 95% interval, and the leader.
+  """
+  copyPerformance(productID: ID!, channel: CopyChannel = PUSH): CopyPerformance!
+  "A campaign by ID, or null."
+  campaign(id: ID!): Campaign
 }
 
 type Subscription {
+  "The campaign's state whenever its progress changes, until it finishes."
+  campaignProgress(id: ID!): Campaign!
   """
   Streams copy as it is written (the LLM's tokens, or the built-in writer's
   text in pieces); the last chunk has done: true and the checked copy.
@@ -1424,6 +1846,11 @@ type Mutation {
   deleteUser(id: ID!): DeletePayload!
   "Trains the recommendation models now and returns when they serve."
   trainModels: TrainingRun!
+  """
+  Starts a push or email campaign in the background: for every user (given, or
+  a segment), their top recommendations with copy chosen for them.
+  """
+  createCampaign(input: CampaignInput!): CreateCampaignPayload!
   "Records up to 1,000 interactions. Recording the same fact twice is harmless."
   recordInteractions(input: [InteractionInput!]!): RecordInteractionsPayload!
 }
@@ -1768,6 +2195,12 @@ type Recommendation {
   score: Float!
   "Why, best first, in words a shopper understands."
   reasons: [RecommendationReason!]!
+  """
+  Copy for this product written for this shopper's persona. variants holds the
+  one variant served to them, chosen by Thompson sampling on what shoppers
+  clicked; send its id back as copyVariantID with their interactions.
+  """
+  copy(channel: CopyChannel = PUSH, language: Language): GeneratedCopy!
 }
 
 type RecommendationReason {
@@ -1806,6 +2239,112 @@ type ModelTraining {
   sizeBytes: Int!
   details: String!
 }
+
+type CopyPerformance {
+  product: Product!
+  channel: CopyChannel!
+  "The variant with the best posterior mean once it has 30 impressions; null before."
+  leader: CopyVariantPerformance
+  variants: [CopyVariantPerformance!]!
+}
+
+type CopyVariantPerformance {
+  variantID: ID!
+  "The persona segment the variant was written for."
+  segment: String!
+  impressions: Int!
+  clicks: Int!
+  ctr: Float!
+  "Mean of the Beta posterior of the click-through rate."
+  posteriorMean: Float!
+  lower95: Float!
+  upper95: Float!
+  "Estimated probability that this variant has the highest click-through."
+  probabilityBest: Float!
+}
+
+input CampaignInput {
+  name: String
+  "PUSH or EMAIL."
+  channel: CopyChannel!
+  "These users (up to 1,000); or give a segment."
+  userIDs: [ID!]
+  segment: SegmentInput
+  "1–10; default 3."
+  productsPerUser: Int = 3
+  "Default: each user's language."
+  language: Language
+}
+
+"Users whose declared profile matches every given part."
+input SegmentInput {
+  "At least one of these interests (拍照 matches photography)."
+  interests: [String!]
+  minAge: Int
+  maxAge: Int
+  gender: Gender
+}
+
+type CreateCampaignPayload {
+  campaign: Campaign
+  userErrors: [UserError!]!
+}
+
+enum CampaignStatus {
+  QUEUED
+  RUNNING
+  COMPLETED
+  FAILED
+}
+
+type Campaign {
+  id: ID!
+  name: String!
+  channel: CopyChannel!
+  status: CampaignStatus!
+  "Users targeted."
+  total: Int!
+  "Users handled so far."
+  done: Int!
+  "Messages written (users with nothing to recommend get none)."
+  messages: Int!
+  skipped: Int!
+  "done / total, from 0 to 1."
+  progress: Float!
+  error: String
+  createdAt: Time!
+  startedAt: Time
+  finishedAt: Time
+  "The messages in user ID order; first is at most 100."
+  messageList(first: Int = 20, after: String): CampaignMessageConnection!
+}
+
+type CampaignMessageConnection {
+  edges: [CampaignMessageEdge!]!
+  pageInfo: PageInfo!
+}
+
+type CampaignMessageEdge {
+  cursor: String!
+  node: CampaignMessage!
+}
+
+"What one user receives."
+type CampaignMessage {
+  userID: ID!
+  channel: CopyChannel!
+  language: Language!
+  items: [CampaignItem!]!
+  createdAt: Time!
+}
+
+type CampaignItem {
+  product: Product
+  score: Float!
+  reasons: [RecommendationReason!]!
+  "The copy variant chosen for this user."
+  copy: CopyVariant!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -1822,6 +2361,90 @@ func (ec *executionContext) childFields_Attribute(ctx context.Context, field gra
 		return ec.fieldContext_Attribute_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Attribute", field.Name)
+}
+
+func (ec *executionContext) childFields_Campaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Campaign_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Campaign_name(ctx, field)
+	case "channel":
+		return ec.fieldContext_Campaign_channel(ctx, field)
+	case "status":
+		return ec.fieldContext_Campaign_status(ctx, field)
+	case "total":
+		return ec.fieldContext_Campaign_total(ctx, field)
+	case "done":
+		return ec.fieldContext_Campaign_done(ctx, field)
+	case "messages":
+		return ec.fieldContext_Campaign_messages(ctx, field)
+	case "skipped":
+		return ec.fieldContext_Campaign_skipped(ctx, field)
+	case "progress":
+		return ec.fieldContext_Campaign_progress(ctx, field)
+	case "error":
+		return ec.fieldContext_Campaign_error(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Campaign_createdAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Campaign_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_Campaign_finishedAt(ctx, field)
+	case "messageList":
+		return ec.fieldContext_Campaign_messageList(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Campaign", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_CampaignItem_product(ctx, field)
+	case "score":
+		return ec.fieldContext_CampaignItem_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_CampaignItem_reasons(ctx, field)
+	case "copy":
+		return ec.fieldContext_CampaignItem_copy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignItem", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignMessage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "userID":
+		return ec.fieldContext_CampaignMessage_userID(ctx, field)
+	case "channel":
+		return ec.fieldContext_CampaignMessage_channel(ctx, field)
+	case "language":
+		return ec.fieldContext_CampaignMessage_language(ctx, field)
+	case "items":
+		return ec.fieldContext_CampaignMessage_items(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CampaignMessage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignMessage", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignMessageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CampaignMessageConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CampaignMessageConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignMessageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignMessageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CampaignMessageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CampaignMessageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignMessageEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CopyCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1848,6 +2471,20 @@ func (ec *executionContext) childFields_CopyChunk(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type CopyChunk", field.Name)
 }
 
+func (ec *executionContext) childFields_CopyPerformance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_CopyPerformance_product(ctx, field)
+	case "channel":
+		return ec.fieldContext_CopyPerformance_channel(ctx, field)
+	case "leader":
+		return ec.fieldContext_CopyPerformance_leader(ctx, field)
+	case "variants":
+		return ec.fieldContext_CopyPerformance_variants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyPerformance", field.Name)
+}
+
 func (ec *executionContext) childFields_CopyVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1864,6 +2501,40 @@ func (ec *executionContext) childFields_CopyVariant(ctx context.Context, field g
 		return ec.fieldContext_CopyVariant_checks(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CopyVariant", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyVariantPerformance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variantID":
+		return ec.fieldContext_CopyVariantPerformance_variantID(ctx, field)
+	case "segment":
+		return ec.fieldContext_CopyVariantPerformance_segment(ctx, field)
+	case "impressions":
+		return ec.fieldContext_CopyVariantPerformance_impressions(ctx, field)
+	case "clicks":
+		return ec.fieldContext_CopyVariantPerformance_clicks(ctx, field)
+	case "ctr":
+		return ec.fieldContext_CopyVariantPerformance_ctr(ctx, field)
+	case "posteriorMean":
+		return ec.fieldContext_CopyVariantPerformance_posteriorMean(ctx, field)
+	case "lower95":
+		return ec.fieldContext_CopyVariantPerformance_lower95(ctx, field)
+	case "upper95":
+		return ec.fieldContext_CopyVariantPerformance_upper95(ctx, field)
+	case "probabilityBest":
+		return ec.fieldContext_CopyVariantPerformance_probabilityBest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyVariantPerformance", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CreateCampaignPayload_campaign(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateCampaignPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateCampaignPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2070,6 +2741,8 @@ func (ec *executionContext) childFields_Recommendation(ctx context.Context, fiel
 		return ec.fieldContext_Recommendation_score(ctx, field)
 	case "reasons":
 		return ec.fieldContext_Recommendation_reasons(ctx, field)
+	case "copy":
+		return ec.fieldContext_Recommendation_copy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Recommendation", field.Name)
 }
@@ -2314,6 +2987,42 @@ func (ec *executionContext) childFields___Type(ctx context.Context, field graphq
 
 // region    ***************************** args.gotpl *****************************
 
+func (ec *executionContext) field_Campaign_messageList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CampaignInput, error) {
+			return ec.unmarshalNCampaignInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteProducts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2409,6 +3118,42 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_copyPerformance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (*copywriter.Channel, error) {
+			return ec.unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg1
 	return args, nil
 }
 
@@ -2682,6 +3427,42 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Recommendation_copy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "channel",
+		func(ctx context.Context, v any) (*copywriter.Channel, error) {
+			return ec.unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channel"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*shop.Language, error) {
+			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_campaignProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_copyStream_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2868,6 +3649,711 @@ func (ec *executionContext) fieldContext_Attribute_value(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Attribute", field, false, false, "String")
 }
 
+func (ec *executionContext) _Campaign_id(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Campaign_name(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Name(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, "String")
+}
+
+func (ec *executionContext) _Campaign_channel(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Channel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Channel) graphql.Marshaler {
+			return ec.marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, "CopyChannel")
+}
+
+func (ec *executionContext) _Campaign_status(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNCampaignStatus2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "CampaignStatus")
+}
+
+func (ec *executionContext) _Campaign_total(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Campaign_done(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Campaign_messages(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_messages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Messages, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_messages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Campaign_skipped(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Campaign_progress(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_progress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Campaign().Progress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_progress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, true, true, "Float")
+}
+
+func (ec *executionContext) _Campaign_error(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "String")
+}
+
+func (ec *executionContext) _Campaign_createdAt(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Campaign_startedAt(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Campaign_finishedAt(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Campaign", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Campaign_messageList(ctx context.Context, field graphql.CollectedField, obj *engage.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Campaign_messageList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Campaign().MessageList(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignMessageConnection) graphql.Marshaler {
+			return ec.marshalNCampaignMessageConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Campaign_messageList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Campaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignMessageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Campaign_messageList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignItem_product(ctx context.Context, field graphql.CollectedField, obj *engage.MessageItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignItem_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignItem().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignItem_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignItem_score(ctx context.Context, field graphql.CollectedField, obj *engage.MessageItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignItem_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignItem_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignItem", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CampaignItem_reasons(ctx context.Context, field graphql.CollectedField, obj *engage.MessageItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignItem_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Reason) graphql.Marshaler {
+			return ec.marshalNRecommendationReason2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignItem_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecommendationReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignItem_copy(ctx context.Context, field graphql.CollectedField, obj *engage.MessageItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignItem_copy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Copy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Variant) graphql.Marshaler {
+			return ec.marshalNCopyVariant2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignItem_copy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignMessage_userID(ctx context.Context, field graphql.CollectedField, obj *engage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessage_userID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessage_userID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignMessage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CampaignMessage_channel(ctx context.Context, field graphql.CollectedField, obj *engage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessage_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Channel) graphql.Marshaler {
+			return ec.marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessage_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignMessage", field, false, false, "CopyChannel")
+}
+
+func (ec *executionContext) _CampaignMessage_language(ctx context.Context, field graphql.CollectedField, obj *engage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessage_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v shop.Language) graphql.Marshaler {
+			return ec.marshalNLanguage2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessage_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignMessage", field, false, false, "Language")
+}
+
+func (ec *executionContext) _CampaignMessage_items(ctx context.Context, field graphql.CollectedField, obj *engage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessage_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []engage.MessageItem) graphql.Marshaler {
+			return ec.marshalNCampaignItem2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessageItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessage_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignMessage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignMessage_createdAt(ctx context.Context, field graphql.CollectedField, obj *engage.Message) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignMessage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CampaignMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CampaignMessageEdge) graphql.Marshaler {
+			return ec.marshalNCampaignMessageEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignMessageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignMessageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignMessageEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CampaignMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignMessageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engage.Message) graphql.Marshaler {
+			return ec.marshalNCampaignMessage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignMessageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignMessageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignMessage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CopyCheck_name(ctx context.Context, field graphql.CollectedField, obj *copywriter.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3015,6 +4501,125 @@ func (ec *executionContext) fieldContext_CopyChunk_copy(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _CopyPerformance_product(ctx context.Context, field graphql.CollectedField, obj *model.CopyPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyPerformance_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Product, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Product) graphql.Marshaler {
+			return ec.marshalNProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyPerformance_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyPerformance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyPerformance_channel(ctx context.Context, field graphql.CollectedField, obj *model.CopyPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyPerformance_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Channel) graphql.Marshaler {
+			return ec.marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyPerformance_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyPerformance", field, false, false, "CopyChannel")
+}
+
+func (ec *executionContext) _CopyPerformance_leader(ctx context.Context, field graphql.CollectedField, obj *model.CopyPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyPerformance_leader(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Leader, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engage.VariantPerformance) graphql.Marshaler {
+			return ec.marshalOCopyVariantPerformance2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐVariantPerformance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyPerformance_leader(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyPerformance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariantPerformance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyPerformance_variants(ctx context.Context, field graphql.CollectedField, obj *model.CopyPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyPerformance_variants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []engage.VariantPerformance) graphql.Marshaler {
+			return ec.marshalNCopyVariantPerformance2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐVariantPerformanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyPerformance_variants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyPerformance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariantPerformance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CopyVariant_id(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3157,6 +4762,277 @@ func (ec *executionContext) fieldContext_CopyVariant_checks(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CopyCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyVariantPerformance_variantID(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_variantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VariantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_variantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_segment(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_impressions(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_impressions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Impressions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_impressions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_clicks(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_ctr(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_ctr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CTR, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_ctr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_posteriorMean(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_posteriorMean(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PosteriorMean, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_posteriorMean(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_lower95(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_lower95(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lower95, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_lower95(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_upper95(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_upper95(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Upper95, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_upper95(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CopyVariantPerformance_probabilityBest(ctx context.Context, field graphql.CollectedField, obj *engage.VariantPerformance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantPerformance_probabilityBest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProbabilityBest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantPerformance_probabilityBest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CreateCampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCampaignPayload_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engage.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCampaignPayload_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateCampaignPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateCampaignPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []shop.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateCampaignPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateCampaignPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3986,6 +5862,50 @@ func (ec *executionContext) fieldContext_Mutation_trainModels(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TrainingRun(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCampaign(ctx, fc.Args["input"].(model.CampaignInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateCampaignPayload) graphql.Marshaler {
+			return ec.marshalNCreateCampaignPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCreateCampaignPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateCampaignPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -5299,8 +7219,8 @@ func (ec *executionContext) _Query_recommendations(ctx context.Context, field gr
 			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(string), fc.Args["first"].(*int), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
-			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
+			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐRecommendationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5343,8 +7263,8 @@ func (ec *executionContext) _Query_productRecommendations(ctx context.Context, f
 			return ec.Resolvers.Query().ProductRecommendations(ctx, fc.Args["productID"].(string), fc.Args["intent"].(*recommend.Intent), fc.Args["first"].(*int), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
-			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
+			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐRecommendationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5368,6 +7288,94 @@ func (ec *executionContext) fieldContext_Query_productRecommendations(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_productRecommendations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_copyPerformance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_copyPerformance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CopyPerformance(ctx, fc.Args["productID"].(string), fc.Args["channel"].(*copywriter.Channel))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyPerformance) graphql.Marshaler {
+			return ec.marshalNCopyPerformance2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyPerformance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_copyPerformance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyPerformance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_copyPerformance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Campaign(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engage.Campaign) graphql.Marshaler {
+			return ec.marshalOCampaign2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐCampaign(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5450,7 +7458,7 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
-func (ec *executionContext) _Recommendation_product(ctx context.Context, field graphql.CollectedField, obj *recommend.Recommendation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Recommendation_product(ctx context.Context, field graphql.CollectedField, obj *engage.Recommendation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5482,7 +7490,7 @@ func (ec *executionContext) fieldContext_Recommendation_product(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Recommendation_score(ctx context.Context, field graphql.CollectedField, obj *recommend.Recommendation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Recommendation_score(ctx context.Context, field graphql.CollectedField, obj *engage.Recommendation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5505,7 +7513,7 @@ func (ec *executionContext) fieldContext_Recommendation_score(_ context.Context,
 	return graphql.NewScalarFieldContext("Recommendation", field, false, false, "Float")
 }
 
-func (ec *executionContext) _Recommendation_reasons(ctx context.Context, field graphql.CollectedField, obj *recommend.Recommendation) (ret graphql.Marshaler) {
+func (ec *executionContext) _Recommendation_reasons(ctx context.Context, field graphql.CollectedField, obj *engage.Recommendation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5533,6 +7541,50 @@ func (ec *executionContext) fieldContext_Recommendation_reasons(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RecommendationReason(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Recommendation_copy(ctx context.Context, field graphql.CollectedField, obj *engage.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_copy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Recommendation().Copy(ctx, obj, fc.Args["channel"].(*copywriter.Channel), fc.Args["language"].(*shop.Language))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GeneratedCopy) graphql.Marshaler {
+			return ec.marshalNGeneratedCopy2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐGeneratedCopy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_copy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Recommendation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GeneratedCopy(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Recommendation_copy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -5689,6 +7741,50 @@ func (ec *executionContext) fieldContext_RecordInteractionsPayload_userErrors(_ 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_campaignProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_campaignProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CampaignProgress(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engage.Campaign) graphql.Marshaler {
+			return ec.marshalNCampaign2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_campaignProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Campaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_campaignProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6216,8 +8312,8 @@ func (ec *executionContext) _User_recommendations(ctx context.Context, field gra
 			return ec.Resolvers.User().Recommendations(ctx, obj, fc.Args["first"].(*int))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
-			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
+			return ec.marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐRecommendationᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7658,6 +9754,87 @@ func UnmarshalAttributeInput(ctx context.Context, raw any) (shop.AttributeInput,
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCampaignInput(ctx context.Context, obj any) (model.CampaignInput, error) {
+	var it model.CampaignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["productsPerUser"]; !present {
+		asMap["productsPerUser"] = 3
+	}
+
+	fieldsInOrder := [...]string{"name", "channel", "userIDs", "segment", "productsPerUser", "language"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "userIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userIDs"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserIDs = data
+		case "segment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segment"))
+			data, err := ec.unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐSegmentInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Segment = data
+		case "productsPerUser":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productsPerUser"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductsPerUser = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCampaignInput unmarshals raw into the CampaignInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCampaignInput(ctx context.Context, raw any) (model.CampaignInput, error) {
+	var out model.CampaignInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CampaignInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInteractionInput(ctx context.Context, obj any) (shop.InteractionInput, error) {
 	var it shop.InteractionInput
 	if obj == nil {
@@ -8057,6 +10234,69 @@ func UnmarshalProductInput(ctx context.Context, raw any) (shop.ProductInput, err
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSegmentInput(ctx context.Context, obj any) (model.SegmentInput, error) {
+	var it model.SegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"interests", "minAge", "maxAge", "gender"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "interests":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interests"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interests = data
+		case "minAge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minAge"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinAge = data
+		case "maxAge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxAge"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxAge = data
+		case "gender":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐGender(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Gender = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSegmentInput unmarshals raw into the SegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSegmentInput(ctx context.Context, raw any) (model.SegmentInput, error) {
+	var out model.SegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SegmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUserInput(ctx context.Context, obj any) (shop.UserInput, error) {
 	var it shop.UserInput
 	if obj == nil {
@@ -8173,6 +10413,286 @@ func (ec *executionContext) _Attribute(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var campaignImplementors = []string{"Campaign"}
+
+func (ec *executionContext) _Campaign(ctx context.Context, sel ast.SelectionSet, obj *engage.Campaign) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Campaign")
+		case "id":
+			out.Values[i] = ec._Campaign_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_name(ctx, field, obj)
+				})
+		case "channel":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_channel(ctx, field, obj)
+				})
+		case "status":
+			out.Values[i] = ec._Campaign_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "total":
+			out.Values[i] = ec._Campaign_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "done":
+			out.Values[i] = ec._Campaign_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messages":
+			out.Values[i] = ec._Campaign_messages(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "skipped":
+			out.Values[i] = ec._Campaign_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "progress":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_progress(ctx, field, obj)
+				})
+		case "error":
+			out.Values[i] = ec._Campaign_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._Campaign_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._Campaign_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._Campaign_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "messageList":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Campaign_messageList(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var campaignItemImplementors = []string{"CampaignItem"}
+
+func (ec *executionContext) _CampaignItem(ctx context.Context, sel ast.SelectionSet, obj *engage.MessageItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignItem")
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CampaignItem_product(ctx, field, obj)
+				})
+		case "score":
+			out.Values[i] = ec._CampaignItem_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasons":
+			out.Values[i] = ec._CampaignItem_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "copy":
+			out.Values[i] = ec._CampaignItem_copy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var campaignMessageImplementors = []string{"CampaignMessage"}
+
+func (ec *executionContext) _CampaignMessage(ctx context.Context, sel ast.SelectionSet, obj *engage.Message) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignMessageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignMessage")
+		case "userID":
+			out.Values[i] = ec._CampaignMessage_userID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._CampaignMessage_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._CampaignMessage_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "items":
+			out.Values[i] = ec._CampaignMessage_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._CampaignMessage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var campaignMessageConnectionImplementors = []string{"CampaignMessageConnection"}
+
+func (ec *executionContext) _CampaignMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignMessageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignMessageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignMessageConnection")
+		case "edges":
+			out.Values[i] = ec._CampaignMessageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CampaignMessageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var campaignMessageEdgeImplementors = []string{"CampaignMessageEdge"}
+
+func (ec *executionContext) _CampaignMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignMessageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignMessageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignMessageEdge")
+		case "cursor":
+			out.Values[i] = ec._CampaignMessageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CampaignMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var copyCheckImplementors = []string{"CopyCheck"}
 
 func (ec *executionContext) _CopyCheck(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Check) graphql.Marshaler {
@@ -8259,6 +10779,54 @@ func (ec *executionContext) _CopyChunk(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var copyPerformanceImplementors = []string{"CopyPerformance"}
+
+func (ec *executionContext) _CopyPerformance(ctx context.Context, sel ast.SelectionSet, obj *model.CopyPerformance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyPerformanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyPerformance")
+		case "product":
+			out.Values[i] = ec._CopyPerformance_product(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._CopyPerformance_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "leader":
+			out.Values[i] = ec._CopyPerformance_leader(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "variants":
+			out.Values[i] = ec._CopyPerformance_variants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var copyVariantImplementors = []string{"CopyVariant"}
 
 func (ec *executionContext) _CopyVariant(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Variant) graphql.Marshaler {
@@ -8297,6 +10865,117 @@ func (ec *executionContext) _CopyVariant(ctx context.Context, sel ast.SelectionS
 			}
 		case "checks":
 			out.Values[i] = ec._CopyVariant_checks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyVariantPerformanceImplementors = []string{"CopyVariantPerformance"}
+
+func (ec *executionContext) _CopyVariantPerformance(ctx context.Context, sel ast.SelectionSet, obj *engage.VariantPerformance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyVariantPerformanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyVariantPerformance")
+		case "variantID":
+			out.Values[i] = ec._CopyVariantPerformance_variantID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "segment":
+			out.Values[i] = ec._CopyVariantPerformance_segment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "impressions":
+			out.Values[i] = ec._CopyVariantPerformance_impressions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._CopyVariantPerformance_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ctr":
+			out.Values[i] = ec._CopyVariantPerformance_ctr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "posteriorMean":
+			out.Values[i] = ec._CopyVariantPerformance_posteriorMean(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lower95":
+			out.Values[i] = ec._CopyVariantPerformance_lower95(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upper95":
+			out.Values[i] = ec._CopyVariantPerformance_upper95(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "probabilityBest":
+			out.Values[i] = ec._CopyVariantPerformance_probabilityBest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createCampaignPayloadImplementors = []string{"CreateCampaignPayload"}
+
+func (ec *executionContext) _CreateCampaignPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCampaignPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createCampaignPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateCampaignPayload")
+		case "campaign":
+			out.Values[i] = ec._CreateCampaignPayload_campaign(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CreateCampaignPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -8664,6 +11343,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "trainModels":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_trainModels(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCampaign(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -9122,6 +11808,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_productRecommendations(ctx, field)
 				})
+		case "copyPerformance":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_copyPerformance(ctx, field)
+				})
+		case "campaign":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_campaign(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9155,7 +11853,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 
 var recommendationImplementors = []string{"Recommendation"}
 
-func (ec *executionContext) _Recommendation(ctx context.Context, sel ast.SelectionSet, obj *recommend.Recommendation) graphql.Marshaler {
+func (ec *executionContext) _Recommendation(ctx context.Context, sel ast.SelectionSet, obj *engage.Recommendation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, recommendationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -9180,6 +11878,12 @@ func (ec *executionContext) _Recommendation(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "copy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Recommendation_copy(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9297,6 +12001,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 
 	switch fields[0].Name {
+	case "campaignProgress":
+		return ec._Subscription_campaignProgress(ctx, fields[0])
 	case "copyStream":
 		return ec._Subscription_copyStream(ctx, fields[0])
 	default:
@@ -10052,6 +12758,89 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCampaign2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *engage.Campaign) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Campaign!")
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignInput(ctx context.Context, v any) (model.CampaignInput, error) {
+	res, err := ec.unmarshalInputCampaignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignItem2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessageItem(ctx context.Context, sel ast.SelectionSet, v engage.MessageItem) graphql.Marshaler {
+	return ec._CampaignItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignItem2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessageItemᚄ(ctx context.Context, sel ast.SelectionSet, v []engage.MessageItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignItem2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessageItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignMessage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessage(ctx context.Context, sel ast.SelectionSet, v *engage.Message) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CampaignMessage!")
+		return graphql.Null
+	}
+	return ec._CampaignMessage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignMessageConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageConnection(ctx context.Context, sel ast.SelectionSet, v *model.CampaignMessageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CampaignMessageConnection!")
+		return graphql.Null
+	}
+	return ec._CampaignMessageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignMessageEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdge(ctx context.Context, sel ast.SelectionSet, v model.CampaignMessageEdge) graphql.Marshaler {
+	return ec._CampaignMessageEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCampaignMessageEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CampaignMessageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignMessageEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCampaignStatus2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignStatus2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CampaignStatus!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, v any) (copywriter.Channel, error) {
 	var res copywriter.Channel
 	err := res.UnmarshalGQL(v)
@@ -10090,6 +12879,14 @@ func (ec *executionContext) marshalNCopyChunk2ᚖgithubᚗcomᚋshopmuseᚋshopm
 	return ec._CopyChunk(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCopyPerformance2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyPerformance(ctx context.Context, sel ast.SelectionSet, v *model.CopyPerformance) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CopyPerformance!")
+		return graphql.Null
+	}
+	return ec._CopyPerformance(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCopyVariant2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariant(ctx context.Context, sel ast.SelectionSet, v copywriter.Variant) graphql.Marshaler {
 	return ec._CopyVariant(ctx, sel, &v)
 }
@@ -10108,6 +12905,34 @@ func (ec *executionContext) marshalNCopyVariant2ᚕgithubᚗcomᚋshopmuseᚋsho
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNCopyVariantPerformance2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐVariantPerformance(ctx context.Context, sel ast.SelectionSet, v engage.VariantPerformance) graphql.Marshaler {
+	return ec._CopyVariantPerformance(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCopyVariantPerformance2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐVariantPerformanceᚄ(ctx context.Context, sel ast.SelectionSet, v []engage.VariantPerformance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCopyVariantPerformance2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐVariantPerformance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreateCampaignPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCreateCampaignPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateCampaignPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateCampaignPayload!")
+		return graphql.Null
+	}
+	return ec._CreateCampaignPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDecimal2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx context.Context, v any) (shop.Decimal, error) {
@@ -10333,6 +13158,14 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuse�
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐPersona(ctx context.Context, sel ast.SelectionSet, v *copywriter.Persona) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Persona!")
@@ -10436,15 +13269,15 @@ func (ec *executionContext) unmarshalNProductInput2ᚕgithubᚗcomᚋshopmuseᚋ
 	return res, nil
 }
 
-func (ec *executionContext) marshalNRecommendation2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendation(ctx context.Context, sel ast.SelectionSet, v recommend.Recommendation) graphql.Marshaler {
+func (ec *executionContext) marshalNRecommendation2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐRecommendation(ctx context.Context, sel ast.SelectionSet, v engage.Recommendation) graphql.Marshaler {
 	return ec._Recommendation(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []recommend.Recommendation) graphql.Marshaler {
+func (ec *executionContext) marshalNRecommendation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐRecommendationᚄ(ctx context.Context, sel ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNRecommendation2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐRecommendation(ctx, sel, v[i])
+		return ec.marshalNRecommendation2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐRecommendation(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -10851,6 +13684,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOCampaign2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *engage.Campaign) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Campaign(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, v any) (*copywriter.Channel, error) {
 	if v == nil {
 		return nil, nil
@@ -10865,6 +13705,13 @@ func (ec *executionContext) marshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋsho
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOCopyVariantPerformance2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐVariantPerformance(ctx context.Context, sel ast.SelectionSet, v *engage.VariantPerformance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CopyVariantPerformance(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx context.Context, v any) (*shop.Decimal, error) {
@@ -10921,6 +13768,41 @@ func (ec *executionContext) marshalOGeneratedCopy2ᚖgithubᚗcomᚋshopmuseᚋs
 		return graphql.Null
 	}
 	return ec._GeneratedCopy(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -11015,6 +13897,14 @@ func (ec *executionContext) marshalORecommendationIntent2ᚖgithubᚗcomᚋshopm
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐSegmentInput(ctx context.Context, v any) (*model.SegmentInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSegmentInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -4,8 +4,33 @@ package model
 
 import (
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/shop"
 )
+
+type CampaignInput struct {
+	Name *string `json:"name,omitempty"`
+	// PUSH or EMAIL.
+	Channel copywriter.Channel `json:"channel"`
+	// These users (up to 1,000); or give a segment.
+	UserIDs []string      `json:"userIDs,omitempty"`
+	Segment *SegmentInput `json:"segment,omitempty"`
+	// 1–10; default 3.
+	ProductsPerUser *int `json:"productsPerUser,omitempty"`
+	// Default: each user's language.
+	Language *shop.Language `json:"language,omitempty"`
+}
+
+type CampaignMessageConnection struct {
+	Edges    []CampaignMessageEdge `json:"edges"`
+	PageInfo *pagination.PageInfo  `json:"pageInfo"`
+}
+
+type CampaignMessageEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *engage.Message `json:"node"`
+}
 
 type CopyChunk struct {
 	// Text written since the previous chunk.
@@ -13,6 +38,19 @@ type CopyChunk struct {
 	Done  bool   `json:"done"`
 	// The checked copy, on the last chunk.
 	Copy *GeneratedCopy `json:"copy,omitempty"`
+}
+
+type CopyPerformance struct {
+	Product *shop.Product      `json:"product"`
+	Channel copywriter.Channel `json:"channel"`
+	// The variant with the best posterior mean once it has 30 impressions; null before.
+	Leader   *engage.VariantPerformance  `json:"leader,omitempty"`
+	Variants []engage.VariantPerformance `json:"variants"`
+}
+
+type CreateCampaignPayload struct {
+	Campaign   *engage.Campaign `json:"campaign,omitempty"`
+	UserErrors []shop.UserError `json:"userErrors"`
 }
 
 type DeletePayload struct {
@@ -59,6 +97,15 @@ type RecordInteractionsPayload struct {
 	// Inputs that were already recorded (same user, product, kind and time).
 	Duplicates int              `json:"duplicates"`
 	UserErrors []shop.UserError `json:"userErrors"`
+}
+
+// Users whose declared profile matches every given part.
+type SegmentInput struct {
+	// At least one of these interests (拍照 matches photography).
+	Interests []string     `json:"interests,omitempty"`
+	MinAge    *int         `json:"minAge,omitempty"`
+	MaxAge    *int         `json:"maxAge,omitempty"`
+	Gender    *shop.Gender `json:"gender,omitempty"`
 }
 
 type Subscription struct {
