@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/resolvers"
@@ -64,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "eval":
 		return runEval(ctx, cfg, args[1:], stdout, stderr)
+	case "campaign":
+		return runCampaign(ctx, cfg, log, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -79,6 +83,7 @@ const usage = `usage: shopmuse [command]
   bench ann       ANN recall and QPS on fvecs/ivecs files (bench ann --help)
   bench load      fixed-rate mixed GraphQL load against a running server
   eval copy       copy quality and latency over the demo shop
+  campaign export ID --out F.jsonl   a campaign's messages as JSON lines
 `
 
 // app is the wired service.
@@ -90,6 +95,7 @@ type app struct {
 	search    *search.Service
 	copy      *copywriter.Writer
 	recommend *recommend.Engine
+	engage    *engage.Service
 	metrics   *api.Metrics
 	ready     atomic.Bool
 }
@@ -119,6 +125,9 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err err
 		return nil, err
 	}
 	if err := a.openRecommend(ctx); err != nil {
+		return nil, err
+	}
+	if a.engage, err = engage.New(a.store, a.recommend, a.copy, engage.Config{Log: a.log}); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -206,7 +215,7 @@ func (a *app) Close() error {
 // handler builds the HTTP routes.
 func (a *app) handler() http.Handler {
 	res := resolvers.New(resolvers.Services{Store: a.store, Search: a.search, Copy: a.copy, Metrics: a.metrics,
-		Recommend: a.recommend, AfterTrain: a.afterTrain, SaveModels: a.saveModels, Log: a.log, MaxFirst: a.cfg.MaxFirst})
+		Recommend: a.recommend, AfterTrain: a.afterTrain, SaveModels: a.saveModels, Engage: a.engage, Log: a.log, MaxFirst: a.cfg.MaxFirst})
 	gql := api.GraphQLHandler(graph.NewExecutableSchema(res.Config()), api.Options{
 		Keys:          a.cfg.Keys,
 		MaxDepth:      a.cfg.MaxDepth,
@@ -285,9 +294,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	go a.search.SaveEvery(ctx, cfg.SaveInterval)
-	go a.updateStoreGauges(ctx)
-	go a.recommend.Run(ctx)
+	// Background work stops with the server, before the store closes.
+	bg, stopBG := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	for _, run := range []func(context.Context){
+		func(c context.Context) { a.search.SaveEvery(c, cfg.SaveInterval) },
+		a.updateStoreGauges,
+		a.recommend.Run,
+		a.engage.Run, // its last flush of impressions precedes closing the store
+	} {
+		workers.Add(1)
+		go func() { defer workers.Done(); run(bg) }()
+	}
+	defer func() { stopBG(); workers.Wait() }()
 	if !cfg.Keys.Enabled() {
 		log.Warn("no SHOPMUSE_API_KEYS: every client has full access", "addr", ln.Addr().String())
 	}

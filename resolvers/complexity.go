@@ -33,6 +33,11 @@ func setComplexity(c *graph.ComplexityRoot) {
 		return 50 + child
 	}
 	c.Mutation.TrainModels = func(child int) int { return 1000 + child }
+	// Personal copy is cached after the first call; its cost is that first call.
+	c.Recommendation.Copy = func(child int, _ *copywriter.Channel, _ *shop.Language) int { return 20 + child }
+	c.Query.CopyPerformance = func(child int, _ string, _ *copywriter.Channel) int { return 20 + child }
+	c.Mutation.CreateCampaign = func(child int, _ model.CampaignInput) int { return 500 + child }
+	c.Campaign.MessageList = func(child int, first *int, _ *string) int { return page(first, 20, child) }
 	c.Mutation.UpsertProducts = func(child int, in []shop.ProductInput) int { return child + len(in) }
 	c.Mutation.UpsertUsers = func(child int, in []shop.UserInput) int { return child + len(in) }
 	c.Mutation.RecordInteractions = func(child int, in []shop.InteractionInput) int { return child + len(in) }

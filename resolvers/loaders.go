@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -22,6 +23,8 @@ const loaderWait = 300 * time.Microsecond
 type loaders struct {
 	products *dataloadgen.Loader[string, *shop.Product]
 	users    *dataloadgen.Loader[string, *shop.User]
+	// personas caches user ID -> copywriter.Persona for the operation.
+	personas sync.Map
 }
 
 type loadersKey struct{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
@@ -33,6 +34,8 @@ type Services struct {
 	Recommend  *recommend.Engine
 	AfterTrain func(context.Context, recommend.TrainingReport)
 	SaveModels func(context.Context)
+	// Engage serves personal copy with recommendations and runs campaigns.
+	Engage *engage.Service
 	// Metrics, when set, count cache hits and generations.
 	Metrics *api.Metrics
 	Log     *slog.Logger

@@ -8,15 +8,13 @@ import (
 	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
 // maxPersonaText bounds a free-text persona.
 const maxPersonaText = 500
-
-// personaHistory is how many recent interactions shape a user's persona.
-const personaHistory = 200
 
 func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error) {
 	req, err := r.copyRequest(ctx, productID, persona, channel, language, intOr(variants, 1))
@@ -153,32 +151,7 @@ func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywri
 
 // userPersona is a user's declared profile plus their recent behaviour.
 func (r *Resolver) userPersona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
-	evs, err := r.Store.UserInteractions(ctx, u.ID, personaHistory)
-	if err != nil {
-		return copywriter.Persona{}, err
-	}
-	its := make([]shop.Interaction, len(evs))
-	ids := make([]string, 0, len(evs))
-	seen := map[string]bool{}
-	for i, ev := range evs {
-		its[i] = ev.Interaction
-		if !seen[ev.ProductID] {
-			seen[ev.ProductID] = true
-			ids = append(ids, ev.ProductID)
-		}
-	}
-	ps, err := r.Store.Products(ctx, ids)
-	if err != nil {
-		return copywriter.Persona{}, err
-	}
-	byID := make(map[string]*shop.Product, len(ps))
-	for _, p := range ps {
-		if p != nil {
-			byID[p.ID] = p
-		}
-	}
-	b := copywriter.BehaviourFrom(its, func(id string) *shop.Product { return byID[id] })
-	return copywriter.FromUser(u, b), nil
+	return engage.UserPersona(ctx, r.Store, u)
 }
 
 func (r *Resolver) countCopy(res copywriter.Result) {

@@ -7,19 +7,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-func (r *queryResolver) Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error) {
+func (r *queryResolver) Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
 	return r.recommend(ctx, userID, intOr(first, 10), filter, language)
 }
 
-func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int) ([]recommend.Recommendation, error) {
+func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int) ([]engage.Recommendation, error) {
 	return r.recommend(ctx, obj.ID, intOr(first, 10), nil, nil)
 }
 
-func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error) {
+func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
 	if err := r.checkFirst(n); err != nil {
 		return nil, err
 	}
@@ -41,7 +42,7 @@ func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *
 	if r.Metrics != nil {
 		r.Metrics.Recommendation.Observe(time.Since(start).Seconds())
 	}
-	return nonNil(recs), nil
+	return engage.ForUser(userID, recs), nil
 }
 
 // userLanguage is the language of reasons: the one asked for, else the
@@ -61,7 +62,7 @@ func (r *Resolver) userLanguage(ctx context.Context, userID string, language *sh
 	return shop.DetectLanguage(text), nil
 }
 
-func (r *queryResolver) ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]recommend.Recommendation, error) {
+func (r *queryResolver) ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
 	n := intOr(first, 10)
 	if err := r.checkFirst(n); err != nil {
 		return nil, err
@@ -82,7 +83,7 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 	if errors.Is(err, recommend.ErrUnknownItem) {
 		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
 	}
-	return nonNil(recs), err
+	return engage.ForUser("", recs), err
 }
 
 func (r *mutationResolver) TrainModels(ctx context.Context) (*recommend.TrainingReport, error) {
@@ -105,7 +106,7 @@ type recommendationReasonResolver struct{ *Resolver }
 type trainingRunResolver struct{ *Resolver }
 type modelTrainingResolver struct{ *Resolver }
 
-func (r *recommendationResolver) Product(ctx context.Context, obj *recommend.Recommendation) (*shop.Product, error) {
+func (r *recommendationResolver) Product(ctx context.Context, obj *engage.Recommendation) (*shop.Product, error) {
 	p, err := r.product(ctx, obj.ItemID)
 	if err == nil && p == nil {
 		return nil, fmt.Errorf("product %q is no longer in the catalogue", obj.ItemID)

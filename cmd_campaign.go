@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+const campaignUsage = `usage: shopmuse campaign export ID --out F.jsonl
+
+  export   write a campaign's messages as JSON lines (stop the service first:
+           Badger allows one process per data directory)
+`
+
+// runCampaign is `shopmuse campaign ...`.
+func runCampaign(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	if len(args) < 2 || args[0] != "export" {
+		return errors.New(campaignUsage)
+	}
+	id := args[1]
+	fs := flag.NewFlagSet("campaign export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "output file (.jsonl); - for standard output")
+	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (SHOPMUSE_DATA)")
+	if err := fs.Parse(args[2:]); err != nil {
+		return err
+	}
+	if *out == "" {
+		return errors.New("campaign export: --out is required\n" + campaignUsage)
+	}
+	st, err := store.Open(cfg.storeDir(), store.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("campaign export: %w (is the service running on this data directory?)", err)
+	}
+	defer st.Close()
+	svc, err := engage.New(st, nil, nil, engage.Config{Log: log})
+	if err != nil {
+		return err
+	}
+	c, err := svc.Campaign(ctx, id)
+	if err != nil {
+		return err
+	}
+	if c == nil {
+		return fmt.Errorf("campaign export: no campaign %q", id)
+	}
+	w := stdout
+	if *out != "-" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	n, err := svc.Export(ctx, id, w)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "exported %d messages of campaign %s (%s, %d/%d users)\n", n, id, c.Status, c.Done, c.Total)
+	return nil
+}
