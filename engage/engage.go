@@ -52,6 +52,8 @@ type Service struct {
 	// query must not turn into a contended write per served variant.
 	mu      sync.Mutex
 	pending map[store.Served]int64
+	// pendingByVariant sums pending per variant for Stats on the hot path.
+	pendingByVariant map[string]int64
 
 	campaigns campaignRunner
 }
@@ -78,7 +80,7 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 		cfg.Log = slog.Default()
 	}
 	s := &Service{st: st, rec: rec, copy: copy, sel: cfg.Selector, variants: cfg.Variants, flush: cfg.FlushEvery,
-		log: cfg.Log, pending: map[store.Served]int64{}}
+		log: cfg.Log, pending: map[store.Served]int64{}, pendingByVariant: map[string]int64{}}
 	s.campaigns.init()
 	return s, nil
 }
@@ -158,6 +160,7 @@ func variantIDs(vs []copywriter.Variant) []string {
 func (s *Service) countImpression(sv store.Served) {
 	s.mu.Lock()
 	s.pending[sv]++
+	s.pendingByVariant[sv.VariantID]++
 	s.mu.Unlock()
 }
 
@@ -167,18 +170,14 @@ func (s *Service) Stats(ctx context.Context, ids []string) ([]copywriter.Variant
 	if err != nil {
 		return nil, err
 	}
-	pending := map[string]int64{}
-	s.mu.Lock()
-	for sv, n := range s.pending {
-		pending[sv.VariantID] += n
-	}
-	s.mu.Unlock()
 	out := make([]copywriter.VariantStats, len(ids))
+	s.mu.Lock()
 	for i, id := range ids {
 		c := stored[id]
-		out[i] = copywriter.VariantStats{VariantID: id, Impressions: c.Impressions + pending[id], Clicks: c.Clicks,
+		out[i] = copywriter.VariantStats{VariantID: id, Impressions: c.Impressions + s.pendingByVariant[id], Clicks: c.Clicks,
 			Carts: c.Carts, Purchases: c.Purchases}
 	}
+	s.mu.Unlock()
 	return out, nil
 }
 
@@ -188,14 +187,22 @@ func (s *Service) Flush(ctx context.Context) error {
 	batch := s.pending
 	s.pending = map[store.Served]int64{}
 	s.mu.Unlock()
-	if err := s.st.AddImpressions(ctx, batch); err != nil {
+	err := s.st.AddImpressions(ctx, batch)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
 		// Put them back: counts are worth a retry at the next flush.
-		s.mu.Lock()
 		for k, n := range batch {
 			s.pending[k] += n
 		}
-		s.mu.Unlock()
 		return err
+	}
+	// Only now are they in the store: until here Stats added them from
+	// pendingByVariant, so no impression is counted twice or missed.
+	for k, n := range batch {
+		if s.pendingByVariant[k.VariantID] -= n; s.pendingByVariant[k.VariantID] <= 0 {
+			delete(s.pendingByVariant, k.VariantID)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
@@ -27,21 +28,29 @@ var errEngageOff = errors.New("personal copy and campaigns are not configured")
 // personaOf returns the persona of a user once per operation: twenty
 // recommendations with copy share one persona computation.
 func (r *Resolver) personaOf(ctx context.Context, userID string) (copywriter.Persona, error) {
-	l, _ := ctx.Value(loadersKey{}).(*loaders)
-	if l != nil {
-		if p, ok := l.personas.Load(userID); ok {
-			return p.(copywriter.Persona), nil
+	compute := func() (copywriter.Persona, error) {
+		u, err := r.user(ctx, userID)
+		if err != nil || u == nil {
+			return copywriter.Persona{}, err
 		}
+		return engage.UserPersona(ctx, r.Store, u)
 	}
-	u, err := r.user(ctx, userID)
-	if err != nil || u == nil {
-		return copywriter.Persona{}, err
+	l, _ := ctx.Value(loadersKey{}).(*loaders)
+	if l == nil {
+		return compute()
 	}
-	p, err := engage.UserPersona(ctx, r.Store, u)
-	if err == nil && l != nil {
-		l.personas.Store(userID, p)
-	}
-	return p, err
+	// The list's elements resolve concurrently: the first computes, the
+	// others wait for it.
+	e, _ := l.personas.LoadOrStore(userID, &personaEntry{})
+	pe := e.(*personaEntry)
+	pe.once.Do(func() { pe.p, pe.err = compute() })
+	return pe.p, pe.err
+}
+
+type personaEntry struct {
+	once sync.Once
+	p    copywriter.Persona
+	err  error
 }
 
 func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommendation, channel *copywriter.Channel, language *shop.Language) (*model.GeneratedCopy, error) {

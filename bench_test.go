@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"testing"
+	"time"
+)
+
+// benchApp opens the service on the demo shop in a temporary directory and
+// returns its HTTP handler, with the models trained.
+func benchApp(b *testing.B) http.Handler {
+	b.Helper()
+	env := map[string]string{"SHOPMUSE_DATA": b.TempDir(), "SHOPMUSE_RATE_LIMIT": "0", "SHOPMUSE_LOG_LEVEL": "error"}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	if _, err := a.train(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return a.handler()
+}
+
+func query(b *testing.B, h http.Handler, q string, vars map[string]any) {
+	body, _ := json.Marshal(map[string]any{"query": q, "variables": vars})
+	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+		b.Fatalf("%d %s", rec.Code, rec.Body.String())
+	}
+}
+
+// BenchmarkRecommendationsCopyOverhead runs recommendations(first: 20) with
+// and without personal copy, alternating, over all demo users, and reports
+// both p50 latencies and their ratio (the target: copy costs at most 2×).
+func BenchmarkRecommendationsCopyOverhead(b *testing.B) {
+	h := benchApp(b)
+	const plain = `query($u: ID!) { recommendations(userID: $u, first: 20) { score product { id title price { amount } } reasons { kind message } } }`
+	const withCopy = `query($u: ID!) { recommendations(userID: $u, first: 20) { score product { id title price { amount } } reasons { kind message }
+	  copy { variants { id headline text } } } }`
+	users := make([]string, 72)
+	for i := range users {
+		users[i] = "u" + string(rune('0'+(i+1)/100)) + string(rune('0'+(i+1)/10%10)) + string(rune('0'+(i+1)%10))
+	}
+	// Warm the copy cache once, as a running shop would be.
+	for _, u := range users {
+		query(b, h, withCopy, map[string]any{"u": u})
+	}
+	var tp, tc []time.Duration
+	i := 0
+	for b.Loop() {
+		u := users[i%len(users)]
+		i++
+		start := time.Now()
+		query(b, h, plain, map[string]any{"u": u})
+		tp = append(tp, time.Since(start))
+		start = time.Now()
+		query(b, h, withCopy, map[string]any{"u": u})
+		tc = append(tc, time.Since(start))
+	}
+	p := func(d []time.Duration, q float64) float64 {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		return float64(d[int(q*float64(len(d)-1))].Microseconds())
+	}
+	b.ReportMetric(p(tp, 0.5), "plain-p50-µs")
+	b.ReportMetric(p(tc, 0.5), "copy-p50-µs")
+	b.ReportMetric(p(tp, 0.99), "plain-p99-µs")
+	b.ReportMetric(p(tc, 0.99), "copy-p99-µs")
+	b.ReportMetric(p(tc, 0.5)/p(tp, 0.5), "copy/plain")
+}
