@@ -16,7 +16,7 @@ import (
 // gqlgen resolves the elements of a list concurrently, so a short wait is
 // enough to catch a whole list; the library's 16 ms default would show in
 // every latency percentile.
-const loaderWait = 300 * time.Microsecond
+const loaderWait = 500 * time.Microsecond
 
 // loaders batch and cache product and user reads within one operation, so a
 // list of N hits costs one store read, not N.

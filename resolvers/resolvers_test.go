@@ -322,8 +322,10 @@ func TestDataloadersBatchStoreReads(t *testing.T) {
 	if len(resp.User.Interactions) != 30 || resp.User.Interactions[29].Product.ID == "" {
 		t.Fatalf("%+v", resp)
 	}
-	// One read for user(id), one batched product read, one batched user read.
-	if reads := st.Lookups() - before; reads != 3 {
-		t.Fatalf("%d store reads for 30 interactions; dataloaders should batch them into 3", reads)
+	// One read for user(id), then batched product and user reads: 3 when
+	// each batch catches all 30 lookups, a few more when a loaded machine
+	// starts some resolvers after the batch window. Without loaders it is 61.
+	if reads := st.Lookups() - before; reads > 7 {
+		t.Fatalf("%d store reads for 30 interactions; dataloaders should batch them (3 ideally, 61 without)", reads)
 	}
 }
