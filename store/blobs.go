@@ -61,3 +61,65 @@ func (s *Store) DeleteBlobs(ctx context.Context, namespace, prefix string) error
 func blobKey(namespace, k string) []byte {
 	return []byte(string(prefixBlob) + namespace + "/" + k)
 }
+
+// Blob is one stored blob with its key (without the namespace).
+type Blob struct {
+	Key   string
+	Value []byte
+}
+
+// ListBlobs returns up to first blobs of a namespace whose keys start with
+// prefix and sort after after, in key order, and whether more follow.
+func (s *Store) ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]Blob, bool, error) {
+	var out []Blob
+	more := false
+	p := blobKey(namespace, prefix)
+	base := len(blobKey(namespace, ""))
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true, PrefetchSize: min(max(first, 1), 100)})
+		defer it.Close()
+		start := p
+		if after != "" {
+			start = blobKey(namespace, after)
+		}
+		for it.Seek(start); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			k := string(it.Item().Key()[base:])
+			if after != "" && k == after {
+				continue
+			}
+			if len(out) == first {
+				more = true
+				return nil
+			}
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out = append(out, Blob{Key: k, Value: v})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("list blobs %s/%s: %w", namespace, prefix, err)
+	}
+	return out, more, nil
+}
+
+// PutBlobs stores several blobs of a namespace in one transaction.
+func (s *Store) PutBlobs(ctx context.Context, namespace string, blobs []Blob) error {
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		for _, b := range blobs {
+			if err := txn.Set(blobKey(namespace, b.Key), b.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put blobs %s: %w", namespace, err)
+	}
+	return nil
+}

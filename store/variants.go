@@ -158,4 +158,3 @@ func countOutcomes(txn *badger.Txn, its []shop.Interaction) error {
 	}
 	return addCounts(txn, deltas)
 }
-
