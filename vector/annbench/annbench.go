@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/viterin/vek/vek32"
@@ -62,7 +63,9 @@ func RunWithProgress(ctx context.Context, args []string, out, progress io.Writer
 	nq := fs.Int("queries", 10000, "queries to generate with --gen")
 	seed := fs.Uint64("seed", 1, "random seed for --gen and filter payloads")
 	runs := fs.Int("runs", 3, "timed passes over the queries per ef; the fastest is reported, since a shared machine only ever slows a pass down")
-	indexPath := fs.String("index", "", "load the built index from this file when it holds one (skipping the build), else build and save it there")
+	indexPath := fs.String("index", "", "load the built index from this file when it holds one (skipping the build), else build and save it there; "+
+		"it must come from a run on the same base with the same --filter-selectivity (filter tags are stored in it)")
+	clock := fs.String("clock", "wall", "what qps is measured against: wall time, or thread (the search thread's CPU time, Linux; steadier on a shared machine)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the search passes to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -101,11 +104,14 @@ func RunWithProgress(ctx context.Context, args []string, out, progress io.Writer
 			selectivities = append(selectivities, s)
 		}
 	}
+	if *clock != "wall" && *clock != "thread" {
+		return fmt.Errorf("bench ann: --clock must be wall or thread, not %q", *clock)
+	}
 	if *k <= 0 || *m < 2 || *efC <= 0 {
 		return errors.New("bench ann: --k, --m and --ef-construction must be positive (m >= 2)")
 	}
 	cfg := benchConfig{k: *k, m: *m, efC: *efC, efs: efs, sels: selectivities, workers: max(1, *workers),
-		seed: *seed, runs: max(1, *runs), cpuProfile: *cpuProfile, indexPath: *indexPath}
+		seed: *seed, runs: max(1, *runs), cpuProfile: *cpuProfile, indexPath: *indexPath, threadClock: *clock == "thread"}
 	return bench(ctx, cfg, *base, *query, *gt, out, progress)
 }
 
@@ -114,6 +120,7 @@ type benchConfig struct {
 	runs               int
 	cpuProfile         string
 	indexPath          string
+	threadClock        bool
 	efs                []int
 	sels               []float64
 	seed               uint64
@@ -260,9 +267,18 @@ func bench(ctx context.Context, cfg benchConfig, basePath, queryPath, gtPath str
 	truthRows := func(q int) []int32 { return truth[q*gtk : q*gtk+cfg.k] }
 	measure := func(label string, ef int, filter *shop.ProductFilter, want func(q int) []int32) error {
 		results := make([][]vector.Hit, nq)
+		now := func() time.Duration { return time.Duration(time.Now().UnixNano()) }
+		if cfg.threadClock {
+			tnow, unlock, ok := threadClock()
+			if !ok {
+				return errors.New("bench ann: --clock thread needs Linux")
+			}
+			defer unlock()
+			now = tnow
+		}
 		secs := math.Inf(1)
 		for range cfg.runs {
-			t0 := time.Now()
+			t0 := now()
 			for q := range nq {
 				hits, err := idx.SearchEf(ctx, queries[q*dim:(q+1)*dim], cfg.k, ef, filter)
 				if err != nil {
@@ -270,7 +286,7 @@ func bench(ctx context.Context, cfg benchConfig, basePath, queryPath, gtPath str
 				}
 				results[q] = hits
 			}
-			secs = min(secs, time.Since(t0).Seconds())
+			secs = min(secs, (now() - t0).Seconds())
 		}
 		found, total := 0, 0
 		for q, hits := range results {
@@ -313,9 +329,14 @@ func bench(ctx context.Context, cfg benchConfig, basePath, queryPath, gtPath str
 	}
 	for j, s := range cfg.sels {
 		tag := tagOf[j]
-		keep := func(i int) bool { return slices.Contains(tags[i], tag) }
-		fmt.Fprintf(progress, "exact ground truth under filter %g...\n", s)
-		ft := groundTruth(base, queries, dim, cfg.k, cfg.workers, keep)
+		var subset []int32
+		for i := range n {
+			if slices.Contains(tags[i], tag) {
+				subset = append(subset, int32(i))
+			}
+		}
+		fmt.Fprintf(progress, "exact ground truth under filter %g (%d matching points)...\n", s, len(subset))
+		ft := groundTruth(base, queries, dim, cfg.k, cfg.workers, subset)
 		filter := &shop.ProductFilter{Tags: []string{tag}}
 		for _, ef := range cfg.efs {
 			if err := measure(fmt.Sprintf("filter=%g ", s), ef, filter, func(q int) []int32 { return ft[q] }); err != nil {
@@ -327,47 +348,70 @@ func bench(ctx context.Context, cfg benchConfig, basePath, queryPath, gtPath str
 }
 
 // groundTruth returns, for each query, the ids of its k nearest base vectors
-// (by inner product; callers normalise) among those keep accepts, nearest
-// first. It is an exact scan split over workers goroutines.
-func groundTruth(base, queries []float32, dim, k, workers int, keep func(i int) bool) [][]int32 {
-	n, nq := len(base)/dim, len(queries)/dim
+// (by inner product; callers normalise) among subset (nil: all), nearest
+// first. It is an exact scan split over workers goroutines, in blocks of
+// queries × base vectors so a block of base stays in cache while several
+// queries use it, rather than streaming the whole base once per query.
+func groundTruth(base, queries []float32, dim, k, workers int, subset []int32) [][]int32 {
+	if subset == nil {
+		subset = make([]int32, len(base)/dim)
+		for i := range subset {
+			subset[i] = int32(i)
+		}
+	}
+	const qBlock, bBlock = 16, 1024
+	nq := len(queries) / dim
 	out := make([][]int32, nq)
+	type sc struct {
+		s float32
+		i int32
+	}
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Go(func() {
-			type sc struct {
-				s float32
-				i int32
-			}
-			top := make([]sc, 0, k+1)
-			for q := w; q < nq; q += workers {
-				qv := queries[q*dim : (q+1)*dim]
-				top = top[:0]
-				for i := range n {
-					if keep != nil && !keep(i) {
-						continue
-					}
-					s := vek32.Dot(qv, base[i*dim:(i+1)*dim])
-					if len(top) == k && s <= top[k-1].s {
-						continue
-					}
-					// Insertion into a short sorted list beats a heap at k≈100.
-					j := len(top)
-					top = append(top, sc{s, int32(i)})
-					for j > 0 && top[j-1].s < s {
-						top[j] = top[j-1]
-						j--
-					}
-					top[j] = sc{s, int32(i)}
-					if len(top) > k {
-						top = top[:k]
+			tops := make([][]sc, qBlock)
+			for {
+				q0 := int(next.Add(qBlock)) - qBlock
+				if q0 >= nq {
+					return
+				}
+				q1 := min(nq, q0+qBlock)
+				for j := range tops {
+					tops[j] = tops[j][:0]
+				}
+				for b0 := 0; b0 < len(subset); b0 += bBlock {
+					block := subset[b0:min(len(subset), b0+bBlock)]
+					for q := q0; q < q1; q++ {
+						qv := queries[q*dim : (q+1)*dim]
+						top := tops[q-q0]
+						for _, i := range block {
+							s := vek32.Dot(qv, base[int(i)*dim:(int(i)+1)*dim])
+							if len(top) == k && s <= top[k-1].s {
+								continue
+							}
+							// Insertion into a short sorted list beats a heap at k≈100.
+							j := len(top)
+							top = append(top, sc{s, i})
+							for j > 0 && top[j-1].s < s {
+								top[j] = top[j-1]
+								j--
+							}
+							top[j] = sc{s, i}
+							if len(top) > k {
+								top = top[:k]
+							}
+						}
+						tops[q-q0] = top
 					}
 				}
-				row := make([]int32, len(top))
-				for j, t := range top {
-					row[j] = t.i
+				for q := q0; q < q1; q++ {
+					row := make([]int32, len(tops[q-q0]))
+					for j, t := range tops[q-q0] {
+						row[j] = t.i
+					}
+					out[q] = row
 				}
-				out[q] = row
 			}
 		})
 	}

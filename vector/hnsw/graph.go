@@ -51,8 +51,9 @@ type graph struct {
 
 	byID    map[string]uint32 // live nodes only
 	live    int
-	deleted int // tombstones: deleted or replaced nodes still in the graph
-	pending int // nodes of an upsert in progress
+	deleted int    // tombstones: deleted or replaced nodes still in the graph
+	pending int    // nodes of an upsert in progress
+	version uint64 // bumped by every change of node states, for filterCache
 
 	locks [lockStripes]sync.Mutex
 }
@@ -271,7 +272,9 @@ type searcher struct {
 	sel   []cand
 	nb    []uint32
 	q     []float32
-	sink  float32 // keeps the touch loads in unvisited from being optimised away
+	// merged and kept are connect's scratch lists.
+	merged, kept []cand
+	sink         float32 // keeps the touch loads in unvisited from being optimised away
 }
 
 var searchers = sync.Pool{New: func() any { return new(searcher) }}
@@ -490,13 +493,13 @@ func (g *graph) insert(q uint32) {
 		found := s.sortedTop()
 		cur = found[0]
 		s.sel = g.selectNeighbors(found, g.m, s.sel)
-		g.connect(q, l, s.sel)
+		g.connect(s, q, l, s.sel)
 	}
 }
 
 // connect sets q's neighbours on level l and adds the reverse links,
 // shrinking a full neighbour list with the same heuristic.
-func (g *graph) connect(q uint32, l int, sel []cand) {
+func (g *graph) connect(s *searcher, q uint32, l int, sel []cand) {
 	mmax := g.m
 	if l == 0 {
 		mmax = g.m0
@@ -506,22 +509,23 @@ func (g *graph) connect(q uint32, l int, sel []cand) {
 	g.locks[q%lockStripes].Lock()
 	ls := g.links(q, l)
 	cnt := int(atomic.LoadUint32(&ls[0]))
-	merged := make([]cand, 0, cnt+len(sel))
-	merged = append(merged, sel...)
+	merged := append(s.merged[:0], sel...)
 	for j := 1; j <= cnt; j++ {
 		u := atomic.LoadUint32(&ls[j])
 		if !containsNode(merged, u) {
 			merged = append(merged, cand{g.distNodes(q, u), u})
 		}
 	}
+	s.merged = merged[:0] // keep the grown buffer; s.kept must never alias it
 	if len(merged) > mmax {
 		slices.SortFunc(merged, func(a, b cand) int { return cmpF(a.d, b.d) })
-		merged = g.selectNeighbors(merged, mmax, make([]cand, 0, mmax))
+		s.kept = g.selectNeighbors(merged, mmax, s.kept)
+		merged = s.kept
 	}
 	writeLinks(ls, merged)
 	g.locks[q%lockStripes].Unlock()
 
-	var buf []cand
+	buf := s.merged[:0]
 	for _, nb := range sel {
 		n := nb.id
 		g.locks[n%lockStripes].Lock()
@@ -547,11 +551,12 @@ func (g *graph) connect(q uint32, l int, sel []cand) {
 				buf = append(buf, cand{g.distNodes(n, u), u})
 			}
 			slices.SortFunc(buf, func(a, b cand) int { return cmpF(a.d, b.d) })
-			kept := g.selectNeighbors(buf, mmax, make([]cand, 0, mmax))
-			writeLinks(ls, kept)
+			s.kept = g.selectNeighbors(buf, mmax, s.kept)
+			writeLinks(ls, s.kept)
 		}
 		g.locks[n%lockStripes].Unlock()
 	}
+	s.merged = buf[:0]
 }
 
 func writeLinks(ls []uint32, cs []cand) {

@@ -7,8 +7,10 @@
 // normalised query and a multiply. Deleted and replaced points become
 // tombstones that searches walk through but never return; once they exceed
 // Options.CompactRatio of the graph it is rebuilt from the live points.
-// Filters are planned per query: a selective filter is answered exactly by
-// scanning the matching points, a broad one by a filtered graph walk.
+// Filters are planned per query from the exact number of matching points
+// (match sets of recent filters are cached): a selective filter is answered
+// exactly by scanning the matching points, a broad one by a filtered graph
+// walk that passes through non-matching nodes but only collects matches.
 package hnsw
 
 import (
@@ -45,7 +47,7 @@ type Options struct {
 	CompactRatio float64
 	// ExactFilterFraction and ExactFilterCount decide when a filtered search
 	// scans the matching points exactly instead of walking the graph: when the
-	// estimated number of matches is below ExactFilterFraction of the live
+	// number of matches is below ExactFilterFraction of the live
 	// points or below ExactFilterCount. A graph walk that may only return a
 	// few percent of the nodes has to visit most of the graph anyway, and
 	// loses recall doing so. Defaults 0.05 and 2000.
@@ -106,6 +108,9 @@ type Index struct {
 	mu     sync.RWMutex
 	g      *graph
 	closed bool
+
+	filters   filterCache
+	neverScan bool // tests set it to exercise the filtered graph walk
 }
 
 var _ vector.Index = (*Index)(nil)
@@ -212,6 +217,7 @@ func (x *Index) Upsert(ctx context.Context, points []vector.Point) error {
 			g.state[u] = stateDeleted
 		}
 		g.deleted += len(nodes)
+		g.version++
 		x.mu.Unlock()
 		return fmt.Errorf("hnsw: upsert: %w", err)
 	}
@@ -226,6 +232,7 @@ func (x *Index) Upsert(ctx context.Context, points []vector.Point) error {
 		g.byID[id] = u
 		g.state[u] = stateLive
 	}
+	g.version++
 	x.mu.Unlock()
 	return x.maybeCompact(ctx)
 }
@@ -286,6 +293,7 @@ func (x *Index) Delete(ctx context.Context, ids []string) error {
 			g.deleted++
 		}
 	}
+	g.version++
 	x.mu.Unlock()
 	return x.maybeCompact(ctx)
 }
@@ -381,17 +389,35 @@ func (x *Index) SearchEf(ctx context.Context, query []float32, k, ef int, filter
 
 	var found []cand
 	switch {
-	case filter != nil && g.exactCheaper(filter, x.opts):
-		found = g.scan(s, q, k, filter)
-	case filter == nil && g.deleted == 0 && g.pending == 0:
+	case filter != nil:
+		m := x.filters.matches(g, filter)
+		if m.count == 0 {
+			return nil, nil
+		}
+		// Plan as Qdrant does: when few points match, scoring them all is
+		// exact and cheaper than a graph walk that must skip most nodes.
+		// Beyond the configured thresholds, compare costs. Measured on
+		// 100k×128 (M=16, 10% selectivity): a walk costs about
+		// 1.3µs·ef/sel, where sel = count/live, and a scan about 0.15µs per
+		// match (scattered vector reads). The scan wins when
+		// count·0.15 < 1.3·ef·live/count, i.e. count² < ~(m0/4)·ef·live.
+		c := float64(m.count)
+		scan := m.count < x.opts.ExactFilterCount || c < x.opts.ExactFilterFraction*float64(g.live) ||
+			c*c < float64(g.m0/4)*float64(ef)*float64(g.live)
+		if scan && !x.neverScan {
+			found = g.scan(s, q, k, m)
+			break
+		}
+		s.newVisit()
+		g.searchLayerAccept(s, q, g.descend(q), ef, m.has)
+		found = s.sortedTop()
+	case g.deleted == 0 && g.pending == 0:
 		s.newVisit()
 		g.searchLayer(s, q, g.descend(q), ef, 0)
 		found = s.sortedTop()
 	default:
 		s.newVisit()
-		accept := func(u uint32) bool {
-			return g.state[u] == stateLive && (filter == nil || g.payloads[u].Matches(filter))
-		}
+		accept := func(u uint32) bool { return g.state[u] == stateLive }
 		g.searchLayerAccept(s, q, g.descend(q), ef, accept)
 		found = s.sortedTop()
 	}
@@ -412,47 +438,6 @@ func (g *graph) descend(q []float32) cand {
 		cur = g.greedy(q, cur, l)
 	}
 	return cur
-}
-
-// exactCheaper estimates how many live points match filter from a strided
-// sample of at most ~512 nodes, and says whether scanning them beats a
-// filtered graph walk (Qdrant's query planner makes the same call from its
-// payload index cardinality).
-func (g *graph) exactCheaper(filter *shop.ProductFilter, o Options) bool {
-	step := max(1, g.n/512)
-	var seen, match int
-	for u := 0; u < g.n; u += step {
-		if g.state[u] != stateLive {
-			continue
-		}
-		seen++
-		if g.payloads[u].Matches(filter) {
-			match++
-		}
-	}
-	if seen == 0 {
-		return true
-	}
-	est := float64(match) / float64(seen) * float64(g.live)
-	return est < float64(o.ExactFilterCount) || est < o.ExactFilterFraction*float64(g.live)
-}
-
-// scan is the exact filtered search: every live matching point is scored.
-func (g *graph) scan(s *searcher, q []float32, k int, filter *shop.ProductFilter) []cand {
-	s.top = s.top[:0]
-	for u := range uint32(g.n) {
-		if g.state[u] != stateLive || !g.payloads[u].Matches(filter) {
-			continue
-		}
-		d := g.dist(q, u)
-		if len(s.top) < k {
-			s.top.push(cand{d, u})
-		} else if d < s.top[0].d {
-			s.top.pop()
-			s.top.push(cand{d, u})
-		}
-	}
-	return s.sortedTop()
 }
 
 // Vector implements vector.Index; it returns the vector exactly as upserted.

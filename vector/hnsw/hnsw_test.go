@@ -113,14 +113,15 @@ func mustNew(t testing.TB, dim int, o Options) *Index {
 }
 
 func TestRecallClustered(t *testing.T) {
-	const n, dim, k = 4000, 32, 10
+	const n, dim, k = 2500, 32, 10
 	r := rand.New(rand.NewPCG(1, 1))
 	data := clustered(r, n, dim, 20)
 	queries := clustered(r, 200, dim, 20)
 	ids := idsFor(n)
 	// Gaussian noise in 32 dimensions has a high intrinsic dimension, so this
-	// needs more than the default ef=64 (0.957 there; 0.99 at 128).
-	x := mustNew(t, dim, Options{EfSearch: 128})
+	// needs more than the default ef=64. efConstruction is lowered to keep
+	// the test quick under -race.
+	x := mustNew(t, dim, Options{EfConstruction: 100, EfSearch: 128})
 	upsertAll(t, x, ids, data, nil)
 	if c, _ := x.Count(context.Background()); c != n {
 		t.Fatalf("Count = %d, want %d", c, n)
@@ -152,12 +153,12 @@ func TestRecallClustered(t *testing.T) {
 }
 
 func TestDeletesNeverReturned(t *testing.T) {
-	const n, dim, k = 3000, 16, 10
+	const n, dim, k = 2000, 16, 10
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(2, 2))
 	data := clustered(r, n, dim, 10)
 	ids := idsFor(n)
-	x := mustNew(t, dim, Options{EfConstruction: 100})
+	x := mustNew(t, dim, Options{EfConstruction: 64})
 	upsertAll(t, x, ids, data, nil)
 
 	deleted := map[string]bool{}
@@ -348,7 +349,7 @@ func TestUpsertValidatesFirst(t *testing.T) {
 }
 
 func TestFilteredSearch(t *testing.T) {
-	const n, dim, k = 6000, 16, 10
+	const n, dim, k = 3000, 16, 10
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(4, 4))
 	data := clustered(r, n, dim, 20)
@@ -365,14 +366,15 @@ func TestFilteredSearch(t *testing.T) {
 	}
 	queries := clustered(r, 100, dim, 20)
 	for _, plan := range []struct {
-		name string
-		opts Options
+		name      string
+		neverScan bool
 	}{
-		{"planned", Options{EfConstruction: 100}},
+		{"planned", false},
 		// Force the filtered graph walk even where a scan would be chosen.
-		{"graph walk", Options{EfConstruction: 100, ExactFilterCount: 1, ExactFilterFraction: 1e-9}},
+		{"graph walk", true},
 	} {
-		x := mustNew(t, dim, plan.opts)
+		x := mustNew(t, dim, Options{EfConstruction: 64})
+		x.neverScan = plan.neverScan
 		upsertAll(t, x, ids, data, func(i int) vector.Payload {
 			return vector.Payload{Tags: tags[i], Category: "数码/手机"}
 		})
@@ -620,5 +622,52 @@ func TestConcurrentInsertSearch(t *testing.T) {
 	}
 	if missed > want/100 {
 		t.Fatalf("%d of %d points not found by their own vector", missed, want)
+	}
+}
+
+func TestFilterCacheSeesWrites(t *testing.T) {
+	const n, dim = 400, 8
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(10, 10))
+	data := clustered(r, n, dim, 4)
+	ids := idsFor(n)
+	x := mustNew(t, dim, Options{})
+	upsertAll(t, x, ids, data, func(i int) vector.Payload {
+		if i < 3 {
+			return vector.Payload{Brand: "acme"}
+		}
+		return vector.Payload{Brand: "other"}
+	})
+	brand := "acme"
+	f := &shop.ProductFilter{Brand: &brand}
+	count := func() int {
+		t.Helper()
+		hits, err := x.Search(ctx, data[0], 10, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(hits)
+	}
+	if c := count(); c != 3 {
+		t.Fatalf("%d acme hits, want 3", c)
+	}
+	if err := x.Upsert(ctx, []vector.Point{{ID: "new", Vector: data[5], Payload: vector.Payload{Brand: "ACME"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := count(); c != 4 {
+		t.Fatalf("after an upsert %d acme hits, want 4 (stale filter cache?)", c)
+	}
+	if err := x.Delete(ctx, []string{ids[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if c := count(); c != 3 {
+		t.Fatalf("after a delete %d acme hits, want 3 (stale filter cache?)", c)
+	}
+	// Replacing a point's payload moves it out of the match set.
+	if err := x.Upsert(ctx, []vector.Point{{ID: ids[1], Vector: data[1], Payload: vector.Payload{Brand: "other"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if c := count(); c != 2 {
+		t.Fatalf("after a payload change %d acme hits, want 2", c)
 	}
 }

@@ -98,6 +98,12 @@ func (x *Index) saveLocked() error {
 		return fmt.Errorf("hnsw: save: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op once renamed
+	// CreateTemp makes the file 0600; the index holds nothing more private
+	// than the store it mirrors, so give it ordinary file permissions.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("hnsw: save: %w", err)
+	}
 	if err := encode(tmp, x.g); err != nil {
 		tmp.Close()
 		return fmt.Errorf("hnsw: save %s: %w", x.path, err)
