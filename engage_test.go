@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,5 +132,58 @@ func TestTheLoop(t *testing.T) {
 	b, _ := os.ReadFile(out)
 	if lines := strings.Count(string(b), "\n"); lines != len(c.MessageList.Edges) || !strings.Contains(string(b), `"campaignID":"`+id+`"`) {
 		t.Fatalf("exported %d lines for %d messages", lines, len(c.MessageList.Edges))
+	}
+}
+
+// TestCampaignProgressStream follows a campaign over SSE until it completes.
+func TestCampaignProgressStream(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir()})
+	defer stop()
+	var created struct {
+		CreateCampaign struct{ Campaign struct{ ID string } }
+	}
+	fromJSON(t, gqlPost(t, base, `mutation { createCampaign(input: {channel: PUSH, segment: {minAge: 18, maxAge: 40}}) { campaign { id } } }`, nil), &created)
+	body, _ := json.Marshal(map[string]any{"query": `subscription($id: ID!) { campaignProgress(id: $id) { status done total progress } }`,
+		"variables": map[string]any{"id": created.CreateCampaign.Campaign.ID}})
+	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	type state struct {
+		Status      string
+		Done, Total int
+		Progress    float64
+	}
+	var states []state
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "data: ") {
+			var msg struct {
+				Data struct{ CampaignProgress state }
+			}
+			if json.Unmarshal([]byte(strings.TrimPrefix(line, "data: ")), &msg) == nil && msg.Data.CampaignProgress.Status != "" {
+				states = append(states, msg.Data.CampaignProgress)
+			}
+		}
+		if line == "event: complete" {
+			break
+		}
+	}
+	if len(states) == 0 {
+		t.Fatal("no progress streamed")
+	}
+	last := states[len(states)-1]
+	if last.Status != "COMPLETED" || last.Progress != 1 || last.Done != last.Total || last.Total == 0 {
+		t.Fatalf("last state %+v of %d", last, len(states))
+	}
+	for i := 1; i < len(states); i++ {
+		if states[i].Done < states[i-1].Done {
+			t.Fatalf("progress went backwards: %+v", states)
+		}
 	}
 }
