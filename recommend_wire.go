@@ -26,6 +26,7 @@ func (a *app) openRecommend(ctx context.Context) error {
 	rc := recommend.DefaultConfig()
 	rc.Logger = a.log
 	rc.TrainAfter, rc.TrainEvery = a.cfg.TrainAfter, a.cfg.TrainEvery
+	rc.AfterTrain = a.afterTrain
 	eng, err := recommend.New(rc, recommend.Deps{
 		Products: a.search.Vectors(),
 		Embedder: a.search.Embedder(),

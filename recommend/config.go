@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -100,6 +101,10 @@ type Config struct {
 	// TrainEvery, whichever comes first (zero disables that trigger).
 	TrainAfter int
 	TrainEvery time.Duration
+
+	// AfterTrain, when set, runs after each successful background training
+	// (the service persists the snapshot there).
+	AfterTrain func(context.Context, TrainingReport)
 
 	// Now is the clock; tests and replays of history set it.
 	Now    func() time.Time

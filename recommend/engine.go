@@ -274,7 +274,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 			kept = append(kept, m)
 		}
 	}
-	return e.diversify(ctx, kept, req.N), nil
+	return finish(e.diversify(ctx, kept, req.N), lists), nil
 }
 
 // retrieveAll runs the retrievers concurrently.
@@ -299,23 +299,32 @@ func (e *Engine) retrieveAll(ctx context.Context, q *Query, rs []Retriever, weig
 	return m
 }
 
-type contribution struct {
-	reason Reason
-	score  float64
+// blended is one merged candidate. Its reasons stay references into the
+// retrievers' lists until the item makes the final cut: most candidates
+// never do, and building their reasons was the largest allocation of a
+// request.
+type blended struct {
+	ItemID string
+	Score  float64
+	refs   []contribRef
+}
+
+type contribRef struct {
+	list  string // retriever name
+	rank  int32
+	score float64
 }
 
 // blend normalises each retriever's list by rank (1/log2(rank+2), the DCG
 // discount, which makes lists with incomparable raw scores commensurable),
-// weights it and sums per item. Reasons are kept per retriever with their
-// contribution and ordered best first.
-func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64) []Recommendation {
-	type acc struct {
-		score   float64
-		reasons []contribution
+// weights it and sums per item, best first.
+func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64) []blended {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
 	}
-	pos := map[string]int{}
-	var accs []acc
-	var order []string
+	pos := make(map[string]int, n)
+	out := make([]blended, 0, n)
 	for _, name := range Retrievers {
 		w := weights[name]
 		if w <= 0 {
@@ -325,37 +334,16 @@ func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64)
 			s := w / math.Log2(float64(rank)+2)
 			i, ok := pos[c.ItemID]
 			if !ok {
-				i = len(accs)
+				i = len(out)
 				pos[c.ItemID] = i
-				accs = append(accs, acc{})
-				order = append(order, c.ItemID)
+				out = append(out, blended{ItemID: c.ItemID})
 			}
-			a := &accs[i]
-			a.score += s
-			a.reasons = append(a.reasons, contribution{c.Reason, s})
+			b := &out[i]
+			b.Score += s
+			b.refs = append(b.refs, contribRef{name, int32(rank), s})
 		}
 	}
-	out := make([]Recommendation, 0, len(accs))
-	for i, id := range order {
-		a := &accs[i]
-		slices.SortStableFunc(a.reasons, func(x, y contribution) int {
-			switch {
-			case x.score > y.score:
-				return -1
-			case x.score < y.score:
-				return 1
-			}
-			return 0
-		})
-		rs := make([]Reason, 0, len(a.reasons))
-		for _, c := range a.reasons {
-			if !slices.ContainsFunc(rs, func(r Reason) bool { return r.Message == c.reason.Message }) {
-				rs = append(rs, c.reason)
-			}
-		}
-		out = append(out, Recommendation{ItemID: id, Score: a.score, Reasons: rs})
-	}
-	slices.SortStableFunc(out, func(a, b Recommendation) int {
+	slices.SortStableFunc(out, func(a, b blended) int {
 		switch {
 		case a.Score > b.Score:
 			return -1
@@ -367,12 +355,39 @@ func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64)
 	return out
 }
 
+// finish materialises the reasons of the chosen items: per retriever, best
+// contribution first, duplicates of the same message dropped.
+func finish(chosen []blended, lists map[string][]Candidate) []Recommendation {
+	out := make([]Recommendation, len(chosen))
+	for i := range chosen {
+		b := &chosen[i]
+		slices.SortStableFunc(b.refs, func(x, y contribRef) int {
+			switch {
+			case x.score > y.score:
+				return -1
+			case x.score < y.score:
+				return 1
+			}
+			return 0
+		})
+		rs := make([]Reason, 0, len(b.refs))
+		for _, ref := range b.refs {
+			r := lists[ref.list][ref.rank].Reason
+			if !slices.ContainsFunc(rs, func(x Reason) bool { return x.Message == r.Message }) {
+				rs = append(rs, r)
+			}
+		}
+		out[i] = Recommendation{ItemID: b.ItemID, Score: b.Score, Reasons: rs}
+	}
+	return out
+}
+
 // diversify picks n items by maximal marginal relevance (Carbonell &
 // Goldstein 1998) over product embeddings, with a per-top-category cap that
 // is relaxed only when too few candidates remain.
-func (e *Engine) diversify(ctx context.Context, cands []Recommendation, n int) []Recommendation {
+func (e *Engine) diversify(ctx context.Context, cands []blended, n int) []blended {
 	if len(cands) == 0 {
-		return []Recommendation{}
+		return nil
 	}
 	pool := cands[:min(len(cands), max(3*n, 30))]
 	maxScore := pool[0].Score
@@ -393,7 +408,7 @@ func (e *Engine) diversify(ctx context.Context, cands []Recommendation, n int) [
 	perCat := map[string]int{}
 	taken := make([]bool, len(pool))
 	maxSim := make([]float64, len(pool))
-	out := make([]Recommendation, 0, n)
+	out := make([]blended, 0, n)
 	for pass := 0; pass < 2 && len(out) < n; pass++ {
 		for len(out) < n {
 			best, bestVal := -1, math.Inf(-1)

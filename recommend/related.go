@@ -103,16 +103,16 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) ([]Recommendat
 		weights[RetrieverItemCF], weights[RetrieverMF] = 1, 0.5
 	}
 	merged := e.blend(lists, weights)
-	out := make([]Recommendation, 0, q.N)
+	chosen := make([]blended, 0, q.N)
 	for _, m := range merged {
-		if len(out) == q.N {
+		if len(chosen) == q.N {
 			break
 		}
 		if e.allowed(q, m.ItemID) {
-			out = append(out, m)
+			chosen = append(chosen, m)
 		}
 	}
-	return out, nil
+	return finish(chosen, lists), nil
 }
 
 // similarItems is content k-NN around an item's embedding.

@@ -219,5 +219,8 @@ func (e *Engine) Run(ctx context.Context) {
 			continue
 		}
 		e.log.InfoContext(ctx, "background training done", "duration", rep.Duration, "users", rep.Users, "items", rep.Items)
+		if e.cfg.AfterTrain != nil {
+			e.cfg.AfterTrain(ctx, rep)
+		}
 	}
 }
