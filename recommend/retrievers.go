@@ -295,7 +295,11 @@ func (r contentRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 				continue
 			}
 			for _, hit := range hits {
-				if hit.Score > 0 && e.fresh(q, hit.ID) {
+				// Below minInterestScore a "match" is hashing noise (the
+				// built-in embedder's unrelated texts reach cosine ±0.07),
+				// and "matches your interest: coffee" on a down jacket is
+				// worse than no reason at all.
+				if hit.Score >= minInterestScore && e.fresh(q, hit.ID) {
 					offer(Candidate{ItemID: hit.ID, Score: float64(hit.Score), Reason: interestReason(q.Language, in)})
 				}
 			}
@@ -308,6 +312,10 @@ func (r contentRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 	out = sortCandidates(out)
 	return out[:min(len(out), k)]
 }
+
+// minInterestScore is the least cosine similarity between an interest and a
+// product for the product to be offered as matching it.
+const minInterestScore = 0.12
 
 // trendingRetriever proposes what is hot over the last few days overall.
 type trendingRetriever struct{ e *Engine }
