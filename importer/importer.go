@@ -244,102 +244,82 @@ func (im *run) validate(ctx context.Context, f Files, now time.Time) error {
 
 // write reads the validated files again and writes them in batches.
 func (im *run) write(ctx context.Context, f Files, now time.Time) error {
-	if f.Products != "" {
-		bar := newBar(im.o.Progress, "products", im.report.Products)
-		var batch []shop.ProductInput
-		flush := func() error {
-			ps, errs := shop.NormalizeProducts(batch, "input")
+	changed := func(path string, errs []shop.UserError) error {
+		return fmt.Errorf("%s changed while importing: %v", path, errs[0])
+	}
+	err := writeFile(im, f.Products, "products", im.report.Products, ParseProductCSV, func(batch []shop.ProductInput) error {
+		ps, errs := shop.NormalizeProducts(batch, "input")
+		if errs != nil {
+			return changed(f.Products, errs)
+		}
+		_, err := im.st.UpsertProducts(ctx, ps)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	err = writeFile(im, f.Users, "users", im.report.Users, ParseUserCSV, func(batch []shop.UserInput) error {
+		us, errs := shop.NormalizeUsers(batch, "input")
+		if errs != nil {
+			return changed(f.Users, errs)
+		}
+		_, err := im.st.UpsertUsers(ctx, us)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeFile(im, f.Interactions, "interactions", im.report.Interactions, ParseInteractionCSV, func(batch []shop.InteractionInput) error {
+		its := make([]shop.Interaction, len(batch))
+		for i := range batch {
+			it, errs := batch[i].Normalize(now)
 			if errs != nil {
-				return fmt.Errorf("%s changed while importing: %v", f.Products, errs[0])
+				return changed(f.Interactions, errs)
 			}
-			if _, err := im.st.UpsertProducts(ctx, ps); err != nil {
-				return err
-			}
-			bar.add(len(batch))
-			batch = batch[:0]
-			return nil
+			its[i] = it
 		}
-		err := each(f.Products, ParseProductCSV, func(_ int, in shop.ProductInput, _ error) error {
-			if batch = append(batch, in); len(batch) == im.o.BatchSize {
-				return flush()
-			}
-			return nil
-		})
-		if err == nil {
-			err = flush()
-		}
-		bar.finish()
+		res, errs, err := im.st.RecordInteractions(ctx, its, "input")
 		if err != nil {
 			return err
 		}
+		if errs != nil {
+			return fmt.Errorf("%s: a referenced user or product vanished while importing: %v", f.Interactions, errs[0])
+		}
+		im.report.Duplicates += res.Duplicates
+		return nil
+	})
+}
+
+// writeFile streams one validated file into the store in batches of
+// BatchSize, with a progress bar; an empty path writes nothing.
+func writeFile[T any](im *run, path, label string, total int, parseCSV func(map[string]string) (T, error), put func([]T) error) error {
+	if path == "" {
+		return nil
 	}
-	if f.Users != "" {
-		bar := newBar(im.o.Progress, "users", im.report.Users)
-		var batch []shop.UserInput
-		flush := func() error {
-			us, errs := shop.NormalizeUsers(batch, "input")
-			if errs != nil {
-				return fmt.Errorf("%s changed while importing: %v", f.Users, errs[0])
-			}
-			if _, err := im.st.UpsertUsers(ctx, us); err != nil {
-				return err
-			}
-			bar.add(len(batch))
-			batch = batch[:0]
+	bar := newBar(im.o.Progress, label, total)
+	defer bar.finish()
+	var batch []T
+	flush := func() error {
+		if len(batch) == 0 {
 			return nil
 		}
-		err := each(f.Users, ParseUserCSV, func(_ int, in shop.UserInput, _ error) error {
-			if batch = append(batch, in); len(batch) == im.o.BatchSize {
-				return flush()
-			}
-			return nil
-		})
-		if err == nil {
-			err = flush()
-		}
-		bar.finish()
-		if err != nil {
+		if err := put(batch); err != nil {
 			return err
 		}
+		bar.add(len(batch))
+		batch = batch[:0]
+		return nil
 	}
-	if f.Interactions != "" {
-		bar := newBar(im.o.Progress, "interactions", im.report.Interactions)
-		var batch []shop.Interaction
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
-			}
-			res, errs, err := im.st.RecordInteractions(ctx, batch, "input")
-			if err != nil {
-				return err
-			}
-			if errs != nil {
-				return fmt.Errorf("%s: a referenced user or product vanished while importing: %v", f.Interactions, errs[0])
-			}
-			im.report.Duplicates += res.Duplicates
-			bar.add(len(batch))
-			batch = batch[:0]
-			return nil
+	err := each(path, parseCSV, func(_ int, in T, _ error) error {
+		if batch = append(batch, in); len(batch) == im.o.BatchSize {
+			return flush()
 		}
-		err := each(f.Interactions, ParseInteractionCSV, func(_ int, in shop.InteractionInput, _ error) error {
-			it, errs := in.Normalize(now)
-			if errs != nil {
-				return fmt.Errorf("%s changed while importing: %v", f.Interactions, errs[0])
-			}
-			if batch = append(batch, it); len(batch) == im.o.BatchSize {
-				return flush()
-			}
-			return nil
-		})
-		if err == nil {
-			err = flush()
-		}
-		bar.finish()
-		if err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	return flush()
 }
 
 // bar is a one-line progress bar redrawn with a carriage return.
