@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -141,5 +143,35 @@ func TestMetricsAndRequestIDs(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
+	}
+}
+
+// TestAutomaticPersistedQueries: a BFF sends the hash alone; the first time
+// the server asks for the text, afterwards the hash suffices.
+func TestAutomaticPersistedQueries(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off"})
+	defer stop()
+	const q = `{ products(first: 1) { totalCount } }`
+	sum := sha256.Sum256([]byte(q))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	send := func(body map[string]any) map[string]any {
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return out
+	}
+	if out := send(map[string]any{"extensions": ext}); !strings.Contains(toJSON(out), "PersistedQueryNotFound") {
+		t.Fatalf("unknown hash: %v", out)
+	}
+	if out := send(map[string]any{"query": q, "extensions": ext}); out["errors"] != nil {
+		t.Fatalf("register: %v", out)
+	}
+	if out := send(map[string]any{"extensions": ext}); out["errors"] != nil || !strings.Contains(toJSON(out), "totalCount") {
+		t.Fatalf("hash alone: %v", out)
 	}
 }
