@@ -1,0 +1,5 @@
+//go:build !race
+
+package neural
+
+const raceEnabled = false
