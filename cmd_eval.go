@@ -5,18 +5,25 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/demo"
+	"github.com/shopmuse/shopmuse/evalrec"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
 const evalUsage = `usage: shopmuse eval <what> [flags]
 
-  copy   copy quality over the demo shop x a persona set x every channel:
-         faithfulness, banned terms, length, language, Distinct-2, latency
-         (shopmuse eval copy [--llm])
+  --interactions F ...   recommendation quality offline: split per user, train every
+  (or: rec ...)          retriever, the blend and NeuMF, full-ranking Recall/NDCG/HitRate/MAP@K,
+                         coverage, training time, a chart (shopmuse eval --help)
+  --gen users=N,products=N,interactions=N --out DIR
+                         write a synthetic shop in the import formats
+  copy                   copy quality over the demo shop x a persona set x every channel:
+                         faithfulness, banned terms, length, language, Distinct-2, latency
+                         (shopmuse eval copy [--llm])
 `
 
 // runEval is `shopmuse eval ...`.
@@ -24,9 +31,11 @@ func runEval(ctx context.Context, cfg config, args []string, stdout, stderr io.W
 	if len(args) == 0 {
 		return fmt.Errorf("eval: say what to evaluate\n%s", evalUsage)
 	}
-	switch args[0] {
-	case "copy":
+	switch {
+	case args[0] == "copy":
 		return evalCopy(ctx, cfg, args[1:], stdout, stderr)
+	case args[0] == "rec" || strings.HasPrefix(args[0], "-"):
+		return evalrec.Run(ctx, args, stdout, stderr)
 	}
 	return fmt.Errorf("eval: unknown evaluation %q\n%s", args[0], evalUsage)
 }

@@ -82,6 +82,8 @@ const usage = `usage: shopmuse [command]
                   (shopmuse import --products F --users F --interactions F)
   bench ann       ANN recall and QPS on fvecs/ivecs files (bench ann --help)
   bench load      fixed-rate mixed GraphQL load against a running server
+  eval --interactions F ...          offline recommendation evaluation (eval --help)
+  eval --gen users=N,... --out DIR  a synthetic shop in the import formats
   eval copy       copy quality and latency over the demo shop
   campaign export ID --out F.jsonl   a campaign's messages as JSON lines
 `

@@ -1,0 +1,176 @@
+// Package evalrec is `shopmuse eval rec`: the offline evaluation of the
+// recommendation engine. It loads interactions (our import format,
+// MovieLens or Amazon reviews), splits each user's history into train and
+// test, trains every retriever and the blend on the train part with the
+// clock stopped at the split, ranks the whole catalogue for every test user
+// and reports Recall, NDCG, HitRate and MAP at K, catalogue coverage and
+// training time as a table and a chart. It can also tune the blend weights
+// on a validation split, write the split for the Gorse side-by-side
+// (bench/gorse), and generate a synthetic shop in our import formats.
+package evalrec
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shopmuse/shopmuse/recommend"
+)
+
+const usage = `usage:
+  shopmuse eval rec --interactions F [--products F] [--users F] [--format jsonl|csv|movielens|amazon]
+                    [--split last|random] [--holdout 0.2] [--k 10] [--exclude train|purchased]
+                    [--plot out.svg|out.png] [--tune] [--write-split DIR] [--seed N] [--max-users N]
+  shopmuse eval rec --gen users=50000,products=100000,interactions=1000000 --out DIR [--gen-format shop|movielens]
+`
+
+// Options are the parsed flags.
+type Options struct {
+	Interactions, Products, Users, Format string
+	Split                                 string  // "last" (by time) or "random"
+	Holdout                               float64 // share of each user's events held out
+	K                                     int
+	Exclude                               string // "train" or "purchased"
+	Plot                                  string
+	Tune                                  bool
+	TuneTime                              time.Duration
+	TuneUsers                             int
+	TuneTrials                            int // 0: no limit but TuneTime
+	WriteSplit                            string
+	Seed                                  int64
+	MaxUsers                              int
+	Models                                []string // empty: every retriever + popularity + blend
+	EmbedDim                              int
+	// NeuMF adds the neural recommender (recommend/neural) as a row.
+	NeuMF bool
+	// HalfLife overrides recommend.Config.HalfLife (0: the default), for
+	// data whose history spans far longer than a shop's (MovieLens: months).
+	HalfLife time.Duration
+
+	Gen, Out, GenFormat string
+}
+
+// Run is the command: args are the flags after `eval` (or `eval rec`).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "rec" {
+		args = args[1:]
+	}
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) { // -h printed the usage: not a failure
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if o.Gen != "" {
+		return Generate(o.Gen, o.GenFormat, o.Out, o.Seed, stderr)
+	}
+	_, err = Evaluate(ctx, o, stdout, stderr)
+	return err
+}
+
+func parseFlags(args []string, stderr io.Writer) (Options, error) {
+	fs := flag.NewFlagSet("eval rec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	var o Options
+	fs.StringVar(&o.Interactions, "interactions", "", "interactions file (our JSONL/CSV, MovieLens u.data or ratings.csv, Amazon review JSON lines)")
+	fs.StringVar(&o.Products, "products", "", "products file (our JSONL/CSV, MovieLens u.item or movies.csv, Amazon metadata JSON lines)")
+	fs.StringVar(&o.Users, "users", "", "users file (our JSONL/CSV; declared interests feed cold start)")
+	fs.StringVar(&o.Format, "format", "", "jsonl, csv, movielens or amazon (default: from the file name and first line)")
+	fs.StringVar(&o.Split, "split", "last", "last: hold out each user's most recent events; random: a random share")
+	fs.Float64Var(&o.Holdout, "holdout", 0.2, "share of each user's events held out for testing")
+	fs.IntVar(&o.K, "k", 10, "cut-off of the metrics")
+	fs.StringVar(&o.Exclude, "exclude", "train", "items removed from a user's ranking: train (all training items) or purchased (only bought ones)")
+	fs.StringVar(&o.Plot, "plot", "", "write a chart of NDCG@K and Recall@K per model (.svg or .png)")
+	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
+	fs.BoolVar(&o.NeuMF, "neumf", true, "also train and evaluate NeuMF (recommend/neural); --neumf=false skips it")
+	fs.DurationVar(&o.TuneTime, "tune-time", 3*time.Minute, "time budget of the --tune search (after training on the validation split)")
+	fs.IntVar(&o.TuneTrials, "tune-trials", 0, "at most this many --tune trials (0: only --tune-time bounds it); makes a search reproducible across machines")
+	fs.IntVar(&o.TuneUsers, "tune-users", 1000, "validation users scored per --tune trial")
+	fs.StringVar(&o.WriteSplit, "write-split", "", "write DIR/train.csv, DIR/test.csv, DIR/products.jsonl and DIR/users.jsonl")
+	fs.Int64Var(&o.Seed, "seed", 1, "seed of the random split, the tuning and --gen")
+	fs.IntVar(&o.MaxUsers, "max-users", 0, "evaluate a deterministic sample of at most N test users (0: all)")
+	models := fs.String("models", "", "comma-separated subset of models to evaluate (default: all)")
+	fs.IntVar(&o.EmbedDim, "embed-dim", 128, "dimension of the built-in product embedder behind the content retriever")
+	fs.DurationVar(&o.HalfLife, "half-life", 0, "override the engine's event half-life for item-CF, MF and profiles (default: the service's, 720h)")
+	fs.StringVar(&o.Gen, "gen", "", "generate a synthetic shop: users=N,products=N,interactions=N")
+	fs.StringVar(&o.Out, "out", "", "directory for --gen")
+	fs.StringVar(&o.GenFormat, "gen-format", "shop", "shop (products.jsonl, users.jsonl, interactions.csv) or movielens (u.data, u.item)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("eval rec: unexpected argument %q\n%s", fs.Arg(0), usage)
+	}
+	if *models != "" {
+		for _, m := range strings.Split(*models, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				o.Models = append(o.Models, m)
+			}
+		}
+	}
+	switch {
+	case o.Gen != "" && o.Out == "":
+		return o, errors.New("eval rec: --gen needs --out DIR")
+	case o.Gen != "":
+		return o, nil
+	case o.Interactions == "":
+		return o, fmt.Errorf("eval rec: give --interactions F (or --gen)\n%s", usage)
+	case o.Split != "last" && o.Split != "random" && o.Split != "time":
+		return o, fmt.Errorf("eval rec: --split %q is neither last nor random", o.Split)
+	case o.Holdout <= 0 || o.Holdout >= 1:
+		return o, fmt.Errorf("eval rec: --holdout %v must lie strictly between 0 and 1", o.Holdout)
+	case o.K <= 0 || o.K > recommend.MaxN:
+		return o, fmt.Errorf("eval rec: --k must be between 1 and %d", recommend.MaxN)
+	case o.Exclude != "train" && o.Exclude != "purchased":
+		return o, fmt.Errorf("eval rec: --exclude %q is neither train nor purchased", o.Exclude)
+	}
+	if o.Plot != "" {
+		if ext := strings.ToLower(filepath.Ext(o.Plot)); ext != ".svg" && ext != ".png" {
+			return o, fmt.Errorf("eval rec: --plot %s: want a .svg or .png file", o.Plot)
+		}
+	}
+	return o, nil
+}
+
+// progress prints a step with its duration on stderr.
+type progress struct {
+	w io.Writer
+}
+
+func (p progress) step(format string, args ...any) func() {
+	start := time.Now()
+	fmt.Fprintf(p.w, format+" ...\n", args...)
+	return func() {
+		fmt.Fprintf(p.w, "  done in %v\n", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// engineLogger makes the engine's training log (epochs, durations) the
+// progress of the training step, on stderr.
+func engineLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo,
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}}))
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func mkdirFor(path string) error {
+	if dir := filepath.Dir(path); dir != "." {
+		return os.MkdirAll(dir, 0o755)
+	}
+	return nil
+}

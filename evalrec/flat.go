@@ -1,0 +1,181 @@
+package evalrec
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sync"
+
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/vector"
+)
+
+// flatIndex is an exact (brute-force) vector.Index. The evaluation uses it
+// for product embeddings so that the content retriever ranks the whole
+// catalogue exactly ("full ranking"), with no ANN recall loss mixed into the
+// model comparison.
+type flatIndex struct {
+	mu   sync.RWMutex
+	dim  int
+	ids  []string
+	vecs []float32 // L2-normalised, contiguous
+	pl   []vector.Payload
+	pos  map[string]int
+}
+
+func newFlat(dim int) *flatIndex { return &flatIndex{dim: dim, pos: map[string]int{}} }
+
+func unit(v []float32) []float32 {
+	var n float64
+	for _, x := range v {
+		n += float64(x) * float64(x)
+	}
+	if n == 0 {
+		return nil
+	}
+	n = math.Sqrt(n)
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(float64(x) / n)
+	}
+	return out
+}
+
+func dot(a, b []float32) float32 {
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func (f *flatIndex) Upsert(_ context.Context, pts []vector.Point) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range pts {
+		if len(p.Vector) != f.dim {
+			return vector.ErrDimension
+		}
+		v := unit(p.Vector)
+		if v == nil {
+			v = make([]float32, f.dim)
+		}
+		if i, ok := f.pos[p.ID]; ok {
+			copy(f.vecs[i*f.dim:], v)
+			f.pl[i] = p.Payload
+			continue
+		}
+		f.pos[p.ID] = len(f.ids)
+		f.ids = append(f.ids, p.ID)
+		f.vecs = append(f.vecs, v...)
+		f.pl = append(f.pl, p.Payload)
+	}
+	return nil
+}
+
+func (f *flatIndex) Delete(_ context.Context, ids []string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range ids {
+		i, ok := f.pos[id]
+		if !ok {
+			continue
+		}
+		last := len(f.ids) - 1
+		f.ids[i], f.pl[i] = f.ids[last], f.pl[last]
+		copy(f.vecs[i*f.dim:(i+1)*f.dim], f.vecs[last*f.dim:])
+		f.pos[f.ids[i]] = i
+		f.ids, f.pl, f.vecs = f.ids[:last], f.pl[:last], f.vecs[:last*f.dim]
+		delete(f.pos, id)
+	}
+	return nil
+}
+
+type hit struct {
+	i int
+	s float32
+}
+
+func (f *flatIndex) Search(_ context.Context, q []float32, k int, filter *shop.ProductFilter) ([]vector.Hit, error) {
+	if len(q) != f.dim {
+		return nil, vector.ErrDimension
+	}
+	q = unit(q)
+	if q == nil || k <= 0 {
+		return nil, nil
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	// A min-heap of the best k keeps a query O(n log k).
+	h := make([]hit, 0, k)
+	less := func(a, b hit) bool { return a.s < b.s || (a.s == b.s && a.i > b.i) }
+	zero := filter.IsZero()
+	for i := range f.ids {
+		s := dot(q, f.vecs[i*f.dim:(i+1)*f.dim])
+		if len(h) == k && !less(h[0], hit{i, s}) {
+			continue
+		}
+		if !zero && !f.pl[i].Matches(filter) {
+			continue
+		}
+		if len(h) < k {
+			h = append(h, hit{i, s})
+			for c := len(h) - 1; c > 0; {
+				p := (c - 1) / 2
+				if !less(h[c], h[p]) {
+					break
+				}
+				h[c], h[p] = h[p], h[c]
+				c = p
+			}
+			continue
+		}
+		h[0] = hit{i, s}
+		for p := 0; ; {
+			l, r, m := 2*p+1, 2*p+2, p
+			if l < len(h) && less(h[l], h[m]) {
+				m = l
+			}
+			if r < len(h) && less(h[r], h[m]) {
+				m = r
+			}
+			if m == p {
+				break
+			}
+			h[p], h[m] = h[m], h[p]
+			p = m
+		}
+	}
+	slices.SortFunc(h, func(a, b hit) int {
+		if less(b, a) {
+			return -1
+		}
+		if less(a, b) {
+			return 1
+		}
+		return 0
+	})
+	out := make([]vector.Hit, len(h))
+	for n, x := range h {
+		out[n] = vector.Hit{ID: f.ids[x.i], Score: x.s}
+	}
+	return out, nil
+}
+
+func (f *flatIndex) Vector(_ context.Context, id string) ([]float32, bool, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	i, ok := f.pos[id]
+	if !ok {
+		return nil, false, nil
+	}
+	return slices.Clone(f.vecs[i*f.dim : (i+1)*f.dim]), true, nil
+}
+
+func (f *flatIndex) Count(context.Context) (int, error) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	return len(f.ids), nil
+}
+func (f *flatIndex) Dim() int     { return f.dim }
+func (f *flatIndex) Close() error { return nil }
