@@ -50,6 +50,9 @@ type Options struct {
 	EmbedDim                              int
 	// NeuMF adds the neural recommender (recommend/neural) as a row.
 	NeuMF bool
+	// JSON, when set, receives the rows in the shape bench/gorse writes, so
+	// bench/compare.sh can print both in one table.
+	JSON string
 	// HalfLife overrides recommend.Config.HalfLife (0: the default), for
 	// data whose history spans far longer than a shop's (MovieLens: months).
 	HalfLife time.Duration
@@ -91,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Exclude, "exclude", "train", "items removed from a user's ranking: train (all training items) or purchased (only bought ones)")
 	fs.StringVar(&o.Plot, "plot", "", "write a chart of NDCG@K and Recall@K per model (.svg or .png)")
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
+	fs.StringVar(&o.JSON, "json", "", "also write the rows as JSON to this file (the shape bench/gorse writes)")
 	fs.BoolVar(&o.NeuMF, "neumf", true, "also train and evaluate NeuMF (recommend/neural); --neumf=false skips it")
 	fs.DurationVar(&o.TuneTime, "tune-time", 3*time.Minute, "time budget of the --tune search (after training on the validation split)")
 	fs.IntVar(&o.TuneTrials, "tune-trials", 0, "at most this many --tune trials (0: only --tune-time bounds it); makes a search reproducible across machines")

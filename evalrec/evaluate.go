@@ -2,8 +2,10 @@ package evalrec
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -370,6 +372,11 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 	}
 
 	writeTable(stdout, o, rep)
+	if o.JSON != "" {
+		if err := writeJSON(o.JSON, rep); err != nil {
+			return nil, err
+		}
+	}
 	if rep.Tune != nil {
 		writeTuneResult(stdout, rep)
 	}
@@ -409,4 +416,32 @@ func writeTable(w io.Writer, o Options, rep *Report) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\ntrain: wall time of the model's own training (blend: item-CF + MF + product embeddings; content: embeddings;\n- : counters kept on ingest). popularity = the global best-seller baseline.")
+}
+
+// writeJSON writes the rows as {"rows": [{model, recall, ndcg, hitrate, map,
+// coverage, train_s}]}, the shape of bench/gorse's --json.
+func writeJSON(path string, rep *Report) error {
+	type row struct {
+		Model    string  `json:"model"`
+		Recall   float64 `json:"recall"`
+		NDCG     float64 `json:"ndcg"`
+		HitRate  float64 `json:"hitrate"`
+		MAP      float64 `json:"map"`
+		Coverage float64 `json:"coverage"`
+		TrainS   float64 `json:"train_s"`
+	}
+	out := struct {
+		Tool string `json:"tool"`
+		K    int    `json:"k"`
+		Rows []row  `json:"rows"`
+	}{Tool: "shopmuse", K: rep.K}
+	for _, r := range rep.Rows {
+		m := r.Metrics
+		out.Rows = append(out.Rows, row{r.Model, m.Recall, m.NDCG, m.HitRate, m.MAP, m.Coverage, r.Train.Seconds()})
+	}
+	b, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
