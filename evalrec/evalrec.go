@@ -50,6 +50,10 @@ type Options struct {
 	EmbedDim                              int
 	// NeuMF adds the neural recommender (recommend/neural) as a row.
 	NeuMF bool
+	// MF and MMR override the engine's matrix factorisation and MMR lambda
+	// (experiments; --tune searches the blend weights).
+	MF  map[string]float64
+	MMR float64
 	// JSON, when set, receives the rows in the shape bench/gorse writes, so
 	// bench/compare.sh can print both in one table.
 	JSON string
@@ -94,6 +98,8 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Exclude, "exclude", "train", "items removed from a user's ranking: train (all training items) or purchased (only bought ones)")
 	fs.StringVar(&o.Plot, "plot", "", "write a chart of NDCG@K and Recall@K per model (.svg or .png)")
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
+	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.01,alpha=1,c0=100,omega=0.5,bpr=1")
+	fs.Float64Var(&o.MMR, "mmr", 0, "override the MMR lambda (1: no diversification)")
 	fs.StringVar(&o.JSON, "json", "", "also write the rows as JSON to this file (the shape bench/gorse writes)")
 	fs.BoolVar(&o.NeuMF, "neumf", true, "also train and evaluate NeuMF (recommend/neural); --neumf=false skips it")
 	fs.DurationVar(&o.TuneTime, "tune-time", 3*time.Minute, "time budget of the --tune search (after training on the validation split)")
@@ -109,6 +115,10 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Out, "out", "", "directory for --gen")
 	fs.StringVar(&o.GenFormat, "gen-format", "shop", "shop (products.jsonl, users.jsonl, interactions.csv) or movielens (u.data, u.item)")
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var err error
+	if o.MF, err = parseMF(*mfSpec); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
