@@ -17,6 +17,12 @@ import (
 // bumps updatedAt and its version; an unchanged one is left as it is, so that
 // re-importing a catalogue does not invalidate caches keyed on the version.
 func (s *Store) UpsertProducts(ctx context.Context, products []shop.Product) ([]shop.Product, error) {
+	ids := make([]string, len(products))
+	for i := range products {
+		ids[i] = products[i].ID
+	}
+	s.products.invalidate(ids)
+	defer s.products.invalidate(ids)
 	out := make([]shop.Product, len(products))
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		now := s.now().UTC()
@@ -68,14 +74,23 @@ func (s *Store) Product(ctx context.Context, id string) (*shop.Product, error) {
 func (s *Store) Products(ctx context.Context, ids []string) ([]*shop.Product, error) {
 	s.lookups.Add(1)
 	out := make([]*shop.Product, len(ids))
+	gen := s.products.generation()
+	var fresh []*shop.Product
 	err := s.db.View(func(txn *badger.Txn) error {
 		for i, id := range ids {
+			if p, ok := s.products.get(id); ok {
+				cp := *p // a caller may set fields of its copy; slices stay shared and read-only
+				out[i] = &cp
+				continue
+			}
 			p, found, err := getJSON[shop.Product](txn, key(prefixProd, id))
 			if err != nil {
 				return err
 			}
 			if found {
 				out[i] = &p
+				cached := p
+				fresh = append(fresh, &cached)
 			}
 		}
 		return nil
@@ -83,12 +98,15 @@ func (s *Store) Products(ctx context.Context, ids []string) ([]*shop.Product, er
 	if err != nil {
 		return nil, fmt.Errorf("get products: %w", err)
 	}
+	s.products.fill(gen, fresh)
 	return out, nil
 }
 
 // DeleteProducts removes products and returns the IDs that existed. Their
 // events stay in the log: they are facts about users, erased with the user.
 func (s *Store) DeleteProducts(ctx context.Context, ids []string) ([]string, error) {
+	s.products.invalidate(ids)
+	defer s.products.invalidate(ids)
 	var deleted []string
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		deleted = deleted[:0]

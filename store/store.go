@@ -67,7 +67,8 @@ type Store struct {
 	now func() time.Time
 	// lookups counts Products and Users calls (each one batch read), so
 	// tests can prove dataloaders batch.
-	lookups atomic.Int64
+	lookups  atomic.Int64
+	products *productCache
 }
 
 // Lookups is the number of Products and Users calls so far.
@@ -89,7 +90,7 @@ func Open(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open badger at %q: %w", dir, err)
 	}
-	s := &Store{db: db, now: o.Now}
+	s := &Store{db: db, now: o.Now, products: newProductCache(50_000)}
 	if s.now == nil {
 		s.now = time.Now
 	}
