@@ -69,6 +69,15 @@ func TestAPIKeysAndRoles(t *testing.T) {
 	if _, out, _ := post(t, base, "adm-secret-1", `{ user(id: "u1") { id name } users { totalCount } }`); out["errors"] != nil {
 		t.Fatalf("admin key, personal data: %v", out)
 	}
+	// A persona built from a user ID, and campaigns, are personal data too.
+	for _, q := range []string{`{ generatedCopy(productID: "p1", persona: {userID: "u1"}) { persona } }`, `{ campaign(id: "c") { id } }`} {
+		if _, out, _ := post(t, base, "rd-secret-2", q); strings.Join(errorCodes(out), ",") != "FORBIDDEN" {
+			t.Fatalf("read key, %s: %v", q, out)
+		}
+	}
+	if _, out, _ := post(t, base, "rd-secret-2", `{ generatedCopy(productID: "nope", persona: {description: "25岁"}) { persona } }`); strings.Join(errorCodes(out), ",") != "NOT_FOUND" {
+		t.Fatalf("read key, copy for a described persona should pass the role check: %v", out)
+	}
 }
 
 func TestRefusesOpenAccessOffLoopback(t *testing.T) {

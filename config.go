@@ -92,7 +92,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.Keys, err = api.ParseKeys(getenv("SHOPMUSE_API_KEYS")); err != nil {
 		e.fail("%v", err)
 	}
-	if llm, ok, err := copywriter.LLMConfigFromEnv(); err != nil {
+	if llm, ok, err := copywriter.LLMConfigFrom(getenv); err != nil {
 		e.fail("%v", err)
 	} else if ok {
 		cfg.LLM = &llm

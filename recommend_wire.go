@@ -84,12 +84,19 @@ func (a *app) openRecommend(ctx context.Context) error {
 			a.log.Warn("model snapshot unusable; training again", "err", err)
 		}
 	}
-	go func() {
-		if _, err := a.train(context.WithoutCancel(ctx)); err != nil {
-			a.log.Error("initial training", "err", err)
-		}
-	}()
+	a.trainFirst = true
 	return nil
+}
+
+// initialTraining trains the first models when there was no snapshot; it
+// runs with the other background workers, so shutdown waits for it.
+func (a *app) initialTraining(ctx context.Context) {
+	if !a.trainFirst {
+		return
+	}
+	if _, err := a.train(ctx); err != nil && ctx.Err() == nil {
+		a.log.Error("initial training", "err", err)
+	}
 }
 
 // train trains now and persists the snapshot.

@@ -98,8 +98,10 @@ type app struct {
 	copy      *copywriter.Writer
 	recommend *recommend.Engine
 	engage    *engage.Service
-	metrics   *api.Metrics
-	ready     atomic.Bool
+	// trainFirst: no model snapshot was found, so serve trains at once.
+	trainFirst bool
+	metrics    *api.Metrics
+	ready      atomic.Bool
 }
 
 // openApp opens the store and wires the services; it loads the demo shop
@@ -223,6 +225,7 @@ func (a *app) handler() http.Handler {
 		MaxDepth:      a.cfg.MaxDepth,
 		MaxComplexity: a.cfg.MaxComplexity,
 		Introspection: a.cfg.Introspection,
+		Timeout:       a.cfg.RequestTimeout,
 		Metrics:       a.metrics,
 		Log:           a.log,
 		Middleware:    []graphql.OperationMiddleware{res.LoaderMiddleware},
@@ -231,9 +234,8 @@ func (a *app) handler() http.Handler {
 	// Read inside out: bound the work, limit the rate, authenticate.
 	var endpoint http.Handler = gql
 	endpoint = api.SpecStatus(endpoint)
-	endpoint = api.Timeout(a.cfg.RequestTimeout, endpoint)
 	endpoint = api.LimitBody(a.cfg.MaxBodyBytes, endpoint)
-	endpoint = limiter.Middleware(api.ClientOf, endpoint)
+	endpoint = limiter.Middleware(a.cfg.Keys.ClientOf, endpoint)
 	endpoint = a.cfg.Keys.Authenticate(endpoint)
 
 	mux := http.NewServeMux()
@@ -291,11 +293,17 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	// Requests outlive the signal (Shutdown lets them finish) but not the
+	// shutdown itself: streams and WebSockets, which Shutdown does not wait
+	// for or cannot see, end when it starts.
+	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer endRequests()
 	srv := &http.Server{
 		Handler:           a.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
+	srv.RegisterOnShutdown(endRequests)
 	// Background work stops with the server, before the store closes.
 	bg, stopBG := context.WithCancel(ctx)
 	var workers sync.WaitGroup
@@ -303,6 +311,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 		func(c context.Context) { a.search.SaveEvery(c, cfg.SaveInterval) },
 		a.updateStoreGauges,
 		a.recommend.Run,
+		a.initialTraining,
 		a.engage.Run, // its last flush of impressions precedes closing the store
 	} {
 		workers.Add(1)

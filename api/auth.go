@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -96,8 +97,12 @@ func (k Keys) Lookup(presented string) Role {
 
 type roleKey struct{}
 
-// WithRole stores the caller's role in the context.
+// WithRole stores the caller's role in the context (and tells the request
+// log, when there is one).
 func WithRole(ctx context.Context, r Role) context.Context {
+	if b, ok := ctx.Value(roleBoxKey{}).(*roleBox); ok {
+		b.r = r
+	}
 	return context.WithValue(ctx, roleKey{}, r)
 }
 
@@ -178,6 +183,12 @@ func Guard(ctx context.Context, next graphql.Resolver) (any, error) {
 		need = RoleAdmin
 	case fc.Object == "User" && fc.Field.Name != "id":
 		need = RoleAdmin
+	case fc.Object == "Query" && fc.Field.Name == "campaign", fc.Object == "Subscription" && fc.Field.Name == "campaignProgress":
+		// A campaign's messages say whom it targets and what they were sent.
+		need = RoleAdmin
+	case hasPersonaUser(fc.Args):
+		// A persona built from a user ID is that user's profile and history.
+		need = RoleAdmin
 	}
 	if role := RoleFrom(ctx); role < need {
 		return nil, &gqlerror.Error{
@@ -197,4 +208,32 @@ func writeGraphQLError(w http.ResponseWriter, status int, msg, code string) {
 func sumHex(s string) string {
 	d := sha256.Sum256([]byte(s))
 	return fmt.Sprintf("%x", d[:8])
+}
+
+// hasPersonaUser reports whether the field's arguments name a user through
+// persona.userID.
+func hasPersonaUser(args map[string]any) bool {
+	p, ok := args["persona"]
+	if !ok || p == nil {
+		return false
+	}
+	v := reflect.ValueOf(p)
+	for v.Kind() == reflect.Pointer && !v.IsNil() {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	f := v.FieldByName("UserID")
+	return f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil()
+}
+
+// roleBox lets Logging, outside Authenticate, learn the role it settled on.
+type roleBox struct{ r Role }
+
+type roleBoxKey struct{}
+
+func withRoleBox(ctx context.Context) (context.Context, *roleBox) {
+	b := &roleBox{}
+	return context.WithValue(ctx, roleBoxKey{}, b), b
 }

@@ -20,9 +20,10 @@ import (
 // Options configure the GraphQL endpoint.
 type Options struct {
 	Keys          Keys
-	MaxDepth      int  // 0 disables
-	MaxComplexity int  // 0 disables
-	Introspection bool // GraphiQL needs it; production may switch it off
+	MaxDepth      int           // 0 disables
+	MaxComplexity int           // 0 disables
+	Timeout       time.Duration // per query or mutation; 0 disables
+	Introspection bool          // GraphiQL needs it; production may switch it off
 	Metrics       *Metrics
 	Log           *slog.Logger
 	// Middleware are extra operation middlewares (per-request dataloaders).
@@ -65,6 +66,7 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 	for _, mw := range o.Middleware {
 		srv.AroundOperations(mw)
 	}
+	srv.AroundResponses(OperationTimeout(o.Timeout))
 	log := o.Log
 	if log == nil {
 		log = slog.Default()

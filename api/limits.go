@@ -87,17 +87,21 @@ func isStream(r *http.Request) bool {
 		strings.Contains(r.Header.Get("Accept"), "text/event-stream")
 }
 
-// Timeout bounds the work of one request (not of a subscription stream).
-func Timeout(d time.Duration, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d <= 0 || isStream(r) {
-			next.ServeHTTP(w, r)
-			return
+// OperationTimeout bounds the execution of every query and mutation; a
+// subscription lives as long as its client wants. It is decided by the
+// parsed operation, not by headers a client could set to escape it.
+func OperationTimeout(d time.Duration) graphql.ResponseMiddleware {
+	return func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		if d <= 0 || !graphql.HasOperationContext(ctx) {
+			return next(ctx)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
+		if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Subscription {
+			return next(ctx)
+		}
+		ctx, cancel := context.WithTimeout(ctx, d)
 		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+		return next(ctx)
+	}
 }
 
 // RateLimiter is a token bucket per API key, or per client address when no
@@ -163,9 +167,11 @@ func (rl *RateLimiter) Middleware(client func(*http.Request) string, next http.H
 }
 
 // ClientOf names the rate-limit bucket of a request: a digest of the bearer
-// token when there is one (never the key itself), else the remote address.
-func ClientOf(r *http.Request) string {
-	if token, ok := bearer(r.Header.Get("Authorization")); ok {
+// token when keys are configured (never the key itself; Authenticate has
+// rejected unknown ones by then), else the remote address, so that made-up
+// tokens cannot each get a fresh bucket.
+func (k Keys) ClientOf(r *http.Request) string {
+	if token, ok := bearer(r.Header.Get("Authorization")); ok && k.Enabled() {
 		d := sumHex(token)
 		return "key:" + d
 	}

@@ -46,7 +46,7 @@ func Logging(log *slog.Logger, next http.Handler) http.Handler {
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-ID", id)
-		ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+		ctx, role := withRoleBox(context.WithValue(r.Context(), requestIDKey{}, id))
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(sw, r.WithContext(ctx))
@@ -58,7 +58,7 @@ func Logging(log *slog.Logger, next http.Handler) http.Handler {
 		}
 		log.LogAttrs(ctx, level, "request", slog.String("request_id", id), slog.String("method", r.Method),
 			slog.String("path", r.URL.Path), slog.Int("status", sw.status), slog.Int64("bytes", sw.bytes),
-			slog.Duration("took", time.Since(start)), slog.String("role", RoleFrom(ctx).String()))
+			slog.Duration("took", time.Since(start)), slog.String("role", role.r.String()))
 	})
 }
 

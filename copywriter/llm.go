@@ -56,22 +56,25 @@ type LLMConfig struct {
 // LLMConfigFromEnv reads SHOPMUSE_LLM, SHOPMUSE_LLM_MODEL and the providers'
 // usual variables (OPENAI_BASE_URL, OPENAI_API_KEY, OLLAMA_HOST). ok is false
 // when SHOPMUSE_LLM is empty: the built-in writer is configured.
-func LLMConfigFromEnv() (cfg LLMConfig, ok bool, err error) {
-	cfg.Provider = strings.ToLower(strings.TrimSpace(os.Getenv("SHOPMUSE_LLM")))
+func LLMConfigFromEnv() (cfg LLMConfig, ok bool, err error) { return LLMConfigFrom(os.Getenv) }
+
+// LLMConfigFrom is LLMConfigFromEnv reading variables through getenv.
+func LLMConfigFrom(getenv func(string) string) (cfg LLMConfig, ok bool, err error) {
+	cfg.Provider = strings.ToLower(strings.TrimSpace(getenv("SHOPMUSE_LLM")))
 	if cfg.Provider == "" {
 		return cfg, false, nil
 	}
-	cfg.Model = strings.TrimSpace(os.Getenv("SHOPMUSE_LLM_MODEL"))
+	cfg.Model = strings.TrimSpace(getenv("SHOPMUSE_LLM_MODEL"))
 	switch cfg.Provider {
 	case ProviderOpenAI:
-		cfg.BaseURL = os.Getenv("OPENAI_BASE_URL")
-		cfg.APIKey = os.Getenv("OPENAI_API_KEY")
+		cfg.BaseURL = getenv("OPENAI_BASE_URL")
+		cfg.APIKey = getenv("OPENAI_API_KEY")
 	case ProviderOllama:
-		cfg.BaseURL = os.Getenv("OLLAMA_HOST")
+		cfg.BaseURL = getenv("OLLAMA_HOST")
 	default:
 		return cfg, false, fmt.Errorf("SHOPMUSE_LLM=%q: want openai or ollama (or empty for the built-in writer)", cfg.Provider)
 	}
-	if t := os.Getenv("SHOPMUSE_LLM_TIMEOUT"); t != "" {
+	if t := getenv("SHOPMUSE_LLM_TIMEOUT"); t != "" {
 		d, err := time.ParseDuration(t)
 		if err != nil || d <= 0 {
 			return cfg, false, fmt.Errorf("SHOPMUSE_LLM_TIMEOUT=%q: want a positive duration such as 20s", t)

@@ -213,8 +213,9 @@ func (s *Service) CreateCampaign(ctx context.Context, in CampaignInput) (*Campai
 	if err := s.saveCampaign(ctx, c); err != nil {
 		return nil, nil, err
 	}
-	s.start(context.WithoutCancel(ctx), c)
-	return c, nil, nil
+	snap := *c // the runner owns c from here on
+	s.start(c)
+	return &snap, nil, nil
 }
 
 func (s *Service) saveCampaign(ctx context.Context, c *Campaign) error {
@@ -283,20 +284,24 @@ func (s *Service) Export(ctx context.Context, id string, w io.Writer) (int, erro
 // Watch streams a campaign's state on every change of progress until it
 // finishes or ctx ends. The current state comes first.
 func (s *Service) Watch(ctx context.Context, id string) (<-chan Campaign, error) {
+	// Reading the state and registering happen under the lock publish
+	// takes, so no update can fall between them.
+	s.campaigns.mu.Lock()
 	c, err := s.Campaign(ctx, id)
 	if err != nil || c == nil {
+		s.campaigns.mu.Unlock()
 		return nil, err
 	}
 	ch := make(chan Campaign, 8)
-	s.campaigns.mu.Lock()
+	ch <- *c // the buffer is empty: this cannot block
 	finished := c.Status == StatusCompleted || c.Status == StatusFailed
-	if !finished {
+	if finished {
+		close(ch)
+	} else {
 		s.campaigns.watchers[id] = append(s.campaigns.watchers[id], ch)
 	}
 	s.campaigns.mu.Unlock()
-	ch <- *c
 	if finished {
-		close(ch)
 		return ch, nil
 	}
 	go func() {
@@ -365,7 +370,7 @@ func (s *Service) resumeCampaigns(ctx context.Context) {
 			}
 			if c.Status == StatusQueued || c.Status == StatusRunning {
 				s.log.Info("resuming campaign", "id", c.ID, "done", c.Done, "total", c.Total)
-				s.start(ctx, &c)
+				s.start(&c)
 			}
 		}
 		if !more {
@@ -374,7 +379,10 @@ func (s *Service) resumeCampaigns(ctx context.Context) {
 	}
 }
 
-func (s *Service) start(ctx context.Context, c *Campaign) {
+// start runs a campaign in the background, for the service's lifetime: a
+// request that created it may end long before the campaign does.
+func (s *Service) start(c *Campaign) {
+	ctx := s.life
 	s.campaigns.mu.Lock()
 	if s.campaigns.running[c.ID] {
 		s.campaigns.mu.Unlock()
@@ -382,13 +390,22 @@ func (s *Service) start(ctx context.Context, c *Campaign) {
 	}
 	s.campaigns.running[c.ID] = true
 	s.campaigns.mu.Unlock()
+	s.running.Add(1)
 	go func() {
+		defer s.running.Done()
 		defer func() {
 			s.campaigns.mu.Lock()
 			delete(s.campaigns.running, c.ID)
 			s.campaigns.mu.Unlock()
 		}()
-		if err := s.run(ctx, c); err != nil {
+		err := s.run(ctx, c)
+		if err != nil && ctx.Err() != nil {
+			// Shutting down: the campaign stays RUNNING and resumes at the
+			// next start, skipping users that already have their message.
+			s.log.Info("campaign paused for shutdown", "id", c.ID, "done", c.Done, "total", c.Total)
+			return
+		}
+		if err != nil {
 			c.Status, c.Error = StatusFailed, err.Error()
 			now := time.Now().UTC()
 			c.FinishedAt = &now
@@ -423,7 +440,7 @@ func (s *Service) run(ctx context.Context, c *Campaign) error {
 	for _, id := range existing {
 		done[id] = true
 	}
-	c.Done, c.Messages = 0, len(existing)
+	c.Done, c.Messages, c.Skipped = 0, len(existing), 0
 	for _, u := range users {
 		if done[u.ID] {
 			c.Done++

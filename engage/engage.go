@@ -56,6 +56,11 @@ type Service struct {
 	pendingByVariant map[string]int64
 
 	campaigns campaignRunner
+	// life bounds the campaign goroutines: Run cancels it at shutdown and
+	// waits for them before its last flush, so none writes to a closed store.
+	life     context.Context
+	stopLife context.CancelFunc
+	running  sync.WaitGroup
 }
 
 // New returns a Service.
@@ -82,6 +87,7 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 	s := &Service{st: st, rec: rec, copy: copy, sel: cfg.Selector, variants: cfg.Variants, flush: cfg.FlushEvery,
 		log: cfg.Log, pending: map[store.Served]int64{}, pendingByVariant: map[string]int64{}}
 	s.campaigns.init()
+	s.life, s.stopLife = context.WithCancel(context.Background())
 	return s, nil
 }
 
@@ -165,6 +171,9 @@ func (s *Service) countImpression(sv store.Served) {
 }
 
 // Stats returns the variants' counters, stored plus not yet flushed, in order.
+// It reads the two apart from a concurrent Flush, so right after one a batch
+// may be counted twice or not at all for an instant; the selector is
+// indifferent to that and the next call is exact again.
 func (s *Service) Stats(ctx context.Context, ids []string) ([]copywriter.VariantStats, error) {
 	stored, err := s.st.VariantStats(ctx, ids)
 	if err != nil {
@@ -197,8 +206,8 @@ func (s *Service) Flush(ctx context.Context) error {
 		}
 		return err
 	}
-	// Only now are they in the store: until here Stats added them from
-	// pendingByVariant, so no impression is counted twice or missed.
+	// Only now are they in the store; until here Stats added them from
+	// pendingByVariant.
 	for k, n := range batch {
 		if s.pendingByVariant[k.VariantID] -= n; s.pendingByVariant[k.VariantID] <= 0 {
 			delete(s.pendingByVariant, k.VariantID)
@@ -216,6 +225,10 @@ func (s *Service) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			// Campaigns stop where they are (they resume at the next start),
+			// then the impressions they counted are flushed.
+			s.stopLife()
+			s.running.Wait()
 			if err := s.Flush(context.WithoutCancel(ctx)); err != nil {
 				s.log.Error("flush impressions", "err", err)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph"
@@ -81,6 +82,11 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 	r.countCopy(served.Result)
 	g := generatedCopy(p, served.Result)
 	g.Variants = []copywriter.Variant{served.Variant}
+	if api.RoleFrom(ctx) < api.RoleAdmin {
+		// The persona text is this shopper's profile and history: personal
+		// data, which read keys do not see.
+		g.Persona = ""
+	}
 	return g, nil
 }
 
