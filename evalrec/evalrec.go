@@ -54,6 +54,8 @@ type Options struct {
 	// (experiments; --tune searches the blend weights).
 	MF  map[string]float64
 	MMR float64
+	// TuneMF makes --tune also search the MF settings on validation.
+	TuneMF bool
 	// JSON, when set, receives the rows in the shape bench/gorse writes, so
 	// bench/compare.sh can print both in one table.
 	JSON string
@@ -99,6 +101,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Plot, "plot", "", "write a chart of NDCG@K and Recall@K per model (.svg or .png)")
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
 	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.01,alpha=1,c0=100,omega=0.5,bpr=1")
+	fs.BoolVar(&o.TuneMF, "tune-mf", true, "with --tune, also choose the matrix factorisation settings on validation")
 	fs.Float64Var(&o.MMR, "mmr", 0, "override the MMR lambda (1: no diversification)")
 	fs.StringVar(&o.JSON, "json", "", "also write the rows as JSON to this file (the shape bench/gorse writes)")
 	fs.BoolVar(&o.NeuMF, "neumf", true, "also train and evaluate NeuMF (recommend/neural); --neumf=false skips it")

@@ -23,6 +23,35 @@ type TuneResult struct {
 	ValUsers            int
 	// TestRow is the tuned blend on the test split ("blend-tuned").
 	TestRow Row
+	// MF is the matrix factorisation chosen on validation ("" when the MF
+	// search was off); MFTrials counts the configurations trained.
+	MF       string
+	MFTrials int
+}
+
+// mfGrid is the matrix-factorisation search of --tune: the settings that
+// moved results most in hand experiments (factors, the weight of missing
+// data C0 and its popularity exponent Omega, the confidence Alpha). Gorse's
+// side of bench/compare.sh grid-searches its models on validation the same way.
+var mfGrid = func() []map[string]float64 {
+	var out []map[string]float64
+	for _, f := range []float64{32, 64} {
+		for _, c0 := range []float64{50, 100} {
+			for _, om := range []float64{0, 0.5} {
+				for _, a := range []float64{1, 5} {
+					out = append(out, map[string]float64{"factors": f, "c0": c0, "omega": om, "alpha": a})
+				}
+			}
+		}
+	}
+	return out
+}()
+
+func mfLabel(m map[string]float64) string {
+	if len(m) == 0 {
+		return "default"
+	}
+	return fmt.Sprintf("factors=%g,c0=%g,omega=%g,alpha=%g", m["factors"], m["c0"], m["omega"], m["alpha"])
 }
 
 // Grids of the coordinate search. The blend normalises every list by rank
@@ -46,27 +75,63 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	if len(val.eval.Test) == 0 {
 		return nil, fmt.Errorf("--tune: the validation split has no test users (too few interactions per user)")
 	}
-	done := p.step("tune: training on the validation split (%d events, %d validation users)", len(val.sp.Train), len(val.eval.Test))
-	// Only the snapshot outlives this step; the engine (a copy of the
-	// events) is garbage once it returns.
-	valSnap, err := func() ([]byte, error) {
-		ve, err := w.engine(baseConfig(val.now, o), val.sp.Train)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := ve.Train(ctx); err != nil {
-			return nil, err
-		}
-		return ve.Snapshot()
-	}()
-	if err != nil {
-		return nil, err
-	}
-	done()
 	catalogue := len(w.data.Products)
 	res := &TuneResult{ValUsers: min(len(val.eval.Test), max(o.TuneUsers, 0))}
 	if o.TuneUsers <= 0 {
 		res.ValUsers = len(val.eval.Test)
+	}
+	// trainVal trains on the validation split with an MF setting; only the
+	// snapshot outlives it (the engine holds a copy of the events). With
+	// score it returns the blend's validation NDCG under default weights.
+	trainVal := func(mf map[string]float64, score bool) ([]byte, float64, error) {
+		oc := o
+		oc.MF = mf
+		ve, err := w.engine(baseConfig(val.now, oc), val.sp.Train)
+		if err != nil {
+			return nil, 0, err
+		}
+		if _, err := ve.Train(ctx); err != nil {
+			return nil, 0, err
+		}
+		snap, err := ve.Snapshot()
+		if err != nil || !score {
+			return snap, 0, err
+		}
+		r, err := ve.Ranker("blend")
+		if err != nil {
+			return nil, 0, err
+		}
+		m, err := recommend.Evaluate(ctx, r, val.eval, o.K, catalogue, o.TuneUsers)
+		return snap, m.NDCG, err
+	}
+	done := p.step("tune: training on the validation split (%d events, %d validation users)", len(val.sp.Train), len(val.eval.Test))
+	valSnap, defaultNDCG, err := trainVal(o.MF, true)
+	if err != nil {
+		return nil, err
+	}
+	done()
+	if o.TuneMF {
+		// First the models: every MF setting trained on the validation split
+		// and scored with the default blend; the best one's models are what
+		// the weight search below then restores.
+		bestNDCG := -1.0
+		for _, mf := range mfGrid {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			merged := maps.Clone(o.MF)
+			maps.Copy(merged, mf)
+			snap, ndcg, err := trainVal(merged, true)
+			if err != nil {
+				return nil, err
+			}
+			res.MFTrials++
+			mark := ""
+			if ndcg > bestNDCG {
+				bestNDCG, valSnap, o.MF, res.MF, mark = ndcg, snap, merged, mfLabel(mf), "  * best"
+			}
+			fmt.Fprintf(stderr, "  mf %2d/%d %-40s validation NDCG@%d %.4f%s\n", res.MFTrials, len(mfGrid), mfLabel(mf), o.K, ndcg, mark)
+		}
 	}
 	score := func(weights map[string]float64, lambda float64) (float64, error) {
 		cfg := baseConfig(val.now, o)
@@ -94,7 +159,8 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	if err != nil {
 		return nil, err
 	}
-	res.ValDefault = bestScore
+	// The baseline is the untuned configuration: default MF and weights.
+	res.ValDefault = defaultNDCG
 	fmt.Fprintf(stderr, "  default weights: validation NDCG@%d %.4f\n", o.K, bestScore)
 	// MMR (with the category cap) trades accuracy for diversity the most,
 	// so it goes first; then the retrievers by expected influence.
@@ -150,14 +216,19 @@ search:
 	}
 	res.Weights, res.MMRLambda, res.ValBest, res.Took = best, bestLambda, bestScore, time.Since(start)
 
-	done = p.step("tune: scoring the best weights on the test split")
+	done = p.step("tune: scoring the best configuration on the test split")
 	cfg := baseConfig(h.now, o)
 	cfg.Weights, cfg.MMRLambda = best, bestLambda
 	e, err := w.engine(cfg, h.sp.Train)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.Restore(ctx, fullSnap); err != nil {
+	if o.TuneMF {
+		// The chosen MF setting is trained afresh on the whole train part.
+		if _, err := e.Train(ctx); err != nil {
+			return nil, err
+		}
+	} else if err := e.Restore(ctx, fullSnap); err != nil {
 		return nil, err
 	}
 	m, err := evaluate(ctx, e, "blend", h.eval, o.K, catalogue, o.MaxUsers, stderr)
@@ -195,6 +266,9 @@ func writeTuneResult(w io.Writer, rep *Report) {
 	k := rep.K
 	fmt.Fprintf(w, "\ntuned blend: coordinate search, %d trials in %v on a validation split of train (%d users)\n",
 		t.Trials, t.Took.Round(time.Second), t.ValUsers)
+	if t.MF != "" {
+		fmt.Fprintf(w, "  matrix factorisation chosen on validation among %d settings: %s\n", t.MFTrials, t.MF)
+	}
 	fmt.Fprintf(w, "  validation NDCG@%d  %.4f -> %.4f (%s)\n", k, t.ValDefault, t.ValBest, pct(t.ValDefault, t.ValBest))
 	if d, ok := rep.Row("blend"); ok {
 		m := t.TestRow.Metrics
