@@ -17,6 +17,7 @@ import (
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/vector"
+	"github.com/shopmuse/shopmuse/vector/exact"
 )
 
 // Row is one model's result.
@@ -63,7 +64,7 @@ func (r *Report) Row(model string) (Row, bool) {
 type world struct {
 	data      *Data
 	emb       *embeddings.Builtin
-	idx       *flatIndex
+	idx       *exact.Index
 	embedTime time.Duration
 }
 
@@ -81,10 +82,10 @@ func newWorld(ctx context.Context, d *Data, dim int) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx := newFlat(emb.Dim())
+	idx := exact.New(emb.Dim())
 	pts := make([]vector.Point, 0, len(ps))
 	for i, p := range ps {
-		if unit(vecs[i]) == nil { // no text: cosine undefined, leave unindexed
+		if slices.Max(vecs[i]) == 0 && slices.Min(vecs[i]) == 0 { // no text: cosine undefined, leave unindexed
 			continue
 		}
 		pts = append(pts, vector.Point{ID: p.ID, Vector: vecs[i], Payload: vector.PayloadOf(p)})

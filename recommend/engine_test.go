@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shopmuse/shopmuse/vector/exact"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ func (t tableEmbedder) EmbedQuery(_ context.Context, s string) ([]float32, error
 type fixture struct {
 	t   *testing.T
 	e   *Engine
-	idx *flatIndex
+	idx *exact.Index
 	clk *clock
 }
 
@@ -55,7 +56,7 @@ func newFixture(t *testing.T, weights map[string]float64, mutate func(*Config)) 
 	if mutate != nil {
 		mutate(&cfg)
 	}
-	idx := newFlat(4)
+	idx := exact.New(4)
 	e, err := New(cfg, Deps{Products: idx, Embedder: tableEmbedder{
 		"摄影": {1, 0, 0, 0}, "时尚": {0, 1, 0, 0}, "美食": {0, 0, 1, 0},
 	}})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/shopmuse/shopmuse/vector/exact"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -214,17 +215,17 @@ func TestConcurrentServeIngestTrain(t *testing.T) {
 func TestMFThroughIndexMatchesExact(t *testing.T) {
 	s := synth.Generate(400, 300, 8000, 9)
 	ctx := context.Background()
-	var made []*flatIndex
+	var made []*exact.Index
 	e := synthEngine(t, s, s.Interactions, nil)
 	e.deps.NewIndex = func(dim int) (vector.Index, error) {
-		f := newFlat(dim)
+		f := exact.New(dim)
 		made = append(made, f)
 		return f, nil
 	}
 	if _, err := e.Train(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if len(made) != 1 || made[0].dim != e.cfg.MF.Factors+1 {
+	if len(made) != 1 || made[0].Dim() != e.cfg.MF.Factors+1 {
 		t.Fatalf("MF index not built: %d indexes", len(made))
 	}
 	if n, _ := made[0].Count(ctx); n != len(s.Products) {

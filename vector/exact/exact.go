@@ -1,4 +1,11 @@
-package evalrec
+// Package exact is an exact (brute-force) vector.Index: a scan of every
+// vector with a size-k heap. The offline evaluation uses it for product
+// embeddings so that the content retriever ranks the whole catalogue exactly
+// ("full ranking"), with no ANN recall loss mixed into a model comparison;
+// tests use it where an approximate index would blur an assertion.
+// (vector/vectortest.BruteForce stays separate on purpose: the reference the
+// conformance suite checks indexes against shares no code with them.)
+package exact
 
 import (
 	"context"
@@ -10,11 +17,8 @@ import (
 	"github.com/shopmuse/shopmuse/vector"
 )
 
-// flatIndex is an exact (brute-force) vector.Index. The evaluation uses it
-// for product embeddings so that the content retriever ranks the whole
-// catalogue exactly ("full ranking"), with no ANN recall loss mixed into the
-// model comparison.
-type flatIndex struct {
+// Index is an exact vector.Index; safe for concurrent use.
+type Index struct {
 	mu   sync.RWMutex
 	dim  int
 	ids  []string
@@ -23,7 +27,8 @@ type flatIndex struct {
 	pos  map[string]int
 }
 
-func newFlat(dim int) *flatIndex { return &flatIndex{dim: dim, pos: map[string]int{}} }
+// New returns an empty index of the given dimension.
+func New(dim int) *Index { return &Index{dim: dim, pos: map[string]int{}} }
 
 func unit(v []float32) []float32 {
 	var n float64
@@ -49,7 +54,7 @@ func dot(a, b []float32) float32 {
 	return s
 }
 
-func (f *flatIndex) Upsert(_ context.Context, pts []vector.Point) error {
+func (f *Index) Upsert(_ context.Context, pts []vector.Point) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, p := range pts {
@@ -73,7 +78,7 @@ func (f *flatIndex) Upsert(_ context.Context, pts []vector.Point) error {
 	return nil
 }
 
-func (f *flatIndex) Delete(_ context.Context, ids []string) error {
+func (f *Index) Delete(_ context.Context, ids []string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, id := range ids {
@@ -96,7 +101,7 @@ type hit struct {
 	s float32
 }
 
-func (f *flatIndex) Search(_ context.Context, q []float32, k int, filter *shop.ProductFilter) ([]vector.Hit, error) {
+func (f *Index) Search(_ context.Context, q []float32, k int, filter *shop.ProductFilter) ([]vector.Hit, error) {
 	if len(q) != f.dim {
 		return nil, vector.ErrDimension
 	}
@@ -162,7 +167,7 @@ func (f *flatIndex) Search(_ context.Context, q []float32, k int, filter *shop.P
 	return out, nil
 }
 
-func (f *flatIndex) Vector(_ context.Context, id string) ([]float32, bool, error) {
+func (f *Index) Vector(_ context.Context, id string) ([]float32, bool, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	i, ok := f.pos[id]
@@ -172,10 +177,10 @@ func (f *flatIndex) Vector(_ context.Context, id string) ([]float32, bool, error
 	return slices.Clone(f.vecs[i*f.dim : (i+1)*f.dim]), true, nil
 }
 
-func (f *flatIndex) Count(context.Context) (int, error) {
+func (f *Index) Count(context.Context) (int, error) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return len(f.ids), nil
 }
-func (f *flatIndex) Dim() int     { return f.dim }
-func (f *flatIndex) Close() error { return nil }
+func (f *Index) Dim() int     { return f.dim }
+func (f *Index) Close() error { return nil }
