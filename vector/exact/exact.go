@@ -55,12 +55,15 @@ func dot(a, b []float32) float32 {
 }
 
 func (f *Index) Upsert(_ context.Context, pts []vector.Point) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	// A batch with one bad point writes nothing.
 	for _, p := range pts {
 		if len(p.Vector) != f.dim {
 			return vector.ErrDimension
 		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range pts {
 		v := unit(p.Vector)
 		if v == nil {
 			v = make([]float32, f.dim)
