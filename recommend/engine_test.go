@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/shopmuse/shopmuse/vector/exact"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/vector"
+	"github.com/shopmuse/shopmuse/vector/exact"
 )
 
 var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
@@ -657,5 +657,43 @@ func TestBackgroundTrainer(t *testing.T) {
 	<-done
 	if f.e.models.Load().mf == nil {
 		t.Fatal("background trainer did not train")
+	}
+}
+
+func TestParseTuningOverrides(t *testing.T) {
+	w, err := ParseWeights(" mf=1, itemcf=0.25 ,popular=0")
+	if err != nil || len(w) != 3 || w[RetrieverItemCF] != 0.25 || w[RetrieverPopular] != 0 {
+		t.Fatalf("ParseWeights: %v %v", w, err)
+	}
+	if w, err := ParseWeights(""); err != nil || w != nil {
+		t.Fatalf("empty weights: %v %v", w, err)
+	}
+	for _, bad := range []string{"mf", "mf=x", "mf=-1", "mf=NaN", "mf=Inf", "deep=1", "mf=1,mf=2"} {
+		if _, err := ParseWeights(bad); err == nil {
+			t.Errorf("ParseWeights(%q) accepted", bad)
+		}
+	}
+	o, err := ParseMFOverrides("factors=64,reg=0.2,nu=1,c0=20,omega=0,alpha=0.5,epochs=9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mf := DefaultConfig().MF
+	o.Apply(&mf)
+	if mf.Factors != 64 || mf.Reg != 0.2 || mf.RegExponent != 1 || mf.C0 != 20 || mf.Omega != 0 || mf.Alpha != 0.5 || mf.Epochs != 9 || mf.Algorithm != AlgoEALS {
+		t.Fatalf("applied: %+v", mf)
+	}
+	for _, bad := range []string{"factors=0", "factors=1.5", "nu=2", "reg=-1", "speed=3", "reg"} {
+		if _, err := ParseMFOverrides(bad); err == nil {
+			t.Errorf("ParseMFOverrides(%q) accepted", bad)
+		}
+	}
+	// Reg 0 means each algorithm's own default.
+	for algo, want := range map[string]float64{AlgoEALS: DefaultEALSReg, AlgoBPR: DefaultBPRReg} {
+		c := DefaultConfig()
+		c.MF.Algorithm = algo
+		c, err := c.withDefaults()
+		if err != nil || c.MF.Reg != want {
+			t.Errorf("%s: reg %v (%v), want %v", algo, c.MF.Reg, err, want)
+		}
 	}
 }

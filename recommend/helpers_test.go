@@ -2,7 +2,6 @@ package recommend
 
 import (
 	"context"
-	"github.com/shopmuse/shopmuse/vector/exact"
 	"io"
 	"log/slog"
 	"math"
@@ -13,6 +12,7 @@ import (
 	"github.com/shopmuse/shopmuse/recommend/synth"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/vector"
+	"github.com/shopmuse/shopmuse/vector/exact"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

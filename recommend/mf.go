@@ -25,6 +25,8 @@ type mfModel struct {
 	userN   []int32   // the user's event count at training: unchanged → p_u is current
 	p       []float32 // nUsers*k
 	reg     float64
+	regNu   float64 // frequency scaling of reg (MFConfig.RegExponent)
+	cSum    float64 // sum of c, the missing-data weight of a whole user row
 	alpha   float64
 	maxNorm float32 // max ‖q_i‖, for the MIPS→cosine augmentation
 	// servable marks items that had catalogue metadata at training; the exact
@@ -106,7 +108,7 @@ func newMFModel(td *trainData, cfg *MFConfig, d *mfData) *mfModel {
 	m := &mfModel{algo: cfg.Algorithm, k: k, itemIDs: td.itemIDs, itemIdx: make(map[string]int32, d.nItems),
 		q: make([]float32, d.nItems*k), p: make([]float32, d.nUsers*k), c: d.c,
 		userIDs: make([]string, d.nUsers), userIdx: make(map[string]int32, d.nUsers), userN: make([]int32, d.nUsers),
-		reg: cfg.Reg, alpha: cfg.Alpha}
+		reg: cfg.Reg, regNu: cfg.RegExponent, alpha: cfg.Alpha}
 	for i, id := range td.itemIDs {
 		m.itemIdx[id] = int32(i)
 	}
@@ -193,7 +195,11 @@ func gramian(x []float32, k int, c []float32, workers int) []float64 {
 func trainEALS(ctx context.Context, td *trainData, cfg *MFConfig, progress func(epoch int)) (*mfModel, error) {
 	d := newMFData(td, cfg)
 	m := newMFModel(td, cfg, d)
-	k, lambda, workers := cfg.Factors, cfg.Reg, cfg.Workers
+	k, workers := cfg.Factors, cfg.Workers
+	var cSum float64
+	for _, c := range d.c {
+		cSum += float64(c)
+	}
 	for epoch := 0; epoch < cfg.Epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("recommend: eALS epoch %d: %w", epoch, err)
@@ -206,9 +212,12 @@ func trainEALS(ctx context.Context, td *trainData, cfg *MFConfig, progress func(
 				ws := d.uW[d.uOff[u]:d.uOff[u+1]]
 				pu := m.p[u*k : (u+1)*k]
 				pred = pred[:0]
-				for _, i := range items {
+				rowW := cSum
+				for n, i := range items {
 					pred = append(pred, float64(dot(pu, m.q[int(i)*k:int(i+1)*k])))
+					rowW += float64(ws[n])
 				}
+				lambda := scaledReg(cfg.Reg, cfg.RegExponent, rowW)
 				for f := 0; f < k; f++ {
 					puf := float64(pu[f])
 					var num, den float64
@@ -243,9 +252,12 @@ func trainEALS(ctx context.Context, td *trainData, cfg *MFConfig, progress func(
 				qi := m.q[i*k : (i+1)*k]
 				ci := float64(d.c[i])
 				pred = pred[:0]
-				for _, u := range users {
+				rowW := ci * float64(d.nUsers)
+				for n, u := range users {
 					pred = append(pred, float64(dot(qi, m.p[int(u)*k:int(u+1)*k])))
+					rowW += float64(ws[n])
 				}
+				lambda := scaledReg(cfg.Reg, cfg.RegExponent, rowW)
 				for f := 0; f < k; f++ {
 					qif := float64(qi[f])
 					var num, den float64
@@ -278,9 +290,29 @@ func trainEALS(ctx context.Context, td *trainData, cfg *MFConfig, progress func(
 	return m, nil
 }
 
+// scaledReg is the L2 penalty of one row: reg·rowWeight^nu, the
+// frequency-scaled regularisation of Rendle et al. ("Revisiting the
+// Performance of iALS on Item Recommendation Benchmarks", RecSys 2022). With
+// nu = 1 the penalty grows with the row's total weight (observed plus
+// missing), so one reg suits shops of any size and density; a fixed penalty
+// that suits one shop collapses the model to popularity on a smaller one.
+func scaledReg(reg, nu, rowWeight float64) float64 {
+	if nu == 0 {
+		return reg
+	}
+	// An item nobody touched has no weight at all (with Omega > 0 not even
+	// missing-data weight); the floor keeps its penalty, and so its
+	// solution, finite.
+	return reg * math.Pow(max(rowWeight, 1), nu)
+}
+
 // finish caches what serving and fold-in need.
 func (m *mfModel) finish(workers int) {
 	m.gram = gramian(m.q, m.k, m.c, workers)
+	m.cSum = 0
+	for _, c := range m.c {
+		m.cSum += float64(c)
+	}
 	var mx float32
 	for i := 0; i < len(m.q)/max(m.k, 1); i++ {
 		if n := dot(m.item(int32(i)), m.item(int32(i))); n > mx {
@@ -405,6 +437,7 @@ func (m *mfModel) foldIn(items []string, strengths []float64) []float32 {
 	a := slices.Clone(m.gram)
 	b := make([]float64, k)
 	found := false
+	rowW := m.cSum
 	for n, id := range items {
 		i, ok := m.itemIdx[id]
 		if !ok || strengths[n] <= 0 {
@@ -412,6 +445,7 @@ func (m *mfModel) foldIn(items []string, strengths []float64) []float32 {
 		}
 		found = true
 		w := 1 + m.alpha*float64(confidence(float32(strengths[n])))
+		rowW += w
 		q := m.item(i)
 		d := w - float64(m.c[i])
 		for x := 0; x < k; x++ {
@@ -424,8 +458,9 @@ func (m *mfModel) foldIn(items []string, strengths []float64) []float32 {
 	if !found {
 		return nil
 	}
+	lambda := scaledReg(m.reg, m.regNu, rowW)
 	for x := 0; x < k; x++ {
-		a[x*k+x] += m.reg
+		a[x*k+x] += lambda
 	}
 	sol, ok := solveSPD(a, b, k)
 	if !ok {

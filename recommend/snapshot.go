@@ -14,7 +14,7 @@ import (
 
 // snapshotMagic versions the binary model format; bump it on any change so
 // an old snapshot is rejected (and the caller retrains) instead of misread.
-const snapshotMagic = "shopmuse/recommend/v1\n"
+const snapshotMagic = "shopmuse/recommend/v2\n"
 
 // Snapshot serialises the serving models (item-CF neighbours, MF factors)
 // so the caller can store them and Restore them after a restart without
@@ -104,6 +104,7 @@ func (m *models) MarshalBinary() ([]byte, error) {
 		en.str(mf.algo)
 		en.put(uint32(mf.k))
 		en.put(mf.reg)
+		en.put(mf.regNu)
 		en.put(mf.alpha)
 		en.strs(mf.itemIDs)
 		en.put(mf.q)
@@ -223,8 +224,9 @@ func (m *models) UnmarshalBinary(data []byte) error {
 		de.get(&k)
 		mf.k = int(k)
 		de.get(&mf.reg)
+		de.get(&mf.regNu)
 		de.get(&mf.alpha)
-		if de.err == nil && (mf.k <= 0 || mf.k > 4096 || math.IsNaN(mf.reg)) {
+		if de.err == nil && (mf.k <= 0 || mf.k > 4096 || math.IsNaN(mf.reg) || math.IsNaN(mf.regNu)) {
 			de.err = fmt.Errorf("bad MF header (k=%d)", mf.k)
 		}
 		mf.itemIDs = de.strs()
