@@ -52,8 +52,12 @@ type Options struct {
 	NeuMF bool
 	// MF and MMR override the engine's matrix factorisation and MMR lambda
 	// (experiments; --tune searches the blend weights).
-	MF  map[string]float64
+	MF  recommend.MFOverrides
 	MMR float64
+	// Weights overrides the blend weights (retriever → weight); CategoryCap
+	// the engine's MaxPerCategory (1: no cap).
+	Weights     map[string]float64
+	CategoryCap float64
 	// TuneMF makes --tune also search the MF settings on validation.
 	TuneMF bool
 	// JSON, when set, receives the rows in the shape bench/gorse writes, so
@@ -100,9 +104,11 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Exclude, "exclude", "train", "items removed from a user's ranking: train (all training items) or purchased (only bought ones)")
 	fs.StringVar(&o.Plot, "plot", "", "write a chart of NDCG@K and Recall@K per model (.svg or .png)")
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
-	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.01,alpha=1,c0=100,omega=0.5,bpr=1")
+	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.3,nu=0.5,alpha=0.3,c0=30,omega=0.5,bpr=1")
 	fs.BoolVar(&o.TuneMF, "tune-mf", true, "with --tune, also choose the matrix factorisation settings on validation")
 	fs.Float64Var(&o.MMR, "mmr", 0, "override the MMR lambda (1: no diversification)")
+	weightSpec := fs.String("weights", "", "override blend weights: mf=1,itemcf=0.3,... (retrievers not named keep their default)")
+	fs.Float64Var(&o.CategoryCap, "category-cap", 0, "override the per-category share of the top N (1: no cap; default: the engine's)")
 	fs.StringVar(&o.JSON, "json", "", "also write the rows as JSON to this file (the shape bench/gorse writes)")
 	fs.BoolVar(&o.NeuMF, "neumf", true, "also train and evaluate NeuMF (recommend/neural); --neumf=false skips it")
 	fs.DurationVar(&o.TuneTime, "tune-time", 3*time.Minute, "time budget of the --tune search (after training on the validation split)")
@@ -121,8 +127,14 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		return o, err
 	}
 	var err error
-	if o.MF, err = parseMF(*mfSpec); err != nil {
-		return o, err
+	if o.MF, err = recommend.ParseMFOverrides(*mfSpec); err != nil {
+		return o, fmt.Errorf("--mf: %w", err)
+	}
+	if o.Weights, err = recommend.ParseWeights(*weightSpec); err != nil {
+		return o, fmt.Errorf("--weights: %w", err)
+	}
+	if o.CategoryCap < 0 || o.CategoryCap > 1 {
+		return o, fmt.Errorf("--category-cap: %g is not in [0,1]", o.CategoryCap)
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("eval rec: unexpected argument %q\n%s", fs.Arg(0), usage)

@@ -539,8 +539,15 @@ func TestTune(t *testing.T) {
 	rep, out := run(t, "--interactions", filepath.Join(dir, "interactions.csv"), "--products", filepath.Join(dir, "products.jsonl"),
 		"--tune", "--tune-trials", "6", "--tune-time", "10m", "--tune-users", "100", "--embed-dim", "32", "--models", "popularity,blend")
 	tr := rep.Tune
-	if tr == nil || tr.Trials != 6 {
+	if tr == nil || tr.Trials != 6 || tr.MFTrials != 6 {
 		t.Fatalf("tune result %+v", tr)
+	}
+	// The MF search moved at most one setting per trial away from the
+	// defaults, and what it chose is what the service would be told.
+	for k := range tr.MFOverrides {
+		if !strings.Contains(out, "SHOPMUSE_REC_MF=") || !strings.Contains(tr.MF, k+"=") {
+			t.Errorf("MF override %s not reported (%q)", k, tr.MF)
+		}
 	}
 	if tr.ValBest < tr.ValDefault {
 		t.Errorf("best validation NDCG %.4f below the default's %.4f", tr.ValBest, tr.ValDefault)
@@ -548,7 +555,8 @@ func TestTune(t *testing.T) {
 	if _, ok := rep.Row("blend-tuned"); !ok {
 		t.Error("no blend-tuned row")
 	}
-	for _, want := range []string{"cfg.Weights = map[string]float64{", "recommend.RetrieverMF:", "cfg.MMRLambda =", "SHOPMUSE_REC_WEIGHTS=", "validation NDCG@10"} {
+	for _, want := range []string{"cfg.Weights = map[string]float64{", "recommend.RetrieverMF:", "cfg.MMRLambda =", "cfg.MaxPerCategory =",
+		"SHOPMUSE_REC_WEIGHTS=", "SHOPMUSE_REC_MMR_LAMBDA=", "SHOPMUSE_REC_CATEGORY_CAP=", "validation NDCG@10"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"text/tabwriter"
@@ -130,7 +130,14 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 	if o.MMR > 0 {
 		cfg.MMRLambda = o.MMR
 	}
-	applyMF(&cfg.MF, o.MF)
+	if len(o.Weights) > 0 {
+		cfg.Weights = maps.Clone(cfg.Weights)
+		maps.Copy(cfg.Weights, o.Weights)
+	}
+	if o.CategoryCap > 0 {
+		cfg.MaxPerCategory = o.CategoryCap
+	}
+	o.MF.Apply(&cfg.MF)
 	cfg.Now = func() time.Time { return now }
 	cfg.Logger = quiet
 	cfg.TrainAfter, cfg.TrainEvery = 0, 0
@@ -450,53 +457,4 @@ func writeJSON(path string, rep *Report) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
-}
-
-// applyMF overrides matrix-factorisation settings from "factors=64,epochs=20,
-// reg=0.01,alpha=1,c0=100,omega=0.5,algo=bpr" (validated by the flag).
-func applyMF(mf *recommend.MFConfig, spec map[string]float64) {
-	for k, v := range spec {
-		switch k {
-		case "factors":
-			mf.Factors = int(v)
-		case "epochs":
-			mf.Epochs = int(v)
-		case "reg":
-			mf.Reg = v
-		case "alpha":
-			mf.Alpha = v
-		case "c0":
-			mf.C0 = v
-		case "omega":
-			mf.Omega = v
-		case "lr":
-			mf.LearningRate = v
-		case "bpr":
-			if v != 0 {
-				mf.Algorithm = recommend.AlgoBPR
-			}
-		}
-	}
-}
-
-// parseMF reads the --mf flag.
-func parseMF(s string) (map[string]float64, error) {
-	out := map[string]float64{}
-	if strings.TrimSpace(s) == "" {
-		return out, nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		f, err := strconv.ParseFloat(v, 64)
-		switch k {
-		case "factors", "epochs", "reg", "alpha", "c0", "omega", "lr", "bpr":
-		default:
-			ok = false
-		}
-		if !ok || err != nil || f < 0 {
-			return nil, fmt.Errorf("--mf: %q is not key=number with key factors, epochs, reg, alpha, c0, omega, lr or bpr", part)
-		}
-		out[k] = f
-	}
-	return out, nil
 }

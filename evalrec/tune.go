@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +15,12 @@ import (
 
 // TuneResult is what --tune found.
 type TuneResult struct {
-	Weights   map[string]float64
-	MMRLambda float64
+	Weights     map[string]float64
+	MMRLambda   float64
+	CategoryCap float64
+	// MFOverrides are the MF settings the search ended with (including
+	// those given with --mf).
+	MFOverrides recommend.MFOverrides
 	// Validation NDCG@K of the default and the best configuration.
 	ValDefault, ValBest float64
 	Trials              int
@@ -29,29 +34,104 @@ type TuneResult struct {
 	MFTrials int
 }
 
-// mfGrid is the matrix-factorisation search of --tune: the settings that
-// moved results most in hand experiments (factors, the weight of missing
-// data C0 and its popularity exponent Omega, the confidence Alpha). Gorse's
-// side of bench/compare.sh grid-searches its models on validation the same way.
-var mfGrid = func() []map[string]float64 {
-	var out []map[string]float64
-	for _, f := range []float64{32, 64} {
-		for _, c0 := range []float64{50, 100} {
-			for _, om := range []float64{0, 0.5} {
-				for _, a := range []float64{1, 5} {
-					out = append(out, map[string]float64{"factors": f, "c0": c0, "omega": om, "alpha": a})
-				}
-			}
+// mfGrid is the matrix-factorisation part of --tune: coordinate ascent over
+// these values, starting from the engine's defaults. They are the settings
+// that moved results most in hand experiments: the latent dimension, the
+// (frequency-scaled) regularisation, the weight of missing data C0 and its
+// popularity exponent Omega, and the confidence Alpha. Gorse's side of
+// bench/compare.sh grid-searches its models on validation the same way.
+var mfGrid = []mfAxis{
+	{"factors", []float64{32, 48, 64, 96}},
+	{"reg", []float64{0.1, 0.2, 0.3, 0.5, 1}},
+	{"c0", []float64{10, 20, 30, 50, 100}},
+	{"omega", []float64{0, 0.25, 0.5, 1}},
+	{"alpha", []float64{0.1, 0.3, 1, 3}},
+}
+
+type mfAxis struct {
+	key    string
+	values []float64
+}
+
+// mfValue is an MF setting's current value: the override or the default.
+func mfValue(o recommend.MFOverrides, key string) float64 {
+	if v, ok := o[key]; ok {
+		return v
+	}
+	d := recommend.DefaultConfig().MF
+	switch key {
+	case "factors":
+		return float64(d.Factors)
+	case "reg":
+		return recommend.DefaultEALSReg
+	case "c0":
+		return d.C0
+	case "omega":
+		return d.Omega
+	case "alpha":
+		return d.Alpha
+	}
+	return 0
+}
+
+// mfLabel names a setting by every searched value, defaults included.
+func mfLabel(m recommend.MFOverrides) string {
+	var parts []string
+	for _, g := range mfGrid {
+		parts = append(parts, g.key+"="+strconv.FormatFloat(mfValue(m, g.key), 'g', -1, 64))
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		if !slices.ContainsFunc(mfGrid, func(g mfAxis) bool { return g.key == k }) {
+			parts = append(parts, k+"="+strconv.FormatFloat(m[k], 'g', -1, 64))
 		}
 	}
-	return out
-}()
+	return strings.Join(parts, ",")
+}
 
-func mfLabel(m map[string]float64) string {
-	if len(m) == 0 {
-		return "default"
+// blendSetting is one point of the ranking-time search: the blend weights,
+// the MMR lambda and the per-category cap.
+type blendSetting struct {
+	weights     map[string]float64
+	lambda      float64
+	categoryCap float64
+}
+
+func (b blendSetting) apply(cfg *recommend.Config) {
+	cfg.Weights, cfg.MMRLambda, cfg.MaxPerCategory = b.weights, b.lambda, b.categoryCap
+}
+
+func (b blendSetting) get(param string) float64 {
+	switch param {
+	case "mmr_lambda":
+		return b.lambda
+	case "category_cap":
+		return b.categoryCap
 	}
-	return fmt.Sprintf("factors=%g,c0=%g,omega=%g,alpha=%g", m["factors"], m["c0"], m["omega"], m["alpha"])
+	return b.weights[param]
+}
+
+func (b blendSetting) grid(param string) []float64 {
+	switch param {
+	case "mmr_lambda":
+		return lambdaGrid
+	case "category_cap":
+		return categoryCapGrid
+	}
+	return weightGrid
+}
+
+// with returns a copy with one parameter changed.
+func (b blendSetting) with(param string, v float64) blendSetting {
+	b.weights = maps.Clone(b.weights)
+	switch param {
+	case "mmr_lambda":
+		b.lambda = v
+	case "category_cap":
+		b.categoryCap = v
+	default:
+		b.weights[param] = v
+	}
+	return b
 }
 
 // Grids of the coordinate search. The blend normalises every list by rank
@@ -60,6 +140,9 @@ func mfLabel(m map[string]float64) string {
 var (
 	weightGrid = []float64{0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2}
 	lambdaGrid = []float64{0.6, 0.75, 0.85, 0.95, 1}
+	// categoryCapGrid: the largest share of a page one top-level category
+	// may take (1: no cap).
+	categoryCapGrid = []float64{0.3, 0.5, 0.7, 1}
 )
 
 // tune searches Config.Weights and MMRLambda by coordinate ascent on a
@@ -110,32 +193,63 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 		return nil, err
 	}
 	done()
+	searchStart := time.Now()
+	outOfTime := func(trials int) bool {
+		return time.Since(searchStart) > o.TuneTime || (o.TuneTrials > 0 && trials >= o.TuneTrials) || ctx.Err() != nil
+	}
+	budgetNote := func() {
+		fmt.Fprintf(stderr, "  tune: budget used up (%v or %d trials)\n", o.TuneTime, o.TuneTrials)
+	}
 	if o.TuneMF {
-		// First the models: every MF setting trained on the validation split
-		// and scored with the default blend; the best one's models are what
-		// the weight search below then restores.
-		bestNDCG := -1.0
-		for _, mf := range mfGrid {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+		// First the models, by coordinate ascent from the defaults: each MF
+		// setting is trained on the validation split and scored with the
+		// default blend; the best one's models are what the weight search
+		// below then restores.
+		bestNDCG := defaultNDCG
+		res.MF = mfLabel(o.MF)
+		tried := map[string]bool{res.MF: true}
+	mfSearch:
+		for round := 1; round <= 2; round++ {
+			improved := false
+			for _, axis := range mfGrid {
+				cur := mfValue(o.MF, axis.key)
+				for _, v := range axis.values {
+					if v == cur {
+						continue
+					}
+					if outOfTime(res.MFTrials) {
+						budgetNote()
+						break mfSearch
+					}
+					trial := maps.Clone(o.MF)
+					if trial == nil {
+						trial = recommend.MFOverrides{}
+					}
+					trial[axis.key] = v
+					if tried[mfLabel(trial)] {
+						continue // a later round revisits points whose neighbours did not change
+					}
+					tried[mfLabel(trial)] = true
+					snap, ndcg, err := trainVal(trial, true)
+					if err != nil {
+						return nil, err
+					}
+					res.MFTrials++
+					mark := ""
+					if ndcg > bestNDCG*1.002 {
+						bestNDCG, valSnap, o.MF, res.MF, improved, mark = ndcg, snap, trial, mfLabel(trial), true, "  * best"
+					}
+					fmt.Fprintf(stderr, "  mf round %d trial %2d: %s=%-5g validation NDCG@%d %.4f%s\n", round, res.MFTrials, axis.key, v, o.K, ndcg, mark)
+				}
 			}
-			merged := maps.Clone(o.MF)
-			maps.Copy(merged, mf)
-			snap, ndcg, err := trainVal(merged, true)
-			if err != nil {
-				return nil, err
+			if !improved {
+				break
 			}
-			res.MFTrials++
-			mark := ""
-			if ndcg > bestNDCG {
-				bestNDCG, valSnap, o.MF, res.MF, mark = ndcg, snap, merged, mfLabel(mf), "  * best"
-			}
-			fmt.Fprintf(stderr, "  mf %2d/%d %-40s validation NDCG@%d %.4f%s\n", res.MFTrials, len(mfGrid), mfLabel(mf), o.K, ndcg, mark)
 		}
 	}
-	score := func(weights map[string]float64, lambda float64) (float64, error) {
+	score := func(b blendSetting) (float64, error) {
 		cfg := baseConfig(val.now, o)
-		cfg.Weights, cfg.MMRLambda = weights, lambda
+		b.apply(&cfg)
 		e, err := w.engine(cfg, val.sp.Train)
 		if err != nil {
 			return 0, err
@@ -152,60 +266,46 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 		return m.NDCG, err
 	}
 
-	def := recommend.DefaultConfig()
-	best := maps.Clone(def.Weights)
-	bestLambda := def.MMRLambda
-	bestScore, err := score(best, bestLambda)
+	base := baseConfig(val.now, o)
+	best := blendSetting{weights: maps.Clone(base.Weights), lambda: base.MMRLambda, categoryCap: base.MaxPerCategory}
+	bestScore, err := score(best)
 	if err != nil {
 		return nil, err
 	}
 	// The baseline is the untuned configuration: default MF and weights.
 	res.ValDefault = defaultNDCG
 	fmt.Fprintf(stderr, "  default weights: validation NDCG@%d %.4f\n", o.K, bestScore)
-	// MMR (with the category cap) trades accuracy for diversity the most,
-	// so it goes first; then the retrievers by expected influence.
-	params := []string{"mmr_lambda", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
+	// MMR and the category cap trade accuracy for diversity the most, so
+	// they go first; then the retrievers by expected influence.
+	params := []string{"mmr_lambda", "category_cap", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
 		recommend.RetrieverTrending, recommend.RetrieverPopular}
 	if o.Exclude == "purchased" { // under --exclude train the seen items are all excluded
 		params = append(params, recommend.RetrieverSeen)
-	}
-	searchStart := time.Now()
-	outOfTime := func() bool {
-		return time.Since(searchStart) > o.TuneTime || (o.TuneTrials > 0 && res.Trials >= o.TuneTrials) || ctx.Err() != nil
 	}
 search:
 	for round := 1; round <= 3; round++ {
 		improved := false
 		for _, param := range params {
-			grid, cur := weightGrid, best[param]
-			if param == "mmr_lambda" {
-				grid, cur = lambdaGrid, bestLambda
-			}
-			for _, v := range grid {
-				if v == cur {
+			for _, v := range best.grid(param) {
+				if v == best.get(param) {
 					continue
 				}
-				if outOfTime() {
-					fmt.Fprintf(stderr, "  tune: budget used up (%v or %d trials)\n", o.TuneTime, o.TuneTrials)
+				if outOfTime(res.Trials) {
+					budgetNote()
 					break search
 				}
-				wts, lambda := maps.Clone(best), bestLambda
-				if param == "mmr_lambda" {
-					lambda = v
-				} else {
-					wts[param] = v
-				}
-				if sum(wts) == 0 {
+				trial := best.with(param, v)
+				if sum(trial.weights) == 0 {
 					continue
 				}
-				s, err := score(wts, lambda)
+				s, err := score(trial)
 				if err != nil {
 					return nil, err
 				}
 				mark := ""
 				// A margin keeps sampling noise from walking the weights around.
 				if s > bestScore*1.002 {
-					best, bestLambda, bestScore, improved, mark = wts, lambda, s, true, "  * best"
+					best, bestScore, improved, mark = trial, s, true, "  * best"
 				}
 				fmt.Fprintf(stderr, "  round %d trial %3d: %s=%-5g validation NDCG@%d %.4f%s\n", round, res.Trials, param, v, o.K, s, mark)
 			}
@@ -214,11 +314,12 @@ search:
 			break
 		}
 	}
-	res.Weights, res.MMRLambda, res.ValBest, res.Took = best, bestLambda, bestScore, time.Since(start)
+	res.Weights, res.MMRLambda, res.CategoryCap, res.ValBest, res.Took = best.weights, best.lambda, best.categoryCap, max(bestScore, res.ValDefault), time.Since(start)
+	res.MFOverrides = o.MF
 
 	done = p.step("tune: scoring the best configuration on the test split")
 	cfg := baseConfig(h.now, o)
-	cfg.Weights, cfg.MMRLambda = best, bestLambda
+	best.apply(&cfg)
 	e, err := w.engine(cfg, h.sp.Train)
 	if err != nil {
 		return nil, err
@@ -275,16 +376,28 @@ func writeTuneResult(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "  test       NDCG@%d  %.4f -> %.4f (%s), Recall@%d %.4f -> %.4f (%s)\n", k,
 			d.Metrics.NDCG, m.NDCG, pct(d.Metrics.NDCG, m.NDCG), k, d.Metrics.Recall, m.Recall, pct(d.Metrics.Recall, m.Recall))
 	}
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	fmt.Fprintln(w, "\n// Go: recommend.Config")
 	fmt.Fprintln(w, "cfg.Weights = map[string]float64{")
 	var env []string
 	for _, name := range recommend.Retrievers {
 		v := t.Weights[name]
-		fmt.Fprintf(w, "\trecommend.%s: %s,\n", goConst[name], strconv.FormatFloat(v, 'g', -1, 64))
-		env = append(env, name+"="+strconv.FormatFloat(v, 'g', -1, 64))
+		fmt.Fprintf(w, "\trecommend.%s: %s,\n", goConst[name], g(v))
+		env = append(env, name+"="+g(v))
 	}
 	fmt.Fprintln(w, "}")
-	fmt.Fprintf(w, "cfg.MMRLambda = %s\n", strconv.FormatFloat(t.MMRLambda, 'g', -1, 64))
-	fmt.Fprintln(w, "\n# ENV form (proposed names; the server does not read them yet)")
-	fmt.Fprintf(w, "SHOPMUSE_REC_WEIGHTS=%s\nSHOPMUSE_REC_MMR_LAMBDA=%s\n", strings.Join(env, ","), strconv.FormatFloat(t.MMRLambda, 'g', -1, 64))
+	fmt.Fprintf(w, "cfg.MMRLambda = %s\ncfg.MaxPerCategory = %s\n", g(t.MMRLambda), g(t.CategoryCap))
+	var mf, mfGo []string
+	for _, k := range slices.Sorted(maps.Keys(t.MFOverrides)) {
+		mf = append(mf, k+"="+g(t.MFOverrides[k]))
+		mfGo = append(mfGo, strconv.Quote(k)+": "+g(t.MFOverrides[k]))
+	}
+	if len(mf) > 0 {
+		fmt.Fprintf(w, "recommend.MFOverrides{%s}.Apply(&cfg.MF)\n", strings.Join(mfGo, ", "))
+	}
+	fmt.Fprintln(w, "\n# the same for the service's environment")
+	fmt.Fprintf(w, "SHOPMUSE_REC_WEIGHTS=%s\nSHOPMUSE_REC_MMR_LAMBDA=%s\nSHOPMUSE_REC_CATEGORY_CAP=%s\n", strings.Join(env, ","), g(t.MMRLambda), g(t.CategoryCap))
+	if len(mf) > 0 {
+		fmt.Fprintf(w, "SHOPMUSE_REC_MF=%s\n", strings.Join(mf, ","))
+	}
 }
