@@ -13,6 +13,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
 )
 
@@ -43,6 +44,15 @@ type config struct {
 	// TrainEvery (SHOPMUSE_TRAIN_AFTER, SHOPMUSE_TRAIN_EVERY).
 	TrainAfter int
 	TrainEvery time.Duration
+	// Recommendation tuning, as `eval --tune` prints it: blend weights
+	// (SHOPMUSE_REC_WEIGHTS), MMR lambda (SHOPMUSE_REC_MMR_LAMBDA), the
+	// per-category share of a page (SHOPMUSE_REC_CATEGORY_CAP) and matrix
+	// factorisation settings (SHOPMUSE_REC_MF). Zero values keep the engine's
+	// defaults.
+	RecWeights     map[string]float64
+	RecMMRLambda   float64
+	RecCategoryCap float64
+	RecMF          recommend.MFOverrides
 	// LLM configures the LLM copy writer (SHOPMUSE_LLM); nil: built-in only.
 	LLM *copywriter.LLMConfig
 }
@@ -89,6 +99,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.Embedder, err = embeddings.FromEnv(getenv); err != nil {
 		e.fail("%v", err)
 	}
+	if cfg.RecWeights, err = recommend.ParseWeights(getenv("SHOPMUSE_REC_WEIGHTS")); err != nil {
+		e.fail("SHOPMUSE_REC_WEIGHTS: %v", err)
+	}
+	if cfg.RecMF, err = recommend.ParseMFOverrides(getenv("SHOPMUSE_REC_MF")); err != nil {
+		e.fail("SHOPMUSE_REC_MF: %v", err)
+	}
+	cfg.RecMMRLambda = e.fraction("SHOPMUSE_REC_MMR_LAMBDA")
+	cfg.RecCategoryCap = e.fraction("SHOPMUSE_REC_CATEGORY_CAP")
 	if cfg.Keys, err = api.ParseKeys(getenv("SHOPMUSE_API_KEYS")); err != nil {
 		e.fail("%v", err)
 	}
@@ -164,6 +182,20 @@ func (e *envReader) integer(k string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// fraction reads a number in (0,1]; unset is 0 (the caller's default).
+func (e *envReader) fraction(k string) float64 {
+	v := e.str(k, "")
+	if v == "" {
+		return 0
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		e.fail("%s must be a number in (0,1], got %q", k, v)
+		return 0
+	}
+	return f
 }
 
 func (e *envReader) duration(k string, def time.Duration) time.Duration {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/shopmuse/shopmuse/recommend"
@@ -26,6 +27,18 @@ func (a *app) openRecommend(ctx context.Context) error {
 	rc := recommend.DefaultConfig()
 	rc.Logger = a.log
 	rc.TrainAfter, rc.TrainEvery = a.cfg.TrainAfter, a.cfg.TrainEvery
+	if len(a.cfg.RecWeights) > 0 {
+		// Named retrievers override the defaults; the others keep theirs.
+		rc.Weights = maps.Clone(rc.Weights)
+		maps.Copy(rc.Weights, a.cfg.RecWeights)
+	}
+	if a.cfg.RecMMRLambda > 0 {
+		rc.MMRLambda = a.cfg.RecMMRLambda
+	}
+	if a.cfg.RecCategoryCap > 0 {
+		rc.MaxPerCategory = a.cfg.RecCategoryCap
+	}
+	a.cfg.RecMF.Apply(&rc.MF)
 	rc.AfterTrain = a.afterTrain
 	eng, err := recommend.New(rc, recommend.Deps{
 		Products: a.search.Vectors(),

@@ -138,12 +138,25 @@ func TestServerLoadsDemoShopOnce(t *testing.T) {
 }
 
 func TestConfigRejectsBadValues(t *testing.T) {
-	for _, env := range []map[string]string{{"SHOPMUSE_DEMO": "maybe"}, {"SHOPMUSE_ADDR": "nonsense"}, {"SHOPMUSE_LOG_LEVEL": "loud"}} {
+	for _, env := range []map[string]string{{"SHOPMUSE_DEMO": "maybe"}, {"SHOPMUSE_ADDR": "nonsense"}, {"SHOPMUSE_LOG_LEVEL": "loud"},
+		{"SHOPMUSE_REC_WEIGHTS": "mf=1,bogus=2"}, {"SHOPMUSE_REC_WEIGHTS": "mf=-1"}, {"SHOPMUSE_REC_MF": "factors=0"},
+		{"SHOPMUSE_REC_MF": "nu=2"}, {"SHOPMUSE_REC_MMR_LAMBDA": "1.5"}, {"SHOPMUSE_REC_CATEGORY_CAP": "0"}} {
 		if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("%v accepted", env)
 		}
 	}
-	cfg, err := loadConfig(func(string) string { return "" })
+	// What eval --tune prints is what the service reads.
+	tuned := map[string]string{"SHOPMUSE_REC_WEIGHTS": "mf=1,itemcf=0.2,popular=0", "SHOPMUSE_REC_MMR_LAMBDA": "0.95",
+		"SHOPMUSE_REC_CATEGORY_CAP": "1", "SHOPMUSE_REC_MF": "factors=48,reg=0.2,nu=0.5"}
+	cfg, err := loadConfig(func(k string) string { return tuned[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RecWeights["itemcf"] != 0.2 || cfg.RecWeights["popular"] != 0 || len(cfg.RecWeights) != 3 || cfg.RecMMRLambda != 0.95 ||
+		cfg.RecCategoryCap != 1 || cfg.RecMF["factors"] != 48 || cfg.RecMF["nu"] != 0.5 {
+		t.Fatalf("tuned settings read as %+v %v %v %v", cfg.RecWeights, cfg.RecMMRLambda, cfg.RecCategoryCap, cfg.RecMF)
+	}
+	cfg, err = loadConfig(func(string) string { return "" })
 	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Data != "./data" || !cfg.Demo {
 		t.Fatalf("defaults %+v %v", cfg, err)
 	}
