@@ -275,6 +275,23 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	// The baseline is the untuned configuration: default MF and weights.
 	res.ValDefault = defaultNDCG
 	fmt.Fprintf(stderr, "  default weights: validation NDCG@%d %.4f\n", o.K, bestScore)
+	// Coordinate ascent only finds the optimum near where it starts. On
+	// data where one retriever alone is best (popularity on dense
+	// MovieLens-like data, say) the way there from the default blend leads
+	// downhill first, so each main retriever alone is also tried as a start.
+	for _, solo := range []string{recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverPopular} {
+		start := best
+		start.weights = map[string]float64{recommend.RetrieverSeen: base.Weights[recommend.RetrieverSeen], solo: 1}
+		s, err := score(start)
+		if err != nil {
+			return nil, err
+		}
+		mark := ""
+		if s > bestScore*1.002 {
+			best, bestScore, mark = start, s, "  * best"
+		}
+		fmt.Fprintf(stderr, "  start %-8s alone: validation NDCG@%d %.4f%s\n", solo, o.K, s, mark)
+	}
 	// MMR and the category cap trade accuracy for diversity the most, so
 	// they go first; then the retrievers by expected influence.
 	params := []string{"mmr_lambda", "category_cap", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
