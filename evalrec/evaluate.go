@@ -232,7 +232,9 @@ func modelNames(o Options) []string {
 	for _, r := range []string{recommend.RetrieverPopular, recommend.RetrieverTrending, recommend.RetrieverContent,
 		recommend.RetrieverItemCF, recommend.RetrieverMF, recommend.RetrieverSeen} {
 		// With every training item excluded the seen-not-bought retriever
-		// has nothing left to propose: a row of zeros says nothing.
+		// has nothing left to propose: a row of zeros says nothing. The
+		// session retriever is left out too: the split's one clock puts
+		// almost no user inside a running session.
 		if r == recommend.RetrieverSeen && o.Exclude == "train" {
 			continue
 		}

@@ -21,10 +21,11 @@ const (
 	RetrieverPopular  = "popular"
 	RetrieverTrending = "trending"
 	RetrieverSeen     = "seen"
+	RetrieverSession  = "session"
 )
 
 // Retrievers lists every retriever in a fixed order.
-var Retrievers = []string{RetrieverSeen, RetrieverItemCF, RetrieverMF, RetrieverContent, RetrieverTrending, RetrieverPopular}
+var Retrievers = []string{RetrieverSeen, RetrieverSession, RetrieverItemCF, RetrieverMF, RetrieverContent, RetrieverTrending, RetrieverPopular}
 
 // MF algorithms.
 const (
@@ -82,7 +83,15 @@ type Config struct {
 	SeenWindow   time.Duration
 	SeenHalfLife time.Duration
 
-	// CFNeighbours is how many neighbours per item item-CF keeps.
+	// SessionGap splits a user's events into sessions: a longer pause starts
+	// a new one, and a session whose last event is older is over.
+	// SessionItems caps how many of the current session's distinct items
+	// the session retriever starts from.
+	SessionGap   time.Duration
+	SessionItems int
+
+	// CFNeighbours is how many neighbours per item item-CF (and the session
+	// model) keeps.
 	CFNeighbours int
 	// CFHistory caps how many of a user's most recent distinct items enter
 	// co-occurrence counting (bounds the quadratic cost of heavy users) and
@@ -140,6 +149,8 @@ func DefaultConfig() Config {
 		TrendingHalfLife: 3 * 24 * time.Hour,
 		SeenWindow:       14 * 24 * time.Hour,
 		SeenHalfLife:     3 * 24 * time.Hour,
+		SessionGap:       30 * time.Minute,
+		SessionItems:     5,
 		CFNeighbours:     50,
 		CFHistory:        100,
 		CFRealtimeItems:  20,
@@ -158,7 +169,7 @@ func DefaultConfig() Config {
 		// split): MF leads; item-CF at 0.3 keeps NDCG and adds coverage;
 		// content and popularity matter for cold start, not for accuracy.
 		Weights: map[string]float64{
-			RetrieverSeen: 0.6, RetrieverItemCF: 0.3, RetrieverMF: 1.0,
+			RetrieverSeen: 0.6, RetrieverSession: 0.5, RetrieverItemCF: 0.3, RetrieverMF: 1.0,
 			RetrieverContent: 0.1, RetrieverTrending: 0.05, RetrieverPopular: 0.05,
 		},
 		ColdWeights: map[string]float64{
@@ -189,15 +200,15 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("recommend: config: weight of %s is negative", k)
 		}
 	}
-	durs := []*time.Duration{&c.HalfLife, &c.PopularHalfLife, &c.TrendingHalfLife, &c.SeenWindow, &c.SeenHalfLife}
-	ddurs := []time.Duration{d.HalfLife, d.PopularHalfLife, d.TrendingHalfLife, d.SeenWindow, d.SeenHalfLife}
+	durs := []*time.Duration{&c.HalfLife, &c.PopularHalfLife, &c.TrendingHalfLife, &c.SeenWindow, &c.SeenHalfLife, &c.SessionGap}
+	ddurs := []time.Duration{d.HalfLife, d.PopularHalfLife, d.TrendingHalfLife, d.SeenWindow, d.SeenHalfLife, d.SessionGap}
 	for i, p := range durs {
 		if *p == 0 {
 			*p = ddurs[i]
 		}
 	}
-	ints := []*int{&c.CFNeighbours, &c.CFHistory, &c.CFRealtimeItems, &c.RetrieveN}
-	dints := []int{d.CFNeighbours, d.CFHistory, d.CFRealtimeItems, d.RetrieveN}
+	ints := []*int{&c.CFNeighbours, &c.CFHistory, &c.CFRealtimeItems, &c.RetrieveN, &c.SessionItems}
+	dints := []int{d.CFNeighbours, d.CFHistory, d.CFRealtimeItems, d.RetrieveN, d.SessionItems}
 	for i, p := range ints {
 		if *p <= 0 {
 			*p = dints[i]

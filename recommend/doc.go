@@ -2,7 +2,8 @@
 // embeddings into personalised recommendations with reasons.
 //
 // Several retrievers each propose scored candidates with a reason:
-// seen-but-not-bought, item-to-item collaborative filtering, matrix
+// seen-but-not-bought, session (what shoppers look at next after the items of
+// the user's current session), item-to-item collaborative filtering, matrix
 // factorisation (eALS by default, BPR as the alternative), content (the
 // user's profile and declared interests against the product embedding
 // index), trending and popular. The blender normalises each list by rank,

@@ -220,7 +220,7 @@ type Retriever interface {
 
 // retrievers returns the engine's retrievers in blend order.
 func (e *Engine) retrievers() []Retriever {
-	return []Retriever{seenRetriever{e}, itemCFRetriever{e}, mfRetriever{e}, contentRetriever{e},
+	return []Retriever{seenRetriever{e}, sessionRetriever{e}, itemCFRetriever{e}, mfRetriever{e}, contentRetriever{e},
 		trendingRetriever{e}, popularRetriever{e}}
 }
 

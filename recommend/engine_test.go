@@ -697,3 +697,71 @@ func TestParseTuningOverrides(t *testing.T) {
 		}
 	}
 }
+
+func TestSession(t *testing.T) {
+	f := newFixture(t, only(RetrieverSession), nil)
+	f.products([]shop.Product{prod("A", "手机A", "数码/手机"), prod("B", "手机B", "数码/手机"), prod("C", "手机壳C", "数码/配件"),
+		prod("D", "耳机D", "数码/耳机"), prod("E", "充电器E", "数码/配件")}, nil)
+	// Within a session, shoppers go A → B (and sometimes on to C); over
+	// days, A's viewers also looked at D, which is no session step.
+	for i := range 8 {
+		u := fmt.Sprintf("s%d", i)
+		base := time.Duration(i+2) * 24 * time.Hour
+		f.event(u, "A", shop.KindView, base)
+		f.event(u, "A", shop.KindClick, base-time.Minute) // one item's funnel is one step
+		f.event(u, "B", shop.KindView, base-5*time.Minute)
+		if i%2 == 0 {
+			f.event(u, "C", shop.KindView, base-10*time.Minute)
+		}
+		f.event(u, "D", shop.KindView, base-30*time.Hour)
+	}
+	rep := f.train()
+	if rep.Users == 0 {
+		t.Fatal("nothing trained")
+	}
+	// A shopper viewing A right now is offered what comes next: B first,
+	// then C (two steps on), never D.
+	f.event("now", "A", shop.KindView, 3*time.Minute)
+	recs := f.recommend(Request{UserID: "now", N: 5})
+	if got := ids(recs); !slices.Equal(got, []string{"B", "C"}) {
+		t.Fatalf("session = %v, want [B C]", got)
+	}
+	if r := recs[0].Reasons[0]; r.Kind != ReasonSession || r.RelatedItemID != "A" || r.Message != "看过「手机A」的人接着看了" {
+		t.Errorf("reason = %+v", r)
+	}
+	// The latest session item leads: after A then B, C (B's successor) beats
+	// anything A alone suggests.
+	f.event("now", "B", shop.KindView, 1*time.Minute)
+	if got := ids(f.recommend(Request{UserID: "now", N: 5})); len(got) == 0 || got[0] != "C" {
+		t.Fatalf("after B: %v, want C first", got)
+	}
+	// A session that ended more than SessionGap ago proposes nothing.
+	f.event("later", "A", shop.KindView, 2*time.Hour)
+	if got := f.recommend(Request{UserID: "later", N: 5}); len(got) != 0 {
+		t.Fatalf("stale session proposed %v", ids(got))
+	}
+	// The model survives a snapshot round trip.
+	snap, err := f.e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newFixture(t, only(RetrieverSession), nil)
+	g.products([]shop.Product{prod("A", "手机A", "数码/手机"), prod("B", "手机B", "数码/手机"), prod("C", "手机壳C", "数码/配件")}, nil)
+	if err := g.e.Restore(context.Background(), snap); err != nil {
+		t.Fatal(err)
+	}
+	g.event("now", "A", shop.KindView, 3*time.Minute)
+	if got := ids(g.recommend(Request{UserID: "now", N: 5})); !slices.Equal(got, []string{"B", "C"}) {
+		t.Fatalf("restored session = %v, want [B C]", got)
+	}
+}
+
+func TestSessionTransitions(t *testing.T) {
+	ev := func(item int32, minute int64) event { return event{t: minute * 60, item: item} }
+	// 1 1 2 3 | pause | 4 5
+	got := sessionTransitions([]event{ev(1, 0), ev(1, 1), ev(2, 2), ev(3, 3), ev(4, 100), ev(5, 101)}, 30*60, nil)
+	want := []transition{{1, 2, 1}, {2, 3, 1}, {1, 3, 0.5}, {4, 5, 1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("transitions %v, want %v", got, want)
+	}
+}

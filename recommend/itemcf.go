@@ -15,20 +15,22 @@ type nbr struct {
 }
 
 // cfModel is a trained item-to-item model: for every item its most similar
-// items by cosine over users' weighted histories (all kinds), and separately
-// by purchases and carts only (for complementary products).
+// items by cosine over users' weighted histories (all kinds), separately
+// by purchases and carts only (for complementary products), and the items
+// shoppers move on to from it within a session (session.go).
 type cfModel struct {
 	ids  []string
 	idx  map[string]int32
 	nbr  [][]nbr
 	buy  [][]nbr
+	next [][]nbr
 	norm []float32 // sum of squared weights per item, for real-time updates
 }
 
 func (m *cfModel) size() int {
 	n := 0
 	for i := range m.nbr {
-		n += len(m.nbr[i]) + len(m.buy[i])
+		n += len(m.nbr[i]) + len(m.buy[i]) + len(m.next[i])
 	}
 	return n
 }
@@ -46,6 +48,9 @@ func trainCF(ctx context.Context, td *trainData, cfg *Config) (*cfModel, error) 
 	}
 	buy := td.transpose(cfg.CFHistory, func(u *trainUser, k int) float32 { return confidence(u.buy[k]) })
 	if m.buy, _, err = cooccur(ctx, td, buy, cfg, func(u *trainUser, k int) float32 { return confidence(u.buy[k]) }); err != nil {
+		return nil, err
+	}
+	if m.next, err = trainSessions(ctx, len(td.itemIDs), td.trans, cfg); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -15,6 +15,7 @@ const (
 	ReasonPopular       = RetrieverPopular  // popular (in a category)
 	ReasonTrending      = RetrieverTrending // trending now
 	ReasonSeen          = RetrieverSeen     // you viewed this recently
+	ReasonSession       = RetrieverSession  // shoppers who viewed X looked at this next
 	ReasonInCart        = "cart"            // still in your cart
 	ReasonSimilar       = "similar"         // Related: similar to X
 	ReasonCoViewed      = "co_viewed"       // Related: viewed together

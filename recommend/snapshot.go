@@ -97,6 +97,7 @@ func (m *models) MarshalBinary() ([]byte, error) {
 		en.strs(cf.ids)
 		en.nbrs(cf.nbr)
 		en.nbrs(cf.buy)
+		en.nbrs(cf.next)
 		en.put(cf.norm)
 	}
 	en.put(m.mf != nil)
@@ -214,6 +215,7 @@ func (m *models) UnmarshalBinary(data []byte) error {
 		}
 		cf.nbr = de.nbrs(n, n)
 		cf.buy = de.nbrs(n, n)
+		cf.next = de.nbrs(n, n)
 		cf.norm = de.floats(n)
 		m.cf = cf
 	}

@@ -18,6 +18,8 @@ type trainData struct {
 	itemIDs []string
 	users   []trainUser
 	nPairs  int
+	// trans are the within-session steps of every user (session.go).
+	trans []transition
 }
 
 type trainUser struct {
@@ -36,6 +38,7 @@ const snapshotChunk = 1024
 func (d *Dataset) snapshot(ctx context.Context, now int64) (*trainData, error) {
 	td := &trainData{now: now, seq: d.seq.Load()}
 	half := d.cfg.HalfLife.Seconds()
+	gap := int64(d.cfg.SessionGap.Seconds())
 	buyCode := uint8(shop.KindPurchase.Code())
 	cartCode := uint8(shop.KindAddToCart.Code())
 	pos := map[int32]int{}
@@ -58,6 +61,7 @@ func (d *Dataset) snapshot(ctx context.Context, now int64) (*trainData, error) {
 			if u.id == "" || len(u.events) == 0 {
 				continue
 			}
+			td.trans = sessionTransitions(u.events, gap, td.trans)
 			tu := trainUser{id: u.id, n: len(u.events)}
 			clear(pos)
 			for k := len(u.events) - 1; k >= 0; k-- {
