@@ -2207,7 +2207,8 @@ type RecommendationReason {
   """
   itemcf (because you viewed X), mf (picked for your taste), content (similar
   to X), interest, popular, trending, seen (you viewed it recently), cart,
-  similar, co_viewed, complementary.
+  session (shoppers who viewed X looked at this next), similar, co_viewed,
+  complementary.
   """
   kind: String!
   message: String!
