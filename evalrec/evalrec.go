@@ -113,7 +113,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.NeuMF, "neumf", true, "also train and evaluate NeuMF (recommend/neural); --neumf=false skips it")
 	fs.DurationVar(&o.TuneTime, "tune-time", 3*time.Minute, "time budget of the --tune search (after training on the validation split)")
 	fs.IntVar(&o.TuneTrials, "tune-trials", 0, "at most this many --tune trials (0: only --tune-time bounds it); makes a search reproducible across machines")
-	fs.IntVar(&o.TuneUsers, "tune-users", 1000, "validation users scored per --tune trial")
+	fs.IntVar(&o.TuneUsers, "tune-users", 2000, "validation users scored per --tune trial (more: less noise, slower trials)")
 	fs.StringVar(&o.WriteSplit, "write-split", "", "write DIR/train.csv, DIR/test.csv, DIR/products.jsonl and DIR/users.jsonl")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the random split, the tuning and --gen")
 	fs.IntVar(&o.MaxUsers, "max-users", 0, "evaluate a deterministic sample of at most N test users (0: all)")

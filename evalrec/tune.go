@@ -100,38 +100,40 @@ func (b blendSetting) apply(cfg *recommend.Config) {
 	cfg.Weights, cfg.MMRLambda, cfg.MaxPerCategory = b.weights, b.lambda, b.categoryCap
 }
 
-func (b blendSetting) get(param string) float64 {
-	switch param {
-	case "mmr_lambda":
-		return b.lambda
-	case "category_cap":
-		return b.categoryCap
+// neighbours are the settings one search step away along param: every
+// (MMR lambda, category cap) pair for "diversity", else the weight grid of
+// that retriever.
+func (b blendSetting) neighbours(param string) []blendSetting {
+	var out []blendSetting
+	if param == "diversity" {
+		for _, l := range lambdaGrid {
+			for _, c := range categoryCapGrid {
+				if l != b.lambda || c != b.categoryCap {
+					t := b
+					t.lambda, t.categoryCap = l, c
+					out = append(out, t)
+				}
+			}
+		}
+		return out
 	}
-	return b.weights[param]
+	for _, v := range weightGrid {
+		if v != b.weights[param] {
+			t := b
+			t.weights = maps.Clone(b.weights)
+			t.weights[param] = v
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
-func (b blendSetting) grid(param string) []float64 {
-	switch param {
-	case "mmr_lambda":
-		return lambdaGrid
-	case "category_cap":
-		return categoryCapGrid
+// label names the step for the progress log.
+func (b blendSetting) label(param string) string {
+	if param == "diversity" {
+		return fmt.Sprintf("mmr_lambda=%g category_cap=%g", b.lambda, b.categoryCap)
 	}
-	return weightGrid
-}
-
-// with returns a copy with one parameter changed.
-func (b blendSetting) with(param string, v float64) blendSetting {
-	b.weights = maps.Clone(b.weights)
-	switch param {
-	case "mmr_lambda":
-		b.lambda = v
-	case "category_cap":
-		b.categoryCap = v
-	default:
-		b.weights[param] = v
-	}
-	return b
+	return fmt.Sprintf("%s=%g", param, b.weights[param])
 }
 
 // Grids of the coordinate search. The blend normalises every list by rank
@@ -292,9 +294,10 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 		}
 		fmt.Fprintf(stderr, "  start %-8s alone: validation NDCG@%d %.4f%s\n", solo, o.K, s, mark)
 	}
-	// MMR and the category cap trade accuracy for diversity the most, so
-	// they go first; then the retrievers by expected influence.
-	params := []string{"mmr_lambda", "category_cap", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
+	// Diversity (MMR and the category cap, searched jointly: both push the
+	// same items down the page) trades accuracy the most, so it goes first;
+	// then the retrievers by expected influence.
+	params := []string{"diversity", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
 		recommend.RetrieverTrending, recommend.RetrieverPopular}
 	if o.Exclude == "purchased" { // under --exclude train the seen items are all excluded
 		params = append(params, recommend.RetrieverSeen)
@@ -303,15 +306,11 @@ search:
 	for round := 1; round <= 3; round++ {
 		improved := false
 		for _, param := range params {
-			for _, v := range best.grid(param) {
-				if v == best.get(param) {
-					continue
-				}
+			for _, trial := range best.neighbours(param) {
 				if outOfTime(res.Trials) {
 					budgetNote()
 					break search
 				}
-				trial := best.with(param, v)
 				if sum(trial.weights) == 0 {
 					continue
 				}
@@ -324,7 +323,7 @@ search:
 				if s > bestScore*1.002 {
 					best, bestScore, improved, mark = trial, s, true, "  * best"
 				}
-				fmt.Fprintf(stderr, "  round %d trial %3d: %s=%-5g validation NDCG@%d %.4f%s\n", round, res.Trials, param, v, o.K, s, mark)
+				fmt.Fprintf(stderr, "  round %d trial %3d: %-32s validation NDCG@%d %.4f%s\n", round, res.Trials, trial.label(param), o.K, s, mark)
 			}
 		}
 		if !improved {
