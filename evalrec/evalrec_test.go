@@ -555,6 +555,14 @@ func TestTune(t *testing.T) {
 	if _, ok := rep.Row("blend-tuned"); !ok {
 		t.Error("no blend-tuned row")
 	}
+	if strings.Contains(out, "recommend.:") {
+		t.Errorf("a retriever has no Go name in the snippet:\n%s", out)
+	}
+	for _, name := range recommend.Retrievers {
+		if goConst[name] == "" {
+			t.Errorf("retriever %s has no Go constant name for the --tune snippet", name)
+		}
+	}
 	for _, want := range []string{"cfg.Weights = map[string]float64{", "recommend.RetrieverMF:", "cfg.MMRLambda =", "cfg.MaxPerCategory =",
 		"SHOPMUSE_REC_WEIGHTS=", "SHOPMUSE_REC_MMR_LAMBDA=", "SHOPMUSE_REC_CATEGORY_CAP=", "validation NDCG@10"} {
 		if !strings.Contains(out, want) {

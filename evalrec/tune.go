@@ -374,7 +374,7 @@ func pct(a, b float64) string {
 
 // goConst names the recommend constant of a retriever for the Go snippet.
 var goConst = map[string]string{
-	recommend.RetrieverSeen: "RetrieverSeen", recommend.RetrieverItemCF: "RetrieverItemCF", recommend.RetrieverMF: "RetrieverMF",
+	recommend.RetrieverSeen: "RetrieverSeen", recommend.RetrieverSession: "RetrieverSession", recommend.RetrieverItemCF: "RetrieverItemCF", recommend.RetrieverMF: "RetrieverMF",
 	recommend.RetrieverContent: "RetrieverContent", recommend.RetrieverTrending: "RetrieverTrending", recommend.RetrieverPopular: "RetrieverPopular",
 }
 
