@@ -21,6 +21,9 @@ const evalUsage = `usage: shopmuse eval <what> [flags]
                          coverage, training time, a chart (shopmuse eval --help)
   --gen users=N,products=N,interactions=N --out DIR
                          write a synthetic shop in the import formats
+  plot --out F.svg A.json B.json
+                         one chart of several --json results on the same split
+                         (eval's and bench/gorse's: bench/compare.sh draws it)
   copy                   copy quality over the demo shop x a persona set x every channel:
                          faithfulness, banned terms, length, language, Distinct-2, latency
                          (shopmuse eval copy [--llm])
@@ -34,6 +37,8 @@ func runEval(ctx context.Context, cfg config, args []string, stdout, stderr io.W
 	switch {
 	case args[0] == "copy":
 		return evalCopy(ctx, cfg, args[1:], stdout, stderr)
+	case args[0] == "plot":
+		return evalrec.RunPlot(args[1:], stderr)
 	case args[0] == "rec" || strings.HasPrefix(args[0], "-"):
 		return evalrec.Run(ctx, args, stdout, stderr)
 	}

@@ -32,4 +32,5 @@ print(f"{'model':<24}{'NDCG@10':>9}{'Recall@10':>11}{'HitRate@10':>12}{'MAP@10':
 for name, r in rows:
     print(f"{name:<24}{r['ndcg']:>9.4f}{r['recall']:>11.4f}{r['hitrate']:>12.4f}{r['map']:>9.4f}{r['coverage']:>10.4f}{r['train_s']:>9.1f}")
 PY
-echo "files in $work" >&2
+go run . eval plot --out "$work/compare.svg" --title "${COMPARE_TITLE:-${args[1]##*/}: the same per-user split for both}" "$work/shopmuse.json" "$work/gorse.json" >&2
+echo "files in $work (compare.svg: the chart of this table)" >&2

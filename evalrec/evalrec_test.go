@@ -657,3 +657,31 @@ func TestWrittenCSVParses(t *testing.T) {
 		}
 	}
 }
+
+func TestPlotMergesResultFiles(t *testing.T) {
+	dir := t.TempDir()
+	ours := write(t, dir, "shopmuse.json", `{"tool":"shopmuse","k":10,"rows":[{"model":"mf","ndcg":0.21,"recall":0.3},{"model":"blend","ndcg":0.23,"recall":0.31}]}`)
+	gorse := write(t, dir, "gorse.json", `{"tool":"shopmuse/bench/gorse","k":10,"rows":[{"model":"gorse-als","ndcg":0.22,"recall":0.32}]}`)
+	out := filepath.Join(dir, "compare.svg")
+	if err := RunPlot([]string{"--out", out, "--title", "same split", ours, gorse}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(b)
+	blend, als, mf := strings.Index(svg, "shopmuse/blend"), strings.Index(svg, "gorse/als"), strings.Index(svg, "shopmuse/mf")
+	if blend < 0 || als < 0 || mf < 0 || !(blend < als && als < mf) {
+		t.Errorf("bars not best NDCG first (blend %d, als %d, mf %d)", blend, als, mf)
+	}
+	if err := xml.Unmarshal(b, new(struct{})); err != nil {
+		t.Errorf("not well-formed SVG: %v", err)
+	}
+	k5 := write(t, dir, "k5.json", `{"tool":"shopmuse","k":5,"rows":[{"model":"mf","ndcg":0.2,"recall":0.3}]}`)
+	for _, args := range [][]string{{"--out", out, ours, k5}, {"--out", out, filepath.Join(dir, "missing.json")}, {ours}} {
+		if err := RunPlot(args, io.Discard); err == nil {
+			t.Errorf("RunPlot(%v) succeeded", args)
+		}
+	}
+}

@@ -2,14 +2,20 @@ package evalrec
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"flag"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -24,13 +30,19 @@ type chart struct {
 	colors          []color.RGBA
 }
 
-func newChart(rep *Report, dataset string) chart {
-	c := chart{
-		title:    fmt.Sprintf("NDCG@%d and Recall@%d per model", rep.K, rep.K),
-		subtitle: fmt.Sprintf("%s: %d users, %d products; %d test users evaluated, full ranking", filepath.Base(dataset), rep.Split.Users, rep.Split.Products, rep.Evaluated),
-		series:   []string{fmt.Sprintf("NDCG@%d", rep.K), fmt.Sprintf("Recall@%d", rep.K)},
+// ndcgRecallChart is an empty chart of NDCG@k and Recall@k bars.
+func ndcgRecallChart(k int, subtitle string) chart {
+	return chart{
+		title:    fmt.Sprintf("NDCG@%d and Recall@%d per model", k, k),
+		subtitle: subtitle,
+		series:   []string{fmt.Sprintf("NDCG@%d", k), fmt.Sprintf("Recall@%d", k)},
 		colors:   []color.RGBA{{0x2b, 0x6c, 0xb0, 0xff}, {0xf0, 0x8a, 0x24, 0xff}},
 	}
+}
+
+func newChart(rep *Report, dataset string) chart {
+	c := ndcgRecallChart(rep.K, fmt.Sprintf("%s: %d users, %d products; %d test users evaluated, full ranking",
+		filepath.Base(dataset), rep.Split.Users, rep.Split.Products, rep.Evaluated))
 	for _, r := range rep.Rows {
 		c.models = append(c.models, r.Model)
 		c.values = append(c.values, []float64{r.Metrics.NDCG, r.Metrics.Recall})
@@ -172,7 +184,11 @@ func trimFloat(v float64) string {
 
 // WritePlot writes the chart of rep to path (.svg or .png).
 func WritePlot(path string, rep *Report, dataset string) error {
-	c := newChart(rep, dataset)
+	return newChart(rep, dataset).write(path)
+}
+
+// write renders the chart to path as PNG or SVG by its extension.
+func (c chart) write(path string) error {
 	return writeFile(path, func(w io.Writer) error {
 		if strings.EqualFold(filepath.Ext(path), ".png") {
 			return c.PNG(w)
@@ -294,4 +310,74 @@ func drawText(img *image.RGBA, x, y int, s string, scale int, col color.RGBA) {
 		}
 		x += 4 * scale
 	}
+}
+
+// resultFile is the part of a --json file (ours or bench/gorse's) a
+// comparison chart needs.
+type resultFile struct {
+	Tool string `json:"tool"`
+	K    int    `json:"k"`
+	Rows []struct {
+		Model  string  `json:"model"`
+		NDCG   float64 `json:"ndcg"`
+		Recall float64 `json:"recall"`
+	} `json:"rows"`
+}
+
+// toolPrefix names a file's rows in a merged chart.
+func toolPrefix(tool string) string {
+	if strings.Contains(tool, "gorse") {
+		return "gorse/"
+	}
+	return "shopmuse/"
+}
+
+// RunPlot is `shopmuse eval plot --out F.svg|png [--title T] A.json B.json…`:
+// one chart, best NDCG first, of the rows of several result files written
+// on the same split (eval --json and bench/gorse --json), so the
+// side-by-side is a picture as well as a table.
+func RunPlot(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval plot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "chart file (.svg or .png)")
+	title := fs.String("title", "", "subtitle: what data and split the files are from")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() == 0 {
+		return errors.New("eval plot: usage: shopmuse eval plot --out F.svg [--title T] A.json [B.json ...]")
+	}
+	type row struct {
+		name         string
+		ndcg, recall float64
+	}
+	var rows []row
+	k := 0
+	for _, path := range fs.Args() {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("eval plot: %w", err)
+		}
+		var f resultFile
+		if err := json.Unmarshal(b, &f); err != nil {
+			return fmt.Errorf("eval plot: %s: %w", path, err)
+		}
+		if len(f.Rows) == 0 {
+			return fmt.Errorf("eval plot: %s has no rows", path)
+		}
+		if k != 0 && f.K != k {
+			return fmt.Errorf("eval plot: %s has K=%d, the others K=%d", path, f.K, k)
+		}
+		k = f.K
+		for _, r := range f.Rows {
+			rows = append(rows, row{toolPrefix(f.Tool) + strings.TrimPrefix(r.Model, "gorse-"), r.NDCG, r.Recall})
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(b.ndcg, a.ndcg) })
+	c := ndcgRecallChart(k, *title)
+	for _, r := range rows {
+		c.models = append(c.models, r.name)
+		c.values = append(c.values, []float64{r.ndcg, r.recall})
+	}
+	return c.write(*out)
 }

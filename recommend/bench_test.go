@@ -47,9 +47,18 @@ func heapMB() float64 {
 // -bench=Train/bpr) on the benchmark shop.
 func BenchmarkTrain(b *testing.B) {
 	s := benchShop(b)
-	for _, algo := range []string{AlgoEALS, AlgoBPR} {
-		b.Run(algo, func(b *testing.B) {
-			e := synthEngine(b, s, s.Interactions, func(c *Config) { c.MF.Algorithm = algo })
+	// eals-v1 is the baseline in the same run: the first release's eALS
+	// (32 factors, a fixed reg 0.01, C0 100, alpha 1).
+	for _, name := range []string{AlgoEALS, "eals-v1", AlgoBPR} {
+		b.Run(name, func(b *testing.B) {
+			e := synthEngine(b, s, s.Interactions, func(c *Config) {
+				switch name {
+				case "eals-v1":
+					c.MF.Factors, c.MF.Reg, c.MF.RegExponent, c.MF.C0, c.MF.Alpha = 32, 0.01, 0, 100, 1
+				case AlgoBPR:
+					c.MF.Algorithm, c.MF.Reg = AlgoBPR, 0
+				}
+			})
 			ctx := context.Background()
 			var rep TrainingReport
 			cpu0 := cpuTime()
