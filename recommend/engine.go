@@ -274,7 +274,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 			kept = append(kept, m)
 		}
 	}
-	return finish(e.diversify(ctx, kept, req.N), lists), nil
+	return finish(e.diversify(ctx, kept, req.N, e.categoryShares(q)), lists), nil
 }
 
 // retrieveAll runs the retrievers concurrently.
@@ -382,10 +382,39 @@ func finish(chosen []blended, lists map[string][]Candidate) []Recommendation {
 	return out
 }
 
+// categoryShares is how the user's history (by strength) spreads over
+// top-level categories, from their most recent CFHistory items.
+func (e *Engine) categoryShares(q *Query) map[string]float64 {
+	hist := q.user.items[:min(len(q.user.items), e.cfg.CFHistory)]
+	if len(hist) == 0 {
+		return nil
+	}
+	ids := make([]string, len(hist))
+	for i, h := range hist {
+		ids[i] = h.id
+	}
+	shares := map[string]float64{}
+	var total float64
+	for i, p := range e.ds.products(ids) {
+		if p != nil && hist[i].strength > 0 {
+			shares[p.TopCategory()] += hist[i].strength
+			total += hist[i].strength
+		}
+	}
+	for c := range shares {
+		shares[c] /= total
+	}
+	return shares
+}
+
 // diversify picks n items by maximal marginal relevance (Carbonell &
 // Goldstein 1998) over product embeddings, with a per-top-category cap that
-// is relaxed only when too few candidates remain.
-func (e *Engine) diversify(ctx context.Context, cands []blended, n int) []blended {
+// is relaxed only when too few candidates remain. The cap is calibrated
+// (after Steck, "Calibrated Recommendations", RecSys 2018): a category may
+// fill at least MaxPerCategory of the page, and as much as its share of the
+// user's history, so a shopper who only buys electronics is not pushed into
+// other departments while a broad one still sees a varied page.
+func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares map[string]float64) []blended {
 	if len(cands) == 0 {
 		return nil
 	}
@@ -404,7 +433,9 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int) []blende
 			}
 		}
 	}
-	capPer := max(1, int(math.Ceil(e.cfg.MaxPerCategory*float64(n))))
+	capOf := func(cat string) int {
+		return max(1, int(math.Ceil(math.Max(e.cfg.MaxPerCategory, shares[cat])*float64(n))))
+	}
 	perCat := map[string]int{}
 	taken := make([]bool, len(pool))
 	maxSim := make([]float64, len(pool))
@@ -416,7 +447,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int) []blende
 				if taken[i] {
 					continue
 				}
-				if pass == 0 && prods[i] != nil && perCat[prods[i].TopCategory()] >= capPer {
+				if pass == 0 && prods[i] != nil && perCat[prods[i].TopCategory()] >= capOf(prods[i].TopCategory()) {
 					continue
 				}
 				v := e.cfg.MMRLambda*pool[i].Score/maxScore - (1-e.cfg.MMRLambda)*maxSim[i]

@@ -765,3 +765,48 @@ func TestSessionTransitions(t *testing.T) {
 		t.Fatalf("transitions %v, want %v", got, want)
 	}
 }
+
+// TestCategoryCapIsCalibrated: the per-category cap follows the shopper's
+// history. Someone who has only ever looked at phones may get a page of
+// mostly phones; someone with a spread history still gets the fixed cap.
+func TestCategoryCapIsCalibrated(t *testing.T) {
+	f := newFixture(t, only(RetrieverTrending), func(c *Config) {})
+	f.e.cfg.MaxPerCategory = 0.5
+	var ps []shop.Product
+	for i := 0; i < 8; i++ { // the trending items are phones (one global list for everyone)
+		ps = append(ps, prod(fmt.Sprintf("phone%d", i), "phone", "数码/手机"))
+	}
+	for i := 0; i < 4; i++ {
+		ps = append(ps, prod(fmt.Sprintf("home%d", i), "home", "家居/杯具"), prod(fmt.Sprintf("wear%d", i), "wear", "服饰/上衣"))
+	}
+	f.products(ps, nil)
+	for i, p := range ps {
+		for k := 0; k < 20-i; k++ {
+			f.event(fmt.Sprintf("v%d", k), p.ID, shop.KindView, time.Hour)
+		}
+	}
+	phones := func(user string) int {
+		n := 0
+		for _, id := range ids(f.recommend(Request{UserID: user, N: 6})) {
+			if strings.HasPrefix(id, "phone") {
+				n++
+			}
+		}
+		return n
+	}
+	f.event("fan", "phone0", shop.KindPurchase, 2*time.Hour)
+	f.event("fan", "phone1", shop.KindView, 2*time.Hour)
+	f.event("broad", "phone0", shop.KindView, 2*time.Hour)
+	f.event("broad", "home0", shop.KindView, 2*time.Hour)
+	f.event("broad", "home1", shop.KindView, 2*time.Hour)
+	f.event("broad", "wear0", shop.KindView, 2*time.Hour)
+	if n := phones("fan"); n != 6 {
+		t.Errorf("a phone-only shopper got %d phones of 6, want the page to follow their history", n)
+	}
+	if n := phones("broad"); n > 3 {
+		t.Errorf("a broad shopper got %d phones of 6, want at most the fixed cap (3)", n)
+	}
+	if n := phones("stranger"); n != 3 {
+		t.Errorf("a new shopper got %d phones of 6, want the fixed cap (3)", n)
+	}
+}
