@@ -195,7 +195,10 @@ type Query struct {
 	retrieveN int
 	user      userView
 	history   map[string]bool // items the user interacted with
-	exclude   map[string]bool // explicit exclusions and purchases
+	// affinity is the user's history strength per top-level category, for
+	// the popular retriever's categories and the calibrated category cap.
+	affinity map[string]float64
+	exclude  map[string]bool // explicit exclusions and purchases
 }
 
 // allowed reports whether item id may be recommended at all: known to the
@@ -247,6 +250,7 @@ func (e *Engine) query(req *Request) (*Query, error) {
 			q.exclude[h.id] = true
 		}
 	}
+	q.affinity = e.categoryAffinity(q.user.items)
 	return q, nil
 }
 
@@ -274,7 +278,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 			kept = append(kept, m)
 		}
 	}
-	return finish(e.diversify(ctx, kept, req.N, e.categoryShares(q)), lists), nil
+	return finish(e.diversify(ctx, kept, req.N, shares(q.affinity)), lists), nil
 }
 
 // retrieveAll runs the retrievers concurrently.
@@ -382,10 +386,8 @@ func finish(chosen []blended, lists map[string][]Candidate) []Recommendation {
 	return out
 }
 
-// categoryShares is how the user's history (by strength) spreads over
-// top-level categories, from their most recent CFHistory items.
-func (e *Engine) categoryShares(q *Query) map[string]float64 {
-	hist := q.user.items[:min(len(q.user.items), e.cfg.CFHistory)]
+// categoryAffinity sums the history's strength per top-level category.
+func (e *Engine) categoryAffinity(hist []histItem) map[string]float64 {
 	if len(hist) == 0 {
 		return nil
 	}
@@ -393,18 +395,26 @@ func (e *Engine) categoryShares(q *Query) map[string]float64 {
 	for i, h := range hist {
 		ids[i] = h.id
 	}
-	shares := map[string]float64{}
-	var total float64
+	aff := map[string]float64{}
 	for i, p := range e.ds.products(ids) {
 		if p != nil && hist[i].strength > 0 {
-			shares[p.TopCategory()] += hist[i].strength
-			total += hist[i].strength
+			aff[p.TopCategory()] += hist[i].strength
 		}
 	}
-	for c := range shares {
-		shares[c] /= total
+	return aff
+}
+
+// shares normalises an affinity to fractions of the whole history.
+func shares(aff map[string]float64) map[string]float64 {
+	var total float64
+	for _, v := range aff {
+		total += v
 	}
-	return shares
+	out := make(map[string]float64, len(aff))
+	for c, v := range aff {
+		out[c] = v / total
+	}
+	return out
 }
 
 // diversify picks n items by maximal marginal relevance (Carbonell &

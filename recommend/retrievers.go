@@ -356,12 +356,7 @@ func (r popularRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 	if c := filterTopCategory(q.Filter); c != "" {
 		cats = []string{c}
 	} else {
-		aff := map[string]float64{}
-		for _, h := range q.user.items {
-			if p, ok := e.ds.Product(h.id); ok {
-				aff[p.TopCategory()] += h.strength
-			}
-		}
+		aff := q.affinity
 		for c := range aff {
 			cats = append(cats, c)
 		}

@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -71,10 +72,7 @@ func sessionTransitions(events []event, gap int64, out []transition) []transitio
 // once from a rarely-left item does not outrank a habit of thousands.
 func trainSessions(ctx context.Context, nItems int, trans []transition, cfg *Config) ([][]nbr, error) {
 	slices.SortFunc(trans, func(a, b transition) int {
-		if a.from != b.from {
-			return int(a.from - b.from)
-		}
-		return int(a.to - b.to)
+		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to))
 	})
 	out := make([][]nbr, nItems)
 	var top []nbr
