@@ -15,6 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopmuse/shopmuse/metrics"
 )
 
 // Options configure the GraphQL endpoint.
@@ -24,7 +26,7 @@ type Options struct {
 	MaxComplexity int           // 0 disables
 	Timeout       time.Duration // per query or mutation; 0 disables
 	Introspection bool          // GraphiQL needs it; production may switch it off
-	Metrics       *Metrics
+	Metrics       *metrics.Metrics
 	Log           *slog.Logger
 	// Middleware are extra operation middlewares (per-request dataloaders).
 	Middleware []graphql.OperationMiddleware
