@@ -1,7 +1,6 @@
 package recommend
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"math"
@@ -121,15 +120,6 @@ type Config struct {
 	// ExcludePurchased drops items the user has bought.
 	ExcludePurchased bool
 
-	// Background trainer: train after TrainAfter new interactions or every
-	// TrainEvery, whichever comes first (zero disables that trigger).
-	TrainAfter int
-	TrainEvery time.Duration
-
-	// AfterTrain, when set, runs after each successful background training
-	// (the service persists the snapshot there).
-	AfterTrain func(context.Context, TrainingReport)
-
 	// Now is the clock; tests and replays of history set it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -179,8 +169,6 @@ func DefaultConfig() Config {
 		MMRLambda:        0.85,
 		MaxPerCategory:   0.5,
 		ExcludePurchased: true,
-		TrainAfter:       10000,
-		TrainEvery:       time.Hour,
 		Now:              time.Now,
 		Logger:           slog.Default(),
 	}

@@ -24,7 +24,7 @@
 //	e.UpsertProducts(products); e.UpsertUsers(users)
 //	e.LoadInteractions(eventLog)             // bulk, in batches
 //	if snap != nil { err = e.Restore(ctx, snap) } else { _, err = e.Train(ctx) }
-//	go e.Run(ctx)                            // background training
+//	if e.Untrained() >= n { e.Train(ctx) }   // background training (the app layer's trainer)
 //	// write path
 //	e.AddInteractions(batch)                 // after the store committed it
 //	e.UpsertProducts(ps); e.DeleteProducts(ids); e.UpsertUsers(us); e.DeleteUser(id)

@@ -138,7 +138,7 @@ func (e *Engine) DeleteUser(id string) bool {
 		}
 	}
 	if known {
-		e.trained.Store(0) // makes the background trainer run soon
+		e.trained.Store(0) // Untrained counts everything: the trainer runs soon
 	}
 	return known
 }

@@ -643,20 +643,30 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-func TestBackgroundTrainer(t *testing.T) {
-	f := newFixture(t, nil, func(c *Config) { c.TrainAfter = 5; c.TrainEvery = 20 * time.Millisecond })
+// Untrained is what the service's trainer reads to decide when to train.
+func TestUntrainedCountsNewInteractions(t *testing.T) {
+	f := newFixture(t, nil, nil)
 	f.groups()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { f.e.Run(ctx); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for f.e.models.Load().mf == nil && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	before := f.e.Untrained()
+	if before == 0 {
+		t.Fatal("interactions loaded but Untrained is 0")
 	}
-	cancel()
-	<-done
-	if f.e.models.Load().mf == nil {
-		t.Fatal("background trainer did not train")
+	if _, err := f.e.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.e.Untrained(); n != 0 {
+		t.Fatalf("Untrained after training = %d, want 0", n)
+	}
+	var someUser string
+	for u := range f.e.models.Load().mf.userIdx {
+		someUser = u
+		break
+	}
+	if !f.e.DeleteUser(someUser) {
+		t.Fatalf("DeleteUser(%q) found nobody", someUser)
+	}
+	if n := f.e.Untrained(); n < before {
+		t.Fatalf("after an erasure Untrained = %d, want everything (>= %d) so the trainer runs soon", n, before)
 	}
 }
 

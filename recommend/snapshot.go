@@ -16,13 +16,16 @@ import (
 // an old snapshot is rejected (and the caller retrains) instead of misread.
 const snapshotMagic = "shopmuse/recommend/v2\n"
 
+// ErrNotTrained is Snapshot's answer before the first training or restore.
+var ErrNotTrained = errors.New("recommend: snapshot: no trained models")
+
 // Snapshot serialises the serving models (item-CF neighbours, MF factors)
 // so the caller can store them and Restore them after a restart without
 // retraining. It returns an error when nothing has been trained yet.
 func (e *Engine) Snapshot() ([]byte, error) {
 	m := e.models.Load()
 	if m.cf == nil && m.mf == nil {
-		return nil, errors.New("recommend: snapshot: no trained models")
+		return nil, ErrNotTrained
 	}
 	return m.MarshalBinary()
 }

@@ -187,40 +187,10 @@ func (e *Engine) attach(ctx context.Context, m *mfModel) error {
 	return nil
 }
 
-// Run trains in the background until ctx ends: after TrainAfter new
-// interactions or every TrainEvery (if anything changed), whichever comes
-// first. Failures are logged and retried at the next trigger.
-func (e *Engine) Run(ctx context.Context) {
-	check := 5 * time.Second
-	if e.cfg.TrainEvery > 0 && e.cfg.TrainEvery < check {
-		check = e.cfg.TrainEvery
-	}
-	tick := time.NewTicker(check)
-	defer tick.Stop()
-	last := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		seq := e.ds.seq.Load()
-		pending := seq - min(seq, e.trained.Load())
-		due := (e.cfg.TrainAfter > 0 && pending >= uint64(e.cfg.TrainAfter)) ||
-			(e.cfg.TrainEvery > 0 && time.Since(last) >= e.cfg.TrainEvery && pending > 0)
-		if !due {
-			continue
-		}
-		e.log.InfoContext(ctx, "background training triggered", "new_interactions", pending)
-		rep, err := e.Train(ctx)
-		last = time.Now()
-		if err != nil {
-			e.log.ErrorContext(ctx, "background training failed", "err", err)
-			continue
-		}
-		e.log.InfoContext(ctx, "background training done", "duration", rep.Duration, "users", rep.Users, "items", rep.Items)
-		if e.cfg.AfterTrain != nil {
-			e.cfg.AfterTrain(ctx, rep)
-		}
-	}
+// Untrained is how many interactions arrived since the serving models'
+// training snapshot (everything, after an erasure): the service's trainer
+// decides from it when to train again.
+func (e *Engine) Untrained() uint64 {
+	seq := e.ds.seq.Load()
+	return seq - min(seq, e.trained.Load())
 }
