@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shopmuse/shopmuse/app"
 )
 
 // benchApp opens the service on the demo shop in a temporary directory and
@@ -22,15 +25,19 @@ func benchApp(b *testing.B) http.Handler {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.App.Logger = log
+	a, err := app.Open(context.Background(), cfg.App)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close() })
-	if _, err := a.train(context.Background()); err != nil {
+	if _, err := a.Train(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	return a.handler()
+	var ready atomic.Bool
+	ready.Store(true)
+	return handler(a, cfg, log, &ready)
 }
 
 func query(b *testing.B, h http.Handler, q string, vars map[string]any) {

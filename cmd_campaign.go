@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
+	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/store"
 )
@@ -20,7 +20,13 @@ const campaignUsage = `usage: shopmuse campaign export ID --out F.jsonl
 `
 
 // runCampaign is `shopmuse campaign ...`.
-func runCampaign(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+func runCampaign(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
+	e := envReader{getenv: getenv}
+	data, level := e.str("SHOPMUSE_DATA", "./data"), readLogLevel(&e)
+	if e.err != nil {
+		return e.err
+	}
+	log := newLogger(stderr, level)
 	if len(args) < 2 || args[0] != "export" {
 		return errors.New(campaignUsage)
 	}
@@ -28,14 +34,14 @@ func runCampaign(ctx context.Context, cfg config, log *slog.Logger, args []strin
 	fs := flag.NewFlagSet("campaign export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "output file (.jsonl); - for standard output")
-	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (SHOPMUSE_DATA)")
+	fs.StringVar(&data, "data", data, "data directory (SHOPMUSE_DATA)")
 	if err := fs.Parse(args[2:]); err != nil {
 		return err
 	}
 	if *out == "" {
 		return errors.New("campaign export: --out is required\n" + campaignUsage)
 	}
-	st, err := store.Open(cfg.storeDir(), store.Options{Logger: log})
+	st, err := store.Open(app.Config{Data: data}.StoreDir(), store.Options{Logger: log})
 	if err != nil {
 		return fmt.Errorf("campaign export: %w (is the service running on this data directory?)", err)
 	}

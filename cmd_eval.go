@@ -30,13 +30,13 @@ const evalUsage = `usage: shopmuse eval <what> [flags]
 `
 
 // runEval is `shopmuse eval ...`.
-func runEval(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+func runEval(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return fmt.Errorf("eval: say what to evaluate\n%s", evalUsage)
 	}
 	switch {
 	case args[0] == "copy":
-		return evalCopy(ctx, cfg, args[1:], stdout, stderr)
+		return evalCopy(ctx, getenv, args[1:], stdout, stderr)
 	case args[0] == "plot":
 		return evalrec.RunPlot(args[1:], stderr)
 	case args[0] == "rec" || strings.HasPrefix(args[0], "-"):
@@ -47,7 +47,7 @@ func runEval(ctx context.Context, cfg config, args []string, stdout, stderr io.W
 
 // evalCopy runs copywriter.Evaluate over the demo catalogue: the built-in
 // writer by default, the configured LLM writer with --llm.
-func evalCopy(ctx context.Context, cfg config, args []string, stdout, stderr io.Writer) error {
+func evalCopy(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval copy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	useLLM := fs.Bool("llm", false, "evaluate the LLM writer configured by SHOPMUSE_LLM instead of the built-in one")
@@ -57,10 +57,14 @@ func evalCopy(ctx context.Context, cfg config, args []string, stdout, stderr io.
 	}
 	wcfg := copywriter.Config{}
 	if *useLLM {
-		if cfg.LLM == nil {
+		llmCfg, ok, err := copywriter.LLMConfigFrom(getenv)
+		if err != nil {
+			return fmt.Errorf("eval copy --llm: %w", err)
+		}
+		if !ok {
 			return fmt.Errorf("eval copy --llm: set SHOPMUSE_LLM (openai or ollama) and SHOPMUSE_LLM_MODEL")
 		}
-		llm, err := copywriter.NewLLMWriter(*cfg.LLM)
+		llm, err := copywriter.NewLLMWriter(llmCfg)
 		if err != nil {
 			return err
 		}

@@ -8,13 +8,18 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/importer"
-	"github.com/shopmuse/shopmuse/store"
 )
 
 // runImport is `shopmuse import --products F --users F --interactions F`.
-// It opens the data directory itself, so the service must not be running.
-func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+// It opens the data directory itself, so the service must not be running,
+// and writes through the same use cases as the API.
+func runImport(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
+	cfg, level, err := loadAppConfig(getenv)
+	if err != nil {
+		return err
+	}
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f importer.Files
@@ -28,12 +33,15 @@ func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string,
 	if f == (importer.Files{}) {
 		return errors.New("import: name at least one of --products, --users, --interactions")
 	}
-	st, err := store.Open(cfg.storeDir(), store.Options{Logger: log})
+	// An import is data of its own: the demo shop must not join it.
+	cfg.Demo = false
+	cfg.Logger = newLogger(stderr, max(level, slog.LevelWarn))
+	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("import: %w (is the service running on this data directory?)", err)
 	}
-	defer st.Close()
-	rep, err := importer.Run(ctx, st, f, importer.Options{Progress: stderr})
+	defer a.Close()
+	rep, err := importer.Run(ctx, a, f, importer.Options{Progress: stderr})
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, e)
 	}

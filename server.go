@@ -17,9 +17,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -27,16 +24,9 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/shopmuse/shopmuse/api"
-	"github.com/shopmuse/shopmuse/copywriter"
-	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/graph"
-	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/resolvers"
-	"github.com/shopmuse/shopmuse/search"
-	"github.com/shopmuse/shopmuse/store"
-	"github.com/shopmuse/shopmuse/vector"
-	"github.com/shopmuse/shopmuse/vector/hnsw"
-	"github.com/shopmuse/shopmuse/vector/qdrant"
 	"github.com/shopmuse/shopmuse/web"
 )
 
@@ -49,30 +39,35 @@ func main() {
 	}
 }
 
-// run dispatches to a sub-command; with none it serves.
+// run dispatches to a sub-command; with none it serves. Each command reads
+// only the configuration it needs, so a bad service setting does not stop
+// bench, eval or help.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	if len(args) == 0 || args[0] == "serve" {
-		return serve(ctx, cfg, log, nil)
+		cfg, err := loadConfig(getenv)
+		if err != nil {
+			return err
+		}
+		return serve(ctx, cfg, newLogger(stderr, cfg.LogLevel), nil)
 	}
 	switch args[0] {
 	case "import":
-		return runImport(ctx, cfg, log, args[1:], stdout, stderr)
+		return runImport(ctx, getenv, args[1:], stdout, stderr)
 	case "bench":
 		return runBench(ctx, args[1:], stdout, stderr)
 	case "eval":
-		return runEval(ctx, cfg, args[1:], stdout, stderr)
+		return runEval(ctx, getenv, args[1:], stdout, stderr)
 	case "campaign":
-		return runCampaign(ctx, cfg, log, args[1:], stdout, stderr)
+		return runCampaign(ctx, getenv, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
 	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 const usage = `usage: shopmuse [command]
@@ -88,199 +83,56 @@ const usage = `usage: shopmuse [command]
   campaign export ID --out F.jsonl   a campaign's messages as JSON lines
 `
 
-// app is the wired service.
-type app struct {
-	cfg       config
-	log       *slog.Logger
-	store     *store.Store
-	vectors   vector.Index
-	search    *search.Service
-	copy      *copywriter.Writer
-	recommend *recommend.Engine
-	engage    *engage.Service
-	// trainFirst: no model snapshot was found, so serve trains at once.
-	trainFirst bool
-	metrics    *api.Metrics
-	ready      atomic.Bool
-}
-
-// openApp opens the store and wires the services; it loads the demo shop
-// into an empty store when configured to.
-func openApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
-	st, err := store.Open(cfg.storeDir(), store.Options{Logger: log})
-	if err != nil {
-		return nil, err
-	}
-	a := &app{cfg: cfg, log: log, store: st, metrics: api.NewMetrics()}
-	defer func() {
-		if err != nil {
-			a.Close()
-		}
-	}()
-	if cfg.Demo {
-		if err := a.loadDemo(ctx); err != nil {
-			return nil, err
-		}
-	}
-	if err := a.openSearch(ctx); err != nil {
-		return nil, err
-	}
-	if err := a.openCopy(); err != nil {
-		return nil, err
-	}
-	if err := a.openRecommend(ctx); err != nil {
-		return nil, err
-	}
-	if a.engage, err = engage.New(a.store, a.recommend, a.copy, engage.Config{Log: a.log}); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// openCopy builds the copy writer: the built-in writer, and the LLM writer
-// when SHOPMUSE_LLM names a provider.
-func (a *app) openCopy() error {
-	var llm *copywriter.LLMWriter
-	if a.cfg.LLM != nil {
-		c := *a.cfg.LLM
-		c.Logger = a.log
-		c.HTTPClient = &http.Client{Transport: a.metrics.InstrumentLLM(c.Provider, nil)}
-		var err error
-		if llm, err = copywriter.NewLLMWriter(c); err != nil {
-			return err
-		}
-	}
-	a.copy = copywriter.NewWriter(copywriter.Config{LLM: llm, Cache: copyCache{a.store}, Logger: a.log})
-	a.log.Info("copy writer ready", "generator", a.copy.Generator())
-	return nil
-}
-
-// openSearch opens the product vector index (embedded HNSW or Qdrant) for
-// the configured embedder and brings it up to date with the catalogue.
-func (a *app) openSearch(ctx context.Context) error {
-	emb, err := a.cfg.Embedder.New(ctx)
-	if err != nil {
-		return fmt.Errorf("embedder: %w", err)
-	}
-	opts := search.Options{Log: a.log}
-	// One collection per embedder: vectors of two embedders never mix.
-	name := "products-" + safeName(emb.Name())
-	if a.cfg.Vector == "embedded" {
-		if err := os.MkdirAll(a.cfg.vectorDir(), 0o755); err != nil {
-			return err
-		}
-		idx, err := hnsw.Open(filepath.Join(a.cfg.vectorDir(), name+".hnsw"), emb.Dim(), hnsw.Options{})
-		switch {
-		case errors.Is(err, hnsw.ErrNeedsRebuild):
-			a.log.Info("vector index will be built from the store", "reason", err.Error())
-			opts.Rebuild = true
-		case err != nil:
-			return err
-		}
-		a.vectors, opts.Save = idx, idx.Save
-	} else {
-		q := a.cfg.Qdrant
-		q.Collection, q.Dim = "shopmuse_"+strings.ReplaceAll(name, "-", "_"), emb.Dim()
-		idx, err := qdrant.Open(ctx, q)
-		if err != nil {
-			return err
-		}
-		a.vectors = idx
-	}
-	a.search, err = search.Open(ctx, a.store, emb, a.vectors, opts)
-	return err
-}
-
-// safeName keeps letters, digits, '-' and '_' of an embedder name for use
-// in file and collection names.
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
-			return r
-		}
-		return '_'
-	}, s)
-}
-
-// Close saves the indexes and closes everything, store last.
-func (a *app) Close() error {
-	var errs []error
-	if a.search != nil {
-		errs = append(errs, a.search.Save(context.Background()))
-	}
-	if a.vectors != nil {
-		errs = append(errs, a.vectors.Close())
-	}
-	errs = append(errs, a.store.Close())
-	return errors.Join(errs...)
-}
-
-// handler builds the HTTP routes.
-func (a *app) handler() http.Handler {
-	res := resolvers.New(resolvers.Services{Store: a.store, Search: a.search, Copy: a.copy, Metrics: a.metrics,
-		Recommend: a.recommend, AfterTrain: a.afterTrain, SaveModels: a.saveModels, Engage: a.engage, Log: a.log, MaxFirst: a.cfg.MaxFirst})
+// handler builds the HTTP routes over an opened app; ready answers /readyz.
+func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.Handler {
+	res := resolvers.New(a, resolvers.Options{Log: log, MaxFirst: cfg.MaxFirst})
 	gql := api.GraphQLHandler(graph.NewExecutableSchema(res.Config()), api.Options{
-		Keys:          a.cfg.Keys,
-		MaxDepth:      a.cfg.MaxDepth,
-		MaxComplexity: a.cfg.MaxComplexity,
-		Introspection: a.cfg.Introspection,
-		Timeout:       a.cfg.RequestTimeout,
-		Metrics:       a.metrics,
-		Log:           a.log,
+		Keys:          cfg.Keys,
+		MaxDepth:      cfg.MaxDepth,
+		MaxComplexity: cfg.MaxComplexity,
+		Introspection: cfg.Introspection,
+		Timeout:       cfg.RequestTimeout,
+		Metrics:       a.Metrics,
+		Log:           log,
 		Middleware:    []graphql.OperationMiddleware{res.LoaderMiddleware},
 	})
-	limiter := api.NewRateLimiter(a.cfg.RateLimit, a.cfg.RateBurst)
+	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	// Read inside out: bound the work, limit the rate, authenticate.
 	var endpoint http.Handler = gql
 	endpoint = api.SpecStatus(endpoint)
-	endpoint = api.LimitBody(a.cfg.MaxBodyBytes, endpoint)
-	endpoint = limiter.Middleware(a.cfg.Keys.ClientOf, endpoint)
-	endpoint = a.cfg.Keys.Authenticate(endpoint)
+	endpoint = api.LimitBody(cfg.MaxBodyBytes, endpoint)
+	endpoint = limiter.Middleware(cfg.Keys.ClientOf, endpoint)
+	endpoint = cfg.Keys.Authenticate(endpoint)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", endpoint)
 	ui := web.GraphiQL() // offline GraphiQL, embedded in the binary
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)
-	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.Handle("GET /metrics", a.Metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		if !a.ready.Load() {
+		if !ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			io.WriteString(w, `{"status":"starting"}`)
 			return
 		}
 		io.WriteString(w, `{"status":"ready"}`)
 	})
-	return api.Logging(a.log, a.metrics.CountHTTP(mux))
-}
-
-// updateStoreGauges refreshes the store size gauges until ctx ends.
-func (a *app) updateStoreGauges(ctx context.Context) {
-	t := time.NewTicker(15 * time.Second)
-	defer t.Stop()
-	for {
-		lsm, vlog := a.store.Sizes()
-		a.metrics.StoreBytes.WithLabelValues("lsm").Set(float64(lsm))
-		a.metrics.StoreBytes.WithLabelValues("vlog").Set(float64(vlog))
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	return api.Logging(log, api.CountHTTP(a.Metrics, mux))
 }
 
 // serve runs the HTTP server until ctx ends, then finishes in-flight requests
 // and closes the store. onListen, when set, learns the bound address (tests
 // listen on port 0).
 func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr string)) error {
-	a, err := openApp(ctx, cfg, log)
+	acfg := cfg.App
+	acfg.Logger = log
+	a, err := app.Open(ctx, acfg)
 	if err != nil {
 		return err
 	}
@@ -298,31 +150,23 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 	// for or cannot see, end when it starts.
 	reqCtx, endRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer endRequests()
+	var ready atomic.Bool
 	srv := &http.Server{
-		Handler:           a.handler(),
+		Handler:           handler(a, cfg, log, &ready),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
 	srv.RegisterOnShutdown(endRequests)
 	// Background work stops with the server, before the store closes.
 	bg, stopBG := context.WithCancel(ctx)
-	var workers sync.WaitGroup
-	for _, run := range []func(context.Context){
-		func(c context.Context) { a.search.SaveEvery(c, cfg.SaveInterval) },
-		a.updateStoreGauges,
-		a.recommend.Run,
-		a.initialTraining,
-		a.engage.Run, // its last flush of impressions precedes closing the store
-	} {
-		workers.Add(1)
-		go func() { defer workers.Done(); run(bg) }()
-	}
-	defer func() { stopBG(); workers.Wait() }()
+	bgDone := make(chan struct{})
+	go func() { defer close(bgDone); a.Run(bg) }()
+	defer func() { stopBG(); <-bgDone }()
 	if !cfg.Keys.Enabled() {
 		log.Warn("no SHOPMUSE_API_KEYS: every client has full access", "addr", ln.Addr().String())
 	}
-	a.ready.Store(true)
-	log.Info("shopmuse listening", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/", "data", cfg.Data)
+	ready.Store(true)
+	log.Info("shopmuse listening", "addr", ln.Addr().String(), "graphiql", "http://"+ln.Addr().String()+"/", "data", cfg.App.Data)
 	if onListen != nil {
 		onListen(ln.Addr().String())
 	}

@@ -152,12 +152,13 @@ func TestConfigRejectsBadValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.RecWeights["itemcf"] != 0.2 || cfg.RecWeights["popular"] != 0 || len(cfg.RecWeights) != 3 || cfg.RecMMRLambda != 0.95 ||
-		cfg.RecCategoryCap != 1 || cfg.RecMF["factors"] != 48 || cfg.RecMF["nu"] != 0.5 {
-		t.Fatalf("tuned settings read as %+v %v %v %v", cfg.RecWeights, cfg.RecMMRLambda, cfg.RecCategoryCap, cfg.RecMF)
+	tu := cfg.App.Tuning
+	if tu.Weights["itemcf"] != 0.2 || tu.Weights["popular"] != 0 || len(tu.Weights) != 3 || tu.MMRLambda != 0.95 ||
+		tu.CategoryCap != 1 || tu.MF["factors"] != 48 || tu.MF["nu"] != 0.5 {
+		t.Fatalf("tuned settings read as %+v", tu)
 	}
 	cfg, err = loadConfig(func(string) string { return "" })
-	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.Data != "./data" || !cfg.Demo {
+	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.App.Data != "./data" || !cfg.App.Demo {
 		t.Fatalf("defaults %+v %v", cfg, err)
 	}
 }

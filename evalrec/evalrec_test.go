@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -19,10 +20,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/importer"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
-	"github.com/shopmuse/shopmuse/store"
 )
 
 var ctx = context.Background()
@@ -36,14 +37,16 @@ func write(t *testing.T, dir, name, body string) string {
 	return p
 }
 
-func openStore(t *testing.T) *store.Store {
+// openApp opens the service's use cases on a temporary data directory, for
+// importing what eval writes as `shopmuse import` does.
+func openApp(t *testing.T) *app.App {
 	t.Helper()
-	s, err := store.Open("", store.Options{InMemory: true})
+	a, err := app.Open(ctx, app.Config{Data: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	t.Cleanup(func() { a.Close() })
+	return a
 }
 
 // run parses args like the command line and evaluates, returning the report
@@ -107,7 +110,7 @@ func TestShopFormatEndToEnd(t *testing.T) {
 	}
 	files := importer.Files{Products: filepath.Join(dir, "products.jsonl"), Users: filepath.Join(dir, "users.jsonl"),
 		Interactions: filepath.Join(dir, "interactions.csv")}
-	ir, err := importer.Run(ctx, openStore(t), files, importer.Options{})
+	ir, err := importer.Run(ctx, openApp(t), files, importer.Options{})
 	if err != nil {
 		t.Fatalf("import of --gen output: %v %v", err, ir.Errors)
 	}
@@ -176,7 +179,7 @@ func TestShopFormatEndToEnd(t *testing.T) {
 	// The split re-imports with our importer, and matches the report.
 	sf := importer.Files{Products: filepath.Join(split, "products.jsonl"), Users: filepath.Join(split, "users.jsonl"),
 		Interactions: filepath.Join(split, "train.csv")}
-	st := openStore(t)
+	st := openApp(t)
 	ir, err = importer.Run(ctx, st, sf, importer.Options{})
 	if err != nil {
 		t.Fatalf("import of the split: %v %v", err, ir.Errors)
@@ -408,7 +411,7 @@ func TestMovieLensUData(t *testing.T) {
 	rep, _ := run(t, "--interactions", udata, "--k", "10", "--embed-dim", "32", "--write-split", split)
 	checkSane(t, rep, 1.5)
 	// The MovieLens split imports into our store (RATE events, stub users).
-	ir, err := importer.Run(ctx, openStore(t), importer.Files{Products: filepath.Join(split, "products.jsonl"),
+	ir, err := importer.Run(ctx, openApp(t), importer.Files{Products: filepath.Join(split, "products.jsonl"),
 		Users: filepath.Join(split, "users.jsonl"), Interactions: filepath.Join(split, "train.csv")}, importer.Options{})
 	if err != nil || ir.Interactions != rep.Split.TrainEvents || ir.Products != 1000 {
 		t.Fatalf("import of the MovieLens split: %v %+v %v", err, ir, ir.Errors)

@@ -140,7 +140,6 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 	o.MF.Apply(&cfg.MF)
 	cfg.Now = func() time.Time { return now }
 	cfg.Logger = quiet
-	cfg.TrainAfter, cfg.TrainEvery = 0, 0
 	return cfg
 }
 

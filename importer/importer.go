@@ -51,10 +51,20 @@ type Report struct {
 // ErrInvalid is returned when any line is bad; nothing was written.
 var ErrInvalid = errors.New("import rejected: nothing was written")
 
+// Target is what an import writes into: the service's use cases (app.App),
+// so imported data reaches the store, the recommender and the search index
+// by the same path as the API's writes.
+type Target interface {
+	Exist(ctx context.Context, isProduct bool, ids []string) ([]bool, error)
+	UpsertProducts(ctx context.Context, in []shop.ProductInput) ([]shop.Product, []shop.UserError, error)
+	UpsertUsers(ctx context.Context, in []shop.UserInput) ([]shop.User, []shop.UserError, error)
+	RecordInteractions(ctx context.Context, in []shop.InteractionInput) (store.RecordResult, []shop.UserError, error)
+}
+
 // Run validates every file completely, then writes products, users and
 // interactions in batches. Interactions may name users and products from the
 // same import or already in the store.
-func Run(ctx context.Context, st *store.Store, f Files, o Options) (Report, error) {
+func Run(ctx context.Context, t Target, f Files, o Options) (Report, error) {
 	if o.BatchSize <= 0 || o.BatchSize > shop.MaxBatch {
 		o.BatchSize = shop.MaxBatch
 	}
@@ -64,7 +74,7 @@ func Run(ctx context.Context, st *store.Store, f Files, o Options) (Report, erro
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	im := &run{st: st, o: o, products: map[string]int{}, users: map[string]int{}}
+	im := &run{t: t, o: o, products: map[string]int{}, users: map[string]int{}}
 	now := o.Now()
 	if err := im.validate(ctx, f, now); err != nil {
 		return im.report, err
@@ -72,14 +82,14 @@ func Run(ctx context.Context, st *store.Store, f Files, o Options) (Report, erro
 	if im.report.BadLines > 0 {
 		return im.report, fmt.Errorf("%w: %d bad lines", ErrInvalid, im.report.BadLines)
 	}
-	if err := im.write(ctx, f, now); err != nil {
+	if err := im.write(ctx, f); err != nil {
 		return im.report, err
 	}
 	return im.report, nil
 }
 
 type run struct {
-	st       *store.Store
+	t        Target
 	o        Options
 	report   Report
 	products map[string]int // ID -> line, from the products file
@@ -195,7 +205,7 @@ func (im *run) validate(ctx context.Context, f Files, now time.Time) error {
 			if len(ids) == 0 {
 				continue
 			}
-			found, err := im.st.Exist(ctx, isProduct, ids)
+			found, err := im.t.Exist(ctx, isProduct, ids)
 			if err != nil {
 				return err
 			}
@@ -242,48 +252,40 @@ func (im *run) validate(ctx context.Context, f Files, now time.Time) error {
 	return flush()
 }
 
-// write reads the validated files again and writes them in batches.
-func (im *run) write(ctx context.Context, f Files, now time.Time) error {
+// write reads the validated files again and writes them in batches; a
+// batch the use case rejects means the file changed since validation.
+func (im *run) write(ctx context.Context, f Files) error {
 	changed := func(path string, errs []shop.UserError) error {
-		return fmt.Errorf("%s changed while importing: %v", path, errs[0])
+		return fmt.Errorf("%s changed while importing: %s: %s", path, strings.Join(errs[0].Field, "."), errs[0].Message)
 	}
 	err := writeFile(im, f.Products, "products", im.report.Products, ParseProductCSV, func(batch []shop.ProductInput) error {
-		ps, errs := shop.NormalizeProducts(batch, "input")
-		if errs != nil {
-			return changed(f.Products, errs)
+		_, errs, err := im.t.UpsertProducts(ctx, batch)
+		if err == nil && errs != nil {
+			err = changed(f.Products, errs)
 		}
-		_, err := im.st.UpsertProducts(ctx, ps)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	err = writeFile(im, f.Users, "users", im.report.Users, ParseUserCSV, func(batch []shop.UserInput) error {
-		us, errs := shop.NormalizeUsers(batch, "input")
-		if errs != nil {
-			return changed(f.Users, errs)
+		_, errs, err := im.t.UpsertUsers(ctx, batch)
+		if err == nil && errs != nil {
+			err = changed(f.Users, errs)
 		}
-		_, err := im.st.UpsertUsers(ctx, us)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	return writeFile(im, f.Interactions, "interactions", im.report.Interactions, ParseInteractionCSV, func(batch []shop.InteractionInput) error {
-		its := make([]shop.Interaction, len(batch))
-		for i := range batch {
-			it, errs := batch[i].Normalize(now)
-			if errs != nil {
-				return changed(f.Interactions, errs)
-			}
-			its[i] = it
-		}
-		res, errs, err := im.st.RecordInteractions(ctx, its, "input")
+		res, errs, err := im.t.RecordInteractions(ctx, batch)
 		if err != nil {
 			return err
 		}
 		if errs != nil {
-			return fmt.Errorf("%s: a referenced user or product vanished while importing: %v", f.Interactions, errs[0])
+			return fmt.Errorf("%s: a referenced user or product vanished while importing, or the file changed: %s: %s",
+				f.Interactions, strings.Join(errs[0].Field, "."), errs[0].Message)
 		}
 		im.report.Duplicates += res.Duplicates
 		return nil

@@ -3,6 +3,8 @@ package importer
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shopmuse/shopmuse/store"
+	"github.com/shopmuse/shopmuse/app"
 )
 
 var ctx = context.Background()
@@ -24,13 +26,15 @@ func write(t *testing.T, dir, name, body string) string {
 	return p
 }
 
-func openStore(t *testing.T) *store.Store {
-	s, err := store.Open("", store.Options{InMemory: true})
+// openApp opens the service's use cases on a temporary data directory: the
+// importer writes through them, as `shopmuse import` does.
+func openApp(t *testing.T) *app.App {
+	a, err := app.Open(ctx, app.Config{Data: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	t.Cleanup(func() { a.Close() })
+	return a
 }
 
 const productsJSONL = `{"id":"p1","title":"华为 P50 Pro","category":"数码/手机","price":{"amount":"5999.00"},"attributes":[{"name":"电池","value":"4400mAh"}],"tags":["5G"]}
@@ -52,9 +56,10 @@ func TestImportGoodFilesAndRerun(t *testing.T) {
 		Users:        write(t, dir, "users.csv", usersCSV),
 		Interactions: write(t, dir, "interactions.csv", interactionsCSV),
 	}
-	s := openStore(t)
+	a := openApp(t)
+	s := a.Store
 	var progress strings.Builder
-	rep, err := Run(ctx, s, f, Options{Progress: &progress})
+	rep, err := Run(ctx, a, f, Options{Progress: &progress})
 	if err != nil {
 		t.Fatal(err, rep.Errors)
 	}
@@ -77,7 +82,7 @@ func TestImportGoodFilesAndRerun(t *testing.T) {
 		t.Fatalf("events %+v", evs)
 	}
 	// Running the same import again changes nothing.
-	rep, err = Run(ctx, s, f, Options{})
+	rep, err = Run(ctx, a, f, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +112,9 @@ func TestImportBadLinesWriteNothing(t *testing.T) {
 				`not json`+"\n"+
 				`{"userID":"ghost","productID":"p1","kind":"VIEW","occurredAt":"2999-01-01T00:00:00Z","extra":1}`+"\n"),
 	}
-	s := openStore(t)
-	rep, err := Run(ctx, s, f, Options{Now: func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) }})
+	a := openApp(t)
+	s := a.Store
+	rep, err := Run(ctx, a, f, Options{Now: func() time.Time { return time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) }})
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("err %v", err)
 	}
@@ -146,7 +152,7 @@ func TestImportReportsAtMostMaxErrors(t *testing.T) {
 		b.WriteString("x,t,c,-1\n")
 	}
 	f := Files{Products: write(t, t.TempDir(), "p.csv", b.String())}
-	rep, err := Run(ctx, openStore(t), f, Options{})
+	rep, err := Run(ctx, openApp(t), f, Options{})
 	if !errors.Is(err, ErrInvalid) || len(rep.Errors) != 100 || rep.BadLines != 150 {
 		t.Fatalf("err %v, %d reported, %d bad", err, len(rep.Errors), rep.BadLines)
 	}

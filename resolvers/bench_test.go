@@ -6,27 +6,12 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/client"
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
-
-	"github.com/shopmuse/shopmuse/graph"
-	"github.com/shopmuse/shopmuse/store"
 )
 
 // benchClient serves GraphQL over a store on disk, configured as the service
 // runs it (fsync per commit, query cache).
 func benchClient(b *testing.B) *client.Client {
-	st, err := store.Open(b.TempDir(), store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	srv := handler.New(graph.NewExecutableSchema(New(Services{Store: st}).Config()))
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
-	c := client.New(srv)
+	c := newAppClient(newApp(b))
 	for start := 0; start < 5000; start += 1000 {
 		var input []map[string]any
 		for i := start; i < start+1000; i++ {

@@ -56,7 +56,7 @@ func batchErr(err error, n int) []error {
 // LoaderMiddleware gives every operation fresh loaders: caching across
 // operations would serve stale data after a mutation.
 func (r *Resolver) LoaderMiddleware(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	return next(context.WithValue(ctx, loadersKey{}, newLoaders(r.Store)))
+	return next(context.WithValue(ctx, loadersKey{}, newLoaders(r.app.Store)))
 }
 
 // product loads one product through the operation's loader when there is
@@ -65,12 +65,12 @@ func (r *Resolver) product(ctx context.Context, id string) (*shop.Product, error
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		return l.products.Load(ctx, id)
 	}
-	return r.Store.Product(ctx, id)
+	return r.app.Store.Product(ctx, id)
 }
 
 func (r *Resolver) user(ctx context.Context, id string) (*shop.User, error) {
 	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
 		return l.users.Load(ctx, id)
 	}
-	return r.Store.User(ctx, id)
+	return r.app.Store.User(ctx, id)
 }

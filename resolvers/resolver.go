@@ -4,54 +4,40 @@
 package resolvers
 
 import (
-	"context"
 	"log/slog"
 
-	"github.com/shopmuse/shopmuse/api"
-	"github.com/shopmuse/shopmuse/copywriter"
-	"github.com/shopmuse/shopmuse/engage"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/pagination"
-	"github.com/shopmuse/shopmuse/recommend"
-	"github.com/shopmuse/shopmuse/search"
-	"github.com/shopmuse/shopmuse/store"
-	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
-// Resolver is the root of every resolver; it holds the services they call.
+// Resolver is the root of every resolver. Queries read the app's engines;
+// every write goes through the app's use cases.
 type Resolver struct {
-	Services
+	app *app.App
+	log *slog.Logger
+	// maxFirst caps page sizes.
+	maxFirst int
 }
 
-// Services are what the resolvers call; Store is required.
-type Services struct {
-	Store  *store.Store
-	Search *search.Service
-	Copy   *copywriter.Writer
-	// Recommend serves recommendations. AfterTrain runs after trainModels
-	// and SaveModels after an erasure: the service persists the serving
-	// models there, so that an erased user's factors leave the disk too.
-	Recommend  *recommend.Engine
-	AfterTrain func(context.Context, recommend.TrainingReport)
-	SaveModels func(context.Context)
-	// Engage serves personal copy with recommendations and runs campaigns.
-	Engage *engage.Service
-	// Metrics, when set, count cache hits and generations.
-	Metrics *api.Metrics
-	Log     *slog.Logger
+// Options tune the resolvers.
+type Options struct {
+	Log *slog.Logger
 	// MaxFirst caps page sizes; 0 means pagination.DefaultMaxFirst.
 	MaxFirst int
 }
 
-// New returns the resolver root.
-func New(s Services) *Resolver {
-	if s.Log == nil {
-		s.Log = slog.Default()
+// New returns the resolver root over an opened app.
+func New(a *app.App, o Options) *Resolver {
+	if o.Log == nil {
+		o.Log = slog.Default()
 	}
-	if s.MaxFirst <= 0 {
-		s.MaxFirst = pagination.DefaultMaxFirst
+	if o.MaxFirst <= 0 {
+		o.MaxFirst = pagination.DefaultMaxFirst
 	}
-	return &Resolver{Services: s}
+	return &Resolver{app: a, log: o.Log, maxFirst: o.MaxFirst}
 }
 
 // Config is the gqlgen configuration with this root and the complexity costs.
@@ -104,7 +90,7 @@ func badInput(msg string) error {
 
 // checkFirst validates a page size against the configured maximum.
 func (r *Resolver) checkFirst(n int) error {
-	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
+	if err := pagination.CheckFirst(n, r.maxFirst); err != nil {
 		return badInput(err.Error())
 	}
 	return nil
@@ -122,4 +108,11 @@ func strOr(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

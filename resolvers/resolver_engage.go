@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -24,8 +23,6 @@ type campaignItemResolver struct{ *Resolver }
 func (r *Resolver) Campaign() graph.CampaignResolver         { return &campaignResolver{r} }
 func (r *Resolver) CampaignItem() graph.CampaignItemResolver { return &campaignItemResolver{r} }
 
-var errEngageOff = errors.New("personal copy and campaigns are not configured")
-
 // personaOf returns the persona of a user once per operation: twenty
 // recommendations with copy share one persona computation.
 func (r *Resolver) personaOf(ctx context.Context, userID string) (copywriter.Persona, error) {
@@ -34,7 +31,7 @@ func (r *Resolver) personaOf(ctx context.Context, userID string) (copywriter.Per
 		if err != nil || u == nil {
 			return copywriter.Persona{}, err
 		}
-		return engage.UserPersona(ctx, r.Store, u)
+		return engage.UserPersona(ctx, r.app.Store, u)
 	}
 	l, _ := ctx.Value(loadersKey{}).(*loaders)
 	if l == nil {
@@ -55,9 +52,6 @@ type personaEntry struct {
 }
 
 func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommendation, channel *copywriter.Channel, language *shop.Language) (*model.GeneratedCopy, error) {
-	if r.Engage == nil {
-		return nil, errEngageOff
-	}
 	ch := copywriter.ChannelPush
 	if channel != nil {
 		ch = *channel
@@ -75,7 +69,7 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 			return nil, err
 		}
 	}
-	served, err := r.Engage.ServeCopy(ctx, p, persona, ch, language)
+	served, err := r.app.Engage.ServeCopy(ctx, p, persona, ch, language)
 	if err != nil {
 		return nil, copyErr(err)
 	}
@@ -91,9 +85,6 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 }
 
 func (r *queryResolver) CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error) {
-	if r.Engage == nil {
-		return nil, errEngageOff
-	}
 	p, err := r.product(ctx, productID)
 	if err != nil {
 		return nil, err
@@ -105,7 +96,7 @@ func (r *queryResolver) CopyPerformance(ctx context.Context, productID string, c
 	if channel != nil {
 		ch = *channel
 	}
-	perf, err := r.Engage.Performance(ctx, productID, ch)
+	perf, err := r.app.Engage.Performance(ctx, productID, ch)
 	if err != nil {
 		return nil, err
 	}
@@ -119,22 +110,16 @@ func (r *queryResolver) CopyPerformance(ctx context.Context, productID string, c
 }
 
 func (r *queryResolver) Campaign(ctx context.Context, id string) (*engage.Campaign, error) {
-	if r.Engage == nil {
-		return nil, errEngageOff
-	}
-	return r.Engage.Campaign(ctx, id)
+	return r.app.Engage.Campaign(ctx, id)
 }
 
 func (r *mutationResolver) CreateCampaign(ctx context.Context, input model.CampaignInput) (*model.CreateCampaignPayload, error) {
-	if r.Engage == nil {
-		return nil, errEngageOff
-	}
 	in := engage.CampaignInput{Name: strOr(input.Name), Channel: input.Channel, UserIDs: input.UserIDs,
 		ProductsPerUser: intOr(input.ProductsPerUser, 3), Language: input.Language}
 	if sg := input.Segment; sg != nil {
 		in.Segment = &engage.Segment{Interests: sg.Interests, MinAge: sg.MinAge, MaxAge: sg.MaxAge, Gender: sg.Gender}
 	}
-	c, errs, err := r.Engage.CreateCampaign(ctx, in)
+	c, errs, err := r.app.Engage.CreateCampaign(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -142,10 +127,7 @@ func (r *mutationResolver) CreateCampaign(ctx context.Context, input model.Campa
 }
 
 func (r *subscriptionResolver) CampaignProgress(ctx context.Context, id string) (<-chan *engage.Campaign, error) {
-	if r.Engage == nil {
-		return nil, errEngageOff
-	}
-	in, err := r.Engage.Watch(ctx, id)
+	in, err := r.app.Engage.Watch(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +171,7 @@ func (r *campaignResolver) MessageList(ctx context.Context, obj *engage.Campaign
 	if err != nil {
 		return nil, err
 	}
-	msgs, more, err := r.Engage.Messages(ctx, obj.ID, n, afterUser)
+	msgs, more, err := r.app.Engage.Messages(ctx, obj.ID, n, afterUser)
 	if err != nil {
 		return nil, err
 	}

@@ -2,14 +2,13 @@ package resolvers
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
 func (r *productResolver) InteractionCounts(ctx context.Context, obj *shop.Product) ([]model.InteractionCount, error) {
-	counts, err := r.Store.ProductCounts(ctx, obj.ID)
+	counts, err := r.app.Store.ProductCounts(ctx, obj.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -21,5 +20,3 @@ func (r *productResolver) InteractionCounts(ctx context.Context, obj *shop.Produ
 	}
 	return out, nil
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

@@ -9,10 +9,10 @@ import (
 
 func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error) {
 	n := intOr(first, 20)
-	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
+	if err := pagination.CheckFirst(n, r.maxFirst); err != nil {
 		return nil, badInput(err.Error())
 	}
-	evs, err := r.Store.UserInteractions(ctx, obj.ID, n)
+	evs, err := r.app.Store.UserInteractions(ctx, obj.ID, n)
 	if err != nil {
 		return nil, err
 	}

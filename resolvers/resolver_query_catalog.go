@@ -8,7 +8,7 @@ import (
 )
 
 func (r *queryResolver) Product(ctx context.Context, id string) (*shop.Product, error) {
-	return r.Store.Product(ctx, id)
+	return r.app.Store.Product(ctx, id)
 }
 
 func (r *queryResolver) Products(ctx context.Context, first *int, after *string, filter *shop.ProductFilter) (*pagination.ProductConnection, error) {
@@ -16,17 +16,17 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.ListProducts(ctx, n, afterID, filter)
+	page, err := r.app.Store.ListProducts(ctx, n, afterID, filter)
 	if err != nil {
 		return nil, err
 	}
 	return pagination.NewProductConnection(page.Items, page.HasNext, afterID != "", func(ctx context.Context) (int, error) {
-		return r.Store.CountProducts(ctx, filter)
+		return r.app.Store.CountProducts(ctx, filter)
 	}), nil
 }
 
 func (r *queryResolver) User(ctx context.Context, id string) (*shop.User, error) {
-	return r.Store.User(ctx, id)
+	return r.app.Store.User(ctx, id)
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*pagination.UserConnection, error) {
@@ -34,17 +34,17 @@ func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Store.ListUsers(ctx, n, afterID)
+	page, err := r.app.Store.ListUsers(ctx, n, afterID)
 	if err != nil {
 		return nil, err
 	}
-	return pagination.NewUserConnection(page.Items, page.HasNext, afterID != "", r.Store.CountUsers), nil
+	return pagination.NewUserConnection(page.Items, page.HasNext, afterID != "", r.app.Store.CountUsers), nil
 }
 
 // pageArgs checks first and decodes after.
 func (r *Resolver) pageArgs(first *int, after *string, kind string) (int, string, error) {
 	n := intOr(first, 20)
-	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
+	if err := pagination.CheckFirst(n, r.maxFirst); err != nil {
 		return 0, "", badInput(err.Error())
 	}
 	afterID, err := pagination.DecodeCursor(kind, strOr(after))

@@ -21,7 +21,7 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.Copy.Generate(ctx, req)
+	res, err := r.app.Copy.Generate(ctx, req)
 	if err != nil {
 		return nil, copyErr(err)
 	}
@@ -45,10 +45,10 @@ func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string,
 				return ctx.Err()
 			}
 		}
-		res, err := r.Copy.Stream(ctx, req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
+		res, err := r.app.Copy.Stream(ctx, req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
 		if err != nil {
 			if ctx.Err() == nil {
-				r.Log.Error("copy stream", "err", err, "product", productID)
+				r.log.Error("copy stream", "err", err, "product", productID)
 			}
 			return
 		}
@@ -66,9 +66,6 @@ func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*copywriter
 // copyRequest validates the arguments of generatedCopy and copyStream and
 // resolves the product and persona.
 func (r *Resolver) copyRequest(ctx context.Context, productID string, in *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants int) (copywriter.Request, error) {
-	if r.Copy == nil {
-		return copywriter.Request{}, errors.New("the copy writer is not configured")
-	}
 	if variants < 1 || variants > copywriter.MaxVariants {
 		return copywriter.Request{}, badInput(fmt.Sprintf("variants must be between 1 and %d", copywriter.MaxVariants))
 	}
@@ -151,19 +148,16 @@ func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywri
 
 // userPersona is a user's declared profile plus their recent behaviour.
 func (r *Resolver) userPersona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
-	return engage.UserPersona(ctx, r.Store, u)
+	return engage.UserPersona(ctx, r.app.Store, u)
 }
 
 func (r *Resolver) countCopy(res copywriter.Result) {
-	if r.Metrics == nil {
-		return
-	}
 	result := "miss"
 	if res.Cached {
 		result = "hit"
 	}
-	r.Metrics.CacheLookups.WithLabelValues("copy", result).Inc()
-	r.Metrics.CopyGenerated.WithLabelValues(generatorLabel(res.Generator)).Inc()
+	r.app.Metrics.CacheLookups.WithLabelValues("copy", result).Inc()
+	r.app.Metrics.CopyGenerated.WithLabelValues(generatorLabel(res.Generator)).Inc()
 }
 
 // generatorLabel keeps the metric label set small: template, mixed, llm.

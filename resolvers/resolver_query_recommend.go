@@ -27,21 +27,16 @@ func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *
 	if code, msg := shop.ValidateID(userID); code != "" {
 		return nil, badInput("userID " + msg)
 	}
-	if r.Recommend == nil {
-		return nil, errors.New("recommendations are not configured")
-	}
 	lang, err := r.userLanguage(ctx, userID, language)
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	recs, err := r.Recommend.Recommend(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang})
+	recs, err := r.app.Recommend.Recommend(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang})
 	if err != nil {
 		return nil, err
 	}
-	if r.Metrics != nil {
-		r.Metrics.Recommendation.Observe(time.Since(start).Seconds())
-	}
+	r.app.Metrics.Recommendation.Observe(time.Since(start).Seconds())
 	return engage.ForUser(userID, recs), nil
 }
 
@@ -67,9 +62,6 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 	if err := r.checkFirst(n); err != nil {
 		return nil, err
 	}
-	if r.Recommend == nil {
-		return nil, errors.New("recommendations are not configured")
-	}
 	req := recommend.RelatedRequest{ItemID: productID, N: n, Filter: filter, Intent: recommend.IntentRelated}
 	if intent != nil {
 		req.Intent = *intent
@@ -79,7 +71,7 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 	} else if p, err := r.product(ctx, productID); err == nil && p != nil {
 		req.Language = p.Language
 	}
-	recs, err := r.Recommend.Related(ctx, req)
+	recs, err := r.app.Recommend.Related(ctx, req)
 	if errors.Is(err, recommend.ErrUnknownItem) {
 		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
 	}
@@ -87,16 +79,10 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 }
 
 func (r *mutationResolver) TrainModels(ctx context.Context) (*recommend.TrainingReport, error) {
-	if r.Recommend == nil {
-		return nil, errors.New("recommendations are not configured")
-	}
-	// Training outlives a client that hangs up: the models are worth having.
-	rep, err := r.Recommend.Train(context.WithoutCancel(ctx))
+	// Training and its save outlive a client that hangs up (see app.Train).
+	rep, err := r.app.Train(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if r.AfterTrain != nil {
-		r.AfterTrain(ctx, rep)
 	}
 	return &rep, nil
 }

@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"unicode/utf8"
 
@@ -16,16 +15,13 @@ const maxQueryLen = 500
 
 func (r *queryResolver) SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
 	n := intOr(first, 10)
-	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
+	if err := pagination.CheckFirst(n, r.maxFirst); err != nil {
 		return nil, badInput(err.Error())
 	}
 	if utf8.RuneCountInString(query) > maxQueryLen {
 		return nil, badInput(fmt.Sprintf("query must be at most %d characters", maxQueryLen))
 	}
-	if r.Search == nil {
-		return nil, errors.New("search is not configured")
-	}
-	hits, err := r.Search.Search(ctx, query, n, filter)
+	hits, err := r.app.Search.Search(ctx, query, n, filter)
 	return nonNil(hits), err
 }
 
@@ -39,13 +35,10 @@ func (r *productResolver) Similar(ctx context.Context, obj *shop.Product, first 
 
 func (r *Resolver) similar(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
 	n := intOr(first, 10)
-	if err := pagination.CheckFirst(n, r.MaxFirst); err != nil {
+	if err := pagination.CheckFirst(n, r.maxFirst); err != nil {
 		return nil, badInput(err.Error())
 	}
-	if r.Search == nil {
-		return nil, errors.New("search is not configured")
-	}
-	hits, _, err := r.Search.Similar(ctx, productID, n, filter)
+	hits, _, err := r.app.Search.Similar(ctx, productID, n, filter)
 	return nonNil(hits), err
 }
 

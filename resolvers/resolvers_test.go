@@ -6,23 +6,14 @@ import (
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 
-	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/store"
 )
 
 func newClient(t *testing.T) (*client.Client, *store.Store) {
 	t.Helper()
-	st, err := store.Open("", store.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	srv := handler.New(graph.NewExecutableSchema(New(Services{Store: st}).Config()))
-	srv.AddTransport(transport.POST{})
-	return client.New(srv), st
+	a := newApp(t)
+	return newAppClient(a), a.Store
 }
 
 type userError struct {
@@ -292,16 +283,9 @@ func TestDeleteProducts(t *testing.T) {
 // TestDataloadersBatchStoreReads: thirty interactions, each naming a product
 // and the user, cost one product read and one user read, not sixty.
 func TestDataloadersBatchStoreReads(t *testing.T) {
-	st, err := store.Open("", store.Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	res := New(Services{Store: st})
-	srv := handler.New(graph.NewExecutableSchema(res.Config()))
-	srv.AddTransport(transport.POST{})
-	srv.AroundOperations(res.LoaderMiddleware)
-	c := client.New(srv)
+	a := newApp(t)
+	st := a.Store
+	c := newAppClient(a)
 	seed(t, c)
 	var input []map[string]any
 	for i := range 30 {

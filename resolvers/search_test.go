@@ -1,36 +1,17 @@
 package resolvers
 
 import (
-	"context"
 	"testing"
 
 	"github.com/99designs/gqlgen/client"
-	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
-
-	"github.com/shopmuse/shopmuse/embeddings"
-	"github.com/shopmuse/shopmuse/graph"
-	"github.com/shopmuse/shopmuse/search"
-	"github.com/shopmuse/shopmuse/vector/hnsw"
 )
 
-// newSearchClient is newClient with a search service over the same store.
+// newSearchClient is newClient with the seed catalogue.
 func newSearchClient(t *testing.T) *client.Client {
 	t.Helper()
-	c, st := newClient(t)
+	c, _ := newClient(t)
 	seed(t, c)
-	emb := embeddings.NewBuiltin(64)
-	idx, err := hnsw.New(emb.Dim(), hnsw.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := search.Open(context.Background(), st, emb, idx, search.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := handler.New(graph.NewExecutableSchema(New(Services{Store: st, Search: svc}).Config()))
-	srv.AddTransport(transport.POST{})
-	return client.New(srv)
+	return c
 }
 
 func TestSearchAndSimilarOverGraphQL(t *testing.T) {

@@ -1,0 +1,260 @@
+// Package app is shopmuse's use-case layer: every write fans out from here
+// (normalise → one store transaction → recommender → search), models are
+// trained and saved through one entry, and background work runs under one
+// lifetime. It knows nothing of GraphQL or HTTP: the resolvers, the importer,
+// the demo seed and the sub-commands all call it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/embeddings"
+	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/metrics"
+	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/search"
+	"github.com/shopmuse/shopmuse/store"
+	"github.com/shopmuse/shopmuse/vector"
+	"github.com/shopmuse/shopmuse/vector/hnsw"
+	"github.com/shopmuse/shopmuse/vector/qdrant"
+)
+
+// Config is what the use cases need; package main reads it from the
+// environment. The zero value of every field but Data is a working default.
+type Config struct {
+	// Data is the data directory: badger/ and vectors/ live under it.
+	Data string
+	// Demo loads the demo shop into an empty store, once.
+	Demo bool
+	// Qdrant, when set, keeps product vectors in Qdrant instead of the
+	// embedded HNSW index under Data.
+	Qdrant *qdrant.Config
+	// Embedder embeds products and declared interests (zero: built-in).
+	Embedder embeddings.Config
+	// LLM configures the LLM copy writer; nil: built-in templates only.
+	LLM *copywriter.LLMConfig
+	// Tuning overrides the recommender's defaults, as `eval --tune` prints.
+	Tuning recommend.Tuning
+	// Background training: after TrainAfter new interactions or every
+	// TrainEvery if anything changed, whichever comes first (zero disables
+	// that trigger).
+	TrainAfter int
+	TrainEvery time.Duration
+	// SaveInterval is how often the embedded vector index is saved
+	// (default 2 minutes).
+	SaveInterval time.Duration
+	// Now is the clock of the store and the recommender (default time.Now).
+	Now func() time.Time
+	// Logger (default slog.Default) and Metrics (default a fresh registry).
+	Logger  *slog.Logger
+	Metrics *metrics.Metrics
+}
+
+// StoreDir and VectorDir are the data directory's two parts.
+func (c Config) StoreDir() string  { return filepath.Join(c.Data, "badger") }
+func (c Config) VectorDir() string { return filepath.Join(c.Data, "vectors") }
+
+// App is the opened service: the engines and the use cases over them. The
+// engines are exported for reads (queries go straight to them); every write
+// goes through App's methods so the derived indexes follow the store.
+type App struct {
+	Store     *store.Store
+	Search    *search.Service
+	Copy      *copywriter.Writer
+	Recommend *recommend.Engine
+	Engage    *engage.Service
+	Metrics   *metrics.Metrics
+
+	cfg     Config
+	log     *slog.Logger
+	vectors vector.Index
+	// trainFirst: no usable model snapshot was found, so Run trains at once.
+	trainFirst bool
+
+	// life ends when Close starts: training detached from a request still
+	// stops for shutdown. work counts the trainings and saves in flight,
+	// which Close waits for before it closes the store.
+	life    context.Context
+	endLife context.CancelFunc
+	work    sync.WaitGroup
+}
+
+// Open opens the store, loads the demo shop when configured and the store
+// is empty, and wires search, copy, recommendations and engagement. The
+// recommender is replayed from the store and its last snapshot restored, so
+// a restart serves at once.
+func Open(ctx context.Context, cfg Config) (_ *App, err error) {
+	if cfg.Data == "" {
+		return nil, errors.New("app: Config.Data (the data directory) is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SaveInterval <= 0 {
+		cfg.SaveInterval = 2 * time.Minute
+	}
+	st, err := store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Store: st, Metrics: cfg.Metrics, cfg: cfg, log: cfg.Logger}
+	a.life, a.endLife = context.WithCancel(context.Background())
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if err := a.openSearch(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openCopy(); err != nil {
+		return nil, err
+	}
+	if err := a.openRecommend(ctx); err != nil {
+		return nil, err
+	}
+	// The demo shop is written through the use cases, like any client's
+	// data, once the engines it feeds are open.
+	if cfg.Demo {
+		if err := a.loadDemo(ctx); err != nil {
+			return nil, fmt.Errorf("demo shop: %w", err)
+		}
+	}
+	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, engage.Config{Log: a.log}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// openCopy builds the copy writer: the built-in writer, and the LLM writer
+// when an LLM is configured.
+func (a *App) openCopy() error {
+	var llm *copywriter.LLMWriter
+	if a.cfg.LLM != nil {
+		c := *a.cfg.LLM
+		c.Logger = a.log
+		c.HTTPClient = &http.Client{Transport: a.Metrics.InstrumentLLM(c.Provider, nil)}
+		var err error
+		if llm, err = copywriter.NewLLMWriter(c); err != nil {
+			return err
+		}
+	}
+	a.Copy = copywriter.NewWriter(copywriter.Config{LLM: llm, Cache: copyCache{a.Store}, Logger: a.log})
+	a.log.Info("copy writer ready", "generator", a.Copy.Generator())
+	return nil
+}
+
+// openSearch opens the product vector index (embedded HNSW or Qdrant) for
+// the configured embedder and brings it up to date with the catalogue.
+func (a *App) openSearch(ctx context.Context) error {
+	emb, err := a.cfg.Embedder.New(ctx)
+	if err != nil {
+		return fmt.Errorf("embedder: %w", err)
+	}
+	opts := search.Options{Log: a.log}
+	// One collection per embedder: vectors of two embedders never mix.
+	name := "products-" + safeName(emb.Name())
+	if a.cfg.Qdrant == nil {
+		if err := os.MkdirAll(a.cfg.VectorDir(), 0o755); err != nil {
+			return err
+		}
+		idx, err := hnsw.Open(filepath.Join(a.cfg.VectorDir(), name+".hnsw"), emb.Dim(), hnsw.Options{})
+		switch {
+		case errors.Is(err, hnsw.ErrNeedsRebuild):
+			a.log.Info("vector index will be built from the store", "reason", err.Error())
+			opts.Rebuild = true
+		case err != nil:
+			return err
+		}
+		a.vectors, opts.Save = idx, idx.Save
+	} else {
+		q := *a.cfg.Qdrant
+		q.Collection, q.Dim = "shopmuse_"+strings.ReplaceAll(name, "-", "_"), emb.Dim()
+		idx, err := qdrant.Open(ctx, q)
+		if err != nil {
+			return err
+		}
+		a.vectors = idx
+	}
+	a.Search, err = search.Open(ctx, a.Store, emb, a.vectors, opts)
+	return err
+}
+
+// safeName keeps letters, digits, '-' and '_' of an embedder name for use
+// in file and collection names.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+// Run does the background work until ctx ends: the first training when
+// there was no snapshot, training when enough has changed, saving the
+// vector index, the store size gauges, and campaigns and impression
+// flushes. It returns when all of it has stopped.
+func (a *App) Run(ctx context.Context) {
+	var workers sync.WaitGroup
+	for _, run := range []func(context.Context){
+		func(c context.Context) { a.Search.SaveEvery(c, a.cfg.SaveInterval) },
+		a.updateStoreGauges,
+		a.trainWhenDue,
+		a.Engage.Run, // its last flush of impressions precedes closing the store
+	} {
+		workers.Add(1)
+		go func() { defer workers.Done(); run(ctx) }()
+	}
+	workers.Wait()
+}
+
+// updateStoreGauges refreshes the store size gauges until ctx ends.
+func (a *App) updateStoreGauges(ctx context.Context) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		lsm, vlog := a.Store.Sizes()
+		a.Metrics.StoreBytes.WithLabelValues("lsm").Set(float64(lsm))
+		a.Metrics.StoreBytes.WithLabelValues("vlog").Set(float64(vlog))
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close stops training in flight, waits for it and for snapshot saves,
+// saves the vector index and closes everything, store last. Run must have
+// returned before Close is called.
+func (a *App) Close() error {
+	a.endLife()
+	a.work.Wait()
+	var errs []error
+	if a.Search != nil {
+		errs = append(errs, a.Search.Save(context.Background()))
+	}
+	if a.vectors != nil {
+		errs = append(errs, a.vectors.Close())
+	}
+	errs = append(errs, a.Store.Close())
+	return errors.Join(errs...)
+}

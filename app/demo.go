@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shopmuse/shopmuse/demo"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+// loadDemo fills an empty store with the demo shop, once, through the same
+// use cases as any client's writes: a store that has ever held data (even
+// if it was all deleted later) keeps an event log or a catalogue, and a
+// marker blob stops a second load after everything is gone.
+func (a *App) loadDemo(ctx context.Context) error {
+	if _, loaded, err := a.Store.GetBlob(ctx, "meta", "demo-loaded"); err != nil || loaded {
+		return err
+	}
+	empty, err := a.Store.IsEmpty()
+	if err != nil || !empty {
+		return err
+	}
+	start := time.Now()
+	d := demo.Generate(a.Store.Now())
+	if err := inBatches(d.Products, func(b []shop.ProductInput) ([]shop.UserError, error) {
+		_, errs, err := a.UpsertProducts(ctx, b)
+		return errs, err
+	}); err != nil {
+		return fmt.Errorf("products: %w", err)
+	}
+	if err := inBatches(d.Users, func(b []shop.UserInput) ([]shop.UserError, error) {
+		_, errs, err := a.UpsertUsers(ctx, b)
+		return errs, err
+	}); err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	if err := inBatches(d.Interactions, func(b []shop.InteractionInput) ([]shop.UserError, error) {
+		_, errs, err := a.RecordInteractions(ctx, b)
+		return errs, err
+	}); err != nil {
+		return fmt.Errorf("interactions: %w", err)
+	}
+	if err := a.Store.PutBlob(ctx, "meta", "demo-loaded", []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
+		return err
+	}
+	a.log.Info("loaded the demo shop", "products", len(d.Products), "users", len(d.Users),
+		"interactions", len(d.Interactions), "took", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// inBatches writes items in batches of shop.MaxBatch; a batch's first
+// UserError (the demo data is ours, so any is a bug) becomes the error.
+func inBatches[T any](items []T, write func([]T) ([]shop.UserError, error)) error {
+	for i := 0; i < len(items); i += shop.MaxBatch {
+		errs, err := write(items[i:min(i+shop.MaxBatch, len(items))])
+		if err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%s: %s (%s)", errs[0].Field, errs[0].Message, errs[0].Code)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+	"github.com/shopmuse/shopmuse/vector"
+	"github.com/shopmuse/shopmuse/vector/hnsw"
+)
+
+// Where the serving models' snapshot lives in Badger.
+const (
+	modelsNS  = "models"
+	modelsKey = "recommend"
+)
+
+// How a snapshot save is retried: Badger refuses writes only briefly (a
+// conflict, a full memtable), so a few quick tries outlast it.
+const (
+	saveAttempts = 4
+	saveBackoff  = 200 * time.Millisecond
+	saveTimeout  = time.Minute
+)
+
+// openRecommend builds the recommendation engine, replays the store into it
+// and restores the last trained models. With no usable snapshot the first
+// training runs in Run while popularity, content and recent views already
+// answer.
+func (a *App) openRecommend(ctx context.Context) error {
+	rc := recommend.DefaultConfig()
+	rc.Logger = a.log
+	rc.Now = a.cfg.Now
+	a.cfg.Tuning.Apply(&rc)
+	eng, err := recommend.New(rc, recommend.Deps{
+		Products: a.Search.Vectors(),
+		Embedder: a.Search.Embedder(),
+		NewIndex: func(dim int) (vector.Index, error) { return hnsw.New(dim, hnsw.Options{}) },
+	})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	var ps []shop.Product
+	if err := a.Store.EachProduct(ctx, func(p *shop.Product) error { ps = append(ps, *p); return nil }); err != nil {
+		return err
+	}
+	if err := eng.UpsertProducts(ps); err != nil {
+		return err
+	}
+	var us []shop.User
+	if err := a.Store.EachUser(ctx, func(u *shop.User) error { us = append(us, *u); return nil }); err != nil {
+		return err
+	}
+	if err := eng.UpsertUsers(us); err != nil {
+		return err
+	}
+	batch := make([]shop.Interaction, 0, 10000)
+	n := 0
+	err = a.Store.EachEvent(ctx, func(ev store.Event) error {
+		batch = append(batch, ev.Interaction)
+		n++
+		if len(batch) == cap(batch) {
+			err := eng.LoadInteractions(batch)
+			batch = batch[:0]
+			return err
+		}
+		return nil
+	})
+	if err == nil {
+		err = eng.LoadInteractions(batch)
+	}
+	if err != nil {
+		return fmt.Errorf("replay interactions into the recommender: %w", err)
+	}
+	a.log.Info("recommender loaded", "products", len(ps), "users", len(us), "interactions", n,
+		"took", time.Since(start).Round(time.Millisecond).String())
+	a.Recommend = eng
+
+	snap, ok, err := a.Store.GetBlob(ctx, modelsNS, modelsKey)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := eng.Restore(ctx, snap); err == nil {
+			a.log.Info("recommendation models restored from the last training")
+			return nil
+		} else {
+			a.log.Warn("model snapshot unusable; training again", "err", err)
+		}
+	}
+	a.trainFirst = true
+	return nil
+}
+
+// Train trains the models now and saves their snapshot: the one entry for
+// the trainModels mutation, background training and the first training.
+//
+// Training and saving are detached from ctx's cancellation (a client that
+// hangs up, an operation deadline) but end when the App closes; ctx's values
+// still reach the logs. Every run is counted in shopmuse_training_runs_total
+// by outcome: ok, error (training failed), save_error (trained, but the
+// snapshot could not be saved, so a restart would retrain).
+func (a *App) Train(ctx context.Context) (recommend.TrainingReport, error) {
+	return a.train(ctx, false)
+}
+
+// train is Train; with stopWithCtx the training (not the save) also stops
+// when ctx ends, as background training does at shutdown.
+func (a *App) train(ctx context.Context, stopWithCtx bool) (recommend.TrainingReport, error) {
+	dctx, done, err := a.detach(ctx)
+	if err != nil {
+		return recommend.TrainingReport{}, err
+	}
+	defer done()
+	tctx := dctx
+	if stopWithCtx {
+		var cancel context.CancelFunc
+		tctx, cancel = context.WithCancel(dctx)
+		defer cancel()
+		defer context.AfterFunc(ctx, cancel)()
+	}
+	rep, err := a.Recommend.Train(tctx)
+	if err != nil {
+		a.Metrics.TrainingRuns.WithLabelValues("error").Inc()
+		return rep, fmt.Errorf("train: %w", err)
+	}
+	a.Metrics.TrainingTime.Observe(rep.Duration.Seconds())
+	a.log.Info("recommendation models trained", "took", rep.Duration.Round(time.Millisecond).String(),
+		"users", rep.Users, "products", rep.Items, "pairs", rep.Interactions)
+	if err := a.saveSnapshot(dctx); err != nil {
+		a.Metrics.TrainingRuns.WithLabelValues("save_error").Inc()
+		return rep, err
+	}
+	a.Metrics.TrainingRuns.WithLabelValues("ok").Inc()
+	return rep, nil
+}
+
+// saveModels saves the serving models' snapshot, detached from ctx's
+// cancellation like Train; with nothing trained yet there is nothing to save.
+func (a *App) saveModels(ctx context.Context) error {
+	ctx, done, err := a.detach(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return a.saveSnapshot(ctx)
+}
+
+// detach returns a context that keeps ctx's values but not its
+// cancellation, ends when the App closes, and is counted until done is
+// called, so Close waits for the work before closing the store.
+func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
+	if a.life.Err() != nil {
+		return nil, nil, errors.New("app: closing")
+	}
+	a.work.Add(1)
+	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(a.life, cancel)
+	return dctx, func() { stop(); cancel(); a.work.Done() }, nil
+}
+
+// saveSnapshot writes the snapshot, retrying a failed write a few times.
+func (a *App) saveSnapshot(ctx context.Context) error {
+	snap, err := a.Recommend.Snapshot()
+	if errors.Is(err, recommend.ErrNotTrained) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("save model snapshot: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
+	defer cancel()
+	for attempt := 1; ; attempt++ {
+		err = a.Store.PutBlob(ctx, modelsNS, modelsKey, snap)
+		if err == nil || attempt == saveAttempts || ctx.Err() != nil {
+			break
+		}
+		a.log.Warn("save model snapshot: retrying", "err", err, "attempt", attempt)
+		select {
+		case <-ctx.Done():
+		case <-time.After(saveBackoff * time.Duration(attempt)):
+		}
+	}
+	if err != nil {
+		a.log.Error("save model snapshot", "err", err)
+		return fmt.Errorf("save model snapshot: %w", err)
+	}
+	return nil
+}
+
+// trainWhenDue is the background trainer: the first training when there
+// was no snapshot, then after TrainAfter new interactions or every
+// TrainEvery if anything changed. Failures are logged (and counted by
+// Train) and retried at the next trigger.
+func (a *App) trainWhenDue(ctx context.Context) {
+	if a.trainFirst {
+		if _, err := a.train(ctx, true); err != nil && ctx.Err() == nil {
+			a.log.Error("initial training", "err", err)
+		}
+	}
+	check := 5 * time.Second
+	if every := a.cfg.TrainEvery; every > 0 && every < check {
+		check = every
+	}
+	tick := time.NewTicker(check)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		pending := a.Recommend.Untrained()
+		due := (a.cfg.TrainAfter > 0 && pending >= uint64(a.cfg.TrainAfter)) ||
+			(a.cfg.TrainEvery > 0 && time.Since(last) >= a.cfg.TrainEvery && pending > 0)
+		if !due {
+			continue
+		}
+		a.log.InfoContext(ctx, "background training triggered", "new_interactions", pending)
+		_, err := a.train(ctx, true)
+		last = time.Now()
+		if err != nil && ctx.Err() == nil {
+			a.log.ErrorContext(ctx, "background training failed", "err", err)
+		}
+	}
+}
