@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopmuse/shopmuse/bandit"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
@@ -32,7 +33,7 @@ type Config struct {
 	// Variants compete per product, channel and segment (1–5; default 3).
 	Variants int
 	// Selector chooses among them; nil means a default Thompson sampler.
-	Selector *copywriter.Selector
+	Selector *bandit.Selector
 	// FlushEvery is how often buffered impressions reach the store.
 	FlushEvery time.Duration
 	Log        *slog.Logger
@@ -43,7 +44,7 @@ type Service struct {
 	st       *store.Store
 	rec      *recommend.Engine
 	copy     *copywriter.Writer
-	sel      *copywriter.Selector
+	sel      *bandit.Selector
 	variants int
 	flush    time.Duration
 	log      *slog.Logger
@@ -72,7 +73,7 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 		return nil, fmt.Errorf("engage: variants must be between 1 and %d", copywriter.MaxVariants)
 	}
 	if cfg.Selector == nil {
-		sel, err := copywriter.NewSelector(copywriter.DefaultSelectorConfig())
+		sel, err := bandit.NewSelector(bandit.DefaultSelectorConfig())
 		if err != nil {
 			return nil, err
 		}
@@ -174,16 +175,16 @@ func (s *Service) countImpression(sv store.Served) {
 // It reads the two apart from a concurrent Flush, so right after one a batch
 // may be counted twice or not at all for an instant; the selector is
 // indifferent to that and the next call is exact again.
-func (s *Service) Stats(ctx context.Context, ids []string) ([]copywriter.VariantStats, error) {
+func (s *Service) Stats(ctx context.Context, ids []string) ([]bandit.VariantStats, error) {
 	stored, err := s.st.VariantStats(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]copywriter.VariantStats, len(ids))
+	out := make([]bandit.VariantStats, len(ids))
 	s.mu.Lock()
 	for i, id := range ids {
 		c := stored[id]
-		out[i] = copywriter.VariantStats{VariantID: id, Impressions: c.Impressions + s.pendingByVariant[id], Clicks: c.Clicks,
+		out[i] = bandit.VariantStats{VariantID: id, Impressions: c.Impressions + s.pendingByVariant[id], Clicks: c.Clicks,
 			Carts: c.Carts, Purchases: c.Purchases}
 	}
 	s.mu.Unlock()
@@ -251,7 +252,7 @@ type Performance struct {
 
 // VariantPerformance is one variant's record with its persona segment.
 type VariantPerformance struct {
-	copywriter.VariantPerformance
+	bandit.VariantPerformance
 	Segment string
 }
 
@@ -287,7 +288,7 @@ func (s *Service) Performance(ctx context.Context, productID string, ch copywrit
 	for i, p := range perf {
 		out.Variants[i] = VariantPerformance{VariantPerformance: p, Segment: segments[p.VariantID]}
 	}
-	out.LeaderID, _ = copywriter.Leader(perf)
+	out.LeaderID, _ = bandit.Leader(perf)
 	return out, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopmuse/shopmuse/bandit"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/demo"
 	"github.com/shopmuse/shopmuse/recommend"
@@ -48,10 +49,10 @@ func demoService(t *testing.T, floor float64) (*Service, *store.Store) {
 	rec.UpsertProducts(saved)
 	rec.UpsertUsers(us)
 	rec.LoadInteractions(its)
-	sc := copywriter.DefaultSelectorConfig()
+	sc := bandit.DefaultSelectorConfig()
 	sc.ExplorationFloor = floor
 	sc.Rand = rand.NewPCG(1, 2)
-	sel, err := copywriter.NewSelector(sc)
+	sel, err := bandit.NewSelector(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
