@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/bandit"
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
@@ -93,17 +94,17 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 }
 
 // Persona is a user's declared profile plus their recent behaviour.
-func (s *Service) Persona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
+func (s *Service) Persona(ctx context.Context, u *shop.User) (persona.Persona, error) {
 	return UserPersona(ctx, s.st, u)
 }
 
 // UserPersona builds a user's persona from the store: the declared profile
 // plus the categories, price band and recent views of their latest
 // interactions.
-func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (copywriter.Persona, error) {
+func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (persona.Persona, error) {
 	evs, err := st.UserInteractions(ctx, u.ID, personaHistory)
 	if err != nil {
-		return copywriter.Persona{}, err
+		return persona.Persona{}, err
 	}
 	its := make([]shop.Interaction, len(evs))
 	ids := make([]string, 0, len(evs))
@@ -117,7 +118,7 @@ func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (copywriter
 	}
 	ps, err := st.Products(ctx, ids)
 	if err != nil {
-		return copywriter.Persona{}, err
+		return persona.Persona{}, err
 	}
 	byID := make(map[string]*shop.Product, len(ps))
 	for _, p := range ps {
@@ -125,8 +126,8 @@ func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (copywriter
 			byID[p.ID] = p
 		}
 	}
-	b := copywriter.BehaviourFrom(its, func(id string) *shop.Product { return byID[id] })
-	return copywriter.FromUser(u, b), nil
+	b := persona.BehaviourFrom(its, func(id string) *shop.Product { return byID[id] })
+	return persona.FromUser(u, b), nil
 }
 
 // Served is copy chosen for one shopper: the variant shown, among the
@@ -139,8 +140,8 @@ type Served struct {
 // ServeCopy writes (or reads from the cache) the competing variants for a
 // product, channel and persona, chooses one by Thompson sampling on their
 // click-through so far, and counts the impression.
-func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, persona copywriter.Persona, ch copywriter.Channel, lang *shop.Language) (Served, error) {
-	res, err := s.copy.Generate(ctx, copywriter.Request{Product: p, Persona: persona, Channel: ch, Language: lang, Variants: s.variants})
+func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, shopper persona.Persona, ch copywriter.Channel, lang *shop.Language) (Served, error) {
+	res, err := s.copy.Generate(ctx, copywriter.Request{Product: p, Persona: shopper, Channel: ch, Language: lang, Variants: s.variants})
 	if err != nil {
 		return Served{}, err
 	}
@@ -152,7 +153,7 @@ func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, persona copywr
 		return Served{}, err
 	}
 	v := res.Variants[s.sel.Choose(stats)]
-	s.countImpression(store.Served{ProductID: p.ID, Channel: string(ch), Segment: persona.Segment(), VariantID: v.ID})
+	s.countImpression(store.Served{ProductID: p.ID, Channel: string(ch), Segment: shopper.Segment(), VariantID: v.ID})
 	return Served{Result: res, Variant: v}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -58,7 +59,7 @@ func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string,
 	return out, nil
 }
 
-func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*copywriter.Persona, error) {
+func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*persona.Persona, error) {
 	p, err := r.userPersona(ctx, obj)
 	return &p, err
 }
@@ -92,8 +93,8 @@ func (r *Resolver) copyRequest(ctx context.Context, productID string, in *model.
 
 // persona builds the persona of a PersonaInput: the user's portrait, then
 // what the description says, then the explicit fields, each refining the last.
-func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywriter.Persona, error) {
-	var p copywriter.Persona
+func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (persona.Persona, error) {
+	var p persona.Persona
 	if in == nil {
 		return p, nil
 	}
@@ -114,7 +115,7 @@ func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywri
 		if utf8.RuneCountInString(d) > maxPersonaText {
 			return p, badInput(fmt.Sprintf("persona.description must be at most %d characters", maxPersonaText))
 		}
-		parsed := copywriter.ParsePersona(d)
+		parsed := persona.ParsePersona(d)
 		if parsed.Age != nil {
 			p.Age = parsed.Age
 		}
@@ -142,7 +143,7 @@ func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywri
 		return p, badInput(fmt.Sprintf("persona.interests: at most %d", shop.MaxInterests))
 	}
 	for _, s := range in.Interests {
-		if k := copywriter.NormalizeInterest(s); k != "" {
+		if k := persona.NormalizeInterest(s); k != "" {
 			p.Interests = appendNew(p.Interests, k)
 		}
 	}
@@ -150,7 +151,7 @@ func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywri
 }
 
 // userPersona is a user's declared profile plus their recent behaviour.
-func (r *Resolver) userPersona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
+func (r *Resolver) userPersona(ctx context.Context, u *shop.User) (persona.Persona, error) {
 	return engage.UserPersona(ctx, r.Store, u)
 }
 
