@@ -8,6 +8,7 @@ import (
 	"text/template"
 	"unicode"
 
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -411,14 +412,14 @@ func (builtinWriter) Name() string { return GeneratorTemplate }
 // job is one generation request, resolved.
 type job struct {
 	p       *shop.Product
-	persona Persona
+	persona persona.Persona
 	ch      Channel
 	lang    shop.Language
 	n       int
 	facts   *factSet
 }
 
-func newJob(p *shop.Product, persona Persona, ch Channel, lang shop.Language, n int) *job {
+func newJob(p *shop.Product, persona persona.Persona, ch Channel, lang shop.Language, n int) *job {
 	return &job{p: p, persona: persona, ch: ch, lang: lang, n: n, facts: buildFacts(p, persona)}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -65,11 +66,11 @@ func syntheticProducts(n int) []shop.Product {
 	return out
 }
 
-func allPersonas() []Persona {
+func allPersonas() []persona.Persona {
 	ps := DefaultPersonas()
 	median := shop.Decimal(59_00)
-	ps = append(ps, FromUser(&shop.User{ID: "u", Age: intp(67), Gender: gender(shop.GenderOther), Interests: []string{"reading", "茶"}},
-		Behaviour{TopCategories: []string{"图书"}, MedianPurchase: &median, RecentViews: []string{"某款 2024 新书 第3版"}}))
+	ps = append(ps, persona.FromUser(&shop.User{ID: "u", Age: intp(67), Gender: gender(shop.GenderOther), Interests: []string{"reading", "茶"}},
+		persona.Behaviour{TopCategories: []string{"图书"}, MedianPurchase: &median, RecentViews: []string{"某款 2024 新书 第3版"}}))
 	return ps
 }
 

@@ -4,12 +4,15 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/shopmuse/shopmuse/internal/words"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -76,7 +79,7 @@ func LoadBannedTerms(b []byte) ([]BannedTerm, error) {
 			return nil, fmt.Errorf("banned term %d: term, category and source are required", i)
 		}
 		t.lower = strings.ToLower(t.Term)
-		t.ascii = !hasHan(t.Term)
+		t.ascii = !words.HasHan(t.Term)
 		for _, e := range t.Exceptions {
 			if !strings.Contains(strings.ToLower(e), t.lower) {
 				return nil, fmt.Errorf("banned term %q: exception %q does not contain it", t.Term, e)
@@ -141,11 +144,11 @@ func FindBannedTerms(text string, facts string, brand string) []TermHit {
 }
 
 func isWordTerm(t string) bool {
-	return isWordByte(t[0]) && isWordByte(t[len(t)-1])
+	return words.IsWordByte(t[0]) && words.IsWordByte(t[len(t)-1])
 }
 
 func wordBounded(s string, i, end int) bool {
-	return (i == 0 || !isWordByte(s[i-1])) && (end == len(s) || !isWordByte(s[end]))
+	return (i == 0 || !words.IsWordByte(s[i-1])) && (end == len(s) || !words.IsWordByte(s[end]))
 }
 
 // excused reports whether s[i:end] lies inside an occurrence of an exception.
@@ -178,7 +181,7 @@ func insideWord(s string, i, end int, w string) bool {
 
 // CheckVariant runs every check on one variant and returns them in a fixed
 // order: faithfulness, compliance, length, language.
-func CheckVariant(p *shop.Product, persona Persona, ch Channel, lang shop.Language, v Variant) []Check {
+func CheckVariant(p *shop.Product, persona persona.Persona, ch Channel, lang shop.Language, v Variant) []Check {
 	return checkWith(buildFacts(p, persona), ch, lang, v)
 }
 
@@ -335,7 +338,9 @@ func checkLanguage(lang shop.Language, text string) Check {
 func dedupe(in []string) []string {
 	var out []string
 	for _, s := range in {
-		out = appendUnique(out, s)
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -107,7 +108,7 @@ func TestCompliance(t *testing.T) {
 		{&green, "The green one goes with everything", true, ""}, // the colour, stated in the facts
 		{phone, "可降解包装", false, "可降解"},
 	} {
-		c := CheckVariant(tc.p, Persona{}, ChannelDetail, shop.LanguageZH, Variant{Text: tc.text})
+		c := CheckVariant(tc.p, persona.Persona{}, ChannelDetail, shop.LanguageZH, Variant{Text: tc.text})
 		got := checkNamed(c, CheckCompliance)
 		if got.Passed != tc.ok {
 			t.Errorf("%q: compliance passed=%v, want %v (%s)", tc.text, got.Passed, tc.ok, got.Detail)
@@ -216,7 +217,7 @@ func TestLanguageCheck(t *testing.T) {
 
 func TestCheckVariantOrderAndNames(t *testing.T) {
 	p := &testProducts()[0]
-	cs := CheckVariant(p, Persona{}, ChannelTitle, shop.LanguageZH, Variant{Text: "华为 P50 Pro 6.6英寸"})
+	cs := CheckVariant(p, persona.Persona{}, ChannelTitle, shop.LanguageZH, Variant{Text: "华为 P50 Pro 6.6英寸"})
 	var names []string
 	for _, c := range cs {
 		names = append(names, c.Name)

@@ -1,7 +1,9 @@
 // Package copywriter writes marketing copy for a product and a person: a
 // built-in template writer that needs no network, an LLM writer behind
 // langchaingo (OpenAI-compatible or Ollama), and the checks every variant
-// must pass before anyone sees it.
+// must pass before anyone sees it. Who the copy is for is a persona.Persona
+// (package persona); which of the variants a shopper sees is chosen outside,
+// by engage with package bandit.
 //
 // The copy path: Writer.Generate validates the request, looks in the Cache,
 // asks the LLM (when configured) for JSON variants, checks each one

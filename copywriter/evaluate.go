@@ -9,12 +9,13 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
 // DefaultPersonas is a small spread of readers for evaluation: they differ in
 // age, gender, interests and buying motive, in both languages.
-func DefaultPersonas() []Persona {
+func DefaultPersonas() []persona.Persona {
 	texts := []string{
 		"25岁,女性,喜欢拍照,热爱户外运动",
 		"a 45-year-old business traveller who values quality",
@@ -23,11 +24,11 @@ func DefaultPersonas() []Persona {
 		"28岁女生,喜欢美妆和时尚穿搭,追求潮流",
 		"a 38-year-old home cook and coffee lover on a budget",
 	}
-	out := make([]Persona, len(texts))
+	out := make([]persona.Persona, len(texts))
 	for i, t := range texts {
-		out[i] = ParsePersona(t)
+		out[i] = persona.ParsePersona(t)
 	}
-	return append(out, Persona{}) // and nobody in particular
+	return append(out, persona.Persona{}) // and nobody in particular
 }
 
 // EvalVariants is how many variants each evaluation call asks for.
@@ -51,7 +52,7 @@ type Report struct {
 // check pass rates, barred-term hits, Distinct-2 across each call's variants
 // and per-call latency. It bypasses the cache so latency is generation time.
 // A table is written to out.
-func Evaluate(ctx context.Context, w *Writer, products []shop.Product, personas []Persona, out io.Writer) (Report, error) {
+func Evaluate(ctx context.Context, w *Writer, products []shop.Product, personas []persona.Persona, out io.Writer) (Report, error) {
 	rep := Report{Generators: map[string]int{}, Distinct2Min: 1, Distinct2ByChannel: map[Channel]float64{}}
 	chCalls := map[Channel]int{}
 	var lat []time.Duration

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -307,7 +308,7 @@ type factSet struct {
 // smallCount bounds bare numbers accepted without support: "3 个理由", "两步".
 const smallCount = 10
 
-func buildFacts(p *shop.Product, persona Persona) *factSet {
+func buildFacts(p *shop.Product, persona persona.Persona) *factSet {
 	var b strings.Builder
 	add := func(s string) {
 		b.WriteString(s)

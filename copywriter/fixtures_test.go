@@ -1,6 +1,9 @@
 package copywriter
 
-import "github.com/shopmuse/shopmuse/shop"
+import (
+	"github.com/shopmuse/shopmuse/persona"
+	"github.com/shopmuse/shopmuse/shop"
+)
 
 func intp(i int) *int { return &i }
 
@@ -57,6 +60,6 @@ func testProducts() []shop.Product {
 	}
 }
 
-func testPersonas() []Persona {
+func testPersonas() []persona.Persona {
 	return DefaultPersonas()
 }

@@ -1,6 +1,10 @@
 package copywriter
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/shopmuse/shopmuse/internal/words"
+)
 
 // brandPair names a brand in both languages. Brand knowledge serves two ends:
 // English copy for a Chinese listing can name 华为 as Huawei, and the
@@ -36,7 +40,7 @@ var brands = []brandPair{
 // and unknown (English copy then names the product without it).
 func brandEN(b string) string {
 	b = strings.TrimSpace(b)
-	if b == "" || !hasHan(b) {
+	if b == "" || !words.HasHan(b) {
 		return b
 	}
 	for _, bp := range brands {
@@ -66,29 +70,29 @@ func otherBrands(text string, fs *factSet) []string {
 	if len(fs.foreignBrands) == 0 {
 		return nil
 	}
-	words := map[string]bool{}
+	tokens := map[string]bool{}
 	start := -1
 	for i := 0; i <= len(text); i++ {
-		if i < len(text) && (isWordByte(text[i]) || text[i] == '-' && start >= 0) {
+		if i < len(text) && (words.IsWordByte(text[i]) || text[i] == '-' && start >= 0) {
 			if start < 0 {
 				start = i
 			}
 			continue
 		}
 		if start >= 0 {
-			words[text[start:i]] = true
+			tokens[text[start:i]] = true
 			start = -1
 		}
 	}
-	han := hasHan(text)
+	han := words.HasHan(text)
 	var out []string
 	for _, bp := range fs.foreignBrands {
 		switch {
 		case han && !bp.zhAmbiguous && strings.Contains(text, bp.zh):
 			out = append(out, bp.zh)
-		case words[bp.en]:
+		case tokens[bp.en]:
 			out = append(out, bp.en)
-		case strings.ContainsAny(bp.en, " 'é") && wordIndex(text, bp.en) >= 0:
+		case strings.ContainsAny(bp.en, " 'é") && words.Index(text, bp.en) >= 0:
 			out = append(out, bp.en)
 		}
 	}
@@ -152,7 +156,7 @@ var attrNames = []termPair{
 // attrName returns an attribute's name in the copy's language, or "" when
 // it cannot be said in that language.
 func attrName(name string, en bool) string {
-	han := hasHan(name)
+	han := words.HasHan(name)
 	if en != han { // already in the right language
 		return name
 	}

@@ -15,12 +15,12 @@ import (
 	"strings"
 	"text/template"
 	"time"
-	"unicode"
 
 	"github.com/tmc/langchaingo/llms"
 	"github.com/tmc/langchaingo/llms/ollama"
 	"github.com/tmc/langchaingo/llms/openai"
 
+	"github.com/shopmuse/shopmuse/internal/words"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -236,7 +236,7 @@ func (w *LLMWriter) write(ctx context.Context, j *job, onDelta func(string) erro
 		repair = repairPrompt(failures, j.n-len(kept))
 	}
 	msgs = append(msgs,
-		llms.TextParts(llms.ChatMessageTypeAI, sanitizeData(truncateRunes(raw, 8000))),
+		llms.TextParts(llms.ChatMessageTypeAI, sanitizeData(words.Truncate(raw, 8000))),
 		llms.TextParts(llms.ChatMessageTypeHuman, repair))
 	if onDelta != nil {
 		if err := onDelta("\n\n"); err != nil {
@@ -311,7 +311,7 @@ func (w *LLMWriter) collect(j *job, raw string, kept *[]draft) ([]string, error)
 			}
 		}
 		failures = append(failures, fmt.Sprintf("%d. headline %q, text %q\n   failed: %s", i+1,
-			truncateRunes(d.Headline, 80), truncateRunes(d.Text, 200), strings.Join(why, " | ")))
+			words.Truncate(d.Headline, 80), words.Truncate(d.Text, 200), strings.Join(why, " | ")))
 	}
 	return failures, nil
 }
@@ -352,13 +352,7 @@ var fenceTags = []string{"product", "persona", "failures", "rules"}
 // sanitizeData removes anything that could close or open a fence, and
 // control characters, from text placed inside one.
 func sanitizeData(s string) string {
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return -1
-		}
-		return r
-	}, s)
+	s = words.StripControl(s)
 	for changed := true; changed; {
 		changed = false
 		low := strings.ToLower(s)
@@ -448,14 +442,14 @@ func productFacts(p *shop.Product) string {
 	for _, a := range p.Attributes {
 		line("attribute "+sanitizeData(a.Name), a.Value)
 	}
-	line("description", truncateRunes(p.Description, 1500))
+	line("description", words.Truncate(p.Description, 1500))
 	return strings.TrimRight(b.String(), "\n")
 }
 
 func sampleTerms() string {
 	var zh []string
 	for _, t := range bannedTerms {
-		if hasHan(t.Term) && t.Category == "absolute" && len(zh) < 30 {
+		if words.HasHan(t.Term) && t.Category == "absolute" && len(zh) < 30 {
 			zh = append(zh, t.Term)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/shopmuse/shopmuse/internal/words"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -49,23 +51,23 @@ type personaView struct {
 
 var suffixWords = map[string]bool{"pro": true, "max": true, "ultra": true, "plus": true, "mini": true, "lite": true, "air": true, "se": true, "neo": true, "x": true}
 
-func buildSheet(p *shop.Product, persona Persona, zh bool, fs *factSet) *sheet {
+func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) *sheet {
 	s := &sheet{zh: zh, seed: fnv64(p.ID)}
 	if zh {
 		s.brand = brandZH(p.Brand)
 	} else {
 		s.brand = brandEN(p.Brand)
 	}
-	if !safeText(s.brand, fs) || (zh == false && hasHan(s.brand)) {
+	if !safeText(s.brand, fs) || (zh == false && words.HasHan(s.brand)) {
 		s.brand = ""
 	}
 	s.model = modelOf(p.Title, p.Brand)
 	s.noun = categoryNoun(p.Category, !zh)
-	titleOK := safeText(p.Title, fs) && (zh && hanShare(p.Title) >= minHanShareZH || !zh && !hasHan(p.Title))
+	titleOK := safeText(p.Title, fs) && (zh && hanShare(p.Title) >= minHanShareZH || !zh && !words.HasHan(p.Title))
 	if s.noun == "" && zh {
 		s.noun = hanHead(stripBrand(p.Title, p.Brand))
 	}
-	if s.noun == "" && zh && hasHan(p.Title) == false {
+	if s.noun == "" && zh && words.HasHan(p.Title) == false {
 		s.noun = "好物" // an English listing with no known category noun
 	}
 	if s.noun == "" && !zh && titleOK {
@@ -121,7 +123,7 @@ func buildSheet(p *shop.Product, persona Persona, zh bool, fs *factSet) *sheet {
 		}
 	}
 	s.price = FormatPrice(p.Price)
-	if pr := strings.TrimSpace(p.Promotion); pr != "" && safeText(pr, fs) && hasHan(pr) == zh && TextLength(pr) <= map[bool]int{true: 30, false: 90}[zh] {
+	if pr := strings.TrimSpace(p.Promotion); pr != "" && safeText(pr, fs) && words.HasHan(pr) == zh && TextLength(pr) <= map[bool]int{true: 30, false: 90}[zh] {
 		s.promo = strings.TrimRight(pr, "。.!！")
 	}
 	s.points = rankPoints(collectPoints(p, s, fs), persona)
@@ -163,7 +165,7 @@ func modelOf(title, brand string) string {
 		if strings.EqualFold(t, brand) {
 			continue
 		}
-		isModel := strings.ContainsAny(t, "0123456789") && strings.IndexFunc(t, isASCIILetter) >= 0 && !hasHan(t) && !isQuantityToken(t)
+		isModel := strings.ContainsAny(t, "0123456789") && strings.IndexFunc(t, isASCIILetter) >= 0 && !words.HasHan(t) && !isQuantityToken(t)
 		switch {
 		case isModel:
 			out = append(out, t)
@@ -290,7 +292,7 @@ func clauses(text string, zh bool) []string {
 	for _, c := range reENClause.Split(text, -1) {
 		c = strings.TrimSpace(c)
 		w := len(strings.Fields(c))
-		if w >= 2 && w <= 8 && !hasHan(c) {
+		if w >= 2 && w <= 8 && !words.HasHan(c) {
 			out = append(out, c)
 		}
 	}
@@ -302,7 +304,7 @@ func clauses(text string, zh bool) []string {
 func valueIn(v string, zh bool) (string, bool) {
 	v = strings.TrimSpace(v)
 	if zh {
-		if !hasHan(v) {
+		if !words.HasHan(v) {
 			conv := convertUnitsZH(v)
 			if len(strings.Fields(conv)) > 3 {
 				return "", false
@@ -311,11 +313,11 @@ func valueIn(v string, zh bool) (string, bool) {
 		}
 		return v, true
 	}
-	if !hasHan(v) {
+	if !words.HasHan(v) {
 		return v, true
 	}
 	conv := convertUnitsEN(v)
-	if hasHan(conv) {
+	if words.HasHan(conv) {
 		return "", false
 	}
 	return conv, true
@@ -407,7 +409,7 @@ var benefits = []struct {
 // hasKey matches a Chinese key anywhere and an English key at the start of
 // a word, so "age" does not match "storage" while "charg" matches "charging".
 func hasKey(text, k string) bool {
-	if hasHan(k) {
+	if words.HasHan(k) {
 		return strings.Contains(text, k)
 	}
 	for from := 0; ; {
@@ -416,7 +418,7 @@ func hasKey(text, k string) bool {
 			return false
 		}
 		i += from
-		if i == 0 || !isWordByte(text[i-1]) {
+		if i == 0 || !words.IsWordByte(text[i-1]) {
 			return true
 		}
 		from = i + 1
@@ -439,16 +441,16 @@ func benefitFor(keys string, zh bool) string {
 
 // rankPoints puts the selling points this persona cares about first; ties
 // keep the listing's order, which sellers usually sort by importance.
-func rankPoints(pts []point, persona Persona) []point {
+func rankPoints(pts []point, persona persona.Persona) []point {
 	score := make([]int, len(pts))
 	w := 3
 	for _, k := range persona.Interests {
-		in, ok := interestByKey[k]
+		au, ok := audiences[k]
 		if !ok {
 			continue
 		}
 		for i, pt := range pts {
-			for _, a := range in.attrs {
+			for _, a := range au.attrs {
 				if hasKey(pt.keys, a) {
 					score[i] += w
 					break
@@ -482,32 +484,22 @@ func rankPoints(pts []point, persona Persona) []point {
 	return out
 }
 
-var scenes = map[string][2]string{
-	"photography": {"记录日常", "capturing everyday moments"}, "outdoor": {"周末出游", "weekend adventures"},
-	"sports": {"运动时光", "training days"}, "business": {"差旅通勤", "busy workdays"}, "student": {"校园生活", "campus life"},
-	"beauty": {"日常护理", "your daily routine"}, "parenting": {"带娃日常", "family days"}, "fitness": {"训练时刻", "gym sessions"},
-	"travel": {"旅途路上", "life on the road"}, "cooking": {"厨房时光", "time in the kitchen"}, "gaming": {"开黑时刻", "game nights"},
-	"home": {"居家生活", "life at home"}, "fashion": {"日常穿搭", "everyday outfits"}, "coffee": {"咖啡时光", "coffee breaks"},
-	"tech": {"数码生活", "a connected life"}, "music": {"聆听时刻", "listening sessions"}, "reading": {"阅读时光", "quiet reading hours"},
-	"pets": {"陪伴毛孩子", "life with pets"}, "health": {"健康生活", "healthy routines"},
-}
-
 // relevantInterest is the persona's first interest this product speaks to:
 // a photographer reading about headphones is not addressed as one.
-func relevantInterest(persona Persona, p *shop.Product, pts []point) string {
+func relevantInterest(reader persona.Persona, p *shop.Product, pts []point) string {
 	ctx := strings.ToLower(p.Category + " " + p.Title + " " + strings.Join(p.Tags, " "))
-	for _, k := range persona.Interests {
-		in, ok := interestByKey[k]
+	for _, k := range reader.Interests {
+		in, ok := persona.InterestByKey(k)
 		if !ok {
 			continue
 		}
-		for _, sf := range in.synonyms {
+		for _, sf := range in.Synonyms {
 			if hasKey(ctx, sf) {
 				return k
 			}
 		}
 		for _, pt := range pts {
-			for _, a := range in.attrs {
+			for _, a := range audiences[k].attrs {
 				if hasKey(pt.keys, a) {
 					return k
 				}
@@ -529,20 +521,14 @@ func zhPunct(s string) string {
 	return string(rs)
 }
 
-func viewPersona(p Persona, zh bool, top string) personaView {
+func viewPersona(p persona.Persona, zh bool, top string) personaView {
 	var v personaView
-	if in, ok := interestByKey[top]; ok {
+	if in, ok := persona.InterestByKey(top); ok {
+		au := audiences[top]
 		if zh {
-			v.forWhom, v.tag = in.zhFor, in.ZH
+			v.forWhom, v.tag, v.scene = au.zhFor, in.ZH, au.zhScene
 		} else {
-			v.forWhom, v.tag = in.enFor, in.EN
-		}
-		if sc, ok := scenes[top]; ok {
-			if zh {
-				v.scene = sc[0]
-			} else {
-				v.scene = sc[1]
-			}
+			v.forWhom, v.tag, v.scene = au.enFor, in.EN, au.enScene
 		}
 	}
 	if p.Age != nil && zh {

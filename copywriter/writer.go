@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/shopmuse/shopmuse/internal/words"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -38,7 +40,7 @@ type Variant struct {
 type Request struct {
 	Product *shop.Product
 	// Persona, when non-zero, is used as is; otherwise PersonaText is parsed.
-	Persona     Persona
+	Persona     persona.Persona
 	PersonaText string
 	Channel     Channel
 	// Language defaults to the product's.
@@ -109,7 +111,7 @@ var ErrInvalidRequest = errors.New("invalid copy request")
 // resolved is a validated request.
 type resolved struct {
 	req     Request
-	persona Persona
+	persona persona.Persona
 	text    string
 	lang    shop.Language
 	n       int
@@ -145,15 +147,15 @@ func (w *Writer) resolve(req Request) (*resolved, error) {
 	if !utf8.ValidString(req.PersonaText) {
 		return nil, fmt.Errorf("%w: persona text is not valid UTF-8", ErrInvalidRequest)
 	}
-	persona := req.Persona
-	if persona.IsZero() && strings.TrimSpace(req.PersonaText) != "" {
-		persona = ParsePersona(req.PersonaText)
+	reader := req.Persona
+	if reader.IsZero() && strings.TrimSpace(req.PersonaText) != "" {
+		reader = persona.ParsePersona(req.PersonaText)
 	}
 	text := strings.TrimSpace(req.PersonaText)
 	if text == "" || !req.Persona.IsZero() {
-		text = persona.Text(lang)
+		text = reader.Text(lang)
 	}
-	return &resolved{req: req, persona: persona, text: truncateRunes(text, maxPersonaText), lang: lang, n: n}, nil
+	return &resolved{req: req, persona: reader, text: words.Truncate(text, persona.MaxDescription), lang: lang, n: n}, nil
 }
 
 // CacheKey is the key a request's result is cached under.
@@ -172,7 +174,7 @@ func (w *Writer) cacheKey(r *resolved) string {
 // personaFingerprint covers what the segment leaves out but the copy uses
 // (all interests, style, price band), so two personas in one segment do not
 // share a cache entry.
-func personaFingerprint(p Persona) string {
+func personaFingerprint(p persona.Persona) string {
 	return strings.Join(p.Interests, ",") + "|" + p.Style + "|" + p.PriceBand + "|" + strings.Join(p.TopCategories, ",")
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -86,7 +87,7 @@ func TestGenerateDefaults(t *testing.T) {
 		t.Errorf("persona text %q", res.PersonaText)
 	}
 	// an explicit persona is reported as text in the copy's language
-	res, err = w.Generate(context.Background(), Request{Product: phone(t), Persona: Persona{Age: intp(30), Interests: []string{"travel"}}, Channel: ChannelTitle})
+	res, err = w.Generate(context.Background(), Request{Product: phone(t), Persona: persona.Persona{Age: intp(30), Interests: []string{"travel"}}, Channel: ChannelTitle})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
@@ -175,9 +176,9 @@ func (sg *Segment) matches(u *shop.User) bool {
 		return true
 	}
 	for _, want := range sg.Interests {
-		wk := copywriter.NormalizeInterest(want)
+		wk := persona.NormalizeInterest(want)
 		for _, have := range u.Interests {
-			if strings.EqualFold(have, want) || (wk != "" && copywriter.NormalizeInterest(have) == wk) {
+			if strings.EqualFold(have, want) || (wk != "" && persona.NormalizeInterest(have) == wk) {
 				return true
 			}
 		}

@@ -14,7 +14,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopmuse/shopmuse/bandit"
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
@@ -32,7 +34,7 @@ type Config struct {
 	// Variants compete per product, channel and segment (1–5; default 3).
 	Variants int
 	// Selector chooses among them; nil means a default Thompson sampler.
-	Selector *copywriter.Selector
+	Selector *bandit.Selector
 	// FlushEvery is how often buffered impressions reach the store.
 	FlushEvery time.Duration
 	Log        *slog.Logger
@@ -43,7 +45,7 @@ type Service struct {
 	st       *store.Store
 	rec      *recommend.Engine
 	copy     *copywriter.Writer
-	sel      *copywriter.Selector
+	sel      *bandit.Selector
 	variants int
 	flush    time.Duration
 	log      *slog.Logger
@@ -72,7 +74,7 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 		return nil, fmt.Errorf("engage: variants must be between 1 and %d", copywriter.MaxVariants)
 	}
 	if cfg.Selector == nil {
-		sel, err := copywriter.NewSelector(copywriter.DefaultSelectorConfig())
+		sel, err := bandit.NewSelector(bandit.DefaultSelectorConfig())
 		if err != nil {
 			return nil, err
 		}
@@ -92,17 +94,17 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 }
 
 // Persona is a user's declared profile plus their recent behaviour.
-func (s *Service) Persona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
+func (s *Service) Persona(ctx context.Context, u *shop.User) (persona.Persona, error) {
 	return UserPersona(ctx, s.st, u)
 }
 
 // UserPersona builds a user's persona from the store: the declared profile
 // plus the categories, price band and recent views of their latest
 // interactions.
-func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (copywriter.Persona, error) {
+func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (persona.Persona, error) {
 	evs, err := st.UserInteractions(ctx, u.ID, personaHistory)
 	if err != nil {
-		return copywriter.Persona{}, err
+		return persona.Persona{}, err
 	}
 	its := make([]shop.Interaction, len(evs))
 	ids := make([]string, 0, len(evs))
@@ -116,7 +118,7 @@ func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (copywriter
 	}
 	ps, err := st.Products(ctx, ids)
 	if err != nil {
-		return copywriter.Persona{}, err
+		return persona.Persona{}, err
 	}
 	byID := make(map[string]*shop.Product, len(ps))
 	for _, p := range ps {
@@ -124,8 +126,8 @@ func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (copywriter
 			byID[p.ID] = p
 		}
 	}
-	b := copywriter.BehaviourFrom(its, func(id string) *shop.Product { return byID[id] })
-	return copywriter.FromUser(u, b), nil
+	b := persona.BehaviourFrom(its, func(id string) *shop.Product { return byID[id] })
+	return persona.FromUser(u, b), nil
 }
 
 // Served is copy chosen for one shopper: the variant shown, among the
@@ -138,8 +140,8 @@ type Served struct {
 // ServeCopy writes (or reads from the cache) the competing variants for a
 // product, channel and persona, chooses one by Thompson sampling on their
 // click-through so far, and counts the impression.
-func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, persona copywriter.Persona, ch copywriter.Channel, lang *shop.Language) (Served, error) {
-	res, err := s.copy.Generate(ctx, copywriter.Request{Product: p, Persona: persona, Channel: ch, Language: lang, Variants: s.variants})
+func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, shopper persona.Persona, ch copywriter.Channel, lang *shop.Language) (Served, error) {
+	res, err := s.copy.Generate(ctx, copywriter.Request{Product: p, Persona: shopper, Channel: ch, Language: lang, Variants: s.variants})
 	if err != nil {
 		return Served{}, err
 	}
@@ -151,7 +153,7 @@ func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, persona copywr
 		return Served{}, err
 	}
 	v := res.Variants[s.sel.Choose(stats)]
-	s.countImpression(store.Served{ProductID: p.ID, Channel: string(ch), Segment: persona.Segment(), VariantID: v.ID})
+	s.countImpression(store.Served{ProductID: p.ID, Channel: string(ch), Segment: shopper.Segment(), VariantID: v.ID})
 	return Served{Result: res, Variant: v}, nil
 }
 
@@ -174,16 +176,16 @@ func (s *Service) countImpression(sv store.Served) {
 // It reads the two apart from a concurrent Flush, so right after one a batch
 // may be counted twice or not at all for an instant; the selector is
 // indifferent to that and the next call is exact again.
-func (s *Service) Stats(ctx context.Context, ids []string) ([]copywriter.VariantStats, error) {
+func (s *Service) Stats(ctx context.Context, ids []string) ([]bandit.VariantStats, error) {
 	stored, err := s.st.VariantStats(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]copywriter.VariantStats, len(ids))
+	out := make([]bandit.VariantStats, len(ids))
 	s.mu.Lock()
 	for i, id := range ids {
 		c := stored[id]
-		out[i] = copywriter.VariantStats{VariantID: id, Impressions: c.Impressions + s.pendingByVariant[id], Clicks: c.Clicks,
+		out[i] = bandit.VariantStats{VariantID: id, Impressions: c.Impressions + s.pendingByVariant[id], Clicks: c.Clicks,
 			Carts: c.Carts, Purchases: c.Purchases}
 	}
 	s.mu.Unlock()
@@ -251,7 +253,7 @@ type Performance struct {
 
 // VariantPerformance is one variant's record with its persona segment.
 type VariantPerformance struct {
-	copywriter.VariantPerformance
+	bandit.VariantPerformance
 	Segment string
 }
 
@@ -287,7 +289,7 @@ func (s *Service) Performance(ctx context.Context, productID string, ch copywrit
 	for i, p := range perf {
 		out.Variants[i] = VariantPerformance{VariantPerformance: p, Segment: segments[p.VariantID]}
 	}
-	out.LeaderID, _ = copywriter.Leader(perf)
+	out.LeaderID, _ = bandit.Leader(perf)
 	return out, nil
 }
 

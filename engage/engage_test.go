@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopmuse/shopmuse/bandit"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/demo"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
@@ -48,10 +50,10 @@ func demoService(t *testing.T, floor float64) (*Service, *store.Store) {
 	rec.UpsertProducts(saved)
 	rec.UpsertUsers(us)
 	rec.LoadInteractions(its)
-	sc := copywriter.DefaultSelectorConfig()
+	sc := bandit.DefaultSelectorConfig()
 	sc.ExplorationFloor = floor
 	sc.Rand = rand.NewPCG(1, 2)
-	sel, err := copywriter.NewSelector(sc)
+	sel, err := bandit.NewSelector(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func demoService(t *testing.T, floor float64) (*Service, *store.Store) {
 func TestClicksShiftTheServedVariant(t *testing.T) {
 	s, st := demoService(t, 0.05)
 	p, _ := st.Product(ctx, "sku-phone-0001")
-	persona := copywriter.ParsePersona("25岁,女性,喜欢拍照,热爱户外运动")
+	shopper := persona.ParsePersona("25岁,女性,喜欢拍照,热爱户外运动")
 	trueCTR := map[int]float64{0: 0.02, 1: 0.02, 2: 0.25} // the third variant is the good one
 	rng := rand.New(rand.NewPCG(7, 7))
 	var ids []string
@@ -76,7 +78,7 @@ func TestClicksShiftTheServedVariant(t *testing.T) {
 	now := time.Now().Add(-time.Hour)
 	u := "u001"
 	for i := range 1500 {
-		sv, err := s.ServeCopy(ctx, p, persona, copywriter.ChannelPush, nil)
+		sv, err := s.ServeCopy(ctx, p, shopper, copywriter.ChannelPush, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +118,7 @@ func TestClicksShiftTheServedVariant(t *testing.T) {
 	var total int64
 	for _, v := range perf.Variants {
 		total += v.Impressions
-		if v.Lower95 > v.PosteriorMean || v.Upper95 < v.PosteriorMean || v.Segment != persona.Segment() {
+		if v.Lower95 > v.PosteriorMean || v.Upper95 < v.PosteriorMean || v.Segment != shopper.Segment() {
 			t.Fatalf("variant %+v", v)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/shop"
@@ -414,7 +415,7 @@ type TrainingRunResolver interface {
 }
 type UserResolver interface {
 	Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error)
-	Persona(ctx context.Context, obj *shop.User) (*copywriter.Persona, error)
+	Persona(ctx context.Context, obj *shop.User) (*persona.Persona, error)
 	Recommendations(ctx context.Context, obj *shop.User, first *int) ([]engage.Recommendation, error)
 }
 
@@ -6047,7 +6048,7 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
-func (ec *executionContext) _Persona_age(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_age(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6070,7 +6071,7 @@ func (ec *executionContext) fieldContext_Persona_age(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Persona", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Persona_gender(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_gender(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6093,7 +6094,7 @@ func (ec *executionContext) fieldContext_Persona_gender(_ context.Context, field
 	return graphql.NewScalarFieldContext("Persona", field, false, false, "Gender")
 }
 
-func (ec *executionContext) _Persona_interests(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_interests(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6116,7 +6117,7 @@ func (ec *executionContext) fieldContext_Persona_interests(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
 }
 
-func (ec *executionContext) _Persona_style(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_style(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6139,7 +6140,7 @@ func (ec *executionContext) fieldContext_Persona_style(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
 }
 
-func (ec *executionContext) _Persona_topCategories(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_topCategories(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6162,7 +6163,7 @@ func (ec *executionContext) fieldContext_Persona_topCategories(_ context.Context
 	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
 }
 
-func (ec *executionContext) _Persona_priceBand(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_priceBand(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6185,7 +6186,7 @@ func (ec *executionContext) fieldContext_Persona_priceBand(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
 }
 
-func (ec *executionContext) _Persona_recentViews(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_recentViews(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6208,7 +6209,7 @@ func (ec *executionContext) fieldContext_Persona_recentViews(_ context.Context, 
 	return graphql.NewScalarFieldContext("Persona", field, false, false, "String")
 }
 
-func (ec *executionContext) _Persona_segment(ctx context.Context, field graphql.CollectedField, obj *copywriter.Persona) (ret graphql.Marshaler) {
+func (ec *executionContext) _Persona_segment(ctx context.Context, field graphql.CollectedField, obj *persona.Persona) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8280,8 +8281,8 @@ func (ec *executionContext) _User_persona(ctx context.Context, field graphql.Col
 			return ec.Resolvers.User().Persona(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *copywriter.Persona) graphql.Marshaler {
-			return ec.marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐPersona(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *persona.Persona) graphql.Marshaler {
+			return ec.marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpersonaᚐPersona(ctx, selections, v)
 		},
 		true,
 		true,
@@ -11429,7 +11430,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 
 var personaImplementors = []string{"Persona"}
 
-func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Persona) graphql.Marshaler {
+func (ec *executionContext) _Persona(ctx context.Context, sel ast.SelectionSet, obj *persona.Persona) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, personaImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13167,7 +13168,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmu
 	return ec._PageInfo(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐPersona(ctx context.Context, sel ast.SelectionSet, v *copywriter.Persona) graphql.Marshaler {
+func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpersonaᚐPersona(ctx context.Context, sel ast.SelectionSet, v *persona.Persona) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Persona!")
 		return graphql.Null

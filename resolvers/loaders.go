@@ -23,7 +23,7 @@ const loaderWait = 500 * time.Microsecond
 type loaders struct {
 	products *dataloadgen.Loader[string, *shop.Product]
 	users    *dataloadgen.Loader[string, *shop.User]
-	// personas caches user ID -> copywriter.Persona for the operation.
+	// personas caches user ID -> persona.Persona for the operation.
 	personas sync.Map
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -25,11 +26,11 @@ func (r *Resolver) CampaignItem() graph.CampaignItemResolver { return &campaignI
 
 // personaOf returns the persona of a user once per operation: twenty
 // recommendations with copy share one persona computation.
-func (r *Resolver) personaOf(ctx context.Context, userID string) (copywriter.Persona, error) {
-	compute := func() (copywriter.Persona, error) {
+func (r *Resolver) personaOf(ctx context.Context, userID string) (persona.Persona, error) {
+	compute := func() (persona.Persona, error) {
 		u, err := r.user(ctx, userID)
 		if err != nil || u == nil {
-			return copywriter.Persona{}, err
+			return persona.Persona{}, err
 		}
 		return engage.UserPersona(ctx, r.app.Store, u)
 	}
@@ -47,7 +48,7 @@ func (r *Resolver) personaOf(ctx context.Context, userID string) (copywriter.Per
 
 type personaEntry struct {
 	once sync.Once
-	p    copywriter.Persona
+	p    persona.Persona
 	err  error
 }
 
@@ -63,7 +64,7 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 	if p == nil {
 		return nil, fmt.Errorf("product %q is no longer in the catalogue", obj.ItemID)
 	}
-	var persona copywriter.Persona
+	var persona persona.Persona
 	if obj.UserID != "" {
 		if persona, err = r.personaOf(ctx, obj.UserID); err != nil {
 			return nil, err

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
-
-// maxPersonaText bounds a free-text persona.
-const maxPersonaText = 500
 
 func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error) {
 	req, err := r.copyRequest(ctx, productID, persona, channel, language, intOr(variants, 1))
@@ -58,7 +55,7 @@ func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string,
 	return out, nil
 }
 
-func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*copywriter.Persona, error) {
+func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*persona.Persona, error) {
 	p, err := r.userPersona(ctx, obj)
 	return &p, err
 }
@@ -87,10 +84,10 @@ func (r *Resolver) copyRequest(ctx context.Context, productID string, in *model.
 	return copywriter.Request{Product: p, Persona: persona, Channel: ch, Language: language, Variants: variants}, nil
 }
 
-// persona builds the persona of a PersonaInput: the user's portrait, then
-// what the description says, then the explicit fields, each refining the last.
-func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywriter.Persona, error) {
-	var p copywriter.Persona
+// persona builds the persona of a PersonaInput: the user's portrait, refined
+// by what the input states (persona.Merge).
+func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (persona.Persona, error) {
+	var p persona.Persona
 	if in == nil {
 		return p, nil
 	}
@@ -106,48 +103,15 @@ func (r *Resolver) persona(ctx context.Context, in *model.PersonaInput) (copywri
 			return p, err
 		}
 	}
-	if in.Description != nil {
-		d := strings.TrimSpace(*in.Description)
-		if utf8.RuneCountInString(d) > maxPersonaText {
-			return p, badInput(fmt.Sprintf("persona.description must be at most %d characters", maxPersonaText))
-		}
-		parsed := copywriter.ParsePersona(d)
-		if parsed.Age != nil {
-			p.Age = parsed.Age
-		}
-		if parsed.Gender != nil {
-			p.Gender = parsed.Gender
-		}
-		if parsed.Style != "" {
-			p.Style = parsed.Style
-		}
-		p.Interests = appendNew(p.Interests, parsed.Interests...)
-		p.Description = parsed.Description
+	p, err := persona.Merge(p, persona.Input{Description: in.Description, Age: in.Age, Gender: in.Gender, Interests: in.Interests})
+	if errors.Is(err, persona.ErrInvalidInput) {
+		return p, badInput("persona." + err.Error())
 	}
-	if in.Age != nil {
-		if *in.Age < 0 || *in.Age > shop.MaxAge {
-			return p, badInput(fmt.Sprintf("persona.age must be between 0 and %d", shop.MaxAge))
-		}
-		age := *in.Age
-		p.Age = &age
-	}
-	if in.Gender != nil {
-		g := *in.Gender
-		p.Gender = &g
-	}
-	if len(in.Interests) > shop.MaxInterests {
-		return p, badInput(fmt.Sprintf("persona.interests: at most %d", shop.MaxInterests))
-	}
-	for _, s := range in.Interests {
-		if k := copywriter.NormalizeInterest(s); k != "" {
-			p.Interests = appendNew(p.Interests, k)
-		}
-	}
-	return p, nil
+	return p, err
 }
 
 // userPersona is a user's declared profile plus their recent behaviour.
-func (r *Resolver) userPersona(ctx context.Context, u *shop.User) (copywriter.Persona, error) {
+func (r *Resolver) userPersona(ctx context.Context, u *shop.User) (persona.Persona, error) {
 	return engage.UserPersona(ctx, r.app.Store, u)
 }
 
@@ -178,20 +142,4 @@ func copyErr(err error) error {
 		return badInput(err.Error())
 	}
 	return err
-}
-
-func appendNew(list []string, items ...string) []string {
-	for _, s := range items {
-		found := false
-		for _, x := range list {
-			if x == s {
-				found = true
-				break
-			}
-		}
-		if !found {
-			list = append(list, s)
-		}
-	}
-	return list
 }

@@ -1,4 +1,4 @@
-package copywriter
+package persona
 
 import (
 	"slices"

@@ -1,12 +1,12 @@
-package copywriter
+package persona
 
 import (
 	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
+	"github.com/shopmuse/shopmuse/internal/words"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -24,10 +24,13 @@ type Persona struct {
 	RecentViews   []string // product titles, most recent first
 }
 
+// MaxDescription is the most runes of free text a persona keeps as its
+// Description, and the longest description Merge accepts.
+const MaxDescription = 500
+
 // Bounds on what a persona carries, so that a hostile free-text persona
 // cannot blow up prompts, cache keys or logs.
 const (
-	maxPersonaText     = 500 // runes of Description
 	maxPersonaList     = 10
 	maxPersonaListItem = 100 // runes
 )
@@ -54,14 +57,7 @@ var zhDigit = map[string]int{"二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "
 // what it cannot read stays unset, and the text itself is kept (bounded) as
 // the Description.
 func ParsePersona(text string) Persona {
-	text = strings.ToValidUTF8(text, "")
-	text = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
-			return -1
-		}
-		return r
-	}, text)
-	text = strings.TrimSpace(truncateRunes(text, maxPersonaText))
+	text = strings.TrimSpace(words.Truncate(words.StripControl(text), MaxDescription))
 	p := Persona{Description: text}
 	lower := strings.ToLower(text)
 
@@ -119,10 +115,10 @@ func parseGender(lower string) (shop.Gender, bool) {
 	}
 	if !f && !m {
 		for _, s := range femaleEN {
-			f = f || containsWord(lower, s)
+			f = f || words.Contains(lower, s)
 		}
 		for _, s := range maleEN {
-			m = m || containsWord(lower, s)
+			m = m || words.Contains(lower, s)
 		}
 	}
 	switch {
@@ -155,8 +151,8 @@ func findInterests(lower string) []string {
 		pos := -1
 		if sf.han {
 			pos = strings.Index(lower, sf.form)
-		} else if containsWord(lower, sf.form) {
-			pos = wordIndex(lower, sf.form)
+		} else if words.Contains(lower, sf.form) {
+			pos = words.Index(lower, sf.form)
 		}
 		if pos >= 0 {
 			seen[sf.key] = true
@@ -178,30 +174,15 @@ func findInterests(lower string) []string {
 	return out
 }
 
-func wordIndex(text, w string) int {
-	for from := 0; ; {
-		i := strings.Index(text[from:], w)
-		if i < 0 {
-			return -1
-		}
-		i += from
-		end := i + len(w)
-		if (i == 0 || !isWordByte(text[i-1])) && (end == len(text) || !isWordByte(text[end])) {
-			return i
-		}
-		from = i + 1
-	}
-}
-
 func findStyle(lower string) string {
 	best, bestPos := "", -1
 	for _, st := range styleForms {
 		for _, f := range st.forms {
 			var pos int
-			if hasHan(f) {
+			if words.HasHan(f) {
 				pos = strings.Index(lower, f)
 			} else {
-				pos = wordIndex(lower, f)
+				pos = words.Index(lower, f)
 			}
 			if pos >= 0 && (bestPos < 0 || pos < bestPos) {
 				best, bestPos = st.key, pos
@@ -229,7 +210,7 @@ func FromUser(u *shop.User, b Behaviour) Persona {
 			if k := NormalizeInterest(in); k != "" {
 				canon = appendUnique(canon, k)
 			} else if s := strings.TrimSpace(in); s != "" {
-				other = appendUnique(other, truncateRunes(s, maxPersonaListItem))
+				other = appendUnique(other, words.Truncate(s, maxPersonaListItem))
 			}
 		}
 		p.Interests = boundList(append(canon, other...))
@@ -266,7 +247,7 @@ func cleanList(in []string) []string {
 	for _, s := range in {
 		s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
 		if s != "" {
-			out = appendUnique(out, truncateRunes(s, maxPersonaListItem))
+			out = appendUnique(out, words.Truncate(s, maxPersonaListItem))
 		}
 	}
 	return out
@@ -428,21 +409,4 @@ func priceBandLabel(b string, zh bool) string {
 		return v[1]
 	}
 	return b
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n])
-}
-
-func hasHan(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return true
-		}
-	}
-	return false
 }

@@ -1,4 +1,4 @@
-package copywriter
+package bandit
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package copywriter
+package persona
 
 import (
 	"reflect"
@@ -8,6 +8,10 @@ import (
 
 	"github.com/shopmuse/shopmuse/shop"
 )
+
+func intp(i int) *int { return &i }
+
+func gender(g shop.Gender) *shop.Gender { return &g }
 
 func TestParsePersona(t *testing.T) {
 	for _, tc := range []struct {
@@ -62,9 +66,15 @@ func TestNormalizeInterest(t *testing.T) {
 		}
 	}
 	for _, in := range Interests {
-		if in.ZH == "" || in.EN == "" || len(in.attrs) == 0 || in.zhFor == "" || in.enFor == "" {
+		if in.ZH == "" || in.EN == "" || len(in.Synonyms) == 0 {
 			t.Errorf("interest %s is incomplete", in.Key)
 		}
+		if got, ok := InterestByKey(in.Key); !ok || got.Key != in.Key {
+			t.Errorf("InterestByKey(%q) = %v, %v", in.Key, got.Key, ok)
+		}
+	}
+	if _, ok := InterestByKey("knitting"); ok {
+		t.Error("InterestByKey found a key outside the vocabulary")
 	}
 }
 
@@ -121,7 +131,7 @@ func FuzzParsePersona(f *testing.F) {
 	f.Add("25岁,女性,喜欢拍照,热爱户外运动")
 	f.Fuzz(func(t *testing.T, s string) {
 		p := ParsePersona(s)
-		if utf8.RuneCountInString(p.Description) > maxPersonaText || !utf8.ValidString(p.Description) {
+		if utf8.RuneCountInString(p.Description) > MaxDescription || !utf8.ValidString(p.Description) {
 			t.Fatalf("description unbounded or invalid: %d runes", utf8.RuneCountInString(p.Description))
 		}
 		if len(p.Interests) > maxPersonaList {
