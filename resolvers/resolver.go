@@ -1,6 +1,12 @@
 // Package resolvers is the thin translation between GraphQL and shopmuse's
-// services. Files follow one naming rule: resolver_query_<area>.go,
-// resolver_mutation_<area>.go and resolver_model_<type>.go.
+// use cases (package app): queries read the app's engines, mutations call
+// its use cases.
+//
+// One file-naming rule, checked by TestFileNamingRule: a resolver method
+// lives in resolver_<kind>_<domain>.go, where kind is query, mutation,
+// subscription (the root types' fields) or model (the fields of the other
+// types). Besides those: resolver.go (the root and shared helpers),
+// loaders.go (per-operation batching) and complexity.go (query costs).
 package resolvers
 
 import (

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -19,4 +20,8 @@ func (r *productResolver) InteractionCounts(ctx context.Context, obj *shop.Produ
 		}
 	}
 	return out, nil
+}
+
+func (r *productResolver) Similar(ctx context.Context, obj *shop.Product, first *int) ([]search.Hit, error) {
+	return r.similar(ctx, obj.ID, first, nil)
 }

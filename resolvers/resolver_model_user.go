@@ -3,9 +3,20 @@ package resolvers
 import (
 	"context"
 
+	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
+
+func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*persona.Persona, error) {
+	p, err := r.userPersona(ctx, obj)
+	return &p, err
+}
+
+func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int) ([]engage.Recommendation, error) {
+	return r.recommend(ctx, obj.ID, intOr(first, 10), nil, nil)
+}
 
 func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error) {
 	n := intOr(first, 20)
@@ -21,12 +32,4 @@ func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *
 		out[i] = ev.Interaction
 	}
 	return out, nil
-}
-
-func (r *interactionResolver) User(ctx context.Context, obj *shop.Interaction) (*shop.User, error) {
-	return r.user(ctx, obj.UserID)
-}
-
-func (r *interactionResolver) Product(ctx context.Context, obj *shop.Interaction) (*shop.Product, error) {
-	return r.product(ctx, obj.ProductID)
 }

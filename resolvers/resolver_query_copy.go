@@ -26,40 +26,6 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 	return generatedCopy(req.Product, res), nil
 }
 
-func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error) {
-	req, err := r.copyRequest(ctx, productID, persona, channel, language, 1)
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan *model.CopyChunk, 16)
-	go func() {
-		defer close(out)
-		send := func(c *model.CopyChunk) error {
-			select {
-			case out <- c:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		res, err := r.app.Copy.Stream(ctx, req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
-		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Error("copy stream", "err", err, "product", productID)
-			}
-			return
-		}
-		r.countCopy(res)
-		send(&model.CopyChunk{Done: true, Copy: generatedCopy(req.Product, res)})
-	}()
-	return out, nil
-}
-
-func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*persona.Persona, error) {
-	p, err := r.userPersona(ctx, obj)
-	return &p, err
-}
-
 // copyRequest validates the arguments of generatedCopy and copyStream and
 // resolves the product and persona.
 func (r *Resolver) copyRequest(ctx context.Context, productID string, in *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants int) (copywriter.Request, error) {
@@ -142,4 +108,29 @@ func copyErr(err error) error {
 		return badInput(err.Error())
 	}
 	return err
+}
+
+func (r *queryResolver) CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error) {
+	p, err := r.product(ctx, productID)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
+	}
+	ch := copywriter.ChannelPush
+	if channel != nil {
+		ch = *channel
+	}
+	perf, err := r.app.Engage.Performance(ctx, productID, ch)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.CopyPerformance{Product: p, Channel: ch, Variants: nonNil(perf.Variants)}
+	for i := range perf.Variants {
+		if perf.Variants[i].VariantID == perf.LeaderID {
+			out.Leader = &perf.Variants[i]
+		}
+	}
+	return out, nil
 }

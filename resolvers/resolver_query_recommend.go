@@ -16,10 +16,6 @@ func (r *queryResolver) Recommendations(ctx context.Context, userID string, firs
 	return r.recommend(ctx, userID, intOr(first, 10), filter, language)
 }
 
-func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int) ([]engage.Recommendation, error) {
-	return r.recommend(ctx, obj.ID, intOr(first, 10), nil, nil)
-}
-
 func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
 	if err := r.checkFirst(n); err != nil {
 		return nil, err
@@ -76,49 +72,4 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
 	}
 	return engage.ForUser("", recs), err
-}
-
-func (r *mutationResolver) TrainModels(ctx context.Context) (*recommend.TrainingReport, error) {
-	// Training and its save outlive a client that hangs up (see app.Train).
-	rep, err := r.app.Train(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &rep, nil
-}
-
-type recommendationResolver struct{ *Resolver }
-type recommendationReasonResolver struct{ *Resolver }
-type trainingRunResolver struct{ *Resolver }
-type modelTrainingResolver struct{ *Resolver }
-
-func (r *recommendationResolver) Product(ctx context.Context, obj *engage.Recommendation) (*shop.Product, error) {
-	p, err := r.product(ctx, obj.ItemID)
-	if err == nil && p == nil {
-		return nil, fmt.Errorf("product %q is no longer in the catalogue", obj.ItemID)
-	}
-	return p, err
-}
-
-func (r *recommendationReasonResolver) RelatedProduct(ctx context.Context, obj *recommend.Reason) (*shop.Product, error) {
-	if obj.RelatedItemID == "" {
-		return nil, nil
-	}
-	return r.product(ctx, obj.RelatedItemID)
-}
-
-func (r *trainingRunResolver) DurationMs(ctx context.Context, obj *recommend.TrainingReport) (float64, error) {
-	return float64(obj.Duration) / float64(time.Millisecond), nil
-}
-
-func (r *trainingRunResolver) Products(ctx context.Context, obj *recommend.TrainingReport) (int, error) {
-	return obj.Items, nil
-}
-
-func (r *modelTrainingResolver) DurationMs(ctx context.Context, obj *recommend.ModelReport) (float64, error) {
-	return float64(obj.Duration) / float64(time.Millisecond), nil
-}
-
-func (r *modelTrainingResolver) SizeBytes(ctx context.Context, obj *recommend.ModelReport) (int, error) {
-	return obj.Size, nil
 }

@@ -29,10 +29,6 @@ func (r *queryResolver) SimilarProducts(ctx context.Context, productID string, f
 	return r.similar(ctx, productID, first, filter)
 }
 
-func (r *productResolver) Similar(ctx context.Context, obj *shop.Product, first *int) ([]search.Hit, error) {
-	return r.similar(ctx, obj.ID, first, nil)
-}
-
 func (r *Resolver) similar(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error) {
 	n := intOr(first, 10)
 	if err := pagination.CheckFirst(n, r.maxFirst); err != nil {
@@ -40,14 +36,4 @@ func (r *Resolver) similar(ctx context.Context, productID string, first *int, fi
 	}
 	hits, _, err := r.app.Search.Similar(ctx, productID, n, filter)
 	return nonNil(hits), err
-}
-
-func (r *productHitResolver) Product(ctx context.Context, obj *search.Hit) (*shop.Product, error) {
-	p, err := r.product(ctx, obj.ProductID)
-	if err == nil && p == nil {
-		// The index and the store disagree only in the instant between a
-		// delete's two writes; say so rather than return null for non-null.
-		return nil, fmt.Errorf("product %q is no longer in the catalogue", obj.ProductID)
-	}
-	return p, err
 }

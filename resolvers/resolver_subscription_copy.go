@@ -1,0 +1,38 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/shop"
+)
+
+func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error) {
+	req, err := r.copyRequest(ctx, productID, persona, channel, language, 1)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.CopyChunk, 16)
+	go func() {
+		defer close(out)
+		send := func(c *model.CopyChunk) error {
+			select {
+			case out <- c:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		res, err := r.app.Copy.Stream(ctx, req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Error("copy stream", "err", err, "product", productID)
+			}
+			return
+		}
+		r.countCopy(res)
+		send(&model.CopyChunk{Done: true, Copy: generatedCopy(req.Product, res)})
+	}()
+	return out, nil
+}
