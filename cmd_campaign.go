@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/engage"
@@ -28,7 +29,7 @@ func runCampaign(ctx context.Context, getenv func(string) string, args []string,
 	}
 	log := newLogger(stderr, level)
 	if len(args) < 2 || args[0] != "export" {
-		return errors.New(campaignUsage)
+		return errors.New(strings.TrimSpace(campaignUsage))
 	}
 	id := args[1]
 	fs := flag.NewFlagSet("campaign export", flag.ContinueOnError)
@@ -39,7 +40,7 @@ func runCampaign(ctx context.Context, getenv func(string) string, args []string,
 		return err
 	}
 	if *out == "" {
-		return errors.New("campaign export: --out is required\n" + campaignUsage)
+		return errors.New("campaign export: --out is required\n" + strings.TrimSpace(campaignUsage))
 	}
 	st, err := store.Open(app.Config{Data: data}.StoreDir(), store.Options{Logger: log})
 	if err != nil {

@@ -1,7 +1,6 @@
 package copywriter
 
 import (
-	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -58,8 +57,4 @@ func testProducts() []shop.Product {
 			Price:       shop.Money{Amount: 3499, CurrencyCode: "USD"}, Promotion: "Free shipping over $50", Language: shop.LanguageEN, Available: true,
 		},
 	}
-}
-
-func testPersonas() []persona.Persona {
-	return DefaultPersonas()
 }

@@ -58,7 +58,7 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	} else {
 		s.brand = brandEN(p.Brand)
 	}
-	if !safeText(s.brand, fs) || (zh == false && words.HasHan(s.brand)) {
+	if !safeText(s.brand, fs) || (!zh && words.HasHan(s.brand)) {
 		s.brand = ""
 	}
 	s.model = modelOf(p.Title, p.Brand)
@@ -67,7 +67,7 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	if s.noun == "" && zh {
 		s.noun = hanHead(stripBrand(p.Title, p.Brand))
 	}
-	if s.noun == "" && zh && words.HasHan(p.Title) == false {
+	if s.noun == "" && zh && !words.HasHan(p.Title) {
 		s.noun = "好物" // an English listing with no known category noun
 	}
 	if s.noun == "" && !zh && titleOK {

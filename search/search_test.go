@@ -239,4 +239,7 @@ func TestRestartReembedsOnlyWhatChanged(t *testing.T) {
 	if n, _ := idx.Count(ctx); n != 49 {
 		t.Fatalf("after a corrupt file the index holds %d", n)
 	}
+	if sem, _ := s.Semantic(ctx, "电热水壶 象印", 3, nil); !contains(ids(sem), changed.ID) {
+		t.Fatalf("after the rebuild semantic search misses the changed product: %v", ids(sem))
+	}
 }

@@ -139,7 +139,7 @@ func serveWS(w http.ResponseWriter, r *http.Request, log *wsLog) {
 // countdownFrom validates a subscription document against the fixture
 // schema and returns countdown's from argument.
 func countdownFrom(query, opName string, vars map[string]any) (int, error) {
-	doc, errs := gqlparser.LoadQuery(fixtureSchema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(fixtureSchema, query, nil)
 	if len(errs) > 0 {
 		return 0, errs
 	}
@@ -193,7 +193,7 @@ func serveFixture(w http.ResponseWriter, r *http.Request, introspections *atomic
 }
 
 func execute(r *http.Request, query, opName string, vars map[string]any) (obj, error) {
-	doc, errs := gqlparser.LoadQuery(fixtureSchema, query)
+	doc, errs := gqlparser.LoadQueryWithRules(fixtureSchema, query, nil)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -462,7 +462,7 @@ func matchField(fc *qc.FieldCondition, payload map[string]*qc.Value) (bool, erro
 			values = []*qc.Value{v}
 		}
 	}
-	pass := func(v *qc.Value) (bool, error) { return false, nil }
+	var pass func(v *qc.Value) (bool, error)
 	if r := fc.GetRange(); r != nil {
 		pass = func(v *qc.Value) (bool, error) {
 			var x float64

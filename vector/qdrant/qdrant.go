@@ -395,6 +395,7 @@ func (x *Index) Vector(ctx context.Context, id string) ([]float32, bool, error) 
 	// deprecated data field.
 	data := out.GetDense().GetData()
 	if data == nil {
+		//lint:ignore SA1019 servers before 1.13 fill only this deprecated field
 		data = out.GetData()
 	}
 	if len(data) != x.dim {
