@@ -353,7 +353,7 @@ type CampaignResolver interface {
 
 	Progress(ctx context.Context, obj *engage.Campaign) (float64, error)
 
-	MessageList(ctx context.Context, obj *engage.Campaign, first *int, after *string) (*model.CampaignMessageConnection, error)
+	MessageList(ctx context.Context, obj *engage.Campaign, first *int, after *string) (*pagination.Connection[engage.Message], error)
 }
 type CampaignItemResolver interface {
 	Product(ctx context.Context, obj *engage.MessageItem) (*shop.Product, error)
@@ -385,9 +385,9 @@ type ProductHitResolver interface {
 }
 type QueryResolver interface {
 	Product(ctx context.Context, id string) (*shop.Product, error)
-	Products(ctx context.Context, first *int, after *string, filter *shop.ProductFilter) (*pagination.ProductConnection, error)
+	Products(ctx context.Context, first *int, after *string, filter *shop.ProductFilter) (*pagination.Connection[shop.Product], error)
 	User(ctx context.Context, id string) (*shop.User, error)
-	Users(ctx context.Context, first *int, after *string) (*pagination.UserConnection, error)
+	Users(ctx context.Context, first *int, after *string) (*pagination.Connection[shop.User], error)
 	SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error)
@@ -3963,8 +3963,8 @@ func (ec *executionContext) _Campaign_messageList(ctx context.Context, field gra
 			return ec.Resolvers.Campaign().MessageList(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignMessageConnection) graphql.Marshaler {
-			return ec.marshalNCampaignMessageConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[engage.Message]) graphql.Marshaler {
+			return ec.marshalNCampaignMessageConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4237,7 +4237,7 @@ func (ec *executionContext) fieldContext_CampaignMessage_createdAt(_ context.Con
 	return graphql.NewScalarFieldContext("CampaignMessage", field, false, false, "Time")
 }
 
-func (ec *executionContext) _CampaignMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _CampaignMessageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[engage.Message]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4249,8 +4249,8 @@ func (ec *executionContext) _CampaignMessageConnection_edges(ctx context.Context
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.CampaignMessageEdge) graphql.Marshaler {
-			return ec.marshalNCampaignMessageEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []pagination.Edge[engage.Message]) graphql.Marshaler {
+			return ec.marshalNCampaignMessageEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4269,7 +4269,7 @@ func (ec *executionContext) fieldContext_CampaignMessageConnection_edges(_ conte
 	return fc, nil
 }
 
-func (ec *executionContext) _CampaignMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _CampaignMessageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[engage.Message]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4281,8 +4281,8 @@ func (ec *executionContext) _CampaignMessageConnection_pageInfo(ctx context.Cont
 			return obj.PageInfo, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
 		},
 		true,
 		true,
@@ -4301,7 +4301,7 @@ func (ec *executionContext) fieldContext_CampaignMessageConnection_pageInfo(_ co
 	return fc, nil
 }
 
-func (ec *executionContext) _CampaignMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _CampaignMessageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[engage.Message]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4324,7 +4324,7 @@ func (ec *executionContext) fieldContext_CampaignMessageEdge_cursor(_ context.Co
 	return graphql.NewScalarFieldContext("CampaignMessageEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _CampaignMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignMessageEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _CampaignMessageEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[engage.Message]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4336,8 +4336,8 @@ func (ec *executionContext) _CampaignMessageEdge_node(ctx context.Context, field
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *engage.Message) graphql.Marshaler {
-			return ec.marshalNCampaignMessage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessage(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v engage.Message) graphql.Marshaler {
+			return ec.marshalNCampaignMessage2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessage(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6671,7 +6671,7 @@ func (ec *executionContext) fieldContext_Product_similar(ctx context.Context, fi
 	return fc, nil
 }
 
-func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.ProductConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.Product]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6683,8 +6683,8 @@ func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field 
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []pagination.ProductEdge) graphql.Marshaler {
-			return ec.marshalNProductEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐProductEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []pagination.Edge[shop.Product]) graphql.Marshaler {
+			return ec.marshalNProductEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6703,7 +6703,7 @@ func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ProductConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *pagination.ProductConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.Product]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6735,7 +6735,7 @@ func (ec *executionContext) fieldContext_ProductConnection_nodes(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.ProductConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.Product]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6767,7 +6767,7 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.ProductConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.Product]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6790,7 +6790,7 @@ func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.
 	return graphql.NewScalarFieldContext("ProductConnection", field, true, false, "Int")
 }
 
-func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.ProductEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[shop.Product]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6813,7 +6813,7 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.ProductEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[shop.Product]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6957,8 +6957,8 @@ func (ec *executionContext) _Query_products(ctx context.Context, field graphql.C
 			return ec.Resolvers.Query().Products(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*shop.ProductFilter))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *pagination.ProductConnection) graphql.Marshaler {
-			return ec.marshalNProductConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐProductConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[shop.Product]) graphql.Marshaler {
+			return ec.marshalNProductConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7045,8 +7045,8 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.Query().Users(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *pagination.UserConnection) graphql.Marshaler {
-			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐUserConnection(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[shop.User]) graphql.Marshaler {
+			return ec.marshalNUserConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8391,7 +8391,7 @@ func (ec *executionContext) fieldContext_User_updatedAt(_ context.Context, field
 	return graphql.NewScalarFieldContext("User", field, false, false, "Time")
 }
 
-func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.UserConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8403,8 +8403,8 @@ func (ec *executionContext) _UserConnection_edges(ctx context.Context, field gra
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []pagination.UserEdge) graphql.Marshaler {
-			return ec.marshalNUserEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐUserEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []pagination.Edge[shop.User]) graphql.Marshaler {
+			return ec.marshalNUserEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -8423,7 +8423,7 @@ func (ec *executionContext) fieldContext_UserConnection_edges(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *pagination.UserConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8455,7 +8455,7 @@ func (ec *executionContext) fieldContext_UserConnection_nodes(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.UserConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8487,7 +8487,7 @@ func (ec *executionContext) fieldContext_UserConnection_pageInfo(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.UserConnection) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8510,7 +8510,7 @@ func (ec *executionContext) fieldContext_UserConnection_totalCount(_ context.Con
 	return graphql.NewScalarFieldContext("UserConnection", field, true, false, "Int")
 }
 
-func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.UserEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[shop.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8533,7 +8533,7 @@ func (ec *executionContext) fieldContext_UserEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("UserEdge", field, false, false, "String")
 }
 
-func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.UserEdge) (ret graphql.Marshaler) {
+func (ec *executionContext) _UserEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[shop.User]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10621,7 +10621,7 @@ func (ec *executionContext) _CampaignMessage(ctx context.Context, sel ast.Select
 
 var campaignMessageConnectionImplementors = []string{"CampaignMessageConnection"}
 
-func (ec *executionContext) _CampaignMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignMessageConnection) graphql.Marshaler {
+func (ec *executionContext) _CampaignMessageConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[engage.Message]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, campaignMessageConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -10659,7 +10659,7 @@ func (ec *executionContext) _CampaignMessageConnection(ctx context.Context, sel 
 
 var campaignMessageEdgeImplementors = []string{"CampaignMessageEdge"}
 
-func (ec *executionContext) _CampaignMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignMessageEdge) graphql.Marshaler {
+func (ec *executionContext) _CampaignMessageEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[engage.Message]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, campaignMessageEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11613,7 +11613,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 
 var productConnectionImplementors = []string{"ProductConnection"}
 
-func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.ProductConnection) graphql.Marshaler {
+func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[shop.Product]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -11662,7 +11662,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 
 var productEdgeImplementors = []string{"ProductEdge"}
 
-func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.ProductEdge) graphql.Marshaler {
+func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[shop.Product]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12231,7 +12231,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 
 var userConnectionImplementors = []string{"UserConnection"}
 
-func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.UserConnection) graphql.Marshaler {
+func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[shop.User]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12280,7 +12280,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 
 var userEdgeImplementors = []string{"UserEdge"}
 
-func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.UserEdge) graphql.Marshaler {
+func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[shop.User]) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -12793,15 +12793,11 @@ func (ec *executionContext) marshalNCampaignItem2ᚕgithubᚗcomᚋshopmuseᚋsh
 	return ret
 }
 
-func (ec *executionContext) marshalNCampaignMessage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessage(ctx context.Context, sel ast.SelectionSet, v *engage.Message) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "CampaignMessage!")
-		return graphql.Null
-	}
-	return ec._CampaignMessage(ctx, sel, v)
+func (ec *executionContext) marshalNCampaignMessage2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐMessage(ctx context.Context, sel ast.SelectionSet, v engage.Message) graphql.Marshaler {
+	return ec._CampaignMessage(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNCampaignMessageConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageConnection(ctx context.Context, sel ast.SelectionSet, v *model.CampaignMessageConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNCampaignMessageConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[engage.Message]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CampaignMessageConnection!")
 		return graphql.Null
@@ -12809,15 +12805,15 @@ func (ec *executionContext) marshalNCampaignMessageConnection2ᚖgithubᚗcomᚋ
 	return ec._CampaignMessageConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCampaignMessageEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdge(ctx context.Context, sel ast.SelectionSet, v model.CampaignMessageEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNCampaignMessageEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v pagination.Edge[engage.Message]) graphql.Marshaler {
 	return ec._CampaignMessageEdge(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNCampaignMessageEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CampaignMessageEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNCampaignMessageEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.Edge[engage.Message]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCampaignMessageEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCampaignMessageEdge(ctx, sel, v[i])
+		return ec.marshalNCampaignMessageEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -13160,14 +13156,6 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuse�
 	return ec._PageInfo(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "PageInfo!")
-		return graphql.Null
-	}
-	return ec._PageInfo(ctx, sel, v)
-}
-
 func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpersonaᚐPersona(ctx context.Context, sel ast.SelectionSet, v *persona.Persona) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Persona!")
@@ -13204,7 +13192,7 @@ func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmus
 	return ec._Product(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐProductConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.ProductConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[shop.Product]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProductConnection!")
 		return graphql.Null
@@ -13212,15 +13200,15 @@ func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋshopmuse
 	return ec._ProductConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProductEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐProductEdge(ctx context.Context, sel ast.SelectionSet, v pagination.ProductEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNProductEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v pagination.Edge[shop.Product]) graphql.Marshaler {
 	return ec._ProductEdge(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNProductEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.ProductEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNProductEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.Edge[shop.Product]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNProductEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐProductEdge(ctx, sel, v[i])
+		return ec.marshalNProductEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -13420,7 +13408,7 @@ func (ec *executionContext) marshalNUser2ᚕgithubᚗcomᚋshopmuseᚋshopmuse�
 	return ret
 }
 
-func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐUserConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.UserConnection) graphql.Marshaler {
+func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[shop.User]) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "UserConnection!")
 		return graphql.Null
@@ -13428,15 +13416,15 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋshopmuseᚋ
 	return ec._UserConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐUserEdge(ctx context.Context, sel ast.SelectionSet, v pagination.UserEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNUserEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v pagination.Edge[shop.User]) graphql.Marshaler {
 	return ec._UserEdge(ctx, sel, &v)
 }
 
-func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.UserEdge) graphql.Marshaler {
+func (ec *executionContext) marshalNUserEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.Edge[shop.User]) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNUserEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐUserEdge(ctx, sel, v[i])
+		return ec.marshalNUserEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

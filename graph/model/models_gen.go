@@ -5,7 +5,6 @@ package model
 import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
-	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -20,16 +19,6 @@ type CampaignInput struct {
 	ProductsPerUser *int `json:"productsPerUser,omitempty"`
 	// Default: each user's language.
 	Language *shop.Language `json:"language,omitempty"`
-}
-
-type CampaignMessageConnection struct {
-	Edges    []CampaignMessageEdge `json:"edges"`
-	PageInfo *pagination.PageInfo  `json:"pageInfo"`
-}
-
-type CampaignMessageEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *engage.Message `json:"node"`
 }
 
 type CopyChunk struct {
