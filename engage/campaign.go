@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
@@ -76,6 +77,12 @@ type Campaign struct {
 	StartedAt  *time.Time    `json:"startedAt,omitempty"`
 	FinishedAt *time.Time    `json:"finishedAt,omitempty"`
 }
+
+// MessageConnection and MessageEdge page through a campaign's messages.
+type (
+	MessageConnection = pagination.Connection[Message]
+	MessageEdge       = pagination.Edge[Message]
+)
 
 // Message is what one user receives.
 type Message struct {

@@ -26,6 +26,8 @@ var ErrBadCursor = errors.New("invalid cursor")
 const (
 	KindProduct = "p"
 	KindUser    = "u"
+	// KindCampaignMessage: campaign messages, keyed by user ID.
+	KindCampaignMessage = "cm"
 )
 
 // cursorVersion lets the encoding change without old cursors being misread.
@@ -75,81 +77,67 @@ type PageInfo struct {
 // asks for totalCount.
 type Counter func(ctx context.Context) (int, error)
 
-// ProductConnection is a page of products.
-type ProductConnection struct {
-	Edges    []ProductEdge `json:"edges"`
-	PageInfo PageInfo      `json:"pageInfo"`
+// Connection is a Relay connection: one page of nodes with their cursors.
+// The schema's connection types are instantiations of it (the aliases
+// below, and engage's campaign messages), bound by gqlgen.
+type Connection[T any] struct {
+	Edges    []Edge[T] `json:"edges"`
+	PageInfo PageInfo  `json:"pageInfo"`
 	count    Counter
 }
 
-// ProductEdge is one product with its cursor.
-type ProductEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   shop.Product `json:"node"`
+// Edge is one node with its cursor.
+type Edge[T any] struct {
+	Cursor string `json:"cursor"`
+	Node   T      `json:"node"`
 }
 
-// NewProductConnection builds a connection over a page of products.
-func NewProductConnection(items []shop.Product, hasNext, hasPrev bool, count Counter) *ProductConnection {
-	c := &ProductConnection{Edges: make([]ProductEdge, len(items)), count: count}
-	for i, p := range items {
-		c.Edges[i] = ProductEdge{Cursor: EncodeCursor(KindProduct, p.ID), Node: p}
+// NewConnection builds a connection over one page of items: key gives the
+// cursor key of an item, of the given cursor kind. count may be nil when
+// the schema offers no totalCount.
+func NewConnection[T any](items []T, kind string, key func(*T) string, hasNext, hasPrev bool, count Counter) *Connection[T] {
+	c := &Connection[T]{Edges: make([]Edge[T], len(items)), PageInfo: PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}, count: count}
+	for i := range items {
+		c.Edges[i] = Edge[T]{Cursor: EncodeCursor(kind, key(&items[i])), Node: items[i]}
 	}
-	c.PageInfo = pageInfo(len(items), hasNext, hasPrev, func(i int) string { return c.Edges[i].Cursor })
+	if n := len(items); n > 0 {
+		start, end := c.Edges[0].Cursor, c.Edges[n-1].Cursor
+		c.PageInfo.StartCursor, c.PageInfo.EndCursor = &start, &end
+	}
 	return c
 }
 
-// Nodes lists the products without their cursors.
-func (c *ProductConnection) Nodes() []shop.Product {
-	out := make([]shop.Product, len(c.Edges))
+// Nodes are the page's nodes without their cursors.
+func (c *Connection[T]) Nodes() []T {
+	out := make([]T, len(c.Edges))
 	for i, e := range c.Edges {
 		out[i] = e.Node
 	}
 	return out
 }
 
-// TotalCount counts every product that passes the listing's filter.
-func (c *ProductConnection) TotalCount(ctx context.Context) (int, error) { return c.count(ctx) }
-
-// UserConnection is a page of users.
-type UserConnection struct {
-	Edges    []UserEdge `json:"edges"`
-	PageInfo PageInfo   `json:"pageInfo"`
-	count    Counter
+// TotalCount counts the whole listing, on demand.
+func (c *Connection[T]) TotalCount(ctx context.Context) (int, error) {
+	if c.count == nil {
+		return 0, errors.New("this connection has no total count")
+	}
+	return c.count(ctx)
 }
 
-// UserEdge is one user with its cursor.
-type UserEdge struct {
-	Cursor string    `json:"cursor"`
-	Node   shop.User `json:"node"`
+// The catalogue's connections.
+type (
+	ProductConnection = Connection[shop.Product]
+	ProductEdge       = Edge[shop.Product]
+	UserConnection    = Connection[shop.User]
+	UserEdge          = Edge[shop.User]
+)
+
+// NewProductConnection builds a connection over a page of products.
+func NewProductConnection(items []shop.Product, hasNext, hasPrev bool, count Counter) *ProductConnection {
+	return NewConnection(items, KindProduct, func(p *shop.Product) string { return p.ID }, hasNext, hasPrev, count)
 }
 
 // NewUserConnection builds a connection over a page of users.
 func NewUserConnection(items []shop.User, hasNext, hasPrev bool, count Counter) *UserConnection {
-	c := &UserConnection{Edges: make([]UserEdge, len(items)), count: count}
-	for i, u := range items {
-		c.Edges[i] = UserEdge{Cursor: EncodeCursor(KindUser, u.ID), Node: u}
-	}
-	c.PageInfo = pageInfo(len(items), hasNext, hasPrev, func(i int) string { return c.Edges[i].Cursor })
-	return c
-}
-
-// Nodes lists the users without their cursors.
-func (c *UserConnection) Nodes() []shop.User {
-	out := make([]shop.User, len(c.Edges))
-	for i, e := range c.Edges {
-		out[i] = e.Node
-	}
-	return out
-}
-
-// TotalCount counts every user.
-func (c *UserConnection) TotalCount(ctx context.Context) (int, error) { return c.count(ctx) }
-
-func pageInfo(n int, hasNext, hasPrev bool, cursor func(int) string) PageInfo {
-	pi := PageInfo{HasNextPage: hasNext, HasPreviousPage: hasPrev}
-	if n > 0 {
-		start, end := cursor(0), cursor(n-1)
-		pi.StartCursor, pi.EndCursor = &start, &end
-	}
-	return pi
+	return NewConnection(items, KindUser, func(u *shop.User) string { return u.ID }, hasNext, hasPrev, count)
 }

@@ -1,6 +1,7 @@
 package pagination
 
 import (
+	"context"
 	"testing"
 )
 
@@ -49,4 +50,32 @@ func FuzzDecodeCursor(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestConnectionPageInfoAndNodes(t *testing.T) {
+	type row struct{ id string }
+	key := func(r *row) string { return r.id }
+	c := NewConnection([]row{{"a"}, {"b"}, {"c"}}, "x", key, true, false, nil)
+	if len(c.Edges) != 3 || c.Edges[1].Node.id != "b" || !c.PageInfo.HasNextPage || c.PageInfo.HasPreviousPage {
+		t.Fatalf("connection %+v", c)
+	}
+	if got, err := DecodeCursor("x", *c.PageInfo.EndCursor); err != nil || got != "c" {
+		t.Fatalf("end cursor decodes to %q, %v", got, err)
+	}
+	if got, err := DecodeCursor("x", *c.PageInfo.StartCursor); err != nil || got != "a" {
+		t.Fatalf("start cursor decodes to %q, %v", got, err)
+	}
+	if n := c.Nodes(); len(n) != 3 || n[2].id != "c" {
+		t.Fatalf("nodes %+v", n)
+	}
+	if _, err := c.TotalCount(t.Context()); err == nil {
+		t.Fatal("a connection without a counter reported a total")
+	}
+	empty := NewConnection([]row{}, "x", key, false, true, func(context.Context) (int, error) { return 7, nil })
+	if empty.PageInfo.StartCursor != nil || empty.PageInfo.EndCursor != nil || !empty.PageInfo.HasPreviousPage {
+		t.Fatalf("empty page info %+v", empty.PageInfo)
+	}
+	if n, err := empty.TotalCount(t.Context()); err != nil || n != 7 {
+		t.Fatalf("total %d %v", n, err)
+	}
 }

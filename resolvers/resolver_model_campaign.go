@@ -6,7 +6,6 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph"
-	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -37,8 +36,8 @@ func (r *campaignResolver) Progress(ctx context.Context, obj *engage.Campaign) (
 	return float64(obj.Done) / float64(obj.Total), nil
 }
 
-func (r *campaignResolver) MessageList(ctx context.Context, obj *engage.Campaign, first *int, after *string) (*model.CampaignMessageConnection, error) {
-	n, afterUser, err := r.pageArgs(first, after, kindCampaignMessage)
+func (r *campaignResolver) MessageList(ctx context.Context, obj *engage.Campaign, first *int, after *string) (*engage.MessageConnection, error) {
+	n, afterUser, err := r.pageArgs(first, after, pagination.KindCampaignMessage)
 	if err != nil {
 		return nil, err
 	}
@@ -46,20 +45,9 @@ func (r *campaignResolver) MessageList(ctx context.Context, obj *engage.Campaign
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.CampaignMessageConnection{Edges: make([]model.CampaignMessageEdge, len(msgs)),
-		PageInfo: &pagination.PageInfo{HasNextPage: more, HasPreviousPage: afterUser != ""}}
-	for i := range msgs {
-		conn.Edges[i] = model.CampaignMessageEdge{Cursor: pagination.EncodeCursor(kindCampaignMessage, msgs[i].UserID), Node: &msgs[i]}
-	}
-	if len(msgs) > 0 {
-		start, end := conn.Edges[0].Cursor, conn.Edges[len(msgs)-1].Cursor
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &start, &end
-	}
-	return conn, nil
+	return pagination.NewConnection(msgs, pagination.KindCampaignMessage, func(m *engage.Message) string { return m.UserID },
+		more, afterUser != "", nil), nil
 }
-
-// kindCampaignMessage tags campaign message cursors.
-const kindCampaignMessage = "cm"
 
 func (r *campaignItemResolver) Product(ctx context.Context, obj *engage.MessageItem) (*shop.Product, error) {
 	return r.product(ctx, obj.ProductID)
