@@ -205,3 +205,27 @@ func TestSubcommands(t *testing.T) {
 		t.Fatal("unknown command accepted")
 	}
 }
+
+// Sub-commands read only the configuration they need: a service setting
+// they do not use cannot stop bench, eval or help.
+func TestSubcommandsIgnoreServiceSettings(t *testing.T) {
+	env := map[string]string{"SHOPMUSE_LLM": "bogus", "SHOPMUSE_ADDR": "0.0.0.0:8080", "SHOPMUSE_REC_MF": "factors=0",
+		"SHOPMUSE_EMBEDDER": "nonsense"}
+	getenv := func(k string) string { return env[k] }
+	if _, err := loadConfig(getenv); err == nil {
+		t.Fatal("the service accepted these settings; the test proves nothing")
+	}
+	for _, args := range [][]string{{"help"}, {"eval", "copy", "--products", "1"}, {"bench", "ann", "--gen", "200,8", "--out", t.TempDir(), "--queries", "5"},
+		{"eval", "--gen", "users=20,products=30,interactions=200", "--out", t.TempDir()}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, getenv, &out, &errOut); err != nil {
+			t.Errorf("%v failed on service settings it does not use: %v", args, err)
+		}
+	}
+	// import opens the data directory, so it does read the app's settings.
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"import", "--products", "x.jsonl"}, getenv, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "SHOPMUSE_") {
+		t.Errorf("import with bad settings: %v, want an error naming the variable", err)
+	}
+}
