@@ -102,7 +102,7 @@ func checkSane(t *testing.T, rep *Report, margin float64) {
 // every model; the written split re-imports.
 func TestShopFormatEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	if err := Run(ctx, []string{"rec", "--gen", "users=300,products=200,interactions=9000", "--out", dir, "--seed", "3"}, io.Discard, io.Discard); err != nil {
+	if err := Run(ctx, []string{"rec", "--gen", "users=300,products=200,interactions=9000", "--out", dir, "--seed", "3", "--gen-funnel=false"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	files := importer.Files{Products: filepath.Join(dir, "products.jsonl"), Users: filepath.Join(dir, "users.jsonl"),
@@ -118,7 +118,7 @@ func TestShopFormatEndToEnd(t *testing.T) {
 	svg := filepath.Join(dir, "out", "chart.svg")
 	split := filepath.Join(dir, "split")
 	rep, table := run(t, "--interactions", files.Interactions, "--products", files.Products, "--users", files.Users,
-		"--plot", svg, "--write-split", split, "--embed-dim", "64")
+		"--plot", svg, "--write-split", split, "--embed-dim", "64", "--protocol", "norepeat")
 	checkSane(t, rep, 2)
 	for _, m := range []string{"popularity", "popular", "trending", "content", "itemcf", "mf", "blend"} {
 		if _, ok := rep.Row(m); !ok {
@@ -236,12 +236,12 @@ func TestSplit(t *testing.T) {
 		}
 	}
 	for _, method := range []recommend.SplitMethod{recommend.SplitByTime, recommend.SplitRandom} {
-		h := makeHoldout(its, method, 0.2, 7, "train")
-		if len(h.sp.Train)+len(h.held) != len(its) {
-			t.Fatalf("%d train + %d held != %d", len(h.sp.Train), len(h.held), len(its))
+		h := makeHoldout(its, recommend.NoRepeatProtocol(method, 0.2, 7))
+		if len(h.sp.Train)+len(h.sp.Held) != len(its) {
+			t.Fatalf("%d train + %d held != %d", len(h.sp.Train), len(h.sp.Held), len(its))
 		}
 		held := map[string]int{}
-		for _, it := range h.held {
+		for _, it := range h.sp.Held {
 			held[it.UserID]++
 		}
 		for u, n := range counts {
@@ -252,17 +252,17 @@ func TestSplit(t *testing.T) {
 			if held[u] != want {
 				t.Errorf("method %d: user %s with %d events has %d held out, want %d", method, u, n, held[u], want)
 			}
-			for p := range h.eval.Test[u] {
-				if h.eval.TrainItems[u][p] {
+			for p := range h.sp.Test[u] {
+				if h.sp.TrainItems[u][p] {
 					t.Errorf("method %d: user %s test item %s is among their training items", method, u, p)
 				}
 			}
-			if n < 3 && len(h.eval.Test[u]) > 0 {
+			if n < 3 && len(h.sp.Test[u]) > 0 {
 				t.Errorf("user %s with %d events has test items", u, n)
 			}
 		}
 		if method == recommend.SplitByTime {
-			for _, it := range h.held {
+			for _, it := range h.sp.Held {
 				for _, tr := range h.sp.Train {
 					if tr.UserID == it.UserID && tr.OccurredAt.After(it.OccurredAt) {
 						t.Fatalf("time split holds out %v before train event %v", it, tr)
@@ -276,18 +276,20 @@ func TestSplit(t *testing.T) {
 	}
 	// --exclude purchased: only bought items leave the ranking, and a
 	// re-visited (not bought) train item may be a target.
-	h := makeHoldout(its, recommend.SplitByTime, 0.2, 7, "purchased")
+	p := recommend.NoRepeatProtocol(recommend.SplitByTime, 0.2, 7)
+	p.Targets, p.Exclude = recommend.TargetsAll, recommend.ExcludePurchased
+	h := makeHoldout(its, p)
 	reTarget := false
-	for u, items := range h.eval.Test {
+	for u, items := range h.sp.Test {
 		for p := range items {
-			if h.eval.TrainItems[u][p] {
+			if h.sp.TrainItems[u][p] {
 				t.Errorf("user %s: purchased train item %s is a target", u, p)
 			}
-			if h.sp.TrainItems[u][p] {
+			if h.sp.Touched[u][p] {
 				reTarget = true
 			}
 		}
-		for p := range h.eval.TrainItems[u] {
+		for p := range h.sp.TrainItems[u] {
 			if !slices.ContainsFunc(h.sp.Train, func(it shop.Interaction) bool {
 				return it.UserID == u && it.ProductID == p && it.Kind == shop.KindPurchase
 			}) {
@@ -366,7 +368,7 @@ func TestMetricsDefinition(t *testing.T) {
 func mlFiles(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := Generate("users=300,products=1000,interactions=6000", "movielens", dir, 5, io.Discard); err != nil {
+	if err := Generate("users=300,products=1000,interactions=6000", "movielens", dir, 5, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -486,7 +488,7 @@ func TestAmazon(t *testing.T) {
 func TestJSONLInteractionsAndPNG(t *testing.T) {
 	dir := t.TempDir()
 	// A catalogue larger than a user's reach, so popularity is not trivially strong.
-	if err := Generate("users=250,products=600,interactions=6000", "shop", dir, 11, io.Discard); err != nil {
+	if err := Generate("users=250,products=600,interactions=6000", "shop", dir, 11, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	d, err := Load(filepath.Join(dir, "interactions.csv"), "", "", "", time.Now())
@@ -509,7 +511,7 @@ func TestJSONLInteractionsAndPNG(t *testing.T) {
 	fh.Close()
 	chart := filepath.Join(dir, "chart.png")
 	rep, _ := run(t, "--interactions", filepath.Join(dir, "events.jsonl"), "--products", filepath.Join(dir, "products.jsonl"),
-		"--exclude", "purchased", "--plot", chart, "--embed-dim", "32")
+		"--exclude", "purchased", "--split", "last", "--target-kinds", "all", "--plot", chart, "--embed-dim", "32")
 	checkSane(t, rep, 1.5)
 	if _, ok := rep.Row(recommend.RetrieverSeen); !ok {
 		t.Error("seen not evaluated under --exclude purchased")
@@ -533,7 +535,7 @@ func TestJSONLInteractionsAndPNG(t *testing.T) {
 
 func TestTune(t *testing.T) {
 	dir := t.TempDir()
-	if err := Generate("users=200,products=150,interactions=6000", "shop", dir, 2, io.Discard); err != nil {
+	if err := Generate("users=200,products=150,interactions=6000", "shop", dir, 2, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	rep, out := run(t, "--interactions", filepath.Join(dir, "interactions.csv"), "--products", filepath.Join(dir, "products.jsonl"),
