@@ -144,6 +144,12 @@ func (w *world) funnel(interactions int) {
 					cons[c].last = t
 					continue
 				}
+				// Durables bought and consumables still stocked are not
+				// shopped for.
+				blocked := func(i int) bool {
+					d, stocked := due[i]
+					return owned[i] || stocked && t.Before(d)
+				}
 				var i int
 				for try := 0; try < 5; try++ {
 					if r.Float64() < pCrowd {
@@ -151,11 +157,11 @@ func (w *world) funnel(interactions int) {
 					} else {
 						i = w.tasteItem(u)
 					}
-					if !owned[i] {
+					if !blocked(i) {
 						break
 					}
 				}
-				if owned[i] {
+				if blocked(i) {
 					continue // nothing new found this time
 				}
 				stage := 0
@@ -181,9 +187,6 @@ func (w *world) funnel(interactions int) {
 				if j := slices.IndexFunc(cons, func(c considered) bool { return c.item == i }); j >= 0 {
 					cons[j].stage, cons[j].last = max(cons[j].stage, stage), t
 					continue
-				}
-				if _, restock := due[i]; restock {
-					continue // a bought consumable comes back when it is due
 				}
 				cons = append(cons, considered{item: i, stage: stage, last: t})
 				if len(cons) > maxConsidering {
