@@ -154,13 +154,23 @@ func writeUsers(path string, us []shop.User, its []shop.Interaction) error {
 // the same protocol one level down (a validation split of train.csv) for
 // tuning. `shopmuse import` loads the directory, and bench/gorse reads it.
 func WriteSplit(dir string, d *Data, h holdout, val *holdout, label string) error {
-	if err := writeSplitEvents(dir, h); err != nil {
+	if err := writeSplitEvents(dir, h, label); err != nil {
 		return err
 	}
 	if val != nil {
-		if err := writeSplitEvents(filepath.Join(dir, "val"), *val); err != nil {
+		if err := writeSplitEvents(filepath.Join(dir, "val"), *val, label); err != nil {
 			return err
 		}
+	}
+	if err := writeProducts(filepath.Join(dir, "products.jsonl"), d.Products); err != nil {
+		return err
+	}
+	return writeUsers(filepath.Join(dir, "users.jsonl"), d.Users, d.Interactions)
+}
+
+func writeSplitEvents(dir string, h holdout, label string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
 	}
 	b, err := json.Marshal(struct {
 		Protocol string `json:"protocol"`
@@ -169,16 +179,6 @@ func WriteSplit(dir string, d *Data, h holdout, val *holdout, label string) erro
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(dir, "protocol.json"), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	if err := writeProducts(filepath.Join(dir, "products.jsonl"), d.Products); err != nil {
-		return err
-	}
-	return writeUsers(filepath.Join(dir, "users.jsonl"), d.Users, d.Interactions)
-}
-
-func writeSplitEvents(dir string, h holdout) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	if err := writeInteractionsCSV(filepath.Join(dir, "train.csv"), h.sp.Train); err != nil {
