@@ -3,8 +3,15 @@
 # writes its split, Gorse (bench/gorse, its own module) trains BPR and ALS on
 # that very split, and one table prints both, best NDCG first.
 #
-#   bench/compare.sh --gen users=5000,products=3000,interactions=200000
+#   bench/compare.sh --gen users=1000,products=2000,interactions=45000 [--gen-funnel=false] [--seed N]
 #   bench/compare.sh --interactions F [--products F] [--format movielens|amazon|...]
+#
+# Every other flag goes to `eval` (--protocol, --split, --last, --targets,
+# --target-kinds, --exclude, --tune ...). The protocol reaches Gorse through
+# the split directory itself: eval writes each user's targets (targets.csv),
+# the items removed from their ranking (exclude.csv), the protocol's name
+# and a validation split under the same rule (val/), and bench/gorse scores
+# and tunes on exactly those, so both sides share the split and the rule.
 #
 # Needs go and python3. Gorse's first build takes a few minutes.
 set -euo pipefail
@@ -14,7 +21,15 @@ mkdir -p "$work"
 cd "$root"
 args=("$@")
 if [[ "${1:-}" == "--gen" ]]; then
-  go run . eval --gen "$2" --out "$work/data" >&2
+  gen=()
+  for a in "${@:3}"; do
+    [[ "$a" == --gen-funnel* ]] && gen+=("$a")
+  done
+  # --seed picks the generated shop as well as eval's seed.
+  for ((i = 3; i < $#; i++)); do
+    [[ "${!i}" == "--seed" ]] && { j=$((i + 1)); gen+=(--seed "${!j}"); }
+  done
+  go run . eval --gen "$2" --out "$work/data" "${gen[@]}" >&2
   args=(--interactions "$work/data/interactions.csv" --products "$work/data/products.jsonl" --users "$work/data/users.jsonl" "${@:3}")
 fi
 echo "== shopmuse" >&2

@@ -2,9 +2,10 @@
 // recommendation engine. It loads interactions (our import format,
 // MovieLens or Amazon reviews), splits each user's history into train and
 // test, trains every retriever and the blend on the train part with the
-// clock stopped at the split, ranks the whole catalogue for every test user
-// and reports Recall, NDCG, HitRate and MAP at K, catalogue coverage and
-// training time as a table and a chart. It can also tune the blend weights
+// clock stopped at the split, asks Engine.Recommend (the serving path) for
+// every test user and reports Recall, NDCG, HitRate and MAP at K, catalogue
+// coverage and training time as a table and a chart; single retrievers and
+// baselines are reported beside it for diagnosis. It can also tune the blend weights
 // on a validation split, write the split for the Gorse side-by-side
 // (bench/gorse), and generate a synthetic shop in our import formats.
 package evalrec
@@ -18,36 +19,59 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/shop"
 )
 
 const usage = `usage:
   shopmuse eval rec --interactions F [--products F] [--users F] [--format jsonl|csv|movielens|amazon]
-                    [--split last|random] [--holdout 0.2] [--k 10] [--exclude train|purchased]
+                    [--protocol funnel|norepeat] [--split last-n|last|random] [--last 2] [--session-gap 30m] [--holdout 0.2]
+                    [--targets all|new] [--target-kinds auto|all|purchase,add_to_cart] [--exclude purchased|train|none] [--k 10]
                     [--plot out.svg|out.png] [--tune] [--write-split DIR] [--seed N] [--max-users N]
-  shopmuse eval rec --gen users=50000,products=100000,interactions=1000000 --out DIR [--gen-format shop|movielens]
+  shopmuse eval rec --gen users=50000,products=100000,interactions=1000000 --out DIR [--gen-format shop|movielens] [--gen-funnel=false]
+
+The default protocol (funnel) holds out each user's last 2 carts or purchases and what
+they did from the start of that visit on, counts every held-out cart or purchase as a target (also items
+seen in training) and removes only purchased items from the ranking: what the service
+serves. --protocol norepeat is the earlier protocol (most recent 20% of each user's
+events, only items new to the user, all training items excluded).
 `
 
 // Options are the parsed flags.
 type Options struct {
 	Interactions, Products, Users, Format string
-	Split                                 string  // "last" (by time) or "random"
-	Holdout                               float64 // share of each user's events held out
-	K                                     int
-	Exclude                               string // "train" or "purchased"
-	Plot                                  string
-	Tune                                  bool
-	TuneTime                              time.Duration
-	TuneUsers                             int
-	TuneTrials                            int // 0: no limit but TuneTime
-	WriteSplit                            string
-	Seed                                  int64
-	MaxUsers                              int
-	Models                                []string // empty: every retriever + popularity + blend
-	EmbedDim                              int
+	// Protocol is "funnel" (the default) or "norepeat", a preset of the
+	// flags below; flags given explicitly win over the preset.
+	Protocol string
+	Split    string // "last-n" (each user's last LastN targets), "last" (by time) or "random"
+	LastN    int    // target events held out per user by "last-n"
+	// SessionGap: "last-n" holds out from the start of the visit (events
+	// less than this apart) of the first held-out target; 0 cuts at it.
+	SessionGap time.Duration
+	Holdout    float64 // share of each user's events held out by "last" and "random"
+	// Targets is "all" (every held-out target item) or "new" (only items
+	// the user did not touch in training).
+	Targets string
+	// TargetKinds are the kinds of held-out events that are targets: "auto"
+	// (purchases and carts when the data has any, else every kind), "all",
+	// or a comma list of kinds.
+	TargetKinds string
+	K           int
+	Exclude     string // "purchased", "train" or "none"
+	Plot        string
+	Tune        bool
+	TuneTime    time.Duration
+	TuneUsers   int
+	TuneTrials  int // 0: no limit but TuneTime
+	WriteSplit  string
+	Seed        int64
+	MaxUsers    int
+	Models      []string // empty: every retriever + popularity + blend
+	EmbedDim    int
 	// NeuMF adds the neural recommender (recommend/neural) as a row.
 	NeuMF bool
 	// MF and MMR override the engine's matrix factorisation and MMR lambda
@@ -68,6 +92,9 @@ type Options struct {
 	HalfLife time.Duration
 
 	Gen, Out, GenFormat string
+	// GenFunnel generates the funnel shop (sessions, revisits, re-bought
+	// consumables); false keeps the earlier shop without repeats.
+	GenFunnel bool
 }
 
 // Run is the command: args are the flags after `eval` (or `eval rec`).
@@ -83,7 +110,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.Gen != "" {
-		return Generate(o.Gen, o.GenFormat, o.Out, o.Seed, stderr)
+		return Generate(o.Gen, o.GenFormat, o.Out, o.Seed, o.GenFunnel, stderr)
 	}
 	_, err = Evaluate(ctx, o, stdout, stderr)
 	return err
@@ -98,10 +125,15 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Products, "products", "", "products file (our JSONL/CSV, MovieLens u.item or movies.csv, Amazon metadata JSON lines)")
 	fs.StringVar(&o.Users, "users", "", "users file (our JSONL/CSV; declared interests feed cold start)")
 	fs.StringVar(&o.Format, "format", "", "jsonl, csv, movielens or amazon (default: from the file name and first line)")
-	fs.StringVar(&o.Split, "split", "last", "last: hold out each user's most recent events; random: a random share")
-	fs.Float64Var(&o.Holdout, "holdout", 0.2, "share of each user's events held out for testing")
+	fs.StringVar(&o.Protocol, "protocol", "funnel", "funnel (each user's last carts/purchases, seen items count) or norepeat (the earlier protocol: --split last --targets new --target-kinds all --exclude train); explicit flags win")
+	fs.StringVar(&o.Split, "split", "last-n", "last-n: hold out each user's last --last target events and what followed; last: each user's most recent --holdout share; random: a random share")
+	fs.IntVar(&o.LastN, "last", 2, "target events held out per user by --split last-n")
+	fs.DurationVar(&o.SessionGap, "session-gap", 30*time.Minute, "--split last-n holds out from the start of the visit of the first held-out target (a visit: events less than this apart); 0 cuts at the target itself")
+	fs.Float64Var(&o.Holdout, "holdout", 0.2, "share of each user's events held out by --split last and random")
+	fs.StringVar(&o.Targets, "targets", "all", "all: every held-out target item counts, also one seen in training; new: only items the user never touched in training")
+	fs.StringVar(&o.TargetKinds, "target-kinds", "auto", "kinds of held-out events that are targets: auto (purchase,add_to_cart when the data has them, else all), all, or a list like purchase,add_to_cart")
 	fs.IntVar(&o.K, "k", 10, "cut-off of the metrics")
-	fs.StringVar(&o.Exclude, "exclude", "train", "items removed from a user's ranking: train (all training items) or purchased (only bought ones)")
+	fs.StringVar(&o.Exclude, "exclude", "purchased", "items removed from a user's ranking (and so from the targets): purchased (bought in training, as the service does), train (every training item) or none")
 	fs.StringVar(&o.Plot, "plot", "", "write a chart of NDCG@K and Recall@K per model (.svg or .png)")
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
 	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.3,nu=0.5,alpha=0.3,c0=30,omega=0.5,bpr=1")
@@ -123,8 +155,22 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Gen, "gen", "", "generate a synthetic shop: users=N,products=N,interactions=N")
 	fs.StringVar(&o.Out, "out", "", "directory for --gen")
 	fs.StringVar(&o.GenFormat, "gen-format", "shop", "shop (products.jsonl, users.jsonl, interactions.csv) or movielens (u.data, u.item)")
+	fs.BoolVar(&o.GenFunnel, "gen-funnel", true, "--gen a funnel shop (sessions, revisits, carts, re-bought consumables); false: the earlier shop without repeats")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch o.Protocol {
+	case "funnel":
+	case "norepeat":
+		for name, v := range map[string]string{"split": "last", "targets": "new", "target-kinds": "all", "exclude": "train"} {
+			if !set[name] {
+				_ = fs.Set(name, v)
+			}
+		}
+	default:
+		return o, fmt.Errorf("eval rec: --protocol %q is neither funnel nor norepeat", o.Protocol)
 	}
 	var err error
 	if o.MF, err = recommend.ParseMFOverrides(*mfSpec); err != nil {
@@ -153,14 +199,21 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		return o, nil
 	case o.Interactions == "":
 		return o, fmt.Errorf("eval rec: give --interactions F (or --gen)\n%s", usage)
-	case o.Split != "last" && o.Split != "random" && o.Split != "time":
-		return o, fmt.Errorf("eval rec: --split %q is neither last nor random", o.Split)
+	case o.Split != "last-n" && o.Split != "last" && o.Split != "random" && o.Split != "time":
+		return o, fmt.Errorf("eval rec: --split %q is none of last-n, last, random", o.Split)
+	case o.Split == "last-n" && o.LastN < 1:
+		return o, fmt.Errorf("eval rec: --last %d: hold out at least one event", o.LastN)
+	case o.Targets != "all" && o.Targets != "new":
+		return o, fmt.Errorf("eval rec: --targets %q is neither all nor new", o.Targets)
 	case o.Holdout <= 0 || o.Holdout >= 1:
 		return o, fmt.Errorf("eval rec: --holdout %v must lie strictly between 0 and 1", o.Holdout)
 	case o.K <= 0 || o.K > recommend.MaxN:
 		return o, fmt.Errorf("eval rec: --k must be between 1 and %d", recommend.MaxN)
-	case o.Exclude != "train" && o.Exclude != "purchased":
-		return o, fmt.Errorf("eval rec: --exclude %q is neither train nor purchased", o.Exclude)
+	case o.Exclude != "train" && o.Exclude != "purchased" && o.Exclude != "none":
+		return o, fmt.Errorf("eval rec: --exclude %q is none of purchased, train, none", o.Exclude)
+	}
+	if _, err := parseKinds(o.TargetKinds); err != nil {
+		return o, err
 	}
 	if o.Plot != "" {
 		if ext := strings.ToLower(filepath.Ext(o.Plot)); ext != ".svg" && ext != ".png" {
@@ -202,4 +255,30 @@ func mkdirFor(path string) error {
 		return os.MkdirAll(dir, 0o755)
 	}
 	return nil
+}
+
+// parseKinds reads --target-kinds: nil for "auto", empty for "all", else
+// the listed kinds (case-insensitive, "cart" for ADD_TO_CART).
+func parseKinds(s string) ([]shop.InteractionKind, error) {
+	s = strings.TrimSpace(s)
+	switch strings.ToLower(s) {
+	case "auto", "":
+		return nil, nil
+	case "all":
+		return []shop.InteractionKind{}, nil
+	}
+	var out []shop.InteractionKind
+	for _, part := range strings.Split(s, ",") {
+		k := shop.InteractionKind(strings.ToUpper(strings.TrimSpace(part)))
+		if k == "CART" {
+			k = shop.KindAddToCart
+		}
+		if !k.Valid() {
+			return nil, fmt.Errorf("eval rec: --target-kinds: %q is not one of view, click, like, add_to_cart, purchase, rate", part)
+		}
+		if !slices.Contains(out, k) {
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -105,7 +106,7 @@ func checkSane(t *testing.T, rep *Report, margin float64) {
 // every model; the written split re-imports.
 func TestShopFormatEndToEnd(t *testing.T) {
 	dir := t.TempDir()
-	if err := Run(ctx, []string{"rec", "--gen", "users=300,products=200,interactions=9000", "--out", dir, "--seed", "3"}, io.Discard, io.Discard); err != nil {
+	if err := Run(ctx, []string{"rec", "--gen", "users=300,products=200,interactions=9000", "--out", dir, "--seed", "3", "--gen-funnel=false"}, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	files := importer.Files{Products: filepath.Join(dir, "products.jsonl"), Users: filepath.Join(dir, "users.jsonl"),
@@ -121,7 +122,7 @@ func TestShopFormatEndToEnd(t *testing.T) {
 	svg := filepath.Join(dir, "out", "chart.svg")
 	split := filepath.Join(dir, "split")
 	rep, table := run(t, "--interactions", files.Interactions, "--products", files.Products, "--users", files.Users,
-		"--plot", svg, "--write-split", split, "--embed-dim", "64")
+		"--plot", svg, "--write-split", split, "--embed-dim", "64", "--protocol", "norepeat")
 	checkSane(t, rep, 2)
 	for _, m := range []string{"popularity", "popular", "trending", "content", "itemcf", "mf", "blend"} {
 		if _, ok := rep.Row(m); !ok {
@@ -239,12 +240,12 @@ func TestSplit(t *testing.T) {
 		}
 	}
 	for _, method := range []recommend.SplitMethod{recommend.SplitByTime, recommend.SplitRandom} {
-		h := makeHoldout(its, method, 0.2, 7, "train")
-		if len(h.sp.Train)+len(h.held) != len(its) {
-			t.Fatalf("%d train + %d held != %d", len(h.sp.Train), len(h.held), len(its))
+		h := makeHoldout(its, recommend.NoRepeatProtocol(method, 0.2, 7))
+		if len(h.sp.Train)+len(h.sp.Held) != len(its) {
+			t.Fatalf("%d train + %d held != %d", len(h.sp.Train), len(h.sp.Held), len(its))
 		}
 		held := map[string]int{}
-		for _, it := range h.held {
+		for _, it := range h.sp.Held {
 			held[it.UserID]++
 		}
 		for u, n := range counts {
@@ -255,17 +256,17 @@ func TestSplit(t *testing.T) {
 			if held[u] != want {
 				t.Errorf("method %d: user %s with %d events has %d held out, want %d", method, u, n, held[u], want)
 			}
-			for p := range h.eval.Test[u] {
-				if h.eval.TrainItems[u][p] {
+			for p := range h.sp.Test[u] {
+				if h.sp.TrainItems[u][p] {
 					t.Errorf("method %d: user %s test item %s is among their training items", method, u, p)
 				}
 			}
-			if n < 3 && len(h.eval.Test[u]) > 0 {
+			if n < 3 && len(h.sp.Test[u]) > 0 {
 				t.Errorf("user %s with %d events has test items", u, n)
 			}
 		}
 		if method == recommend.SplitByTime {
-			for _, it := range h.held {
+			for _, it := range h.sp.Held {
 				for _, tr := range h.sp.Train {
 					if tr.UserID == it.UserID && tr.OccurredAt.After(it.OccurredAt) {
 						t.Fatalf("time split holds out %v before train event %v", it, tr)
@@ -279,18 +280,20 @@ func TestSplit(t *testing.T) {
 	}
 	// --exclude purchased: only bought items leave the ranking, and a
 	// re-visited (not bought) train item may be a target.
-	h := makeHoldout(its, recommend.SplitByTime, 0.2, 7, "purchased")
+	p := recommend.NoRepeatProtocol(recommend.SplitByTime, 0.2, 7)
+	p.Targets, p.Exclude = recommend.TargetsAll, recommend.ExcludePurchased
+	h := makeHoldout(its, p)
 	reTarget := false
-	for u, items := range h.eval.Test {
+	for u, items := range h.sp.Test {
 		for p := range items {
-			if h.eval.TrainItems[u][p] {
+			if h.sp.TrainItems[u][p] {
 				t.Errorf("user %s: purchased train item %s is a target", u, p)
 			}
-			if h.sp.TrainItems[u][p] {
+			if h.sp.Touched[u][p] {
 				reTarget = true
 			}
 		}
-		for p := range h.eval.TrainItems[u] {
+		for p := range h.sp.TrainItems[u] {
 			if !slices.ContainsFunc(h.sp.Train, func(it shop.Interaction) bool {
 				return it.UserID == u && it.ProductID == p && it.Kind == shop.KindPurchase
 			}) {
@@ -369,7 +372,7 @@ func TestMetricsDefinition(t *testing.T) {
 func mlFiles(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := Generate("users=300,products=1000,interactions=6000", "movielens", dir, 5, io.Discard); err != nil {
+	if err := Generate("users=300,products=1000,interactions=6000", "movielens", dir, 5, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -489,7 +492,7 @@ func TestAmazon(t *testing.T) {
 func TestJSONLInteractionsAndPNG(t *testing.T) {
 	dir := t.TempDir()
 	// A catalogue larger than a user's reach, so popularity is not trivially strong.
-	if err := Generate("users=250,products=600,interactions=6000", "shop", dir, 11, io.Discard); err != nil {
+	if err := Generate("users=250,products=600,interactions=6000", "shop", dir, 11, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	d, err := Load(filepath.Join(dir, "interactions.csv"), "", "", "", time.Now())
@@ -512,7 +515,7 @@ func TestJSONLInteractionsAndPNG(t *testing.T) {
 	fh.Close()
 	chart := filepath.Join(dir, "chart.png")
 	rep, _ := run(t, "--interactions", filepath.Join(dir, "events.jsonl"), "--products", filepath.Join(dir, "products.jsonl"),
-		"--exclude", "purchased", "--plot", chart, "--embed-dim", "32")
+		"--exclude", "purchased", "--split", "last", "--target-kinds", "all", "--plot", chart, "--embed-dim", "32")
 	checkSane(t, rep, 1.5)
 	if _, ok := rep.Row(recommend.RetrieverSeen); !ok {
 		t.Error("seen not evaluated under --exclude purchased")
@@ -536,7 +539,7 @@ func TestJSONLInteractionsAndPNG(t *testing.T) {
 
 func TestTune(t *testing.T) {
 	dir := t.TempDir()
-	if err := Generate("users=200,products=150,interactions=6000", "shop", dir, 2, io.Discard); err != nil {
+	if err := Generate("users=200,products=150,interactions=6000", "shop", dir, 2, false, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	rep, out := run(t, "--interactions", filepath.Join(dir, "interactions.csv"), "--products", filepath.Join(dir, "products.jsonl"),
@@ -604,6 +607,8 @@ func TestBadInputNamesTheLine(t *testing.T) {
 	}
 	// Flags are checked before any work.
 	for _, args := range [][]string{{"--interactions", ev, "--holdout", "1.5"}, {"--interactions", ev, "--exclude", "viewed"},
+		{"--interactions", ev, "--targets", "some"}, {"--interactions", ev, "--target-kinds", "purchase,stare"},
+		{"--interactions", ev, "--protocol", "strict"}, {"--interactions", ev, "--last", "0"},
 		{"--interactions", ev, "--plot", "x.gif"}, {"--gen", "users=1"}, {}} {
 		if err := Run(ctx, args, io.Discard, io.Discard); err == nil {
 			t.Errorf("%v: no error", args)
@@ -686,5 +691,147 @@ func TestPlotMergesResultFiles(t *testing.T) {
 		if err := RunPlot(args, io.Discard); err == nil {
 			t.Errorf("RunPlot(%v) succeeded", args)
 		}
+	}
+}
+
+// TestProtocolFlags: --protocol norepeat presets the earlier protocol, and
+// a flag given explicitly wins over the preset.
+func TestProtocolFlags(t *testing.T) {
+	o, err := parseFlags([]string{"--interactions", "x.csv"}, io.Discard)
+	if err != nil || o.Split != "last-n" || o.LastN != 2 || o.Targets != "all" || o.Exclude != "purchased" || o.TargetKinds != "auto" {
+		t.Fatalf("defaults %+v %v", o, err)
+	}
+	o, err = parseFlags([]string{"--interactions", "x.csv", "--protocol", "norepeat"}, io.Discard)
+	if err != nil || o.Split != "last" || o.Targets != "new" || o.Exclude != "train" || o.TargetKinds != "all" || protocolLabel(o) != "no-repeat protocol" {
+		t.Fatalf("norepeat %+v %v", o, err)
+	}
+	o, err = parseFlags([]string{"--interactions", "x.csv", "--protocol", "norepeat", "--exclude", "purchased"}, io.Discard)
+	if err != nil || o.Exclude != "purchased" || o.Targets != "new" {
+		t.Fatalf("norepeat with --exclude purchased: %+v %v", o, err)
+	}
+	its := []shop.Interaction{{Kind: shop.KindView}, {Kind: shop.KindAddToCart}}
+	if k := protocol(Options{TargetKinds: "auto"}, its, 1).TargetKinds; !slices.Equal(k, []shop.InteractionKind{shop.KindPurchase, shop.KindAddToCart}) {
+		t.Errorf("auto kinds on a shop log: %v", k)
+	}
+	if k := protocol(Options{TargetKinds: "auto"}, its[:1], 1).TargetKinds; len(k) != 0 {
+		t.Errorf("auto kinds without carts or purchases: %v, want every kind", k)
+	}
+	if k, err := parseKinds("Purchase, cart"); err != nil || !slices.Equal(k, []shop.InteractionKind{shop.KindPurchase, shop.KindAddToCart}) {
+		t.Errorf("parseKinds: %v %v", k, err)
+	}
+}
+
+// TestFunnelProtocolEndToEnd: on a generated funnel shop under the default
+// protocol, the blend row is exactly what Engine.Recommend returns (scored
+// here by hand from direct calls), many targets were seen in training,
+// the engine never re-offers a bought item, and the written split carries
+// the protocol (targets, exclusions, validation split) for bench/gorse.
+func TestFunnelProtocolEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	if err := Generate("users=300,products=400,interactions=12000", "shop", dir, 4, true, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	split := filepath.Join(dir, "split")
+	args := []string{"--interactions", filepath.Join(dir, "interactions.csv"), "--products", filepath.Join(dir, "products.jsonl"),
+		"--users", filepath.Join(dir, "users.jsonl"), "--embed-dim", "32", "--neumf=false", "--write-split", split}
+	rep, table := run(t, args...)
+	// Until the engine learns re-consumption the margin over the best
+	// sellers is thin on this shop (issue 13); the rows must still be sane.
+	checkSane(t, rep, 1.2)
+	if rep.Protocol != "funnel protocol" || !strings.Contains(table, "funnel protocol") {
+		t.Errorf("protocol %q; table:\n%s", rep.Protocol, table)
+	}
+	if s := rep.Split; s.TargetsSeen < s.Targets/3 || s.Targets < rep.Evaluated {
+		t.Errorf("%d of %d targets seen in training: the funnel shop should have many", s.TargetsSeen, s.Targets)
+	}
+	for _, m := range []string{"reoffer", recommend.RetrieverSeen} {
+		if _, ok := rep.Row(m); !ok {
+			t.Errorf("no %s row under --exclude purchased", m)
+		}
+	}
+
+	// The same split and engine, asked directly.
+	o, err := parseFlags(args, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Load(o.Interactions, o.Products, o.Users, "", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := makeHoldout(d.Interactions, protocol(o, d.Interactions, o.Seed))
+	w, err := newWorld(ctx, d, o.EmbedDim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := w.engine(baseConfig(h.now, o), h.sp.Train)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Train(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bought := map[[2]string]bool{}
+	for _, it := range h.sp.Train {
+		if it.Kind == shop.KindPurchase {
+			bought[[2]string{it.UserID, it.ProductID}] = true
+		}
+	}
+	var sum float64
+	for u, rel := range h.sp.Test {
+		recs, err := e.Recommend(ctx, recommend.Request{UserID: u, N: 10, Exclude: slices.Collect(maps.Keys(h.sp.TrainItems[u]))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var dcg, idcg float64
+		for r, rec := range recs {
+			if bought[[2]string{u, rec.ItemID}] {
+				t.Fatalf("user %s was offered %s, bought in training", u, rec.ItemID)
+			}
+			if len(rec.Reasons) == 0 {
+				t.Fatalf("user %s: %s without a reason", u, rec.ItemID)
+			}
+			if rel[rec.ItemID] {
+				dcg += 1 / math.Log2(float64(r)+2)
+			}
+		}
+		for r := 0; r < min(len(rel), 10); r++ {
+			idcg += 1 / math.Log2(float64(r)+2)
+		}
+		sum += dcg / idcg
+	}
+	blend, _ := rep.Row("blend")
+	if direct := sum / float64(len(h.sp.Test)); math.Abs(direct-blend.Metrics.NDCG) > 1e-9 {
+		t.Errorf("eval's blend NDCG %.6f, Engine.Recommend asked directly %.6f: not one path", blend.Metrics.NDCG, direct)
+	}
+
+	// The split files: targets and exclusions as evaluated, a validation split.
+	rows := func(name string) [][]string {
+		f, err := os.Open(filepath.Join(split, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		rs, err := csv.NewReader(f).ReadAll()
+		if err != nil || len(rs) == 0 || !slices.Equal(rs[0], []string{"userID", "productID"}) {
+			t.Fatalf("%s: %v %v", name, rs, err)
+		}
+		return rs[1:]
+	}
+	if n := len(rows("targets.csv")); n != rep.Split.Targets {
+		t.Errorf("targets.csv has %d rows, the report %d targets", n, rep.Split.Targets)
+	}
+	for _, r := range rows("exclude.csv") {
+		if !bought[[2]string{r[0], r[1]}] {
+			t.Fatalf("exclude.csv lists %v, not bought in training", r)
+		}
+	}
+	for _, f := range []string{"val/train.csv", "val/test.csv", "val/targets.csv", "val/exclude.csv", "protocol.json"} {
+		if _, err := os.Stat(filepath.Join(split, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(split, "protocol.json")); !strings.Contains(string(b), "funnel protocol") {
+		t.Errorf("protocol.json: %s", b)
 	}
 }

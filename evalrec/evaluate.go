@@ -36,17 +36,36 @@ type SplitInfo struct {
 	TrainEvents, TestEvents   int
 	Products, StubbedProducts int
 	Clock                     time.Time // the engine's fixed clock
+	// Targets counts (user, item) targets; TargetsSeen those the user had
+	// touched in training (viewed, clicked, carted...).
+	Targets, TargetsSeen int
+}
+
+// seenTargets counts the targets the user had already touched in training.
+func seenTargets(sp recommend.Split) (seen, total int) {
+	for u, items := range sp.Test {
+		for id := range items {
+			total++
+			if sp.Touched[u][id] {
+				seen++
+			}
+		}
+	}
+	return seen, total
 }
 
 // Report is what Evaluate measured.
 type Report struct {
 	Format string
-	Split  SplitInfo
-	K      int
+	// Protocol is "funnel protocol" or "no-repeat protocol".
+	Protocol string
+	Split    SplitInfo
+	K        int
 	// Evaluated is how many test users were ranked (--max-users samples).
 	Evaluated int
 	Rows      []Row
 	Tune      *TuneResult
+	proto     recommend.Protocol
 }
 
 // Row returns the named row, if present.
@@ -138,88 +157,75 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 		cfg.MaxPerCategory = o.CategoryCap
 	}
 	o.MF.Apply(&cfg.MF)
+	// The engine's own exclusion follows the protocol's: under --exclude
+	// none a bought item may come back (consumables are bought again).
+	cfg.ExcludePurchased = o.Exclude != "none"
 	cfg.Now = func() time.Time { return now }
 	cfg.Logger = quiet
 	return cfg
 }
 
-// holdout is one split with what the evaluation needs besides recommend.Split.
+// holdout is one split and the clock the engine is stopped at.
 type holdout struct {
-	sp   recommend.Split    // train events, T_u, training items
-	held []shop.Interaction // the held-out events themselves (test.csv)
-	eval recommend.Split    // sp with exclusions and T_u for --exclude
-	now  time.Time          // just after the last training event
+	sp  recommend.Split // train, held-out events, targets, exclusions
+	now time.Time       // just after the last training event
 }
 
-// eventKey identifies an event for the multiset difference all − train.
-type eventKey struct {
-	u, p, k, cv string
-	t           int64
-	v           float64
-}
-
-func keyOf(it *shop.Interaction) eventKey {
-	k := eventKey{u: it.UserID, p: it.ProductID, k: string(it.Kind), cv: it.CopyVariantID, t: it.OccurredAt.UnixNano(), v: -1}
-	if it.Value != nil { // values are never negative, so -1 means none
-		k.v = *it.Value
+// protocol turns the flags into a recommend.Protocol for the data its:
+// --target-kinds auto means purchases and carts when the data has any (a
+// shop's log), else every kind (ratings, reviews).
+func protocol(o Options, its []shop.Interaction, seed int64) recommend.Protocol {
+	p := recommend.Protocol{Frac: o.Holdout, LastN: o.LastN, SessionGap: o.SessionGap, Seed: seed}
+	switch o.Split {
+	case "last-n":
+		p.Method = recommend.SplitLastTargets
+	case "random":
+		p.Method = recommend.SplitRandom
+	default:
+		p.Method = recommend.SplitByTime
 	}
-	return k
+	if o.Targets == "new" {
+		p.Targets = recommend.TargetsNew
+	}
+	switch o.Exclude {
+	case "train":
+		p.Exclude = recommend.ExcludeTrain
+	case "none":
+		p.Exclude = recommend.ExcludeNone
+	}
+	kinds, _ := parseKinds(o.TargetKinds) // validated by parseFlags
+	if kinds == nil {
+		kinds = []shop.InteractionKind{}
+		for i := range its {
+			if k := its[i].Kind; k == shop.KindPurchase || k == shop.KindAddToCart {
+				kinds = []shop.InteractionKind{shop.KindPurchase, shop.KindAddToCart}
+				break
+			}
+		}
+	}
+	p.TargetKinds = kinds
+	return p
 }
 
-// makeHoldout splits with recommend.SplitInteractions (the one split
-// implementation) and recovers the held-out events as the multiset
-// difference, since SplitInteractions keeps only their items.
-func makeHoldout(its []shop.Interaction, method recommend.SplitMethod, frac float64, seed int64, exclude string) holdout {
-	sp := recommend.SplitInteractions(its, method, frac, seed)
-	inTrain := make(map[eventKey]int, len(sp.Train))
+// protocolLabel names the protocol in the table and the JSON: the
+// no-repeat protocol is the one where only items new to the user count.
+func protocolLabel(o Options) string {
+	if o.Targets == "new" {
+		return "no-repeat protocol"
+	}
+	return "funnel protocol"
+}
+
+// makeHoldout splits with recommend.SplitProtocol (the one split
+// implementation) and stops the clock just after the last training event:
+// the engine then sees the world as the service would have at the split.
+func makeHoldout(its []shop.Interaction, p recommend.Protocol) holdout {
+	sp := recommend.SplitProtocol(its, p)
 	var last time.Time
-	for i := range sp.Train {
-		inTrain[keyOf(&sp.Train[i])]++
-		if t := sp.Train[i].OccurredAt; t.After(last) {
-			last = t
-		}
+	if n := len(sp.Train); n > 0 {
+		last = sp.Train[n-1].OccurredAt
 	}
-	h := holdout{sp: sp, eval: sp, now: last.Add(time.Second)}
-	for i := range its {
-		k := keyOf(&its[i])
-		if inTrain[k] > 0 {
-			inTrain[k]--
-			continue
-		}
-		h.held = append(h.held, its[i])
-	}
-	slices.SortStableFunc(h.held, func(a, b shop.Interaction) int { return a.OccurredAt.Compare(b.OccurredAt) })
-	if exclude == "purchased" {
-		// Only bought items leave the ranking; an item viewed in train and
-		// bought (or viewed again) in test is a legitimate target.
-		ev := recommend.Split{Train: sp.Train, Test: map[string]map[string]bool{}, TrainItems: map[string]map[string]bool{}}
-		for _, it := range sp.Train {
-			if it.Kind == shop.KindPurchase {
-				if ev.TrainItems[it.UserID] == nil {
-					ev.TrainItems[it.UserID] = map[string]bool{}
-				}
-				ev.TrainItems[it.UserID][it.ProductID] = true
-			}
-		}
-		for _, it := range h.held {
-			if ev.TrainItems[it.UserID][it.ProductID] {
-				continue
-			}
-			if ev.Test[it.UserID] == nil {
-				ev.Test[it.UserID] = map[string]bool{}
-			}
-			ev.Test[it.UserID][it.ProductID] = true
-		}
-		h.eval = ev
-	}
-	return h
-}
-
-func splitMethod(s string) recommend.SplitMethod {
-	if s == "random" {
-		return recommend.SplitRandom
-	}
-	return recommend.SplitByTime
+	return holdout{sp: sp, now: last.Add(time.Second)}
 }
 
 // modelNames is the evaluated set in table order.
@@ -239,12 +245,68 @@ func modelNames(o Options) []string {
 		}
 		names = append(names, r)
 	}
+	if o.Exclude != "train" {
+		names = append(names, "reoffer")
+	}
 	return append(names, "blend")
+}
+
+// reofferRanker is the "re-offer what the shopper viewed but did not buy"
+// baseline: the user's training items never bought, most recently touched
+// first, with no time window and nothing else. Where it beats the blend,
+// the engine under-uses the shopper's own history.
+func reofferRanker(train []shop.Interaction) recommend.Ranker {
+	type touch struct {
+		last   time.Time
+		bought bool
+	}
+	hist := map[string]map[string]*touch{}
+	for _, it := range train {
+		m := hist[it.UserID]
+		if m == nil {
+			m = map[string]*touch{}
+			hist[it.UserID] = m
+		}
+		t := m[it.ProductID]
+		if t == nil {
+			t = &touch{}
+			m[it.ProductID] = t
+		}
+		if it.OccurredAt.After(t.last) {
+			t.last = it.OccurredAt
+		}
+		t.bought = t.bought || it.Kind == shop.KindPurchase
+	}
+	return func(_ context.Context, u string, k int, exclude map[string]bool) ([]string, error) {
+		var ids []string
+		for id, t := range hist[u] {
+			if !t.bought && !exclude[id] {
+				ids = append(ids, id)
+			}
+		}
+		m := hist[u]
+		slices.SortFunc(ids, func(a, b string) int {
+			if c := m[b].last.Compare(m[a].last); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
+		return ids[:min(len(ids), k)], nil
+	}
+}
+
+// ranker is the named model over e: "blend" is Engine.Recommend itself,
+// "reoffer" the history baseline, the rest recommend's diagnosis rankers.
+func ranker(e *recommend.Engine, name string, train []shop.Interaction) (recommend.Ranker, error) {
+	if name == "reoffer" {
+		return reofferRanker(train), nil
+	}
+	return e.Ranker(name)
 }
 
 // evaluate scores one ranker, with a progress line on stderr every 2 s.
 func evaluate(ctx context.Context, e *recommend.Engine, name string, sp recommend.Split, k, catalogue, maxUsers int, stderr io.Writer) (recommend.Metrics, error) {
-	r, err := e.Ranker(name)
+	r, err := ranker(e, name, sp.Train)
 	if err != nil {
 		return recommend.Metrics{}, err
 	}
@@ -290,23 +352,27 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 	fmt.Fprintf(stderr, "  %s: %d interactions, %d products (%d without metadata), %d users with a profile\n",
 		d.Format, len(d.Interactions), len(d.Products), d.Stubbed, len(d.Users))
 
-	h := makeHoldout(d.Interactions, splitMethod(o.Split), o.Holdout, o.Seed, o.Exclude)
+	proto := protocol(o, d.Interactions, o.Seed)
+	h := makeHoldout(d.Interactions, proto)
 	users := map[string]bool{}
 	for i := range d.Interactions {
 		users[d.Interactions[i].UserID] = true
 	}
-	rep := &Report{Format: d.Format, K: o.K, Split: SplitInfo{Users: len(users), TestUsers: len(h.eval.Test),
-		TrainEvents: len(h.sp.Train), TestEvents: len(h.held), Products: len(d.Products), StubbedProducts: d.Stubbed, Clock: h.now}}
-	rep.Evaluated = len(h.eval.Test)
+	rep := &Report{Format: d.Format, K: o.K, Protocol: protocolLabel(o), proto: proto, Split: SplitInfo{Users: len(users), TestUsers: len(h.sp.Test),
+		TrainEvents: len(h.sp.Train), TestEvents: len(h.sp.Held), Products: len(d.Products), StubbedProducts: d.Stubbed, Clock: h.now}}
+	rep.Split.TargetsSeen, rep.Split.Targets = seenTargets(h.sp)
+
+	rep.Evaluated = len(h.sp.Test)
 	if o.MaxUsers > 0 {
 		rep.Evaluated = min(rep.Evaluated, o.MaxUsers)
 	}
-	if len(h.eval.Test) == 0 {
+	if len(h.sp.Test) == 0 {
 		return nil, fmt.Errorf("no user has a held-out item to predict (too few interactions per user?)")
 	}
 	if o.WriteSplit != "" {
 		done := p.step("writing the split to %s", o.WriteSplit)
-		if err := WriteSplit(o.WriteSplit, d, h); err != nil {
+		val := makeHoldout(h.sp.Train, protocol(o, h.sp.Train, o.Seed+1)) // the split --tune validates on
+		if err := WriteSplit(o.WriteSplit, d, h, &val, rep.Protocol); err != nil {
 			return nil, err
 		}
 		done()
@@ -346,8 +412,15 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 	}
 	catalogue := len(d.Products)
 	for _, name := range modelNames(o) {
-		done := p.step("ranking the catalogue with %s", name)
-		m, err := evaluate(ctx, e, name, h.eval, o.K, catalogue, o.MaxUsers, stderr)
+		what := "ranking with " + name + " alone (diagnosis)"
+		switch name {
+		case "blend":
+			what = "asking Engine.Recommend (the serving path) for every test user"
+		case "popularity", "reoffer":
+			what = "ranking with the " + name + " baseline"
+		}
+		done := p.step("%s", what)
+		m, err := evaluate(ctx, e, name, h.sp, o.K, catalogue, o.MaxUsers, stderr)
 		if err != nil {
 			return nil, err
 		}
@@ -364,7 +437,7 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 		}
 		done()
 		done = p.step("ranking the catalogue with neumf")
-		m, err := recommend.Evaluate(ctx, nm.ranker(), h.eval, o.K, catalogue, o.MaxUsers)
+		m, err := recommend.Evaluate(ctx, nm.ranker(), h.sp, o.K, catalogue, o.MaxUsers)
 		if err != nil {
 			return nil, err
 		}
@@ -410,13 +483,33 @@ func writeTable(w io.Writer, o Options, rep *Report) {
 	s := rep.Split
 	fmt.Fprintf(w, "dataset: %s (%s): %d users, %d products, %d train / %d test events\n",
 		o.Interactions, rep.Format, s.Users, s.Products, s.TrainEvents, s.TestEvents)
-	split := "time (each user's most recent"
-	if o.Split == "random" {
-		split = fmt.Sprintf("random (seed %d,", o.Seed)
+	var split string
+	switch o.Split {
+	case "last-n":
+		split = fmt.Sprintf("each user's last %d target events and what followed them, from the start of that visit (%v gap)", o.LastN, o.SessionGap)
+	case "random":
+		split = fmt.Sprintf("a random %.0f%% of each user's events (seed %d)", 100*o.Holdout, o.Seed)
+	default:
+		split = fmt.Sprintf("each user's most recent %.0f%% of events", 100*o.Holdout)
 	}
-	evaluated := rep.Evaluated
-	fmt.Fprintf(w, "split: %s %.0f%%); full ranking over %d products minus each user's %s items; %d of %d test users evaluated\n\n",
-		split, 100*o.Holdout, s.Products, map[string]string{"train": "training", "purchased": "purchased"}[o.Exclude], evaluated, s.TestUsers)
+	kinds := rep.proto.TargetKinds
+	kindNames := "every kind"
+	if len(kinds) > 0 {
+		var ks []string
+		for _, k := range kinds {
+			ks = append(ks, strings.ToLower(string(k)))
+		}
+		kindNames = strings.Join(ks, ", ")
+	}
+	targets := "every held-out item, also one the user touched in training"
+	if o.Targets == "new" {
+		targets = "only items the user did not touch in training"
+	}
+	excluded := map[string]string{"train": "every training item", "purchased": "items bought in training", "none": "nothing"}[o.Exclude]
+	fmt.Fprintf(w, "protocol: %s. held out: %s; targets: %s (%s); excluded from the ranking and the targets: %s\n",
+		rep.Protocol, split, targets, kindNames, excluded)
+	fmt.Fprintf(w, "clock stopped at %s; %d of %d test users evaluated; %d targets, %.0f%% of them touched by the same user in training\n\n",
+		s.Clock.Format(time.RFC3339), rep.Evaluated, s.TestUsers, s.Targets, 100*float64(s.TargetsSeen)/max(1, float64(s.Targets)))
 	k := rep.K
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "%-16s\tNDCG@%d\tRecall@%d\tHitRate@%d\tMAP@%d\tcoverage\ttrain\t\n", "model", k, k, k, k)
@@ -429,7 +522,11 @@ func writeTable(w io.Writer, o Options, rep *Report) {
 		fmt.Fprintf(tw, "%-16s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%s\t\n", r.Model, m.NDCG, m.Recall, m.HitRate, m.MAP, m.Coverage, train)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "\ntrain: wall time of the model's own training (blend: item-CF + MF + product embeddings; content: embeddings;\n- : counters kept on ingest). popularity = the global best-seller baseline.")
+	fmt.Fprintln(w, "\nblend (and blend-tuned): Engine.Recommend, what the service serves (every retriever, the blend, filters, MMR,\n"+
+		"category cap), with the clock stopped at the split. Every other row is for diagnosis: one retriever alone\n"+
+		"(popular ... seen; mf ranks exactly), or a baseline: popularity = the global best sellers, reoffer = the user's\n"+
+		"training items never bought, most recent first.\n"+
+		"train: wall time of the model's own training (blend: item-CF + MF + product embeddings; content: embeddings;\n- : counters kept on ingest).")
 }
 
 // writeJSON writes the rows as {"rows": [{model, recall, ndcg, hitrate, map,
@@ -445,10 +542,11 @@ func writeJSON(path string, rep *Report) error {
 		TrainS   float64 `json:"train_s"`
 	}
 	out := struct {
-		Tool string `json:"tool"`
-		K    int    `json:"k"`
-		Rows []row  `json:"rows"`
-	}{Tool: "shopmuse", K: rep.K}
+		Tool     string `json:"tool"`
+		K        int    `json:"k"`
+		Protocol string `json:"protocol"`
+		Rows     []row  `json:"rows"`
+	}{Tool: "shopmuse", K: rep.K, Protocol: rep.Protocol}
 	for _, r := range rep.Rows {
 		m := r.Metrics
 		out.Rows = append(out.Rows, row{r.Model, m.Recall, m.NDCG, m.HitRate, m.MAP, m.Coverage, r.Train.Seconds()})

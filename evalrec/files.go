@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -144,23 +145,69 @@ func writeUsers(path string, us []shop.User, its []shop.Interaction) error {
 	return writeJSONL(path, in)
 }
 
-// WriteSplit writes DIR/train.csv and DIR/test.csv (our interaction CSV;
-// test.csv holds every held-out event, also those whose item the user had
-// in train, which readers drop from T_u as we do), DIR/products.jsonl and
-// DIR/users.jsonl. `shopmuse import` loads the directory, and bench/gorse
-// reads the two CSVs.
-func WriteSplit(dir string, d *Data, h holdout) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// WriteSplit writes the split for other tools: DIR/train.csv and
+// DIR/test.csv (our interaction CSV; test.csv holds every held-out event),
+// DIR/targets.csv and DIR/exclude.csv (userID,productID: each user's target
+// items and the items removed from their ranking, so a reader applies the
+// same protocol without re-implementing it), DIR/protocol.json (its label),
+// DIR/products.jsonl and DIR/users.jsonl. When val is given, DIR/val holds
+// the same protocol one level down (a validation split of train.csv) for
+// tuning. `shopmuse import` loads the directory, and bench/gorse reads it.
+func WriteSplit(dir string, d *Data, h holdout, val *holdout, label string) error {
+	if err := writeSplitEvents(dir, h, label); err != nil {
 		return err
 	}
-	if err := writeInteractionsCSV(filepath.Join(dir, "train.csv"), h.sp.Train); err != nil {
-		return err
-	}
-	if err := writeInteractionsCSV(filepath.Join(dir, "test.csv"), h.held); err != nil {
-		return err
+	if val != nil {
+		if err := writeSplitEvents(filepath.Join(dir, "val"), *val, label); err != nil {
+			return err
+		}
 	}
 	if err := writeProducts(filepath.Join(dir, "products.jsonl"), d.Products); err != nil {
 		return err
 	}
 	return writeUsers(filepath.Join(dir, "users.jsonl"), d.Users, d.Interactions)
+}
+
+func writeSplitEvents(dir string, h holdout, label string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.Marshal(struct {
+		Protocol string `json:"protocol"`
+	}{label})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "protocol.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := writeInteractionsCSV(filepath.Join(dir, "train.csv"), h.sp.Train); err != nil {
+		return err
+	}
+	if err := writeInteractionsCSV(filepath.Join(dir, "test.csv"), h.sp.Held); err != nil {
+		return err
+	}
+	if err := writePairs(filepath.Join(dir, "targets.csv"), h.sp.Test); err != nil {
+		return err
+	}
+	return writePairs(filepath.Join(dir, "exclude.csv"), h.sp.TrainItems)
+}
+
+// writePairs writes user → items as sorted userID,productID rows.
+func writePairs(path string, m map[string]map[string]bool) error {
+	return writeFile(path, func(w io.Writer) error {
+		cw := csv.NewWriter(w)
+		if err := cw.Write([]string{"userID", "productID"}); err != nil {
+			return err
+		}
+		for _, u := range slices.Sorted(maps.Keys(m)) {
+			for _, p := range slices.Sorted(maps.Keys(m[u])) {
+				if err := cw.Write([]string{u, p}); err != nil {
+					return err
+				}
+			}
+		}
+		cw.Flush()
+		return cw.Error()
+	})
 }

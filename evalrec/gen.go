@@ -56,12 +56,15 @@ func ParseGenSpec(s string) (GenSpec, error) {
 }
 
 // Generate writes a synthetic shop (recommend/synth: latent tastes, a
-// category per topic, long-tail popularity, a view→click→cart→purchase
-// funnel) to dir. Format "shop" writes our import files (products.jsonl,
+// category per topic, long-tail popularity) to dir. With funnel, shoppers
+// come in sessions, return to viewed items, cart and buy them on later
+// visits and re-buy consumables (synth.GenerateFunnel); without, visits are
+// independent and items are rarely revisited (synth.Generate, the shop of
+// the no-repeat protocol). Format "shop" writes our import files (products.jsonl,
 // users.jsonl, interactions.csv), which `shopmuse import` loads; format
 // "movielens" writes a MovieLens-100k-shaped u.data + u.item (unique
 // user-item ratings 1–5 derived from the funnel depth, 1997–98 timestamps).
-func Generate(spec, format, dir string, seed int64, stderr io.Writer) error {
+func Generate(spec, format, dir string, seed int64, funnel bool, stderr io.Writer) error {
 	g, err := ParseGenSpec(spec)
 	if err != nil {
 		return err
@@ -72,8 +75,12 @@ func Generate(spec, format, dir string, seed int64, stderr io.Writer) error {
 	p := progress{stderr}
 	switch format {
 	case "", "shop":
-		done := p.step("generating %d users, %d products, ~%d interactions", g.Users, g.Products, g.Interactions)
-		s := synth.Generate(g.Users, g.Products, g.Interactions, seed)
+		gen, kind := synth.Generate, "without repeats"
+		if funnel {
+			gen, kind = synth.GenerateFunnel, "with the funnel"
+		}
+		done := p.step("generating a shop %s: %d users, %d products, ~%d interactions", kind, g.Users, g.Products, g.Interactions)
+		s := gen(g.Users, g.Products, g.Interactions, seed)
 		done()
 		done = p.step("writing %s", dir)
 		if err := writeProducts(filepath.Join(dir, "products.jsonl"), s.Products); err != nil {

@@ -156,14 +156,14 @@ var (
 func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, trainDur time.Duration, stderr io.Writer) (*TuneResult, error) {
 	start := time.Now()
 	p := progress{stderr}
-	val := makeHoldout(h.sp.Train, splitMethod(o.Split), o.Holdout, o.Seed+1, o.Exclude)
-	if len(val.eval.Test) == 0 {
+	val := makeHoldout(h.sp.Train, protocol(o, h.sp.Train, o.Seed+1))
+	if len(val.sp.Test) == 0 {
 		return nil, fmt.Errorf("--tune: the validation split has no test users (too few interactions per user)")
 	}
 	catalogue := len(w.data.Products)
-	res := &TuneResult{ValUsers: min(len(val.eval.Test), max(o.TuneUsers, 0))}
+	res := &TuneResult{ValUsers: min(len(val.sp.Test), max(o.TuneUsers, 0))}
 	if o.TuneUsers <= 0 {
-		res.ValUsers = len(val.eval.Test)
+		res.ValUsers = len(val.sp.Test)
 	}
 	// trainVal trains on the validation split with an MF setting; only the
 	// snapshot outlives it (the engine holds a copy of the events). With
@@ -186,10 +186,10 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 		if err != nil {
 			return nil, 0, err
 		}
-		m, err := recommend.Evaluate(ctx, r, val.eval, o.K, catalogue, o.TuneUsers)
+		m, err := recommend.Evaluate(ctx, r, val.sp, o.K, catalogue, o.TuneUsers)
 		return snap, m.NDCG, err
 	}
-	done := p.step("tune: training on the validation split (%d events, %d validation users)", len(val.sp.Train), len(val.eval.Test))
+	done := p.step("tune: training on the validation split (%d events, %d validation users)", len(val.sp.Train), len(val.sp.Test))
 	valSnap, defaultNDCG, err := trainVal(o.MF, true)
 	if err != nil {
 		return nil, err
@@ -263,7 +263,7 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 		if err != nil {
 			return 0, err
 		}
-		m, err := recommend.Evaluate(ctx, r, val.eval, o.K, catalogue, o.TuneUsers)
+		m, err := recommend.Evaluate(ctx, r, val.sp, o.K, catalogue, o.TuneUsers)
 		res.Trials++
 		return m.NDCG, err
 	}
@@ -299,7 +299,7 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	// then the retrievers by expected influence.
 	params := []string{"diversity", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
 		recommend.RetrieverTrending, recommend.RetrieverPopular}
-	if o.Exclude == "purchased" { // under --exclude train the seen items are all excluded
+	if o.Exclude != "train" { // under --exclude train the seen items are all excluded
 		params = append(params, recommend.RetrieverSeen)
 	}
 search:
@@ -348,7 +348,7 @@ search:
 	} else if err := e.Restore(ctx, fullSnap); err != nil {
 		return nil, err
 	}
-	m, err := evaluate(ctx, e, "blend", h.eval, o.K, catalogue, o.MaxUsers, stderr)
+	m, err := evaluate(ctx, e, "blend", h.sp, o.K, catalogue, o.MaxUsers, stderr)
 	if err != nil {
 		return nil, err
 	}

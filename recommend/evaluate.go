@@ -7,33 +7,108 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-// SplitMethod chooses how Split holds out each user's events.
+// SplitMethod chooses how a split holds out each user's events.
 type SplitMethod int
 
 const (
-	// SplitByTime holds out each user's most recent events: the honest
-	// "predict the future" protocol.
+	// SplitByTime holds out each user's most recent share of events.
 	SplitByTime SplitMethod = iota
 	// SplitRandom holds out a random subset of each user's events.
 	SplitRandom
+	// SplitLastTargets holds out, at each user's own time, their last
+	// Protocol.LastN target events (say their last two carts or purchases)
+	// and everything the user did from the first of them on: what a shop
+	// wants to know is what the shopper does next, viewed items included.
+	SplitLastTargets
 )
 
-// Split is a per-user hold-out: Train feeds the models; Test maps a user to
-// the items of their held-out events that are not in their training events.
-type Split struct {
-	Train []shop.Interaction
-	Test  map[string]map[string]bool
-	// TrainItems maps a user to their training items (excluded from ranking).
-	TrainItems map[string]map[string]bool
+// TargetRule says which held-out items count as targets.
+type TargetRule int
+
+const (
+	// TargetsAll counts every held-out item, also one the user had seen in
+	// training: a shopper who views, comes back and buys is the normal
+	// e-commerce funnel, and the service must predict that purchase.
+	TargetsAll TargetRule = iota
+	// TargetsNew counts only items the user never touched in training
+	// (the "no-repeat protocol" of the collaborative-filtering literature).
+	TargetsNew
+)
+
+// ExcludeRule says which of a user's items leave their ranking; an
+// excluded item is never a target either (it cannot be recommended).
+type ExcludeRule int
+
+const (
+	// ExcludePurchased removes items bought in training, as the service does.
+	ExcludePurchased ExcludeRule = iota
+	// ExcludeTrain removes every item of the user's training events.
+	ExcludeTrain
+	// ExcludeNone removes nothing.
+	ExcludeNone
+)
+
+// Protocol describes an offline evaluation: how each user's events are
+// split, which held-out events are targets, and what the ranking excludes.
+type Protocol struct {
+	Method SplitMethod
+	// Frac is the share held out by SplitByTime and SplitRandom.
+	Frac float64
+	// LastN is how many target events SplitLastTargets holds out per user.
+	LastN int
+	// SessionGap, when > 0, moves SplitLastTargets' cut back to the start of
+	// the session (events less than SessionGap apart) of the first
+	// held-out target: recommendations are asked for when a shopper
+	// arrives, not between the view and the cart of the same visit.
+	SessionGap time.Duration
+	Seed       int64
+	// TargetKinds are the kinds of held-out events whose items are targets
+	// (and, for SplitLastTargets, the events counted back from the end);
+	// empty means every kind.
+	TargetKinds []shop.InteractionKind
+	Targets     TargetRule
+	Exclude     ExcludeRule
 }
 
-// SplitInteractions holds out frac (e.g. 0.2) of every user's events. Users
-// with fewer than 2 events stay wholly in training.
+// NoRepeatProtocol is the protocol of the first releases: each user's most
+// recent frac of events held out, targets only items new to the user, every
+// training item excluded from the ranking.
+func NoRepeatProtocol(method SplitMethod, frac float64, seed int64) Protocol {
+	return Protocol{Method: method, Frac: frac, Seed: seed, Targets: TargetsNew, Exclude: ExcludeTrain}
+}
+
+// Split is a per-user hold-out.
+type Split struct {
+	// Train feeds the models, ascending by time.
+	Train []shop.Interaction
+	// Held are the held-out events, ascending by time.
+	Held []shop.Interaction
+	// Test maps a user to their target items (users without any are absent).
+	Test map[string]map[string]bool
+	// TrainItems maps a user to the items removed from their ranking: all
+	// training items under ExcludeTrain, the bought ones under
+	// ExcludePurchased, none under ExcludeNone.
+	TrainItems map[string]map[string]bool
+	// Touched maps a user to every item of their training events.
+	Touched map[string]map[string]bool
+}
+
+// SplitInteractions is SplitProtocol under the no-repeat protocol: frac of
+// every user's events held out, targets new to the user, training items
+// excluded. Users with fewer than 2 events stay wholly in training.
 func SplitInteractions(its []shop.Interaction, method SplitMethod, frac float64, seed int64) Split {
+	return SplitProtocol(its, NoRepeatProtocol(method, frac, seed))
+}
+
+// SplitProtocol splits its per user under p. A user whose events would all
+// be held out stays wholly in training (there would be nothing to learn the
+// user from).
+func SplitProtocol(its []shop.Interaction, p Protocol) Split {
 	byUser := map[string][]int{}
 	var users []string
 	for i := range its {
@@ -43,40 +118,75 @@ func SplitInteractions(its []shop.Interaction, method SplitMethod, frac float64,
 		}
 		byUser[u] = append(byUser[u], i)
 	}
-	rng := rand.New(rand.NewPCG(uint64(seed), 0x5b11))
-	sp := Split{Test: map[string]map[string]bool{}, TrainItems: map[string]map[string]bool{}}
+	isTarget := func(k shop.InteractionKind) bool {
+		return len(p.TargetKinds) == 0 || slices.Contains(p.TargetKinds, k)
+	}
+	rng := rand.New(rand.NewPCG(uint64(p.Seed), 0x5b11))
+	sp := Split{Test: map[string]map[string]bool{}, TrainItems: map[string]map[string]bool{}, Touched: map[string]map[string]bool{}}
 	for _, u := range users {
 		idx := byUser[u]
-		nTest := int(math.Round(frac * float64(len(idx))))
-		if len(idx) < 2 {
-			nTest = 0
-		}
-		nTest = min(nTest, len(idx)-1)
-		switch method {
-		case SplitByTime:
+		var cut int // idx[:cut] train, idx[cut:] held out
+		switch p.Method {
+		case SplitByTime, SplitRandom:
+			nTest := int(math.Round(p.Frac * float64(len(idx))))
+			if len(idx) < 2 {
+				nTest = 0
+			}
+			nTest = min(nTest, len(idx)-1)
+			if p.Method == SplitByTime {
+				slices.SortStableFunc(idx, func(a, b int) int { return its[a].OccurredAt.Compare(its[b].OccurredAt) })
+			} else {
+				rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+			}
+			cut = len(idx) - nTest
+		case SplitLastTargets:
 			slices.SortStableFunc(idx, func(a, b int) int { return its[a].OccurredAt.Compare(its[b].OccurredAt) })
-		case SplitRandom:
-			rng.Shuffle(len(idx), func(a, b int) { idx[a], idx[b] = idx[b], idx[a] })
+			cut = len(idx)
+			for n, k := 0, len(idx)-1; k >= 0 && n < p.LastN; k-- {
+				if isTarget(its[idx[k]].Kind) {
+					cut, n = k, n+1
+				}
+			}
+			// Events at the same instant as the first held-out target are
+			// the same moment, and with SessionGap the same visit: they go
+			// with it.
+			for cut > 0 && cut < len(idx) {
+				gap := its[idx[cut]].OccurredAt.Sub(its[idx[cut-1]].OccurredAt)
+				if gap > 0 && gap >= p.SessionGap {
+					break
+				}
+				cut--
+			}
+			if cut == 0 {
+				cut = len(idx)
+			}
 		}
-		cut := len(idx) - nTest
-		train := map[string]bool{}
+		touched := map[string]bool{}
+		excluded := map[string]bool{}
 		for _, i := range idx[:cut] {
-			sp.Train = append(sp.Train, its[i])
-			train[its[i].ProductID] = true
+			it := &its[i]
+			sp.Train = append(sp.Train, *it)
+			touched[it.ProductID] = true
+			if p.Exclude == ExcludeTrain || (p.Exclude == ExcludePurchased && it.Kind == shop.KindPurchase) {
+				excluded[it.ProductID] = true
+			}
 		}
-		sp.TrainItems[u] = train
+		sp.Touched[u], sp.TrainItems[u] = touched, excluded
 		for _, i := range idx[cut:] {
-			p := its[i].ProductID
-			if train[p] {
+			it := &its[i]
+			sp.Held = append(sp.Held, *it)
+			if !isTarget(it.Kind) || excluded[it.ProductID] || (p.Targets == TargetsNew && touched[it.ProductID]) {
 				continue
 			}
 			if sp.Test[u] == nil {
 				sp.Test[u] = map[string]bool{}
 			}
-			sp.Test[u][p] = true
+			sp.Test[u][it.ProductID] = true
 		}
 	}
-	slices.SortStableFunc(sp.Train, func(a, b shop.Interaction) int { return a.OccurredAt.Compare(b.OccurredAt) })
+	byTime := func(a, b shop.Interaction) int { return a.OccurredAt.Compare(b.OccurredAt) }
+	slices.SortStableFunc(sp.Train, byTime)
+	slices.SortStableFunc(sp.Held, byTime)
 	return sp
 }
 
@@ -99,7 +209,7 @@ func (m Metrics) String() string {
 		m.Users, m.K, m.NDCG, m.K, m.Recall, m.K, m.HitRate, m.K, m.MAP, m.Coverage)
 }
 
-// Evaluate ranks for every test user (excluding their training items) and
+// Evaluate ranks for every test user (excluding sp.TrainItems) and
 // scores the top k against their held-out items. catalogue is the number of
 // items for coverage. maxUsers > 0 evaluates a deterministic sample.
 func Evaluate(ctx context.Context, rank Ranker, sp Split, k, catalogue, maxUsers int) (Metrics, error) {

@@ -104,6 +104,61 @@ func TestBuildDataDedupAndTestSet(t *testing.T) {
 	}
 }
 
+// TestSplitProtocolFiles: a split with targets.csv, exclude.csv and
+// protocol.json (what shopmuse's eval writes) is scored under that rule:
+// a target the user viewed in train counts, only the listed items leave the
+// ranking, and a pair outside the split is an error.
+func TestSplitProtocolFiles(t *testing.T) {
+	dir := t.TempDir()
+	head := "userID,productID,kind,value,occurredAt,copyVariantID\n"
+	files := map[string]string{
+		"train.csv": head + "a,x,VIEW,,2026-01-01T00:00:00Z,\na,y,PURCHASE,,2026-01-01T00:01:00Z,\nb,z,VIEW,,2026-01-01T00:00:00Z,\n",
+		"test.csv":  head + "a,x,ADD_TO_CART,,2026-01-02T00:00:00Z,\nb,x,VIEW,,2026-01-02T00:00:00Z,\n",
+		// a's target x was viewed in train; b's held-out view is no target.
+		"targets.csv":   "userID,productID\na,x\n",
+		"exclude.csv":   "userID,productID\na,y\n",
+		"protocol.json": `{"protocol":"funnel protocol"}`,
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, err := LoadSplit(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := d.UserIdx["a"], d.UserIdx["b"]
+	if d.Protocol != "funnel protocol" || len(d.Test[a]) != 1 || d.Items[d.Test[a][0]] != "x" || len(d.Test[b]) != 0 {
+		t.Fatalf("protocol %q targets a=%v b=%v", d.Protocol, d.Test[a], d.Test[b])
+	}
+	if ex := d.excluded(a); len(ex) != 1 || d.Items[ex[0]] != "y" {
+		t.Fatalf("a excludes %v, want only y", ex)
+	}
+	users, _ := EvalUsers(d)
+	if len(users) != 1 || users[0] != a {
+		t.Fatalf("evaluated %v, want only a", users)
+	}
+	// A scorer that prefers the viewed x: under the file's rule it is a hit
+	// (by default x would be excluded as a train item).
+	x := d.ItemIdx["x"]
+	m := Evaluate(context.Background(), d, users, func(_ int32, s []float32) {
+		for i := range s {
+			s[i] = 0
+		}
+		s[x] = 1
+	}, 1, 1, nil)
+	if m.NDCG != 1 {
+		t.Fatalf("NDCG %v, want 1 (x is a target and not excluded)", m.NDCG)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "targets.csv"), []byte("userID,productID\na,nowhere\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSplit(dir); err == nil {
+		t.Fatal("a target outside the split loaded without error")
+	}
+}
+
 func TestReadEventsFormat(t *testing.T) {
 	dir := t.TempDir()
 	body := "userID,productID,kind,value,occurredAt,copyVariantID\n" +

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,8 +94,16 @@ type Data struct {
 	ItemIdx      map[string]int32
 	// Train[u] are u's distinct train items in order of first occurrence.
 	Train [][]int32
-	// Test[u] are u's distinct test items not in Train[u] (T_u).
+	// Test[u] are u's target items T_u: by default the distinct test items
+	// not in Train[u]; from DIR/targets.csv when the split has one.
 	Test [][]int32
+	// Exclude[u] are the items removed from u's ranking: Train[u] by
+	// default; from DIR/exclude.csv when the split has one (shopmuse's
+	// protocol, e.g. only purchased items).
+	Exclude [][]int32
+	// Protocol names the rule the split was written under ("" for the
+	// default: test items new to the user, training items excluded).
+	Protocol string
 	// InTest[u] is true if u has any row in test.csv.
 	InTest    []bool
 	TrainRows int
@@ -111,7 +121,10 @@ func (d *Data) NumTrainPairs() int {
 	return n
 }
 
-// LoadSplit reads DIR/train.csv and DIR/test.csv.
+// LoadSplit reads DIR/train.csv and DIR/test.csv, and, when shopmuse wrote
+// them, DIR/targets.csv and DIR/exclude.csv (userID,productID rows: each
+// user's targets and the items removed from their ranking) and
+// DIR/protocol.json: then both tools score under the very same rule.
 func LoadSplit(dir string) (*Data, error) {
 	train, err := ReadEvents(filepath.Join(dir, "train.csv"))
 	if err != nil {
@@ -121,7 +134,74 @@ func LoadSplit(dir string) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BuildData(train, test), nil
+	d := BuildData(train, test)
+	if targets, ok, err := readPairs(filepath.Join(dir, "targets.csv")); err != nil {
+		return nil, err
+	} else if ok {
+		if d.Test, err = d.index(targets); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "targets.csv"), err)
+		}
+	}
+	if ex, ok, err := readPairs(filepath.Join(dir, "exclude.csv")); err != nil {
+		return nil, err
+	} else if ok {
+		if d.Exclude, err = d.index(ex); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "exclude.csv"), err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "protocol.json")); err == nil {
+		var p struct {
+			Protocol string `json:"protocol"`
+		}
+		if err := json.Unmarshal(b, &p); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "protocol.json"), err)
+		}
+		d.Protocol = p.Protocol
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	return d, nil
+}
+
+// readPairs reads a userID,productID CSV; ok is false when it is absent.
+func readPairs(path string) (pairs [][2]string, ok bool, err error) {
+	evs, err := ReadEvents(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range evs {
+		pairs = append(pairs, [2]string{e.User, e.Item})
+	}
+	return pairs, true, nil
+}
+
+// index turns (user, item) pairs into per-user item lists over d's
+// numbering; a pair naming a user or item absent from train ∪ test is an
+// error (the files would not describe this split).
+func (d *Data) index(pairs [][2]string) ([][]int32, error) {
+	out := make([][]int32, len(d.Users))
+	for _, p := range pairs {
+		u, ok1 := d.UserIdx[p[0]]
+		i, ok2 := d.ItemIdx[p[1]]
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("pair %s,%s is not in train.csv ∪ test.csv", p[0], p[1])
+		}
+		if !slices.Contains(out[u], i) {
+			out[u] = append(out[u], i)
+		}
+	}
+	return out, nil
+}
+
+// excluded returns the items removed from u's ranking.
+func (d *Data) excluded(u int32) []int32 {
+	if d.Exclude != nil {
+		return d.Exclude[u]
+	}
+	return d.Train[u]
 }
 
 // BuildData indexes train and test events.

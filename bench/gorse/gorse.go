@@ -177,7 +177,7 @@ func EvalUsers(d *Data) ([]int32, EvalInfo) {
 }
 
 // Evaluate scores every catalogue item for each user in users, removes the
-// user's train items, takes the top k and aggregates the metrics.
+// user's excluded items (train items unless the split says otherwise), takes the top k and aggregates the metrics.
 func Evaluate(ctx context.Context, d *Data, users []int32, score Scorer, k, jobs int, progress func(done, total int)) Metrics {
 	tops := make([][]int32, len(d.Users))
 	rels := make([]map[int32]bool, len(d.Users))
@@ -201,7 +201,7 @@ func Evaluate(ctx context.Context, d *Data, users []int32, score Scorer, k, jobs
 			for u := range next {
 				score(u, scores)
 				ex := make(map[int32]bool, len(d.Train[u]))
-				for _, i := range d.Train[u] {
+				for _, i := range d.excluded(u) {
 					ex[i] = true
 				}
 				rel := make(map[int32]bool, len(d.Test[u]))

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -33,6 +34,7 @@ type Report struct {
 	Tool         string         `json:"tool"`
 	GorseVersion string         `json:"gorse_version"`
 	Split        string         `json:"split"`
+	Protocol     string         `json:"protocol,omitempty"`
 	K            int            `json:"k"`
 	Jobs         int            `json:"jobs"`
 	Catalogue    int            `json:"catalogue_items"`
@@ -248,6 +250,7 @@ func run(ctx context.Context, o opts, out, logw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	rep.Protocol = d.Protocol
 	users, info := EvalUsers(d)
 	rep.Catalogue, rep.Users, rep.TrainRows, rep.TrainPairs, rep.TestRows, rep.Eval, rep.Kinds =
 		len(d.Items), len(d.Users), d.TrainRows, d.NumTrainPairs(), d.TestRows, info, d.Kinds
@@ -286,6 +289,20 @@ func run(ctx context.Context, o opts, out, logw io.Writer) error {
 			}
 			best := grid[0]
 			if len(grid) > 1 && o.tune {
+				if val == nil && hasValSplit(o.split) {
+					// shopmuse wrote its validation split (the test
+					// protocol one level down): tune on the same one.
+					if val, err = LoadSplit(filepath.Join(o.split, "val")); err != nil {
+						return err
+					}
+					valUsers, _ = EvalUsers(val)
+					if o.valUsers > 0 && len(valUsers) > o.valUsers {
+						r := newRand(uint64(o.seed))
+						r.Shuffle(len(valUsers), func(a, b int) { valUsers[a], valUsers[b] = valUsers[b], valUsers[a] })
+						valUsers = valUsers[:o.valUsers]
+					}
+					logf("validation split %s/val (%s): %d train pairs, scoring %d users", o.split, val.Protocol, val.NumTrainPairs(), len(valUsers))
+				}
 				if val == nil {
 					val = d.HoldOut(o.valFrac, o.valMin)
 					valUsers, _ = EvalUsers(val)
@@ -344,6 +361,9 @@ func run(ctx context.Context, o opts, out, logw io.Writer) error {
 // PrintTable prints one row per model.
 func PrintTable(w io.Writer, rep Report) {
 	k := strconv.Itoa(rep.K)
+	if rep.Protocol != "" {
+		fmt.Fprintf(w, "# protocol (targets and exclusions from the split's files): %s\n", rep.Protocol)
+	}
 	fmt.Fprintf(w, "# gorse %s, split %s: %d users evaluated (skipped: %d no train, %d empty T_u), %d catalogue items, K=%d\n",
 		rep.GorseVersion, rep.Split, rep.Eval.Evaluated, rep.Eval.SkippedNoTrain, rep.Eval.SkippedEmpty, rep.Catalogue, rep.K)
 	fmt.Fprintf(w, "%-12s %10s %10s %12s %10s %9s %8s\n", "model", "recall@"+k, "ndcg@"+k, "hitrate@"+k, "map@"+k, "coverage", "train_s")
@@ -355,4 +375,10 @@ func PrintTable(w io.Writer, rep Report) {
 			fmt.Fprintf(w, "# %s: %s\n", r.Model, strings.TrimSpace(r.Params.String()))
 		}
 	}
+}
+
+// hasValSplit reports whether shopmuse wrote a validation split in DIR/val.
+func hasValSplit(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "val", "train.csv"))
+	return err == nil
 }

@@ -72,9 +72,58 @@ func randVec(r *rand.Rand, d int) []float64 {
 	return v
 }
 
+// world is a generated catalogue and user base with the samplers the
+// event generators share.
+type world struct {
+	r                      *rand.Rand
+	s                      *Shop
+	start                  time.Time
+	itemLatent, userLatent [][]float64
+	byTopic                [][]int
+	cdf                    [][]float64
+	globalCDF              []float64
+	activity               []float64
+	totalAct               float64
+}
+
+func (w *world) sample(c []float64) int {
+	x := w.r.Float64() * c[len(c)-1]
+	return sort.SearchFloat64s(c, x)
+}
+
+// tasteItem draws an item from one of user u's topics, accepted by affinity.
+func (w *world) tasteItem(u int) int {
+	r, s := w.r, w.s
+	item := 0
+	for try := 0; try < 20; try++ {
+		t := s.UserTopics[u][r.IntN(len(s.UserTopics[u]))]
+		if len(w.byTopic[t]) == 0 {
+			continue
+		}
+		item = w.byTopic[t][w.sample(w.cdf[t])]
+		var aff float64
+		for j := range w.userLatent[u] {
+			aff += w.userLatent[u][j] * w.itemLatent[item][j]
+		}
+		if r.Float64() < math.Exp(4*(aff-1)) {
+			break
+		}
+	}
+	return item
+}
+
 // Generate builds a shop with the given numbers of users and products and
 // about the given number of interaction events, deterministically from seed.
+// Its visits are independent: a shopper rarely comes back to an item, and
+// never re-buys one on purpose (the shop of the no-repeat protocol);
+// GenerateFunnel makes the shop with sessions, revisits and re-purchases.
 func Generate(users, products, interactions int, seed int64) *Shop {
+	w := newWorld(users, products, seed)
+	w.visits(interactions)
+	return w.s
+}
+
+func newWorld(users, products int, seed int64) *world {
 	r := rand.New(rand.NewPCG(uint64(seed), 0xda7a))
 	s := &Shop{Now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 	start := s.Now.Add(-Days * 24 * time.Hour)
@@ -151,10 +200,6 @@ func Generate(users, products, interactions int, seed int64) *Shop {
 		acc += p
 		globalCDF = append(globalCDF, acc)
 	}
-	sample := func(c []float64) int {
-		x := r.Float64() * c[len(c)-1]
-		return sort.SearchFloat64s(c, x)
-	}
 
 	// Users: 1–3 main topics; activity log-normal.
 	activity := make([]float64, users)
@@ -180,7 +225,15 @@ func Generate(users, products, interactions int, seed int64) *Shop {
 		}
 		s.Users = append(s.Users, us)
 	}
+	return &world{r: r, s: s, start: start, itemLatent: itemLatent, userLatent: userLatent, byTopic: byTopic,
+		cdf: cdf, globalCDF: globalCDF, activity: activity, totalAct: totalAct}
+}
 
+// visits generates the independent visits of Generate.
+func (w *world) visits(interactions int) {
+	r, s, start := w.r, w.s, w.start
+	users := len(s.Users)
+	activity, totalAct := w.activity, w.totalAct
 	// Events: each "visit" views an item, then maybe click, cart, purchase.
 	type ev struct {
 		u, i int
@@ -200,22 +253,9 @@ func Generate(users, products, interactions int, seed int64) *Shop {
 			case x < 0.15 && len(seen) > 0: // come back to something seen
 				item = seen[r.IntN(len(seen))]
 			case x < 0.25: // the crowd's favourites
-				item = sample(globalCDF)
+				item = w.sample(w.globalCDF)
 			default: // taste: one of my topics, accepted by affinity
-				for try := 0; try < 20; try++ {
-					t := s.UserTopics[u][r.IntN(len(s.UserTopics[u]))]
-					if len(byTopic[t]) == 0 {
-						continue
-					}
-					item = byTopic[t][sample(cdf[t])]
-					var aff float64
-					for j := range userLatent[u] {
-						aff += userLatent[u][j] * itemLatent[item][j]
-					}
-					if r.Float64() < math.Exp(4*(aff-1)) {
-						break
-					}
-				}
+				item = w.tasteItem(u)
 			}
 			seen = append(seen, item)
 			t := start.Add(time.Duration(r.Int64N(span)))
@@ -243,7 +283,6 @@ func Generate(users, products, interactions int, seed int64) *Shop {
 	if len(events) > 0 {
 		s.Now = events[len(events)-1].t.Add(time.Minute)
 	}
-	return s
 }
 
 // Embedder embeds the generated interest words (TopicName) to their topic's
