@@ -46,14 +46,6 @@ func unit(v []float32) []float32 {
 	return out
 }
 
-func dot(a, b []float32) float32 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
-}
-
 func (f *Index) Upsert(_ context.Context, pts []vector.Point) error {
 	// A batch with one bad point writes nothing.
 	for _, p := range pts {
@@ -119,7 +111,7 @@ func (f *Index) Search(_ context.Context, q []float32, k int, filter *shop.Produ
 	less := func(a, b hit) bool { return a.s < b.s || (a.s == b.s && a.i > b.i) }
 	zero := filter.IsZero()
 	for i := range f.ids {
-		s := dot(q, f.vecs[i*f.dim:(i+1)*f.dim])
+		s := vector.Dot(q, f.vecs[i*f.dim:(i+1)*f.dim])
 		if len(h) == k && !less(h[0], hit{i, s}) {
 			continue
 		}
