@@ -615,22 +615,18 @@ func (m *mfModel) topItems(ctx context.Context, p []float32, k int, skip func(id
 		}
 		return out, nil
 	}
-	h := make([]nbr, 0, k)
-	n := len(m.itemIDs)
-	for i := 0; i < n; i++ {
+	h := newNbrTop(k)
+	for i := range m.itemIDs {
 		if !m.servable[i] {
 			continue
 		}
-		s := vector.Dot(p, m.q[i*m.k:(i+1)*m.k])
-		if len(h) == k && s <= h[0].s {
+		x := nbr{int32(i), vector.Dot(p, m.q[i*m.k:(i+1)*m.k])}
+		if !h.Admits(x, float64(x.s)) || skip(m.itemIDs[i]) {
 			continue
 		}
-		if skip(m.itemIDs[i]) {
-			continue
-		}
-		h = pushNbr(h, k, nbr{int32(i), s})
+		h.Push(x, float64(x.s))
 	}
-	top := sortedNbrs(h)
+	top := h.Sorted()
 	out := make([]scored, len(top))
 	for x, t := range top {
 		out[x] = scored{m.itemIDs[t.j], float64(t.s)}
