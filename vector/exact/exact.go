@@ -9,6 +9,7 @@ package exact
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -49,9 +50,9 @@ func unit(v []float32) []float32 {
 
 func (f *Index) Upsert(_ context.Context, pts []vector.Point) error {
 	// A batch with one bad point writes nothing.
-	for _, p := range pts {
-		if len(p.Vector) != f.dim {
-			return vector.ErrDimension
+	for i := range pts {
+		if err := pts[i].Validate(f.dim); err != nil {
+			return fmt.Errorf("exact: upsert point %d: %w", i, err)
 		}
 	}
 	f.mu.Lock()
