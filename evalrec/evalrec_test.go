@@ -582,6 +582,9 @@ func TestBadInputNamesTheLine(t *testing.T) {
 		{"ratings.csv", "userId,movieId,rating,timestamp\n1,2,4.0,881250949\n1,3,4.0,12\n", "", "ratings.csv:3: timestamp"},
 		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\nu1,p2,STARE,,2026-01-01T00:00:00Z,\n", "", "events.csv:4: kind"},
 		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,yesterday,\n", "", "events.csv:2: occurredAt"},
+		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z\n", "", "events.csv:2: 5 fields, the header has 6"},
+		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\nu1,\"p1,VIEW\n", "", "events.csv:3: extraneous or missing"},
+		{"events.csv", "userID,\"productID\n", "", "events.csv:1: header"},
 		{"events.jsonl", `{"userID":"u1","productID":"p1","kind":"VIEW","occurredAt":"2026-01-01T00:00:00Z"}` + "\n" + `{"userID":"u1","productID":"p1","kind":"VIEW","when":"now"}` + "\n", "", "events.jsonl:2: invalid JSON"},
 		{"reviews.json", `{"reviewerID":"A1","asin":"B1","overall":5,"unixReviewTime":1400000000}` + "\n" + `{"reviewerID":"A1","asin":"B2","overall":5` + "\n", "amazon", "reviews.json:2: invalid JSON"},
 		{"reviews.json", `{"reviewerID":"A1","asin":"B1","overall":5,"unixReviewTime":1400000000}` + "\n" + `{"reviewerID":"A1","asin":"B2","overall":9,"unixReviewTime":1400000000}` + "\n", "", "reviews.json:2: overall"},
@@ -598,6 +601,12 @@ func TestBadInputNamesTheLine(t *testing.T) {
 	ev := write(t, dir, "ok.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\n")
 	if _, err := Load(ev, prods, "", "", time.Now()); err == nil || !strings.Contains(err.Error(), "products.jsonl:2: title") {
 		t.Errorf("bad product: %v", err)
+	}
+	// So is a bad movies.csv row.
+	ratings := write(t, dir, "ratings.csv", "userId,movieId,rating,timestamp\n1,2,4.0,881250949\n")
+	movies := write(t, dir, "movies.csv", "movieId,title,genres\n2,Heat (1995),Action|Crime\n3,Lost\n")
+	if _, err := Load(ratings, movies, "", "movielens", time.Now()); err == nil || !strings.Contains(err.Error(), "movies.csv:3: 2 fields, the header has 3") {
+		t.Errorf("bad movies.csv row: %v", err)
 	}
 	// Flags are checked before any work.
 	for _, args := range [][]string{{"--interactions", ev, "--holdout", "1.5"}, {"--interactions", ev, "--exclude", "viewed"},
