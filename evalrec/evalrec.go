@@ -74,14 +74,11 @@ type Options struct {
 	EmbedDim    int
 	// NeuMF adds the neural recommender (recommend/neural) as a row.
 	NeuMF bool
-	// MF and MMR override the engine's matrix factorisation and MMR lambda
-	// (experiments; --tune searches the blend weights).
-	MF  recommend.MFOverrides
-	MMR float64
-	// Weights overrides the blend weights (retriever → weight); CategoryCap
-	// the engine's MaxPerCategory (1: no cap).
-	Weights     map[string]float64
-	CategoryCap float64
+	// Tuning overrides the engine's blend weights, MMR lambda, category cap
+	// and matrix factorisation (--weights, --mmr, --category-cap, --mf),
+	// applied exactly as the service applies its SHOPMUSE_REC_* settings.
+	// --tune searches from there.
+	Tuning recommend.Tuning
 	// TuneMF makes --tune also search the MF settings on validation.
 	TuneMF bool
 	// JSON, when set, receives the rows in the shape bench/gorse writes, so
@@ -138,9 +135,9 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
 	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.3,nu=0.5,alpha=0.3,c0=30,omega=0.5,bpr=1")
 	fs.BoolVar(&o.TuneMF, "tune-mf", true, "with --tune, also choose the matrix factorisation settings on validation")
-	fs.Float64Var(&o.MMR, "mmr", 0, "override the MMR lambda (1: no diversification)")
+	fs.Float64Var(&o.Tuning.MMRLambda, "mmr", 0, "override the MMR lambda (1: no diversification)")
 	weightSpec := fs.String("weights", "", "override blend weights: mf=1,itemcf=0.3,... (retrievers not named keep their default)")
-	fs.Float64Var(&o.CategoryCap, "category-cap", 0, "override the per-category share of the top N (1: no cap; default: the engine's)")
+	fs.Float64Var(&o.Tuning.CategoryCap, "category-cap", 0, "override the per-category share of the top N (1: no cap; default: the engine's)")
 	fs.StringVar(&o.JSON, "json", "", "also write the rows as JSON to this file (the shape bench/gorse writes)")
 	fs.BoolVar(&o.NeuMF, "neumf", true, "also train and evaluate NeuMF (recommend/neural); --neumf=false skips it")
 	fs.DurationVar(&o.TuneTime, "tune-time", 3*time.Minute, "time budget of the --tune search (after training on the validation split)")
@@ -173,14 +170,17 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 		return o, fmt.Errorf("eval rec: --protocol %q is neither funnel nor norepeat", o.Protocol)
 	}
 	var err error
-	if o.MF, err = recommend.ParseMFOverrides(*mfSpec); err != nil {
+	if o.Tuning.MF, err = recommend.ParseMFOverrides(*mfSpec); err != nil {
 		return o, fmt.Errorf("--mf: %w", err)
 	}
-	if o.Weights, err = recommend.ParseWeights(*weightSpec); err != nil {
+	if o.Tuning.Weights, err = recommend.ParseWeights(*weightSpec); err != nil {
 		return o, fmt.Errorf("--weights: %w", err)
 	}
-	if o.CategoryCap < 0 || o.CategoryCap > 1 {
-		return o, fmt.Errorf("--category-cap: %g is not in [0,1]", o.CategoryCap)
+	if c := o.Tuning.CategoryCap; c < 0 || c > 1 {
+		return o, fmt.Errorf("--category-cap: %g is not in [0,1]", c)
+	}
+	if l := o.Tuning.MMRLambda; l < 0 || l > 1 {
+		return o, fmt.Errorf("--mmr: %g is not in [0,1]", l)
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("eval rec: unexpected argument %q\n%s", fs.Arg(0), usage)

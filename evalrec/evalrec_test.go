@@ -16,6 +16,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -550,7 +551,7 @@ func TestTune(t *testing.T) {
 	}
 	// The MF search moved at most one setting per trial away from the
 	// defaults, and what it chose is what the service would be told.
-	for k := range tr.MFOverrides {
+	for k := range tr.Tuning.MF {
 		if !strings.Contains(out, "SHOPMUSE_REC_MF=") || !strings.Contains(tr.MF, k+"=") {
 			t.Errorf("MF override %s not reported (%q)", k, tr.MF)
 		}
@@ -569,10 +570,56 @@ func TestTune(t *testing.T) {
 			t.Errorf("retriever %s has no Go constant name for the --tune snippet", name)
 		}
 	}
-	for _, want := range []string{"cfg.Weights = map[string]float64{", "recommend.RetrieverMF:", "cfg.MMRLambda =", "cfg.MaxPerCategory =",
+	for _, want := range []string{"recommend.Tuning{", "recommend.RetrieverMF:", "MMRLambda:", "CategoryCap:", "}.Apply(&cfg)",
 		"SHOPMUSE_REC_WEIGHTS=", "SHOPMUSE_REC_MMR_LAMBDA=", "SHOPMUSE_REC_CATEGORY_CAP=", "validation NDCG@10"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	// What the service would be told is what was found.
+	checkEnvParsesBack(t, out, tr.Tuning)
+}
+
+// checkEnvParsesBack reads the SHOPMUSE_REC_* lines of out the way the
+// service reads its environment and wants exactly want.
+func checkEnvParsesBack(t *testing.T, out string, want recommend.Tuning) {
+	t.Helper()
+	vars := map[string]string{}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "SHOPMUSE_REC_") {
+			k, v, _ := strings.Cut(line, "=")
+			if _, dup := vars[k]; dup {
+				t.Errorf("%s printed twice", k)
+			}
+			vars[k] = v
+		}
+	}
+	got, err := recommend.ParseTuning(func(k string) string { return vars[k] })
+	if err != nil {
+		t.Fatalf("the printed SHOPMUSE_REC_* lines do not parse: %v\n%s", err, out)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("the printed SHOPMUSE_REC_* lines parse to %+v, want %+v\n%s", got, want, out)
+	}
+}
+
+// TestTunePrintoutParsesBack covers what a short real search may not reach:
+// retrievers switched off (weight 0), MF settings and BPR.
+func TestTunePrintoutParsesBack(t *testing.T) {
+	w := map[string]float64{}
+	for _, name := range recommend.Retrievers {
+		w[name] = 0
+	}
+	w[recommend.RetrieverSeen], w[recommend.RetrieverMF] = 0.6, 1.2
+	for _, tu := range []recommend.Tuning{
+		{Weights: w, MMRLambda: 1, CategoryCap: 0.3},
+		{Weights: w, MMRLambda: 0.75, CategoryCap: 1, MF: recommend.MFOverrides{"factors": 96, "c0": 12.5, "omega": 0, "bpr": 1}},
+	} {
+		var out bytes.Buffer
+		writeTuneResult(&out, &Report{K: 10, Tune: &TuneResult{Tuning: tu}})
+		checkEnvParsesBack(t, out.String(), tu)
+		if len(tu.MF) > 0 && !strings.Contains(out.String(), `MF: recommend.MFOverrides{"bpr": 1, "c0": 12.5, "factors": 96, "omega": 0},`) {
+			t.Errorf("the Go snippet lacks the MF settings:\n%s", out.String())
 		}
 	}
 }
@@ -588,6 +635,9 @@ func TestBadInputNamesTheLine(t *testing.T) {
 		{"ratings.csv", "userId,movieId,rating,timestamp\n1,2,4.0,881250949\n1,3,4.0,12\n", "", "ratings.csv:3: timestamp"},
 		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\nu1,p2,STARE,,2026-01-01T00:00:00Z,\n", "", "events.csv:4: kind"},
 		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,yesterday,\n", "", "events.csv:2: occurredAt"},
+		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z\n", "", "events.csv:2: 5 fields, the header has 6"},
+		{"events.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\nu1,\"p1,VIEW\n", "", "events.csv:3: extraneous or missing"},
+		{"events.csv", "userID,\"productID\n", "", "events.csv:1: header"},
 		{"events.jsonl", `{"userID":"u1","productID":"p1","kind":"VIEW","occurredAt":"2026-01-01T00:00:00Z"}` + "\n" + `{"userID":"u1","productID":"p1","kind":"VIEW","when":"now"}` + "\n", "", "events.jsonl:2: invalid JSON"},
 		{"reviews.json", `{"reviewerID":"A1","asin":"B1","overall":5,"unixReviewTime":1400000000}` + "\n" + `{"reviewerID":"A1","asin":"B2","overall":5` + "\n", "amazon", "reviews.json:2: invalid JSON"},
 		{"reviews.json", `{"reviewerID":"A1","asin":"B1","overall":5,"unixReviewTime":1400000000}` + "\n" + `{"reviewerID":"A1","asin":"B2","overall":9,"unixReviewTime":1400000000}` + "\n", "", "reviews.json:2: overall"},
@@ -604,6 +654,12 @@ func TestBadInputNamesTheLine(t *testing.T) {
 	ev := write(t, dir, "ok.csv", "userID,productID,kind,value,occurredAt,copyVariantID\nu1,p1,VIEW,,2026-01-01T00:00:00Z,\n")
 	if _, err := Load(ev, prods, "", "", time.Now()); err == nil || !strings.Contains(err.Error(), "products.jsonl:2: title") {
 		t.Errorf("bad product: %v", err)
+	}
+	// So is a bad movies.csv row.
+	ratings := write(t, dir, "ratings.csv", "userId,movieId,rating,timestamp\n1,2,4.0,881250949\n")
+	movies := write(t, dir, "movies.csv", "movieId,title,genres\n2,Heat (1995),Action|Crime\n3,Lost\n")
+	if _, err := Load(ratings, movies, "", "movielens", time.Now()); err == nil || !strings.Contains(err.Error(), "movies.csv:3: 2 fields, the header has 3") {
+		t.Errorf("bad movies.csv row: %v", err)
 	}
 	// Flags are checked before any work.
 	for _, args := range [][]string{{"--interactions", ev, "--holdout", "1.5"}, {"--interactions", ev, "--exclude", "viewed"},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -146,17 +145,7 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 	if o.HalfLife > 0 {
 		cfg.HalfLife = o.HalfLife
 	}
-	if o.MMR > 0 {
-		cfg.MMRLambda = o.MMR
-	}
-	if len(o.Weights) > 0 {
-		cfg.Weights = maps.Clone(cfg.Weights)
-		maps.Copy(cfg.Weights, o.Weights)
-	}
-	if o.CategoryCap > 0 {
-		cfg.MaxPerCategory = o.CategoryCap
-	}
-	o.MF.Apply(&cfg.MF)
+	o.Tuning.Apply(&cfg)
 	// The engine's own exclusion follows the protocol's: under --exclude
 	// none a bought item may come back (consumables are bought again).
 	cfg.ExcludePurchased = o.Exclude != "none"

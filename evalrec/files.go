@@ -83,7 +83,7 @@ func productInput(p *shop.Product) shop.ProductInput {
 		in.Price.CurrencyCode = &c
 	}
 	for _, a := range p.Attributes {
-		in.Attributes = append(in.Attributes, shop.AttributeInput{Name: a.Name, Value: a.Value})
+		in.Attributes = append(in.Attributes, shop.AttributeInput(a))
 	}
 	if !p.Available {
 		f := false

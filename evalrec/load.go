@@ -3,11 +3,9 @@ package evalrec
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -164,7 +162,8 @@ func category(segs []string) string {
 }
 
 // eachRecord streams a file of our import format (JSONL or CSV by
-// extension) with 1-based line numbers, as importer does.
+// extension) through importer.Records, as `shopmuse import` reads it; every
+// error names the file and the 1-based line.
 func eachRecord[T any](path string, forced string, parseCSV func(map[string]string) (T, error), fn func(line int, v T) error) error {
 	format, err := importer.FormatOf(path)
 	switch forced {
@@ -181,68 +180,26 @@ func eachRecord[T any](path string, forced string, parseCSV func(map[string]stri
 		return err
 	}
 	defer fh.Close()
-	if format == importer.JSONL {
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-				continue
-			}
-			v, err := importer.ParseJSONLine[T](sc.Bytes())
-			if err != nil {
-				return lineErr(path, line, "%v", err)
-			}
-			if err := fn(line, v); err != nil {
-				return lineErr(path, line, "%v", err)
-			}
+	err = importer.Records(fh, format, parseCSV, func(line int, v T, err error) error {
+		if err == nil {
+			err = fn(line, v)
 		}
-		if err := sc.Err(); err != nil {
-			return lineErr(path, line+1, "%v", err)
-		}
-		return nil
-	}
-	cr := csv.NewReader(bufio.NewReader(fh))
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil
-	}
-	if err != nil {
-		return lineErr(path, 1, "header: %v", err)
-	}
-	for i := range header {
-		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
-	}
-	for {
-		row, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return lineErr(path, pe.Line, "%v", pe.Err)
-			}
-			return err
-		}
-		line, _ := cr.FieldPos(0)
-		if len(row) != len(header) {
-			return lineErr(path, line, "%d fields, the header has %d", len(row), len(header))
-		}
-		m := make(map[string]string, len(header))
-		for i, h := range header {
-			m[h] = row[i]
-		}
-		v, err := parseCSV(m)
 		if err != nil {
 			return lineErr(path, line, "%v", err)
 		}
-		if err := fn(line, v); err != nil {
-			return lineErr(path, line, "%v", err)
-		}
+		return nil
+	})
+	return readErr(path, err)
+}
+
+// readErr names the file in an importer.ReadError (a bad CSV header, an
+// over-long line) the way lineErr does.
+func readErr(path string, err error) error {
+	var re *importer.ReadError
+	if errors.As(err, &re) {
+		return lineErr(path, re.Line, "%v", re.Err)
 	}
+	return err
 }
 
 func userErrs(errs []shop.UserError) error {
@@ -446,38 +403,30 @@ func loadMovies(path string) ([]shop.Product, error) {
 	}
 	var out []shop.Product
 	if strings.EqualFold(filepath.Ext(path), ".csv") {
-		cr := csv.NewReader(bytes.NewReader(raw))
-		cr.FieldsPerRecord = -1
-		if _, err := cr.Read(); err != nil {
-			return nil, lineErr(path, 1, "header: %v", err)
-		}
-		for {
-			row, err := cr.Read()
-			if err == io.EOF {
-				return out, nil
-			}
+		err := importer.CSVRows(bytes.NewReader(raw), func(line int, row map[string]string, err error) error {
 			if err != nil {
-				var pe *csv.ParseError
-				if errors.As(err, &pe) {
-					return nil, lineErr(path, pe.Line, "%v", pe.Err)
-				}
-				return nil, err
+				return lineErr(path, line, "%v", err)
 			}
-			line, _ := cr.FieldPos(0)
-			if len(row) < 3 {
-				return nil, lineErr(path, line, "%d fields, want movieId,title,genres", len(row))
+			id, ok := row["movieId"]
+			if !ok {
+				return lineErr(path, 1, "header has no movieId column (want movieId,title,genres)")
 			}
-			if err := checkIDs(path, line, row[0]); err != nil {
-				return nil, err
+			if err := checkIDs(path, line, id); err != nil {
+				return err
 			}
 			var genres []string
-			for _, g := range strings.Split(row[2], "|") {
+			for _, g := range strings.Split(row["genres"], "|") {
 				if g != "" && g != "(no genres listed)" {
 					genres = append(genres, g)
 				}
 			}
-			out = append(out, movie(row[0], row[1], genres))
+			out = append(out, movie(id, row["title"], genres))
+			return nil
+		})
+		if err := readErr(path, err); err != nil {
+			return nil, err
 		}
+		return out, nil
 	}
 	for n, b := range bytes.Split(raw, []byte("\n")) {
 		line := n + 1

@@ -15,12 +15,10 @@ import (
 
 // TuneResult is what --tune found.
 type TuneResult struct {
-	Weights     map[string]float64
-	MMRLambda   float64
-	CategoryCap float64
-	// MFOverrides are the MF settings the search ended with (including
-	// those given with --mf).
-	MFOverrides recommend.MFOverrides
+	// Tuning is the best setting: every retriever's weight (0 for those
+	// the search turned off), the MMR lambda, the category cap and the MF
+	// settings the search ended with (including those given with --mf).
+	Tuning recommend.Tuning
 	// Validation NDCG@K of the default and the best configuration.
 	ValDefault, ValBest float64
 	Trials              int
@@ -88,29 +86,21 @@ func mfLabel(m recommend.MFOverrides) string {
 	return strings.Join(parts, ",")
 }
 
-// blendSetting is one point of the ranking-time search: the blend weights,
-// the MMR lambda and the per-category cap.
-type blendSetting struct {
-	weights     map[string]float64
-	lambda      float64
-	categoryCap float64
-}
+// The ranking-time search moves through recommend.Tuning values whose
+// Weights name every retriever, so applying one (which merges named
+// weights into the defaults) sets the whole blend.
 
-func (b blendSetting) apply(cfg *recommend.Config) {
-	cfg.Weights, cfg.MMRLambda, cfg.MaxPerCategory = b.weights, b.lambda, b.categoryCap
-}
-
-// neighbours are the settings one search step away along param: every
-// (MMR lambda, category cap) pair for "diversity", else the weight grid of
-// that retriever.
-func (b blendSetting) neighbours(param string) []blendSetting {
-	var out []blendSetting
+// neighbours are the settings one search step away from b along param:
+// every (MMR lambda, category cap) pair for "diversity", else the weight
+// grid of that retriever.
+func neighbours(b recommend.Tuning, param string) []recommend.Tuning {
+	var out []recommend.Tuning
 	if param == "diversity" {
 		for _, l := range lambdaGrid {
 			for _, c := range categoryCapGrid {
-				if l != b.lambda || c != b.categoryCap {
+				if l != b.MMRLambda || c != b.CategoryCap {
 					t := b
-					t.lambda, t.categoryCap = l, c
+					t.MMRLambda, t.CategoryCap = l, c
 					out = append(out, t)
 				}
 			}
@@ -118,22 +108,22 @@ func (b blendSetting) neighbours(param string) []blendSetting {
 		return out
 	}
 	for _, v := range weightGrid {
-		if v != b.weights[param] {
+		if v != b.Weights[param] {
 			t := b
-			t.weights = maps.Clone(b.weights)
-			t.weights[param] = v
+			t.Weights = maps.Clone(b.Weights)
+			t.Weights[param] = v
 			out = append(out, t)
 		}
 	}
 	return out
 }
 
-// label names the step for the progress log.
-func (b blendSetting) label(param string) string {
+// stepLabel names the step for the progress log.
+func stepLabel(b recommend.Tuning, param string) string {
 	if param == "diversity" {
-		return fmt.Sprintf("mmr_lambda=%g category_cap=%g", b.lambda, b.categoryCap)
+		return fmt.Sprintf("mmr_lambda=%g category_cap=%g", b.MMRLambda, b.CategoryCap)
 	}
-	return fmt.Sprintf("%s=%g", param, b.weights[param])
+	return fmt.Sprintf("%s=%g", param, b.Weights[param])
 }
 
 // Grids of the coordinate search. The blend normalises every list by rank
@@ -170,7 +160,7 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	// score it returns the blend's validation NDCG under default weights.
 	trainVal := func(mf map[string]float64, score bool) ([]byte, float64, error) {
 		oc := o
-		oc.MF = mf
+		oc.Tuning.MF = mf
 		ve, err := w.engine(baseConfig(val.now, oc), val.sp.Train)
 		if err != nil {
 			return nil, 0, err
@@ -190,7 +180,7 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 		return snap, m.NDCG, err
 	}
 	done := p.step("tune: training on the validation split (%d events, %d validation users)", len(val.sp.Train), len(val.sp.Test))
-	valSnap, defaultNDCG, err := trainVal(o.MF, true)
+	valSnap, defaultNDCG, err := trainVal(o.Tuning.MF, true)
 	if err != nil {
 		return nil, err
 	}
@@ -208,13 +198,13 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 		// default blend; the best one's models are what the weight search
 		// below then restores.
 		bestNDCG := defaultNDCG
-		res.MF = mfLabel(o.MF)
+		res.MF = mfLabel(o.Tuning.MF)
 		tried := map[string]bool{res.MF: true}
 	mfSearch:
 		for round := 1; round <= 2; round++ {
 			improved := false
 			for _, axis := range mfGrid {
-				cur := mfValue(o.MF, axis.key)
+				cur := mfValue(o.Tuning.MF, axis.key)
 				for _, v := range axis.values {
 					if v == cur {
 						continue
@@ -223,7 +213,7 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 						budgetNote()
 						break mfSearch
 					}
-					trial := maps.Clone(o.MF)
+					trial := maps.Clone(o.Tuning.MF)
 					if trial == nil {
 						trial = recommend.MFOverrides{}
 					}
@@ -239,7 +229,7 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 					res.MFTrials++
 					mark := ""
 					if ndcg > bestNDCG*1.002 {
-						bestNDCG, valSnap, o.MF, res.MF, improved, mark = ndcg, snap, trial, mfLabel(trial), true, "  * best"
+						bestNDCG, valSnap, o.Tuning.MF, res.MF, improved, mark = ndcg, snap, trial, mfLabel(trial), true, "  * best"
 					}
 					fmt.Fprintf(stderr, "  mf round %d trial %2d: %s=%-5g validation NDCG@%d %.4f%s\n", round, res.MFTrials, axis.key, v, o.K, ndcg, mark)
 				}
@@ -249,9 +239,9 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 			}
 		}
 	}
-	score := func(b blendSetting) (float64, error) {
+	score := func(b recommend.Tuning) (float64, error) {
 		cfg := baseConfig(val.now, o)
-		b.apply(&cfg)
+		b.Apply(&cfg)
 		e, err := w.engine(cfg, val.sp.Train)
 		if err != nil {
 			return 0, err
@@ -269,7 +259,7 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	}
 
 	base := baseConfig(val.now, o)
-	best := blendSetting{weights: maps.Clone(base.Weights), lambda: base.MMRLambda, categoryCap: base.MaxPerCategory}
+	best := recommend.Tuning{Weights: maps.Clone(base.Weights), MMRLambda: base.MMRLambda, CategoryCap: base.MaxPerCategory}
 	bestScore, err := score(best)
 	if err != nil {
 		return nil, err
@@ -283,7 +273,11 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	// downhill first, so each main retriever alone is also tried as a start.
 	for _, solo := range []string{recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverPopular} {
 		start := best
-		start.weights = map[string]float64{recommend.RetrieverSeen: base.Weights[recommend.RetrieverSeen], solo: 1}
+		start.Weights = map[string]float64{}
+		for _, name := range recommend.Retrievers {
+			start.Weights[name] = 0
+		}
+		start.Weights[recommend.RetrieverSeen], start.Weights[solo] = base.Weights[recommend.RetrieverSeen], 1
 		s, err := score(start)
 		if err != nil {
 			return nil, err
@@ -306,12 +300,12 @@ search:
 	for round := 1; round <= 3; round++ {
 		improved := false
 		for _, param := range params {
-			for _, trial := range best.neighbours(param) {
+			for _, trial := range neighbours(best, param) {
 				if outOfTime(res.Trials) {
 					budgetNote()
 					break search
 				}
-				if sum(trial.weights) == 0 {
+				if sum(trial.Weights) == 0 {
 					continue
 				}
 				s, err := score(trial)
@@ -323,19 +317,19 @@ search:
 				if s > bestScore*1.002 {
 					best, bestScore, improved, mark = trial, s, true, "  * best"
 				}
-				fmt.Fprintf(stderr, "  round %d trial %3d: %-32s validation NDCG@%d %.4f%s\n", round, res.Trials, trial.label(param), o.K, s, mark)
+				fmt.Fprintf(stderr, "  round %d trial %3d: %-32s validation NDCG@%d %.4f%s\n", round, res.Trials, stepLabel(trial, param), o.K, s, mark)
 			}
 		}
 		if !improved {
 			break
 		}
 	}
-	res.Weights, res.MMRLambda, res.CategoryCap, res.ValBest, res.Took = best.weights, best.lambda, best.categoryCap, max(bestScore, res.ValDefault), time.Since(start)
-	res.MFOverrides = o.MF
+	best.MF = o.Tuning.MF
+	res.Tuning, res.ValBest, res.Took = best, max(bestScore, res.ValDefault), time.Since(start)
 
 	done = p.step("tune: scoring the best configuration on the test split")
 	cfg := baseConfig(h.now, o)
-	best.apply(&cfg)
+	best.Apply(&cfg)
 	e, err := w.engine(cfg, h.sp.Train)
 	if err != nil {
 		return nil, err
@@ -392,28 +386,30 @@ func writeTuneResult(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "  test       NDCG@%d  %.4f -> %.4f (%s), Recall@%d %.4f -> %.4f (%s)\n", k,
 			d.Metrics.NDCG, m.NDCG, pct(d.Metrics.NDCG, m.NDCG), k, d.Metrics.Recall, m.Recall, pct(d.Metrics.Recall, m.Recall))
 	}
+	tu := t.Tuning
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	fmt.Fprintln(w, "\n// Go: recommend.Config")
-	fmt.Fprintln(w, "cfg.Weights = map[string]float64{")
-	var env []string
+	fmt.Fprintln(w, "\n// Go: applied to a recommend.Config")
+	fmt.Fprintln(w, "recommend.Tuning{")
+	fmt.Fprintln(w, "\tWeights: map[string]float64{")
 	for _, name := range recommend.Retrievers {
-		v := t.Weights[name]
-		fmt.Fprintf(w, "\trecommend.%s: %s,\n", goConst[name], g(v))
-		env = append(env, name+"="+g(v))
+		// Only the named weights, as in the environment line: both are
+		// merged into the defaults. The search names every retriever.
+		if v, ok := tu.Weights[name]; ok {
+			fmt.Fprintf(w, "\t\trecommend.%s: %s,\n", goConst[name], g(v))
+		}
 	}
-	fmt.Fprintln(w, "}")
-	fmt.Fprintf(w, "cfg.MMRLambda = %s\ncfg.MaxPerCategory = %s\n", g(t.MMRLambda), g(t.CategoryCap))
-	var mf, mfGo []string
-	for _, k := range slices.Sorted(maps.Keys(t.MFOverrides)) {
-		mf = append(mf, k+"="+g(t.MFOverrides[k]))
-		mfGo = append(mfGo, strconv.Quote(k)+": "+g(t.MFOverrides[k]))
+	fmt.Fprintln(w, "\t},")
+	fmt.Fprintf(w, "\tMMRLambda: %s, CategoryCap: %s,\n", g(tu.MMRLambda), g(tu.CategoryCap))
+	if len(tu.MF) > 0 {
+		var mf []string
+		for _, k := range slices.Sorted(maps.Keys(tu.MF)) {
+			mf = append(mf, strconv.Quote(k)+": "+g(tu.MF[k]))
+		}
+		fmt.Fprintf(w, "\tMF: recommend.MFOverrides{%s},\n", strings.Join(mf, ", "))
 	}
-	if len(mf) > 0 {
-		fmt.Fprintf(w, "recommend.MFOverrides{%s}.Apply(&cfg.MF)\n", strings.Join(mfGo, ", "))
-	}
+	fmt.Fprintln(w, "}.Apply(&cfg)")
 	fmt.Fprintln(w, "\n# the same for the service's environment")
-	fmt.Fprintf(w, "SHOPMUSE_REC_WEIGHTS=%s\nSHOPMUSE_REC_MMR_LAMBDA=%s\nSHOPMUSE_REC_CATEGORY_CAP=%s\n", strings.Join(env, ","), g(t.MMRLambda), g(t.CategoryCap))
-	if len(mf) > 0 {
-		fmt.Fprintf(w, "SHOPMUSE_REC_MF=%s\n", strings.Join(mf, ","))
+	for _, line := range tu.Env() {
+		fmt.Fprintln(w, line)
 	}
 }

@@ -29,11 +29,11 @@ func FuzzParseLine(f *testing.F) {
 		}
 		for _, header := range []string{"id,title,category,price,attributes", "userID,productID,kind,value,occurredAt,copyVariantID", "id,name,age,gender,interests"} {
 			r := strings.NewReader(header + "\n" + csvLine + "\n")
-			_ = records(r, CSV, ParseProductCSV, func(int, shop.ProductInput, error) error { return nil })
+			_ = Records(r, CSV, ParseProductCSV, func(int, shop.ProductInput, error) error { return nil })
 			r = strings.NewReader(header + "\n" + csvLine + "\n")
-			_ = records(r, CSV, ParseInteractionCSV, func(int, shop.InteractionInput, error) error { return nil })
+			_ = Records(r, CSV, ParseInteractionCSV, func(int, shop.InteractionInput, error) error { return nil })
 			r = strings.NewReader(header + "\n" + csvLine + "\n")
-			_ = records(r, CSV, ParseUserCSV, func(_ int, in shop.UserInput, err error) error {
+			_ = Records(r, CSV, ParseUserCSV, func(_ int, in shop.UserInput, err error) error {
 				if err == nil {
 					if u, errs := in.Normalize(); len(errs) == 0 && u.Age != nil && (*u.Age < 0 || *u.Age > shop.MaxAge) {
 						t.Fatalf("accepted age %d", *u.Age)

@@ -134,7 +134,7 @@ func each[T any](path string, parseCSV func(map[string]string) (T, error), fn fu
 		return err
 	}
 	defer fh.Close()
-	if err := records(fh, format, parseCSV, fn); err != nil {
+	if err := Records(fh, format, parseCSV, fn); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil

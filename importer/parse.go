@@ -5,6 +5,7 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -41,30 +42,60 @@ func FormatOf(path string) (Format, error) {
 // attributes stays far below it).
 const maxLine = 1 << 20
 
-// records calls fn for each record of r with its 1-based line number. A line
+// ReadError is a failure that ends the reading of a file at a line: a CSV
+// header that cannot be read, a JSONL line over the size limit. A bad
+// record does not end the reading; it goes to the caller's callback.
+type ReadError struct {
+	Line int // 1-based
+	Err  error
+}
+
+func (e *ReadError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// Records calls fn for each record of r with its 1-based line number. A line
 // that cannot be parsed is passed with a non-nil parse error; fn decides
-// whether to go on. Blank JSONL lines are skipped.
-func records[T any](r io.Reader, format Format, parseCSV func(row map[string]string) (T, error), fn func(line int, v T, err error) error) error {
-	if format == JSONL {
-		sc := bufio.NewScanner(r)
-		sc.Buffer(make([]byte, 64*1024), maxLine)
-		line := 0
-		for sc.Scan() {
-			line++
-			b := sc.Bytes()
-			if len(strings.TrimSpace(string(b))) == 0 {
-				continue
+// whether to go on. Blank JSONL lines are skipped. `shopmuse import` and
+// `eval` read files through it, so a file that evaluates also imports.
+func Records[T any](r io.Reader, format Format, parseCSV func(row map[string]string) (T, error), fn func(line int, v T, err error) error) error {
+	if format == CSV {
+		return CSVRows(r, func(line int, row map[string]string, err error) error {
+			var v T
+			if err == nil {
+				v, err = parseCSV(row)
 			}
-			v, err := ParseJSONLine[T](b)
-			if err := fn(line, v, err); err != nil {
-				return err
-			}
-		}
-		if err := sc.Err(); err != nil {
-			return fmt.Errorf("line %d: %w", line+1, err)
-		}
-		return nil
+			return fn(line, v, err)
+		})
 	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), maxLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		v, err := ParseJSONLine[T](b)
+		if err := fn(line, v, err); err != nil {
+			return err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return &ReadError{line + 1, err}
+	}
+	return nil
+}
+
+
+// CSVRows reads CSV whose first line names the columns, and calls fn for
+// each later row keyed by those names (trimmed, a byte-order mark dropped)
+// with its 1-based line number. A row that cannot be read (bad quoting, a
+// different number of fields than the header) is passed as a nil row with
+// the error; fn decides whether to go on. Empty input has no rows. A header
+// that cannot be read is a *ReadError; an I/O error ends the reading as it
+// is.
+func CSVRows(r io.Reader, fn func(line int, row map[string]string, err error) error) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -72,29 +103,28 @@ func records[T any](r io.Reader, format Format, parseCSV func(row map[string]str
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("line 1: header: %w", err)
+		return &ReadError{1, fmt.Errorf("header: %w", err)}
 	}
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
 	}
 	for {
-		row, err := cr.Read()
+		fields, err := cr.Read()
 		if err == io.EOF {
 			return nil
 		}
-		var v T
+		var row map[string]string
 		line := 0
 		if err == nil {
 			// FieldPos is only defined after a successful Read.
 			line, _ = cr.FieldPos(0)
-			if len(row) != len(header) {
-				err = fmt.Errorf("%d fields, the header has %d", len(row), len(header))
+			if len(fields) != len(header) {
+				err = fmt.Errorf("%d fields, the header has %d", len(fields), len(header))
 			} else {
-				m := make(map[string]string, len(header))
+				row = make(map[string]string, len(header))
 				for i, h := range header {
-					m[h] = row[i]
+					row[h] = fields[i]
 				}
-				v, err = parseCSV(m)
 			}
 		} else {
 			var pe *csv.ParseError
@@ -103,7 +133,7 @@ func records[T any](r io.Reader, format Format, parseCSV func(row map[string]str
 			}
 			line, err = pe.Line, pe.Err
 		}
-		if err := fn(line, v, err); err != nil {
+		if err := fn(line, row, err); err != nil {
 			return err
 		}
 	}

@@ -315,12 +315,12 @@ type MFOverrides map[string]float64
 // mfKeys are the names MFOverrides accepts.
 var mfKeys = []string{"factors", "epochs", "reg", "nu", "alpha", "c0", "omega", "lr", "bpr"}
 
-// ParseMFOverrides reads MFOverrides; empty input is no override.
+// ParseMFOverrides reads MFOverrides; empty input is no override (nil).
 func ParseMFOverrides(s string) (MFOverrides, error) {
-	out := MFOverrides{}
 	if strings.TrimSpace(s) == "" {
-		return out, nil
+		return nil, nil
 	}
+	out := MFOverrides{}
 	for _, part := range strings.Split(s, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
 		k = strings.TrimSpace(k)

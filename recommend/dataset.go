@@ -1,7 +1,6 @@
 package recommend
 
 import (
-	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -9,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shopmuse/shopmuse/internal/topk"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -485,8 +485,8 @@ func (d *Dataset) rebuildTop(now time.Time) *topLists {
 	t.seq = d.seq.Load()
 	pop := newTopK(topN)
 	trend := newTopK(topN)
-	popCat := map[string]*topK{}
-	trendCat := map[string]*topK{}
+	popCat := map[string]*topk.Keeper[scored]{}
+	trendCat := map[string]*topk.Keeper[scored]{}
 	for i := range d.items {
 		it := &d.items[i]
 		if it.product == nil || !it.product.Available || it.events <= 0 {
@@ -494,86 +494,26 @@ func (d *Dataset) rebuildTop(now time.Time) *topLists {
 		}
 		p := it.pop.at(ts, d.halfPop)
 		tr := it.trend.at(ts, d.halfTrend)
-		pop.push(it.id, p)
-		trend.push(it.id, tr)
+		pop.Push(scored{it.id, p}, p)
+		trend.Push(scored{it.id, tr}, tr)
 		cat := it.product.TopCategory()
 		if popCat[cat] == nil {
 			popCat[cat], trendCat[cat] = newTopK(topNByCat), newTopK(topNByCat)
 		}
-		popCat[cat].push(it.id, p)
-		trendCat[cat].push(it.id, tr)
+		popCat[cat].Push(scored{it.id, p}, p)
+		trendCat[cat].Push(scored{it.id, tr}, tr)
 	}
 	d.mu.RUnlock()
-	t.popular, t.trend = pop.sorted(), trend.sorted()
+	t.popular, t.trend = pop.Sorted(), trend.Sorted()
 	for c := range popCat {
-		t.popularByCat[c] = popCat[c].sorted()
-		t.trendByCat[c] = trendCat[c].sorted()
+		t.popularByCat[c] = popCat[c].Sorted()
+		t.trendByCat[c] = trendCat[c].Sorted()
 	}
 	d.top.Store(t)
 	return t
 }
 
-// topK keeps the k best scored items with a min-heap.
-type topK struct {
-	k int
-	h []scored
-}
-
-func newTopK(k int) *topK { return &topK{k: k, h: make([]scored, 0, min(k, 64))} }
-
-func (t *topK) push(id string, s float64) {
-	if len(t.h) < t.k {
-		t.h = append(t.h, scored{id, s})
-		t.up(len(t.h) - 1)
-		return
-	}
-	if s <= t.h[0].score {
-		return
-	}
-	t.h[0] = scored{id, s}
-	t.down(0)
-}
-
-// min is the current threshold to enter a full heap.
-func (t *topK) full() bool { return len(t.h) >= t.k }
-
-func (t *topK) up(i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if t.h[p].score <= t.h[i].score {
-			return
-		}
-		t.h[p], t.h[i] = t.h[i], t.h[p]
-		i = p
-	}
-}
-
-func (t *topK) down(i int) {
-	n := len(t.h)
-	for {
-		l, m := 2*i+1, i
-		if l < n && t.h[l].score < t.h[m].score {
-			m = l
-		}
-		if r := l + 1; r < n && t.h[r].score < t.h[m].score {
-			m = r
-		}
-		if m == i {
-			return
-		}
-		t.h[m], t.h[i] = t.h[i], t.h[m]
-		i = m
-	}
-}
-
-// sorted returns the kept items best first (ties by ID for determinism).
-func (t *topK) sorted() []scored {
-	out := slices.Clone(t.h)
-	slices.SortFunc(out, func(a, b scored) int {
-		if c := cmp.Compare(b.score, a.score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.id, b.id)
-	})
-	return out
+// newTopK keeps the k best scored items, ties by ID for determinism.
+func newTopK(k int) *topk.Keeper[scored] {
+	return topk.New(k, func(a, b scored) bool { return a.id > b.id })
 }

@@ -476,7 +476,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 			if vb := vecs[best]; vb != nil {
 				for i := range pool {
 					if !taken[i] && vecs[i] != nil {
-						maxSim[i] = math.Max(maxSim[i], float64(dot(vb, vecs[i])))
+						maxSim[i] = math.Max(maxSim[i], float64(vector.Dot(vb, vecs[i])))
 					}
 				}
 			}
@@ -486,7 +486,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 }
 
 func normalized(v []float32) []float32 {
-	n := math.Sqrt(float64(dot(v, v)))
+	n := math.Sqrt(float64(vector.Dot(v, v)))
 	if n == 0 {
 		return nil
 	}

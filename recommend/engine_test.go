@@ -308,7 +308,7 @@ func TestFoldInMatchesTrainedUser(t *testing.T) {
 		trained := mf.user(mf.userIdx[u])
 		uv.nEvents = -1 // force fold-in
 		folded := mf.userVector(u, uv)
-		cos := float64(dot(normalized(trained), normalized(folded)))
+		cos := float64(vector.Dot(normalized(trained), normalized(folded)))
 		if cos < 0.95 {
 			t.Errorf("%s: fold-in vector cosine to trained = %.3f", u, cos)
 		}

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"sync"
+
+	"github.com/shopmuse/shopmuse/internal/topk"
 )
 
 // nbr is one neighbour of an item in a CF model.
@@ -80,7 +81,7 @@ func cooccur(ctx context.Context, td *trainData, iu *itemUsers, cfg *Config, wei
 			acc := make([]float32, n)
 			cnt := make([]int32, n)
 			var touched []int32
-			top := make([]nbr, 0, cfg.CFNeighbours)
+			top := newNbrTop(cfg.CFNeighbours)
 			for i := w; i < n; i += workers {
 				if i%4096 == w && ctx.Err() != nil {
 					errs[w] = fmt.Errorf("recommend: item-CF: %w", ctx.Err())
@@ -111,15 +112,15 @@ func cooccur(ctx context.Context, td *trainData, iu *itemUsers, cfg *Config, wei
 						cnt[j]++
 					}
 				}
-				top = top[:0]
+				top.Reset()
 				ni := float64(norm[i])
 				for _, j := range touched {
 					c := float64(cnt[j])
-					sim := float64(acc[j]) / math.Sqrt(ni*float64(norm[j])) * c / (c + cfg.CFShrink)
-					top = pushNbr(top, cfg.CFNeighbours, nbr{j, float32(sim)})
+					sim := float32(float64(acc[j]) / math.Sqrt(ni*float64(norm[j])) * c / (c + cfg.CFShrink))
+					top.Push(nbr{j, sim}, float64(sim))
 					acc[j], cnt[j] = 0, 0
 				}
-				out[i] = sortedNbrs(top)
+				out[i] = top.Sorted()
 			}
 		}(w)
 	}
@@ -132,57 +133,10 @@ func cooccur(ctx context.Context, td *trainData, iu *itemUsers, cfg *Config, wei
 	return out, norm, nil
 }
 
-// pushNbr keeps the k best neighbours in a min-heap on s.
-func pushNbr(h []nbr, k int, x nbr) []nbr {
-	if len(h) < k {
-		h = append(h, x)
-		for i := len(h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if h[p].s <= h[i].s {
-				break
-			}
-			h[p], h[i] = h[i], h[p]
-			i = p
-		}
-		return h
-	}
-	if x.s <= h[0].s {
-		return h
-	}
-	h[0] = x
-	for i, n := 0, len(h); ; {
-		l, m := 2*i+1, i
-		if l < n && h[l].s < h[m].s {
-			m = l
-		}
-		if r := l + 1; r < n && h[r].s < h[m].s {
-			m = r
-		}
-		if m == i {
-			break
-		}
-		h[m], h[i] = h[i], h[m]
-		i = m
-	}
-	return h
-}
-
-// sortedNbrs copies a heap into a right-sized slice, best first.
-func sortedNbrs(h []nbr) []nbr {
-	if len(h) == 0 {
-		return nil
-	}
-	out := slices.Clone(h)
-	slices.SortFunc(out, func(a, b nbr) int {
-		if a.s != b.s {
-			if a.s > b.s {
-				return -1
-			}
-			return 1
-		}
-		return int(a.j - b.j)
-	})
-	return out
+// newNbrTop keeps the k best neighbours by score, ties by the smaller
+// index: the order the lists are stored in.
+func newNbrTop(k int) *topk.Keeper[nbr] {
+	return topk.New(k, func(a, b nbr) bool { return a.j > b.j })
 }
 
 // cfOverlay holds real-time co-occurrence increments that arrived after the

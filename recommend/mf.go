@@ -40,23 +40,6 @@ func (m *mfModel) size() int { return 4 * (len(m.q) + len(m.p)) }
 func (m *mfModel) item(i int32) []float32 { return m.q[int(i)*m.k : int(i+1)*m.k] }
 func (m *mfModel) user(u int32) []float32 { return m.p[int(u)*m.k : int(u+1)*m.k] }
 
-func dot(a, b []float32) float32 {
-	var s0, s1, s2, s3 float32
-	n := len(a)
-	b = b[:n]
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-	}
-	for ; i < n; i++ {
-		s0 += a[i] * b[i]
-	}
-	return s0 + s1 + s2 + s3
-}
-
 // mfData is the training matrix in both orientations, with eALS weights.
 type mfData struct {
 	nUsers, nItems int
@@ -214,7 +197,7 @@ func trainEALS(ctx context.Context, td *trainData, cfg *MFConfig, progress func(
 				pred = pred[:0]
 				rowW := cSum
 				for n, i := range items {
-					pred = append(pred, float64(dot(pu, m.q[int(i)*k:int(i+1)*k])))
+					pred = append(pred, float64(vector.Dot(pu, m.q[int(i)*k:int(i+1)*k])))
 					rowW += float64(ws[n])
 				}
 				lambda := scaledReg(cfg.Reg, cfg.RegExponent, rowW)
@@ -254,7 +237,7 @@ func trainEALS(ctx context.Context, td *trainData, cfg *MFConfig, progress func(
 				pred = pred[:0]
 				rowW := ci * float64(d.nUsers)
 				for n, u := range users {
-					pred = append(pred, float64(dot(qi, m.p[int(u)*k:int(u+1)*k])))
+					pred = append(pred, float64(vector.Dot(qi, m.p[int(u)*k:int(u+1)*k])))
 					rowW += float64(ws[n])
 				}
 				lambda := scaledReg(cfg.Reg, cfg.RegExponent, rowW)
@@ -315,7 +298,7 @@ func (m *mfModel) finish(workers int) {
 	}
 	var mx float32
 	for i := 0; i < len(m.q)/max(m.k, 1); i++ {
-		if n := dot(m.item(int32(i)), m.item(int32(i))); n > mx {
+		if n := vector.Dot(m.item(int32(i)), m.item(int32(i))); n > mx {
 			mx = n
 		}
 	}
@@ -396,7 +379,7 @@ func trainBPR(ctx context.Context, td *trainData, cfg *MFConfig, epochs int, pro
 						pu := m.p[int(pr.u)*k : int(pr.u+1)*k]
 						qi := m.q[int(pr.i)*k : int(pr.i+1)*k]
 						qj := m.q[int(j)*k : int(j+1)*k]
-						x := dot(pu, qi) - dot(pu, qj)
+						x := vector.Dot(pu, qi) - vector.Dot(pu, qj)
 						g := float32(1 / (1 + math.Exp(float64(x)))) // sigma(-x)
 						for f := 0; f < k; f++ {
 							tmp[f] = pu[f]
@@ -508,7 +491,7 @@ func (m *mfModel) foldInBPR(items []string, strengths []float64) []float32 {
 			continue
 		}
 		qj := m.item(j)
-		x := dot(p, qi) - dot(p, qj)
+		x := vector.Dot(p, qi) - vector.Dot(p, qj)
 		g := float32(1 / (1 + math.Exp(float64(x))))
 		for f := 0; f < k; f++ {
 			p[f] += lr * (g*(qi[f]-qj[f]) - reg*p[f])
@@ -608,7 +591,7 @@ func (m *mfModel) buildIndex(ctx context.Context, idx vector.Index, payload func
 // which skip returns true. With an index it asks the ANN; else it scans.
 func (m *mfModel) topItems(ctx context.Context, p []float32, k int, skip func(id string) bool) ([]scored, error) {
 	if m.index != nil {
-		pn := float32(math.Sqrt(float64(dot(p, p))))
+		pn := float32(math.Sqrt(float64(vector.Dot(p, p))))
 		if pn == 0 {
 			return nil, nil
 		}
@@ -632,22 +615,18 @@ func (m *mfModel) topItems(ctx context.Context, p []float32, k int, skip func(id
 		}
 		return out, nil
 	}
-	h := make([]nbr, 0, k)
-	n := len(m.itemIDs)
-	for i := 0; i < n; i++ {
+	h := newNbrTop(k)
+	for i := range m.itemIDs {
 		if !m.servable[i] {
 			continue
 		}
-		s := dot(p, m.q[i*m.k:(i+1)*m.k])
-		if len(h) == k && s <= h[0].s {
+		x := nbr{int32(i), vector.Dot(p, m.q[i*m.k:(i+1)*m.k])}
+		if !h.Admits(x, float64(x.s)) || skip(m.itemIDs[i]) {
 			continue
 		}
-		if skip(m.itemIDs[i]) {
-			continue
-		}
-		h = pushNbr(h, k, nbr{int32(i), s})
+		h.Push(x, float64(x.s))
 	}
-	top := sortedNbrs(h)
+	top := h.Sorted()
 	out := make([]scored, len(top))
 	for x, t := range top {
 		out[x] = scored{m.itemIDs[t.j], float64(t.s)}

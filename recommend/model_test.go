@@ -250,7 +250,7 @@ func TestMFThroughIndexMatchesExact(t *testing.T) {
 		// Scores come back as inner products, not cosines.
 		p := e.models.Load().mf.userVector(u, q.user)
 		m := e.models.Load().mf
-		if ip := float64(dot(p, m.item(m.itemIdx[viaIndex[0].ItemID]))); !approx(ip, viaIndex[0].Score, 1e-3) {
+		if ip := float64(vector.Dot(p, m.item(m.itemIdx[viaIndex[0].ItemID]))); !approx(ip, viaIndex[0].Score, 1e-3) {
 			t.Errorf("%s: score %v, inner product %v", u, viaIndex[0].Score, ip)
 		}
 	}

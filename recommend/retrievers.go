@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/vector"
 )
 
 // sortCandidates orders best first, ties by ID so results are deterministic.
@@ -271,7 +272,7 @@ func (r contentRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 			if v, ok, err := idx.Vector(ctx, hit.ID); err == nil && ok && len(v) == len(profile) {
 				bs := float32(math.Inf(-1))
 				for i, hv := range hvecs {
-					if s := dot(hv, v); s > bs {
+					if s := vector.Dot(hv, v); s > bs {
 						bs, src = s, i
 					}
 				}

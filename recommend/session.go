@@ -75,7 +75,7 @@ func trainSessions(ctx context.Context, nItems int, trans []transition, cfg *Con
 		return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to))
 	})
 	out := make([][]nbr, nItems)
-	var top []nbr
+	top := newNbrTop(cfg.CFNeighbours)
 	for lo := 0; lo < len(trans); {
 		if lo%65536 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("recommend: session model: %w", ctx.Err())
@@ -87,17 +87,18 @@ func trainSessions(ctx context.Context, nItems int, trans []transition, cfg *Con
 			total += float64(trans[hi].w)
 			hi++
 		}
-		top = top[:0]
+		top.Reset()
 		for i := lo; i < hi; {
 			to := trans[i].to
 			var w float64
 			for ; i < hi && trans[i].to == to; i++ {
 				w += float64(trans[i].w)
 			}
-			top = pushNbr(top, cfg.CFNeighbours, nbr{to, float32(w / (total + cfg.CFShrink))})
+			s := float32(w / (total + cfg.CFShrink))
+			top.Push(nbr{to, s}, float64(s))
 		}
 		if int(from) < nItems {
-			out[from] = sortedNbrs(slices.Clone(top))
+			out[from] = top.Sorted()
 		}
 		lo = hi
 	}

@@ -8,6 +8,8 @@ package vector
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -45,6 +47,35 @@ type Point struct {
 	ID      string
 	Vector  []float32
 	Payload Payload
+}
+
+// Validate checks a point the way every Index must before writing
+// anything: a non-empty ID, the index's dimension (wrapping ErrDimension)
+// and finite values, since one NaN or infinity would poison every score it
+// touches. Indexes wrap the error with their name and the point's position
+// in the batch.
+func (p *Point) Validate(dim int) error {
+	if p.ID == "" {
+		return errors.New("empty ID")
+	}
+	if len(p.Vector) != dim {
+		return fmt.Errorf("ID %q: vector has %d values, index has %d: %w", p.ID, len(p.Vector), dim, ErrDimension)
+	}
+	if j := NonFinite(p.Vector); j >= 0 {
+		return fmt.Errorf("ID %q: value %d is %v", p.ID, j, p.Vector[j])
+	}
+	return nil
+}
+
+// NonFinite returns the index of the first NaN or infinity in v, or -1.
+// Indexes check queries with it too.
+func NonFinite(v []float32) int {
+	for j, f := range v {
+		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+			return j
+		}
+	}
+	return -1
 }
 
 // Hit is one search result; Score is the cosine similarity, higher is closer.

@@ -1,11 +1,17 @@
 package neural
 
-import "math"
+import (
+	"math"
+
+	"github.com/viterin/vek"
+
+	"github.com/shopmuse/shopmuse/vector"
+)
 
 // float is the element type of the network. Training and serving use
 // float32; the gradient check instantiates the very same code with float64 so
 // finite differences are precise enough to prove the backward pass.
-type float interface{ ~float32 | ~float64 }
+type float interface{ float32 | float64 }
 
 // Embedding tables, indexed by user (tPG, tPM) or item (tQG, tQM).
 const (
@@ -79,21 +85,17 @@ func newScratch[T float](n *net[T]) *scratch[T] {
 	}
 }
 
+// dotT is the inner product for either element type: vector.Dot (vek32's
+// AVX2 kernel) for float32, vek's float64 kernel for the gradient check.
 func dotT[T float](a, b []T) T {
-	var s0, s1, s2, s3 T
-	n := len(a)
-	b = b[:n]
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
+	if a32, ok := any(a).([]float32); ok {
+		return T(vector.Dot(a32, any(b).([]float32)))
 	}
-	for ; i < n; i++ {
-		s0 += a[i] * b[i]
+	a64, b64 := any(a).([]float64), any(b).([]float64)
+	if len(a64) == 0 { // vek panics on empty input
+		return 0
 	}
-	return s0 + s1 + s2 + s3
+	return T(vek.Dot(a64, b64))
 }
 
 // axpy: y += a·x.

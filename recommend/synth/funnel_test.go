@@ -32,7 +32,6 @@ func TestGenerateFunnel(t *testing.T) {
 	for _, p := range s.Products {
 		cat[p.ID] = p.Category
 	}
-	type key struct{ u, p string }
 	byUser := map[string][]shop.Interaction{}
 	for i, it := range s.Interactions {
 		if i > 0 && it.OccurredAt.Before(s.Interactions[i-1].OccurredAt) {

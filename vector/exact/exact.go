@@ -9,10 +9,12 @@ package exact
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
 
+	"github.com/shopmuse/shopmuse/internal/topk"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/vector"
 )
@@ -46,19 +48,11 @@ func unit(v []float32) []float32 {
 	return out
 }
 
-func dot(a, b []float32) float32 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
-}
-
 func (f *Index) Upsert(_ context.Context, pts []vector.Point) error {
 	// A batch with one bad point writes nothing.
-	for _, p := range pts {
-		if len(p.Vector) != f.dim {
-			return vector.ErrDimension
+	for i := range pts {
+		if err := pts[i].Validate(f.dim); err != nil {
+			return fmt.Errorf("exact: upsert point %d: %w", i, err)
 		}
 	}
 	f.mu.Lock()
@@ -114,55 +108,17 @@ func (f *Index) Search(_ context.Context, q []float32, k int, filter *shop.Produ
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	// A min-heap of the best k keeps a query O(n log k).
-	h := make([]hit, 0, k)
-	less := func(a, b hit) bool { return a.s < b.s || (a.s == b.s && a.i > b.i) }
+	// A size-k heap keeps a query O(n log k); ties go to the earlier point.
+	top := topk.New(k, func(a, b hit) bool { return a.i > b.i })
 	zero := filter.IsZero()
 	for i := range f.ids {
-		s := dot(q, f.vecs[i*f.dim:(i+1)*f.dim])
-		if len(h) == k && !less(h[0], hit{i, s}) {
+		x := hit{i, vector.Dot(q, f.vecs[i*f.dim:(i+1)*f.dim])}
+		if !top.Admits(x, float64(x.s)) || (!zero && !f.pl[i].Matches(filter)) {
 			continue
 		}
-		if !zero && !f.pl[i].Matches(filter) {
-			continue
-		}
-		if len(h) < k {
-			h = append(h, hit{i, s})
-			for c := len(h) - 1; c > 0; {
-				p := (c - 1) / 2
-				if !less(h[c], h[p]) {
-					break
-				}
-				h[c], h[p] = h[p], h[c]
-				c = p
-			}
-			continue
-		}
-		h[0] = hit{i, s}
-		for p := 0; ; {
-			l, r, m := 2*p+1, 2*p+2, p
-			if l < len(h) && less(h[l], h[m]) {
-				m = l
-			}
-			if r < len(h) && less(h[r], h[m]) {
-				m = r
-			}
-			if m == p {
-				break
-			}
-			h[p], h[m] = h[m], h[p]
-			p = m
-		}
+		top.Push(x, float64(x.s))
 	}
-	slices.SortFunc(h, func(a, b hit) int {
-		if less(b, a) {
-			return -1
-		}
-		if less(a, b) {
-			return 1
-		}
-		return 0
-	})
+	h := top.Sorted()
 	out := make([]vector.Hit, len(h))
 	for n, x := range h {
 		out[n] = vector.Hit{ID: f.ids[x.i], Score: x.s}

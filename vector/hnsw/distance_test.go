@@ -11,22 +11,6 @@ import (
 	"github.com/shopmuse/shopmuse/vector"
 )
 
-func benchDot(b *testing.B, f func(a, b []float32) float32, dim int) {
-	r := rand.New(rand.NewPCG(1, 2))
-	x, y := make([]float32, dim), make([]float32, dim)
-	for i := range x {
-		x[i], y[i] = r.Float32(), r.Float32()
-	}
-	var s float32
-	for b.Loop() {
-		s += f(x, y)
-	}
-	_ = s
-}
-
-func BenchmarkDotGo128(b *testing.B)  { benchDot(b, dotGo, 128) }
-func BenchmarkDotVek128(b *testing.B) { benchDot(b, dotVek, 128) }
-
 // benchIndex is built once for the search benchmarks: 20k clustered 128-d
 // points, one in ten tagged "ten" and one in a hundred "one".
 var benchIndex = sync.OnceValues(func() (*Index, [][]float32) {

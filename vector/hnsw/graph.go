@@ -82,12 +82,12 @@ func (g *graph) inv(u uint32) float32 { return g.vecs[int(u)*g.stride+g.dim] }
 func (g *graph) dist(q []float32, u uint32) float32 {
 	off := int(u) * g.stride
 	v := g.vecs[off : off+g.dim+1 : off+g.dim+1]
-	return 1 - dot(q, v[:g.dim])*v[g.dim]
+	return 1 - vector.Dot(q, v[:g.dim])*v[g.dim]
 }
 
 // distNodes is the cosine distance between two stored nodes.
 func (g *graph) distNodes(a, b uint32) float32 {
-	return 1 - dot(g.vec(a), g.vec(b))*g.inv(a)*g.inv(b)
+	return 1 - vector.Dot(g.vec(a), g.vec(b))*g.inv(a)*g.inv(b)
 }
 
 // links returns the neighbour list of u on level l: element 0 is the count.

@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -138,30 +137,6 @@ func (x *Index) SetEfSearch(ef int) {
 	}
 }
 
-func checkPoint(p *vector.Point, dim int) error {
-	if p.ID == "" {
-		return errors.New("empty ID")
-	}
-	if len(p.Vector) != dim {
-		return fmt.Errorf("ID %q: vector has %d values, index has %d: %w", p.ID, len(p.Vector), dim, vector.ErrDimension)
-	}
-	if j := nonFinite(p.Vector); j >= 0 {
-		return fmt.Errorf("ID %q: value %d is %v", p.ID, j, p.Vector[j])
-	}
-	return nil
-}
-
-// nonFinite returns the index of the first NaN or infinity in v, or -1: one
-// such value would poison every score it touches.
-func nonFinite(v []float32) int {
-	for j, f := range v {
-		if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-			return j
-		}
-	}
-	return -1
-}
-
 // Upsert implements vector.Index. The batch is validated first and becomes
 // visible to searches all at once; if a point is invalid or ctx ends during
 // linking, nothing changes. Within a batch the last point of an ID wins.
@@ -170,7 +145,7 @@ func (x *Index) Upsert(ctx context.Context, points []vector.Point) error {
 		return err
 	}
 	for i := range points {
-		if err := checkPoint(&points[i], x.dim); err != nil {
+		if err := points[i].Validate(x.dim); err != nil {
 			return fmt.Errorf("hnsw: upsert point %d: %w", i, err)
 		}
 	}
@@ -361,7 +336,7 @@ func (x *Index) SearchEf(ctx context.Context, query []float32, k, ef int, filter
 	if len(query) != x.dim {
 		return nil, fmt.Errorf("hnsw: search: query has %d values, index has %d: %w", len(query), x.dim, vector.ErrDimension)
 	}
-	if j := nonFinite(query); j >= 0 {
+	if j := vector.NonFinite(query); j >= 0 {
 		return nil, fmt.Errorf("hnsw: search: query value %d is %v", j, query[j])
 	}
 	if k <= 0 {

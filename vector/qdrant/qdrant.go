@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -275,7 +274,7 @@ func (x *Index) Close() error {
 // earlier batches written (upserting again is safe).
 func (x *Index) Upsert(ctx context.Context, points []vector.Point) error {
 	for i := range points {
-		if err := checkPoint(&points[i], x.dim); err != nil {
+		if err := points[i].Validate(x.dim); err != nil {
 			return fmt.Errorf("qdrant: upsert into %q: point %d: %w", x.coll, i, err)
 		}
 	}
@@ -411,21 +410,6 @@ func (x *Index) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("qdrant: count %q: %w", x.coll, err)
 	}
 	return int(n), nil
-}
-
-func checkPoint(p *vector.Point, dim int) error {
-	if p.ID == "" {
-		return errors.New("empty ID")
-	}
-	if len(p.Vector) != dim {
-		return fmt.Errorf("ID %q: vector has %d values, collection has %d: %w", p.ID, len(p.Vector), dim, vector.ErrDimension)
-	}
-	for j, v := range p.Vector {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("ID %q: value %d is %v", p.ID, j, v)
-		}
-	}
-	return nil
 }
 
 // pointID maps a shopmuse ID to its Qdrant point ID.

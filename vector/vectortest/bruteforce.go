@@ -56,7 +56,7 @@ func (b *BruteForce) Upsert(ctx context.Context, points []vector.Point) error {
 		return err
 	}
 	for i := range points {
-		if err := checkPoint(&points[i], b.dim); err != nil {
+		if err := points[i].Validate(b.dim); err != nil {
 			return fmt.Errorf("vectortest: upsert point %d: %w", i, err)
 		}
 	}
@@ -158,25 +158,6 @@ func (b *BruteForce) Close() error {
 	defer b.mu.Unlock()
 	b.closed = true
 	b.points = nil
-	return nil
-}
-
-// checkPoint validates a point the way every Index must before writing
-// anything: a non-empty ID, the index's dimension (wrapping
-// vector.ErrDimension) and finite values, since one NaN would poison every
-// score it touches.
-func checkPoint(p *vector.Point, dim int) error {
-	if p.ID == "" {
-		return errors.New("empty ID")
-	}
-	if len(p.Vector) != dim {
-		return fmt.Errorf("ID %q: vector has %d values, index has %d: %w", p.ID, len(p.Vector), dim, vector.ErrDimension)
-	}
-	for j, x := range p.Vector {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("ID %q: value %d is %v", p.ID, j, x)
-		}
-	}
 	return nil
 }
 

@@ -49,6 +49,7 @@ func Run(t *testing.T, newIndex func(t *testing.T, dim int) vector.Index) {
 	t.Run("Delete", func(t *testing.T) { testDelete(t, open(t, 4)) })
 	t.Run("VectorRoundTrip", func(t *testing.T) { testVectorRoundTrip(t, open(t, 8)) })
 	t.Run("Dimension", func(t *testing.T) { testDimension(t, open(t, 4)) })
+	t.Run("InvalidPoints", func(t *testing.T) { testInvalidPoints(t, open(t, 4)) })
 	t.Run("KLargerThanCollection", func(t *testing.T) { testKLarger(t, open(t, 4)) })
 	t.Run("IDs", func(t *testing.T) { testIDs(t, open(t, 8)) })
 	t.Run("Filters", func(t *testing.T) { testFilters(t, open(t, 8)) })
@@ -242,6 +243,23 @@ func testDimension(t *testing.T, idx vector.Index) {
 		}
 	}
 	wantCount(t, idx, 1)
+}
+
+// testInvalidPoints: every index applies vector.Point.Validate before it
+// writes, so an empty ID or a non-finite value rejects the whole batch.
+func testInvalidPoints(t *testing.T, idx vector.Index) {
+	ctx := t.Context()
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	for _, bad := range []vector.Point{
+		{ID: "", Vector: []float32{1, 0, 0, 0}},
+		{ID: "nan", Vector: []float32{1, nan, 0, 0}},
+		{ID: "inf", Vector: []float32{0, 0, 0, inf}},
+	} {
+		if err := idx.Upsert(ctx, []vector.Point{pt("good", 1, 0, 0, 0), bad}); err == nil {
+			t.Errorf("Upsert of %+v succeeded", bad)
+		}
+	}
+	wantCount(t, idx, 0)
 }
 
 func testKLarger(t *testing.T, idx vector.Index) {
