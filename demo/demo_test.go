@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 
+	"github.com/shopmuse/shopmuse/internal/words"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -147,7 +147,7 @@ func TestProductTextIsFactualAndInItsLanguage(t *testing.T) {
 				t.Errorf("%s uses banned term %q: %s", p.ID, b, text)
 			}
 		}
-		if p.Language == shop.LanguageEN && hasHan(text) {
+		if p.Language == shop.LanguageEN && words.HasHan(text) {
 			t.Errorf("English product %s has Chinese text: %s", p.ID, text)
 		}
 		if got := shop.DetectLanguage(p.Title + " " + p.Description); got != p.Language {
@@ -241,9 +241,9 @@ func TestUsers(t *testing.T) {
 				t.Errorf("%s: interest %q maps onto no category", u.ID, in)
 			}
 		}
-		if !hasHan(strings.Join(u.Interests, "")) {
+		if !words.HasHan(strings.Join(u.Interests, "")) {
 			english++
-			if hasHan(*u.Name) {
+			if words.HasHan(*u.Name) {
 				t.Errorf("English-speaking %s has a Chinese name", u.ID)
 			}
 		}
@@ -414,10 +414,10 @@ func TestSearchJudgements(t *testing.T) {
 		if len(j.Relevant) >= perLang[j.Language]/10 {
 			t.Errorf("%q marks %d products relevant: the rule does not discriminate", j.Query, len(j.Relevant))
 		}
-		if j.Language == shop.LanguageZH && !hasHan(j.Query) && !numberRE.MatchString(j.Query) {
+		if j.Language == shop.LanguageZH && !words.HasHan(j.Query) && !numberRE.MatchString(j.Query) {
 			t.Errorf("Chinese query %q has no Chinese", j.Query)
 		}
-		if j.Language == shop.LanguageEN && hasHan(j.Query) {
+		if j.Language == shop.LanguageEN && words.HasHan(j.Query) {
 			t.Errorf("English query %q has Chinese", j.Query)
 		}
 		for _, id := range j.Relevant {
@@ -458,15 +458,6 @@ func TestSearchJudgements(t *testing.T) {
 			}
 		}
 	}
-}
-
-func hasHan(s string) bool {
-	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return true
-		}
-	}
-	return false
 }
 
 func isENTag(tag string) bool {

@@ -64,11 +64,6 @@ func GenerateFunnel(users, products, interactions int, seed int64) *Shop {
 
 func (w *world) funnel(interactions int) {
 	r, s := w.r, w.s
-	type ev struct {
-		u, i int
-		k    shop.InteractionKind
-		t    time.Time
-	}
 	var events []ev
 	span := float64(Days * 24 * time.Hour)
 	interval := make([]time.Duration, len(s.Products))
@@ -195,14 +190,7 @@ func (w *world) funnel(interactions int) {
 			}
 		}
 	}
-	slices.SortStableFunc(events, func(a, b ev) int { return a.t.Compare(b.t) })
-	s.Interactions = make([]shop.Interaction, len(events))
-	for n, e := range events {
-		s.Interactions[n] = shop.Interaction{UserID: s.Users[e.u].ID, ProductID: s.Products[e.i].ID, Kind: e.k, OccurredAt: e.t}
-	}
-	if len(events) > 0 {
-		s.Now = events[len(events)-1].t.Add(time.Minute)
-	}
+	s.setInteractions(events)
 }
 
 // pickConsidered draws a considered item, favouring carted and recent ones.

@@ -235,11 +235,6 @@ func (w *world) visits(interactions int) {
 	users := len(s.Users)
 	activity, totalAct := w.activity, w.totalAct
 	// Events: each "visit" views an item, then maybe click, cart, purchase.
-	type ev struct {
-		u, i int
-		k    shop.InteractionKind
-		t    time.Time
-	}
 	events := make([]ev, 0, interactions)
 	span := int64(Days * 24 * time.Hour)
 	// Every user gets their share (at least one visit), so the total may
@@ -275,6 +270,19 @@ func (w *world) visits(interactions int) {
 			}
 		}
 	}
+	s.setInteractions(events)
+}
+
+// ev is one generated event: user and product by index, kind and time.
+type ev struct {
+	u, i int
+	k    shop.InteractionKind
+	t    time.Time
+}
+
+// setInteractions sorts the generated events by time into the shop's
+// interactions and sets its clock just after the last one.
+func (s *Shop) setInteractions(events []ev) {
 	slices.SortStableFunc(events, func(a, b ev) int { return a.t.Compare(b.t) })
 	s.Interactions = make([]shop.Interaction, len(events))
 	for n, e := range events {
