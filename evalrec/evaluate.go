@@ -224,12 +224,12 @@ func modelNames(o Options) []string {
 	}
 	names := []string{"popularity"}
 	for _, r := range []string{recommend.RetrieverPopular, recommend.RetrieverTrending, recommend.RetrieverContent,
-		recommend.RetrieverItemCF, recommend.RetrieverMF, recommend.RetrieverSeen} {
+		recommend.RetrieverItemCF, recommend.RetrieverMF, recommend.RetrieverSeen, recommend.RetrieverRepeat} {
 		// With every training item excluded the seen-not-bought retriever
 		// has nothing left to propose: a row of zeros says nothing. The
 		// session retriever is left out too: the split's one clock puts
 		// almost no user inside a running session.
-		if r == recommend.RetrieverSeen && o.Exclude == "train" {
+		if (r == recommend.RetrieverSeen || r == recommend.RetrieverRepeat) && o.Exclude == "train" {
 			continue
 		}
 		names = append(names, r)
@@ -343,6 +343,13 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 
 	proto := protocol(o, d.Interactions, o.Seed)
 	h := makeHoldout(d.Interactions, proto)
+	if o.Validation {
+		// The split --tune validates on: the same protocol applied to the
+		// training part, so the test part plays no role at all.
+		proto = protocol(o, h.sp.Train, o.Seed+1)
+		h = makeHoldout(h.sp.Train, proto)
+		fmt.Fprintf(stderr, "  --validation: scoring the validation split of the training part (%d events)\n", len(h.sp.Train)+len(h.sp.Held))
+	}
 	users := map[string]bool{}
 	for i := range d.Interactions {
 		users[d.Interactions[i].UserID] = true

@@ -107,7 +107,11 @@ func neighbours(b recommend.Tuning, param string) []recommend.Tuning {
 		}
 		return out
 	}
-	for _, v := range weightGrid {
+	grid := weightGrid
+	if param == recommend.RetrieverRepeat {
+		grid = repeatWeightGrid
+	}
+	for _, v := range grid {
 		if v != b.Weights[param] {
 			t := b
 			t.Weights = maps.Clone(b.Weights)
@@ -131,7 +135,11 @@ func stepLabel(b recommend.Tuning, param string) string {
 // the grid spans ratios from 0 (off) to 40:1.
 var (
 	weightGrid = []float64{0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2}
-	lambdaGrid = []float64{0.6, 0.75, 0.85, 0.95, 1}
+	// repeatWeightGrid: the repeat retriever adds weight × (its item's
+	// chance of being carted or bought next, over the model's best), not a
+	// rank discount, so its useful weights are on another scale.
+	repeatWeightGrid = []float64{0, 1, 2, 4, 8, 16, 32}
+	lambdaGrid       = []float64{0.6, 0.75, 0.85, 0.95, 1}
 	// categoryCapGrid: the largest share of a page one top-level category
 	// may take (1: no cap).
 	categoryCapGrid = []float64{0.3, 0.5, 0.7, 1}
@@ -293,8 +301,8 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	// then the retrievers by expected influence.
 	params := []string{"diversity", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
 		recommend.RetrieverTrending, recommend.RetrieverPopular}
-	if o.Exclude != "train" { // under --exclude train the seen items are all excluded
-		params = append(params, recommend.RetrieverSeen)
+	if o.Exclude != "train" { // under --exclude train the history items are all excluded
+		params = append(params, recommend.RetrieverRepeat, recommend.RetrieverSeen)
 	}
 search:
 	for round := 1; round <= 3; round++ {
@@ -368,7 +376,7 @@ func pct(a, b float64) string {
 
 // goConst names the recommend constant of a retriever for the Go snippet.
 var goConst = map[string]string{
-	recommend.RetrieverSeen: "RetrieverSeen", recommend.RetrieverSession: "RetrieverSession", recommend.RetrieverItemCF: "RetrieverItemCF", recommend.RetrieverMF: "RetrieverMF",
+	recommend.RetrieverRepeat: "RetrieverRepeat", recommend.RetrieverSeen: "RetrieverSeen", recommend.RetrieverSession: "RetrieverSession", recommend.RetrieverItemCF: "RetrieverItemCF", recommend.RetrieverMF: "RetrieverMF",
 	recommend.RetrieverContent: "RetrieverContent", recommend.RetrieverTrending: "RetrieverTrending", recommend.RetrieverPopular: "RetrieverPopular",
 }
 

@@ -21,10 +21,13 @@ const (
 	RetrieverTrending = "trending"
 	RetrieverSeen     = "seen"
 	RetrieverSession  = "session"
+	// RetrieverRepeat re-offers the shopper's own history items by their
+	// learned chance of being carted or bought next (repeat.go).
+	RetrieverRepeat = "repeat"
 )
 
 // Retrievers lists every retriever in a fixed order.
-var Retrievers = []string{RetrieverSeen, RetrieverSession, RetrieverItemCF, RetrieverMF, RetrieverContent, RetrieverTrending, RetrieverPopular}
+var Retrievers = []string{RetrieverRepeat, RetrieverSeen, RetrieverSession, RetrieverItemCF, RetrieverMF, RetrieverContent, RetrieverTrending, RetrieverPopular}
 
 // MF algorithms.
 const (
@@ -161,6 +164,14 @@ func DefaultConfig() Config {
 		Weights: map[string]float64{
 			RetrieverSeen: 0.6, RetrieverSession: 0.5, RetrieverItemCF: 0.3, RetrieverMF: 1.0,
 			RetrieverContent: 0.1, RetrieverTrending: 0.05, RetrieverPopular: 0.05,
+			// The repeat retriever adds weight × its item's learned chance of
+			// being carted or bought next (over the model's best), not a rank
+			// discount. 32 was best on the validation splits (eval
+			// --validation, never the test part) of three generated funnel
+			// shops (seeds 11-13: 0.4310, 0.4234, 0.4380 against 0.4235,
+			// 0.4192, 0.4287 at 16 and 0.4277, 0.4231, 0.4388 at 64) and
+			// within 0.5% of the best on a shop without repeats (seed 14).
+			RetrieverRepeat: 32,
 		},
 		ColdWeights: map[string]float64{
 			RetrieverContent: 1, RetrieverTrending: 0.3, RetrieverPopular: 0.2,

@@ -60,6 +60,7 @@ type Engine struct {
 type models struct {
 	cf        *cfModel
 	mf        *mfModel
+	repeat    *repeatModel // learned at Train and Restore, not persisted
 	trainedAt time.Time
 }
 
@@ -223,7 +224,7 @@ type Retriever interface {
 
 // retrievers returns the engine's retrievers in blend order.
 func (e *Engine) retrievers() []Retriever {
-	return []Retriever{seenRetriever{e}, sessionRetriever{e}, itemCFRetriever{e}, mfRetriever{e}, contentRetriever{e},
+	return []Retriever{repeatRetriever{e}, seenRetriever{e}, sessionRetriever{e}, itemCFRetriever{e}, mfRetriever{e}, contentRetriever{e},
 		trendingRetriever{e}, popularRetriever{e}}
 }
 
@@ -336,6 +337,11 @@ func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64)
 		}
 		for rank, c := range lists[name] {
 			s := w / math.Log2(float64(rank)+2)
+			if name == RetrieverRepeat {
+				// Calibrated: the score is the item's learned chance of being
+				// carted or bought next, relative to the model's best.
+				s = w * c.Score
+			}
 			i, ok := pos[c.ItemID]
 			if !ok {
 				i = len(out)

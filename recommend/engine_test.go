@@ -161,7 +161,7 @@ func TestItemCF(t *testing.T) {
 	f.coBought("b", "x", "z", 4, shop.KindView)
 	f.coBought("c", "w", "z", 10, shop.KindView)
 	rep := f.train()
-	if len(rep.Models) != 2 || rep.Models[0].Size == 0 {
+	if len(rep.Models) != 3 || rep.Models[0].Size == 0 || rep.Models[2].Name != RetrieverRepeat {
 		t.Fatalf("report = %+v", rep)
 	}
 	f.event("me", "x", shop.KindView, time.Minute)

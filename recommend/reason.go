@@ -17,6 +17,7 @@ const (
 	ReasonSeen          = RetrieverSeen     // you viewed this recently
 	ReasonSession       = RetrieverSession  // shoppers who viewed X looked at this next
 	ReasonInCart        = "cart"            // still in your cart
+	ReasonRebuy         = "rebuy"           // bought N days ago, time to restock
 	ReasonSimilar       = "similar"         // Related: similar to X
 	ReasonCoViewed      = "co_viewed"       // Related: viewed together
 	ReasonComplementary = "complementary"   // Related: bought together
@@ -99,6 +100,11 @@ func seenReason(lang shop.Language, carted bool) Reason {
 		return Reason{Kind: ReasonInCart, Message: pick(lang, "还在你的购物车里", "Still in your cart")}
 	}
 	return Reason{Kind: ReasonSeen, Message: pick(lang, "你最近看过", "You viewed this recently")}
+}
+
+func rebuyReason(lang shop.Language, days int) Reason {
+	return Reason{Kind: ReasonRebuy, Message: pick(lang, fmt.Sprintf("约 %d 天前购买，可以补货了", days),
+		fmt.Sprintf("Bought about %d days ago: time to restock?", days))}
 }
 
 func similarReason(lang shop.Language, relatedID, title string) Reason {

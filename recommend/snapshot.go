@@ -42,6 +42,13 @@ func (e *Engine) Restore(ctx context.Context, data []byte) error {
 			return fmt.Errorf("recommend: restore: %w", err)
 		}
 	}
+	// The repeat model is a few counts over the event log the dataset
+	// already holds: learnt again rather than stored.
+	rm, err := e.ds.learnRepeat(ctx, int64(e.cfg.SessionGap.Seconds()))
+	if err != nil {
+		return err
+	}
+	m.repeat = rm
 	e.trainMu.Lock()
 	defer e.trainMu.Unlock()
 	prev := e.models.Load()

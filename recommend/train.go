@@ -97,13 +97,22 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 		rep.Models[len(rep.Models)-1].Details += ", ANN index"
 	}
 
+	t = time.Now()
+	rm, err := e.ds.learnRepeat(ctx, int64(e.cfg.SessionGap.Seconds()))
+	if err != nil {
+		restore()
+		return rep, err
+	}
+	rep.Models = append(rep.Models, ModelReport{Name: RetrieverRepeat, Duration: time.Since(t), Size: rm.size(),
+		Details: fmt.Sprintf("re-consumption estimated from %d visits", rm.visits)})
+
 	e.erasureMu.Lock()
 	// Users erased while training ran must not come back with the model.
 	if gone := e.ds.unknownUsers(mf.userIDs); len(gone) > 0 {
 		mf = mf.withoutUsers(gone)
 	}
 	prev := e.models.Load()
-	e.models.Store(&models{cf: cf, mf: mf, trainedAt: start})
+	e.models.Store(&models{cf: cf, mf: mf, repeat: rm, trainedAt: start})
 	e.erasureMu.Unlock()
 	e.overlay.Store(&overlays{cur: e.overlay.Load().cur})
 	e.retire(prev)
