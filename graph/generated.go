@@ -261,7 +261,7 @@ type ComplexityRoot struct {
 		Product                func(childComplexity int, id string) int
 		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) int
 		Products               func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
-		Recommendations        func(childComplexity int, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) int
+		Recommendations        func(childComplexity int, userID string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) int
 		SearchProducts         func(childComplexity int, query string, first *int, filter *shop.ProductFilter) int
 		SimilarProducts        func(childComplexity int, productID string, first *int, filter *shop.ProductFilter) int
 		User                   func(childComplexity int, id string) int
@@ -320,7 +320,7 @@ type ComplexityRoot struct {
 		Interests       func(childComplexity int) int
 		Name            func(childComplexity int) int
 		Persona         func(childComplexity int) int
-		Recommendations func(childComplexity int, first *int) int
+		Recommendations func(childComplexity int, first *int, placement *recommend.Placement) int
 		UpdatedAt       func(childComplexity int) int
 	}
 
@@ -391,7 +391,7 @@ type QueryResolver interface {
 	SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error)
-	Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
+	Recommendations(ctx context.Context, userID string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
 	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
@@ -416,7 +416,7 @@ type TrainingRunResolver interface {
 type UserResolver interface {
 	Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error)
 	Persona(ctx context.Context, obj *shop.User) (*persona.Persona, error)
-	Recommendations(ctx context.Context, obj *shop.User, first *int) ([]engage.Recommendation, error)
+	Recommendations(ctx context.Context, obj *shop.User, first *int, placement *recommend.Placement) ([]engage.Recommendation, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1329,7 +1329,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userID"].(string), args["first"].(*int), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
+		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userID"].(string), args["first"].(*int), args["placement"].(*recommend.Placement), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
 	case "Query.searchProducts":
 		if e.ComplexityRoot.Query.SearchProducts == nil {
 			break
@@ -1592,7 +1592,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.User.Recommendations(childComplexity, args["first"].(*int)), true
+		return e.ComplexityRoot.User.Recommendations(childComplexity, args["first"].(*int), args["placement"].(*recommend.Placement)), true
 	case "User.updatedAt":
 		if e.ComplexityRoot.User.UpdatedAt == nil {
 			break
@@ -1804,14 +1804,17 @@ type Query {
   """
   generatedCopy(productID: ID!, persona: PersonaInput, channel: CopyChannel = DETAIL, language: Language, variants: Int = 1): GeneratedCopy!
   """
-  Products for this user, best first: collaborative filtering, matrix
-  factorisation, content, popularity and what they viewed but did not buy,
-  blended, filtered (unavailable and purchased items are dropped),
-  diversified, and explained. A user without history gets their interests
-  and what is trending. language sets the reasons' language (default: the
-  user's, from their profile; ZH when unknown).
+  Products for this user, best first, with the reasons. placement decides
+  what the list may hold (see Placement): FOR_YOU blends collaborative
+  filtering, matrix factorisation, the current session, content and
+  popularity with the shopper's own history where the data says it converts
+  (open carts, recent views, consumables due again); it drops unavailable
+  items and durables already bought, and diversifies. A user without
+  history gets their interests and what is trending. language sets the
+  reasons' language (default: the user's, from their profile; ZH when
+  unknown).
   """
-  recommendations(userID: ID!, first: Int = 10, filter: ProductFilter, language: Language): [Recommendation!]!
+  recommendations(userID: ID!, first: Int = 10, placement: Placement = FOR_YOU, filter: ProductFilter, language: Language): [Recommendation!]!
   """
   Products related to one product: RELATED are alternatives (similar and
   co-viewed), COMPLEMENTARY are bought together with it from other categories.
@@ -1943,7 +1946,7 @@ type User {
   "The portrait derived from the profile and behaviour, as copy is written for it."
   persona: Persona!
   "Recommendations for this user, as Query.recommendations."
-  recommendations(first: Int = 10): [Recommendation!]!
+  recommendations(first: Int = 10, placement: Placement = FOR_YOU): [Recommendation!]!
   createdAt: Time!
   updatedAt: Time!
 }
@@ -2215,6 +2218,18 @@ type RecommendationReason {
   message: String!
   "The product the reason refers to (the X in because you viewed X)."
   relatedProduct: Product
+}
+
+"Where a recommendation list is shown, which decides what it may hold."
+enum Placement {
+  "The calibrated blend of fresh items and the shopper's own history."
+  FOR_YOU
+  "Only items the shopper never viewed, carted or bought."
+  DISCOVER
+  "Items the shopper viewed or carted and has not bought, likeliest first."
+  CONTINUE
+  "Consumables the shopper bought that are due again; the reason says when they were bought."
+  BUY_AGAIN
 }
 
 enum RecommendationIntent {
@@ -3314,22 +3329,30 @@ func (ec *executionContext) field_Query_recommendations_args(ctx context.Context
 		return nil, err
 	}
 	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "placement",
+		func(ctx context.Context, v any) (*recommend.Placement, error) {
+			return ec.unmarshalOPlacement2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placement"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
 		func(ctx context.Context, v any) (*shop.ProductFilter, error) {
 			return ec.unmarshalOProductFilter2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProductFilter(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["filter"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+	args["filter"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "language",
 		func(ctx context.Context, v any) (*shop.Language, error) {
 			return ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["language"] = arg3
+	args["language"] = arg4
 	return args, nil
 }
 
@@ -3528,6 +3551,14 @@ func (ec *executionContext) field_User_recommendations_args(ctx context.Context,
 		return nil, err
 	}
 	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "placement",
+		func(ctx context.Context, v any) (*recommend.Placement, error) {
+			return ec.unmarshalOPlacement2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["placement"] = arg1
 	return args, nil
 }
 
@@ -7218,7 +7249,7 @@ func (ec *executionContext) _Query_recommendations(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(string), fc.Args["first"].(*int), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
+			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(string), fc.Args["first"].(*int), fc.Args["placement"].(*recommend.Placement), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
@@ -8311,7 +8342,7 @@ func (ec *executionContext) _User_recommendations(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.User().Recommendations(ctx, obj, fc.Args["first"].(*int))
+			return ec.Resolvers.User().Recommendations(ctx, obj, fc.Args["first"].(*int), fc.Args["placement"].(*recommend.Placement))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
@@ -13853,6 +13884,25 @@ func (ec *executionContext) unmarshalOPersonaInput2ᚖgithubᚗcomᚋshopmuseᚋ
 	}
 	res, err := ec.unmarshalInputPersonaInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPlacement2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx context.Context, v any) (*recommend.Placement, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := recommend.Placement(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPlacement2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx context.Context, sel ast.SelectionSet, v *recommend.Placement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) marshalOProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx context.Context, sel ast.SelectionSet, v *shop.Product) graphql.Marshaler {
