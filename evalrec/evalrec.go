@@ -93,6 +93,14 @@ type Options struct {
 	HalfLife time.Duration
 
 	Gen, Out, GenFormat string
+	// Placement adds rows for Engine.Recommend asked for another placement
+	// (DISCOVER, CONTINUE, BUY_AGAIN) or "all" of them; the blend row is
+	// always FOR_YOU.
+	Placement string
+	// consumable is set from the loaded data (consumables): the items the
+	// purchased exclusion keeps.
+	consumable func(productID string) bool
+
 	// GenFunnel generates the funnel shop (sessions, revisits, re-bought
 	// consumables); false keeps the earlier shop without repeats.
 	GenFunnel bool
@@ -152,6 +160,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the random split, the tuning and --gen")
 	fs.IntVar(&o.MaxUsers, "max-users", 0, "evaluate a deterministic sample of at most N test users (0: all)")
 	models := fs.String("models", "", "comma-separated subset of models to evaluate (default: all)")
+	fs.StringVar(&o.Placement, "placement", "FOR_YOU", "also score Engine.Recommend for this placement (DISCOVER, CONTINUE, BUY_AGAIN) or all of them, as rows blend/PLACEMENT; the blend row is FOR_YOU")
 	fs.IntVar(&o.EmbedDim, "embed-dim", 128, "dimension of the built-in product embedder behind the content retriever")
 	fs.DurationVar(&o.HalfLife, "half-life", 0, "override the engine's event half-life for item-CF, MF and profiles (default: the service's, 720h)")
 	fs.StringVar(&o.Gen, "gen", "", "generate a synthetic shop: users=N,products=N,interactions=N")
@@ -196,6 +205,9 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 				o.Models = append(o.Models, m)
 			}
 		}
+	}
+	if _, err := recommend.ParsePlacement(o.Placement); err != nil && o.Placement != "all" {
+		return o, fmt.Errorf("eval rec: --placement: %w", err)
 	}
 	switch {
 	case o.Gen != "" && o.Out == "":

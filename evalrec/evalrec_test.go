@@ -818,6 +818,7 @@ func TestFunnelProtocolEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	o.consumable = consumables(d)
 	h := makeHoldout(d.Interactions, protocol(o, d.Interactions, o.Seed))
 	w, err := newWorld(ctx, d, o.EmbedDim)
 	if err != nil {
@@ -844,8 +845,8 @@ func TestFunnelProtocolEndToEnd(t *testing.T) {
 		}
 		var dcg, idcg float64
 		for r, rec := range recs {
-			if bought[[2]string{u, rec.ItemID}] {
-				t.Fatalf("user %s was offered %s, bought in training", u, rec.ItemID)
+			if bought[[2]string{u, rec.ItemID}] && !o.consumable(rec.ItemID) {
+				t.Fatalf("user %s was offered %s, a durable bought in training", u, rec.ItemID)
 			}
 			if len(rec.Reasons) == 0 {
 				t.Fatalf("user %s: %s without a reason", u, rec.ItemID)
@@ -902,4 +903,32 @@ func row(t *testing.T, rep *Report, model string) Row {
 		t.Fatalf("no row %s", model)
 	}
 	return r
+}
+
+// --placement scores Engine.Recommend for the other placements too.
+func TestPlacementRows(t *testing.T) {
+	dir := t.TempDir()
+	if err := Generate("users=200,products=300,interactions=8000", "shop", dir, 5, true, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--interactions", filepath.Join(dir, "interactions.csv"), "--products", filepath.Join(dir, "products.jsonl"),
+		"--embed-dim", "16", "--neumf=false"}
+	rep, table := run(t, append(args, "--placement", "all")...)
+	for _, p := range []string{"blend/DISCOVER", "blend/CONTINUE", "blend/BUY_AGAIN"} {
+		r, ok := rep.Row(p)
+		if !ok || !strings.Contains(table, p) {
+			t.Fatalf("no %s row:\n%s", p, table)
+		}
+		if r.Metrics.NDCG < 0 || r.Metrics.NDCG > 1 {
+			t.Errorf("%s NDCG %v", p, r.Metrics.NDCG)
+		}
+	}
+	// The targets are mostly items the shoppers touched: the placement of
+	// their own history catches more of them than the one that excludes it.
+	if c, d := row(t, rep, "blend/CONTINUE"), row(t, rep, "blend/DISCOVER"); c.Metrics.NDCG <= d.Metrics.NDCG {
+		t.Errorf("CONTINUE NDCG %.4f not above DISCOVER %.4f on a funnel shop", c.Metrics.NDCG, d.Metrics.NDCG)
+	}
+	if _, err := parseFlags(append(args, "--placement", "SIDEBAR"), io.Discard); err == nil {
+		t.Error("--placement SIDEBAR accepted")
+	}
 }

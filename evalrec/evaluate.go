@@ -193,6 +193,7 @@ func protocol(o Options, its []shop.Interaction, seed int64) recommend.Protocol 
 		}
 	}
 	p.TargetKinds = kinds
+	p.Consumable = o.consumable
 	return p
 }
 
@@ -237,7 +238,19 @@ func modelNames(o Options) []string {
 	if o.Exclude != "train" {
 		names = append(names, "reoffer")
 	}
-	return append(names, "blend")
+	return append(append(names, "blend"), placementRows(o.Placement)...)
+}
+
+// placementRows are the rows of --placement: Engine.Recommend asked for
+// other placements than FOR_YOU (the blend row), scored on the same targets.
+func placementRows(placement string) []string {
+	var rows []string
+	for _, p := range recommend.Placements[1:] {
+		if placement == "all" || placement == string(p) {
+			rows = append(rows, "blend/"+string(p))
+		}
+	}
+	return rows
 }
 
 // reofferRanker is the "re-offer what the shopper viewed but did not buy"
@@ -290,6 +303,9 @@ func ranker(e *recommend.Engine, name string, train []shop.Interaction) (recomme
 	if name == "reoffer" {
 		return reofferRanker(train), nil
 	}
+	if p, ok := strings.CutPrefix(name, "blend/"); ok {
+		return e.PlacementRanker(recommend.Placement(p)), nil
+	}
 	return e.Ranker(name)
 }
 
@@ -341,6 +357,7 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 	fmt.Fprintf(stderr, "  %s: %d interactions, %d products (%d without metadata), %d users with a profile\n",
 		d.Format, len(d.Interactions), len(d.Products), d.Stubbed, len(d.Users))
 
+	o.consumable = consumables(d)
 	proto := protocol(o, d.Interactions, o.Seed)
 	h := makeHoldout(d.Interactions, proto)
 	if o.Validation {
@@ -412,6 +429,8 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 		switch name {
 		case "blend":
 			what = "asking Engine.Recommend (the serving path) for every test user"
+		case "blend/DISCOVER", "blend/CONTINUE", "blend/BUY_AGAIN":
+			what = "asking Engine.Recommend for the " + strings.TrimPrefix(name, "blend/") + " placement"
 		case "popularity", "reoffer":
 			what = "ranking with the " + name + " baseline"
 		}
@@ -519,7 +538,7 @@ func writeTable(w io.Writer, o Options, rep *Report) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nblend (and blend-tuned): Engine.Recommend, what the service serves (every retriever, the blend, filters, MMR,\n"+
-		"category cap), with the clock stopped at the split. Every other row is for diagnosis: one retriever alone\n"+
+		"category cap), with the clock stopped at the split; blend/P: the same for placement P (--placement). Every other row is for diagnosis: one retriever alone\n"+
 		"(popular ... seen; mf ranks exactly), or a baseline: popularity = the global best sellers, reoffer = the user's\n"+
 		"training items never bought, most recent first.\n"+
 		"train: wall time of the model's own training (blend: item-CF + MF + product embeddings; content: embeddings;\n- : counters kept on ingest).")
@@ -552,4 +571,16 @@ func writeJSON(path string, rep *Report) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// consumables says which products are in a category shoppers buy again, by
+// the engine's own rule: the service shows those again once due, so the
+// "purchased" exclusion keeps them (recommend.Protocol.Consumable).
+func consumables(d *Data) func(productID string) bool {
+	top := make(map[string]string, len(d.Products))
+	for i := range d.Products {
+		top[d.Products[i].ID] = d.Products[i].TopCategory()
+	}
+	cats := recommend.ConsumableCategories(d.Interactions, func(id string) string { return top[id] })
+	return func(id string) bool { return cats[top[id]] }
 }

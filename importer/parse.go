@@ -87,7 +87,6 @@ func Records[T any](r io.Reader, format Format, parseCSV func(row map[string]str
 	return nil
 }
 
-
 // CSVRows reads CSV whose first line names the columns, and calls fn for
 // each later row keyed by those names (trimmed, a byte-order mark dropped)
 // with its 1-based line number. A row that cannot be read (bad quoting, a

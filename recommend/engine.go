@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -61,6 +62,7 @@ type models struct {
 	cf        *cfModel
 	mf        *mfModel
 	repeat    *repeatModel // learned at Train and Restore, not persisted
+	rebuy     *rebuyModel  // likewise
 	trainedAt time.Time
 }
 
@@ -168,6 +170,8 @@ type Request struct {
 	Filter   *shop.ProductFilter
 	Exclude  []string
 	Language shop.Language // ZH (default) or EN, for reason messages
+	// Placement decides what the list may hold; empty means FOR_YOU.
+	Placement Placement
 }
 
 // MaxN bounds one request's result size.
@@ -200,6 +204,9 @@ type Query struct {
 	// the popular retriever's categories and the calibrated category cap.
 	affinity map[string]float64
 	exclude  map[string]bool // explicit exclusions and purchases
+	// due maps the shopper's bought consumables that are due again to the
+	// days since they bought them; they are not excluded.
+	due map[string]int
 }
 
 // allowed reports whether item id may be recommended at all: known to the
@@ -245,9 +252,10 @@ func (e *Engine) query(req *Request) (*Query, error) {
 	for _, id := range req.Exclude {
 		q.exclude[id] = true
 	}
+	q.due = e.dueAgain(&q.user, now)
 	for _, h := range q.user.items {
 		q.history[h.id] = true
-		if h.purchased && e.cfg.ExcludePurchased {
+		if _, due := q.due[h.id]; h.purchased && e.cfg.ExcludePurchased && !due {
 			q.exclude[h.id] = true
 		}
 	}
@@ -262,9 +270,22 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	if err != nil {
 		return nil, err
 	}
+	switch req.Placement {
+	case "", PlacementForYou, PlacementDiscover:
+	case PlacementContinue, PlacementBuyAgain:
+		return e.recommendPlacement(ctx, q, req.Placement)
+	default:
+		return nil, fmt.Errorf("recommend: unknown placement %q", req.Placement)
+	}
 	weights := e.cfg.Weights
 	if len(q.user.items) == 0 {
 		weights = e.cfg.ColdWeights
+	}
+	discover := req.Placement == PlacementDiscover
+	if discover {
+		// Only what the shopper never touched: the history retrievers sit out.
+		weights = maps.Clone(weights)
+		weights[RetrieverRepeat], weights[RetrieverSeen] = 0, 0
 	}
 	lists := e.retrieveAll(ctx, q, e.retrievers(), weights)
 	if err := ctx.Err(); err != nil {
@@ -275,7 +296,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	// guarantees it, whatever a retriever does.
 	kept := merged[:0]
 	for _, m := range merged {
-		if e.allowed(q, m.ItemID) {
+		if e.allowed(q, m.ItemID) && !(discover && q.history[m.ItemID]) {
 			kept = append(kept, m)
 		}
 	}
@@ -531,4 +552,35 @@ func (e *Engine) embedInterest(ctx context.Context, text string) ([]float32, err
 	c.m[text] = v
 	c.mu.Unlock()
 	return v, nil
+}
+
+// dueAgain returns the shopper's bought consumables that are due again,
+// with the days since the last purchase of each.
+func (e *Engine) dueAgain(uv *userView, now int64) map[string]int {
+	rb := e.models.Load().rebuy
+	if rb == nil || len(rb.interval) == 0 {
+		return nil
+	}
+	buy := uint8(shop.KindPurchase.Code())
+	bought := map[string]int64{}
+	for _, ev := range uv.events {
+		if ev.kind == buy {
+			bought[uv.itemIDs[ev.item]] = ev.t
+		}
+	}
+	var due map[string]int
+	for id, t := range bought {
+		p, ok := e.ds.Product(id)
+		if !ok {
+			continue
+		}
+		days := float64(now-t) / 86400
+		if rb.due(p.TopCategory(), days) {
+			if due == nil {
+				due = map[string]int{}
+			}
+			due[id] = int(days + 0.5)
+		}
+	}
+	return due
 }

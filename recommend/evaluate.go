@@ -73,6 +73,10 @@ type Protocol struct {
 	TargetKinds []shop.InteractionKind
 	Targets     TargetRule
 	Exclude     ExcludeRule
+	// Consumable, when set, names the items ExcludePurchased keeps: the
+	// service shows a consumable again once it is due (ConsumableCategories),
+	// so buying one again is a target, not an exclusion.
+	Consumable func(productID string) bool
 }
 
 // NoRepeatProtocol is the protocol of the first releases: each user's most
@@ -167,7 +171,8 @@ func SplitProtocol(its []shop.Interaction, p Protocol) Split {
 			it := &its[i]
 			sp.Train = append(sp.Train, *it)
 			touched[it.ProductID] = true
-			if p.Exclude == ExcludeTrain || (p.Exclude == ExcludePurchased && it.Kind == shop.KindPurchase) {
+			if p.Exclude == ExcludeTrain || (p.Exclude == ExcludePurchased && it.Kind == shop.KindPurchase &&
+				(p.Consumable == nil || !p.Consumable(it.ProductID))) {
 				excluded[it.ProductID] = true
 			}
 		}
@@ -296,21 +301,7 @@ func Evaluate(ctx context.Context, rank Ranker, sp Split, k, catalogue, maxUsers
 // protocol.
 func (e *Engine) Ranker(name string) (Ranker, error) {
 	if name == "blend" {
-		return func(ctx context.Context, userID string, k int, exclude map[string]bool) ([]string, error) {
-			ex := make([]string, 0, len(exclude))
-			for id := range exclude {
-				ex = append(ex, id)
-			}
-			recs, err := e.Recommend(ctx, Request{UserID: userID, N: k, Exclude: ex})
-			if err != nil {
-				return nil, err
-			}
-			out := make([]string, len(recs))
-			for i, r := range recs {
-				out[i] = r.ItemID
-			}
-			return out, nil
-		}, nil
+		return e.PlacementRanker(PlacementForYou), nil
 	}
 	if name == "popularity" { // the global best-seller baseline
 		return func(ctx context.Context, userID string, k int, exclude map[string]bool) ([]string, error) {
@@ -380,4 +371,24 @@ func (e *Engine) mfExact(ctx context.Context, q *Query, k int) []Candidate {
 		out[i] = Candidate{ItemID: t.id, Score: t.score}
 	}
 	return out
+}
+
+// PlacementRanker is Engine.Recommend itself for one placement: what the
+// service serves there.
+func (e *Engine) PlacementRanker(p Placement) Ranker {
+	return func(ctx context.Context, userID string, k int, exclude map[string]bool) ([]string, error) {
+		ex := make([]string, 0, len(exclude))
+		for id := range exclude {
+			ex = append(ex, id)
+		}
+		recs, err := e.Recommend(ctx, Request{UserID: userID, N: k, Exclude: ex, Placement: p})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, len(recs))
+		for i, r := range recs {
+			out[i] = r.ItemID
+		}
+		return out, nil
+	}
 }

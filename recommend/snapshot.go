@@ -49,6 +49,9 @@ func (e *Engine) Restore(ctx context.Context, data []byte) error {
 		return err
 	}
 	m.repeat = rm
+	if m.rebuy, err = e.ds.learnRebuy(ctx); err != nil {
+		return err
+	}
 	e.trainMu.Lock()
 	defer e.trainMu.Unlock()
 	prev := e.models.Load()

@@ -103,8 +103,13 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 		restore()
 		return rep, err
 	}
+	rb, err := e.ds.learnRebuy(ctx)
+	if err != nil {
+		restore()
+		return rep, err
+	}
 	rep.Models = append(rep.Models, ModelReport{Name: RetrieverRepeat, Duration: time.Since(t), Size: rm.size(),
-		Details: fmt.Sprintf("re-consumption estimated from %d visits", rm.visits)})
+		Details: fmt.Sprintf("re-consumption estimated from %d visits; %d categories bought again", rm.visits, len(rb.interval))})
 
 	e.erasureMu.Lock()
 	// Users erased while training ran must not come back with the model.
@@ -112,7 +117,7 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 		mf = mf.withoutUsers(gone)
 	}
 	prev := e.models.Load()
-	e.models.Store(&models{cf: cf, mf: mf, repeat: rm, trainedAt: start})
+	e.models.Store(&models{cf: cf, mf: mf, repeat: rm, rebuy: rb, trainedAt: start})
 	e.erasureMu.Unlock()
 	e.overlay.Store(&overlays{cur: e.overlay.Load().cur})
 	e.retire(prev)

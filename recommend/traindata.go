@@ -94,16 +94,6 @@ func (d *Dataset) snapshot(ctx context.Context, now int64) (*trainData, error) {
 	return td, nil
 }
 
-// fromInteractions builds training data straight from a list of events
-// (offline evaluation), without a Dataset.
-func trainDataFrom(cfg *Config, its []shop.Interaction, now int64) (*trainData, error) {
-	d := newDataset(cfg)
-	if err := d.AddInteractions(its); err != nil {
-		return nil, err
-	}
-	return d.snapshot(context.Background(), now)
-}
-
 // confidence maps an aggregated strength to the weight models use: log
 // damping keeps one heavy buyer from dominating an item.
 func confidence(w float32) float32 { return float32(math.Log1p(float64(w))) }

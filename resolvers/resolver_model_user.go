@@ -6,6 +6,7 @@ import (
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/persona"
+	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -14,8 +15,8 @@ func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*persona.Pe
 	return &p, err
 }
 
-func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int) ([]engage.Recommendation, error) {
-	return r.recommend(ctx, obj.ID, intOr(first, 10), nil, nil)
+func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int, placement *recommend.Placement) ([]engage.Recommendation, error) {
+	return r.recommend(ctx, obj.ID, intOr(first, 10), placement, nil, nil)
 }
 
 func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error) {

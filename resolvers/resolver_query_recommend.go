@@ -12,11 +12,11 @@ import (
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-func (r *queryResolver) Recommendations(ctx context.Context, userID string, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
-	return r.recommend(ctx, userID, intOr(first, 10), filter, language)
+func (r *queryResolver) Recommendations(ctx context.Context, userID string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
+	return r.recommend(ctx, userID, intOr(first, 10), placement, filter, language)
 }
 
-func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
+func (r *Resolver) recommend(ctx context.Context, userID string, n int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
 	if err := r.checkFirst(n); err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func (r *Resolver) recommend(ctx context.Context, userID string, n int, filter *
 		return nil, err
 	}
 	start := time.Now()
-	recs, err := r.app.Recommend.Recommend(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang})
+	recs, err := r.app.Recommend.Recommend(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang, Placement: placementOr(placement)})
 	if err != nil {
 		return nil, err
 	}
@@ -72,4 +72,11 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
 	}
 	return engage.ForUser("", recs), err
+}
+
+func placementOr(p *recommend.Placement) recommend.Placement {
+	if p == nil {
+		return recommend.PlacementForYou
+	}
+	return *p
 }

@@ -1,0 +1,111 @@
+package recommend
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// Placement is where a recommendation list is shown, which decides what it
+// may contain.
+type Placement string
+
+const (
+	// PlacementForYou is the calibrated blend: fresh items and the
+	// shopper's own history (open carts, recent views, consumables due
+	// again) compete on one score.
+	PlacementForYou Placement = "FOR_YOU"
+	// PlacementDiscover holds only items the shopper never touched.
+	PlacementDiscover Placement = "DISCOVER"
+	// PlacementContinue holds items the shopper viewed or carted and has
+	// not bought, most likely to be bought next first.
+	PlacementContinue Placement = "CONTINUE"
+	// PlacementBuyAgain holds consumables the shopper bought that are due
+	// again, with the interval in the reason.
+	PlacementBuyAgain Placement = "BUY_AGAIN"
+)
+
+// Placements lists every placement.
+var Placements = []Placement{PlacementForYou, PlacementDiscover, PlacementContinue, PlacementBuyAgain}
+
+// IsValid reports whether p is a known placement (gqlgen's enum contract).
+func (p Placement) IsValid() bool { return slices.Contains(Placements, p) }
+
+func (p Placement) String() string { return string(p) }
+
+// ParsePlacement reads a placement name as the API spells it.
+func ParsePlacement(s string) (Placement, error) {
+	if p := Placement(s); p.IsValid() {
+		return p, nil
+	}
+	return "", fmt.Errorf("recommend: unknown placement %q (want FOR_YOU, DISCOVER, CONTINUE or BUY_AGAIN)", s)
+}
+
+// history lists the shopper's own items for CONTINUE and BUY_AGAIN: each
+// item's state in their history (viewed, clicked, carted, bought), scored by
+// the repeat model's chance that it is their next cart or purchase, or, before
+// the first training, by stage and recency.
+func (e *Engine) history(q *Query, p Placement) []Recommendation {
+	states := map[int32]*histState{}
+	for _, ev := range q.user.events {
+		st := states[ev.item]
+		if st == nil {
+			st = &histState{item: ev.item}
+			states[ev.item] = st
+		}
+		st.apply(ev)
+	}
+	list := ranked(states)
+	ids := make([]string, len(list))
+	for i, st := range list {
+		ids[i] = q.user.itemIDs[st.item]
+	}
+	prods := e.ds.products(ids)
+	m := e.models.Load().repeat
+	var out []Recommendation
+	for i, st := range list {
+		id := ids[i]
+		if prods[i] == nil || !e.allowed(q, id) {
+			continue
+		}
+		var reason Reason
+		switch {
+		case p == PlacementContinue && st.stage != stageBought:
+			reason = seenReason(q.Language, st.stage == stageCarted)
+		case p == PlacementBuyAgain && st.stage == stageBought:
+			days, ok := q.due[id]
+			if !ok {
+				continue
+			}
+			reason = rebuyReason(q.Language, days)
+		default:
+			continue
+		}
+		var score float64
+		if m != nil && m.top > 0 {
+			score = m.prob(st, i, prods[i].TopCategory(), q.now) / m.top
+		} else {
+			// Untrained: carts first, then by recency.
+			score = float64(st.stage+1) / float64(nStages) / float64(i+1)
+		}
+		out = append(out, Recommendation{ItemID: id, Score: score, Reasons: []Reason{reason}})
+	}
+	slices.SortStableFunc(out, func(a, b Recommendation) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	return out[:min(len(out), q.N)]
+}
+
+// recommendFrom answers the placements that are not the blend.
+func (e *Engine) recommendPlacement(ctx context.Context, q *Query, p Placement) ([]Recommendation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("recommend: %w", err)
+	}
+	return e.history(q, p), nil
+}
