@@ -146,6 +146,9 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 	if o.HalfLife > 0 {
 		cfg.HalfLife = o.HalfLife
 	}
+	if o.HistoryScoring != "" {
+		cfg.HistoryScoring = o.HistoryScoring == "true"
+	}
 	if o.MMR > 0 {
 		cfg.MMRLambda = o.MMR
 	}
