@@ -85,6 +85,8 @@ type Options struct {
 	// training part (what --tune scores on), never on the test part: the
 	// way to choose defaults by hand.
 	Validation bool
+	// HistoryScoring sets recommend.Config.HistoryScoring ("": the default).
+	HistoryScoring string
 	// JSON, when set, receives the rows in the shape bench/gorse writes, so
 	// bench/compare.sh can print both in one table.
 	JSON string
@@ -147,6 +149,7 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
 	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.3,nu=0.5,alpha=0.3,c0=30,omega=0.5,bpr=1")
 	fs.BoolVar(&o.Validation, "validation", false, "score on the validation split carved from the training part (as --tune does) instead of the test part, to choose settings without looking at the test")
+	fs.StringVar(&o.HistoryScoring, "history-scoring", "", "override recommend.Config.HistoryScoring (true: item-CF and MF also score the shopper's history items)")
 	fs.BoolVar(&o.TuneMF, "tune-mf", true, "with --tune, also choose the matrix factorisation settings on validation")
 	fs.Float64Var(&o.Tuning.MMRLambda, "mmr", 0, "override the MMR lambda (1: no diversification)")
 	weightSpec := fs.String("weights", "", "override blend weights: mf=1,itemcf=0.3,... (retrievers not named keep their default)")

@@ -145,6 +145,9 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 	if o.HalfLife > 0 {
 		cfg.HalfLife = o.HalfLife
 	}
+	if o.HistoryScoring != "" {
+		cfg.HistoryScoring = o.HistoryScoring == "true"
+	}
 	o.Tuning.Apply(&cfg)
 	// The engine's own exclusion follows the protocol's: under --exclude
 	// none a bought item may come back (consumables are bought again).

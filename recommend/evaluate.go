@@ -365,7 +365,7 @@ func (e *Engine) mfExact(ctx context.Context, q *Query, k int) []Candidate {
 	if p == nil {
 		return nil
 	}
-	top, _ := exact.topItems(ctx, p, k, func(id string) bool { return !e.fresh(q, id) })
+	top, _ := exact.topItems(ctx, p, k, e.mfSkip(q))
 	out := make([]Candidate, len(top))
 	for i, t := range top {
 		out[i] = Candidate{ItemID: t.id, Score: t.score}

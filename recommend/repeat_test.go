@@ -1,10 +1,12 @@
 package recommend
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/shopmuse/shopmuse/recommend/synth"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -98,5 +100,38 @@ func TestRepeatRebuysConsumables(t *testing.T) {
 	cam := m.bought["数码"]
 	if cam == nil || cam[bucketOf(elapsedEdges, 30.0)] >= m.bought["食品"][bucketOf(elapsedEdges, 14.0)]/10 {
 		t.Errorf("camera re-purchase estimate %v not far below rice's %v", cam, m.bought["食品"])
+	}
+}
+
+// TestHistoryScoring: with HistoryScoring item-CF and MF may propose items
+// the shopper already viewed (never bought ones); without, only fresh items.
+func TestHistoryScoring(t *testing.T) {
+	s := synth.Generate(120, 60, 4000, 2)
+	ctx := context.Background()
+	for _, on := range []bool{false, true} {
+		e := synthEngine(t, s, s.Interactions, func(c *Config) { c.HistoryScoring = on })
+		if _, err := e.Train(ctx); err != nil {
+			t.Fatal(err)
+		}
+		fromHistory := 0
+		for _, u := range s.Users[:40] {
+			q, err := e.query(&Request{UserID: u.ID, N: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range []Retriever{mfRetriever{e}, itemCFRetriever{e}} {
+				for _, c := range r.Retrieve(ctx, q) {
+					if q.exclude[c.ItemID] {
+						t.Fatalf("%s proposed %s, excluded (bought) for %s", r.Name(), c.ItemID, u.ID)
+					}
+					if q.history[c.ItemID] {
+						fromHistory++
+					}
+				}
+			}
+		}
+		if on && fromHistory == 0 || !on && fromHistory > 0 {
+			t.Errorf("HistoryScoring %v: %d history items proposed", on, fromHistory)
+		}
 	}
 }

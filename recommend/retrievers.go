@@ -153,7 +153,7 @@ func (r itemCFRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 		if len(out) == q.retrieveN {
 			break
 		}
-		if !e.fresh(q, c.ItemID) {
+		if e.cfg.HistoryScoring && !e.allowed(q, c.ItemID) || !e.cfg.HistoryScoring && !e.fresh(q, c.ItemID) {
 			continue
 		}
 		src := hist[scores[c.ItemID].src]
@@ -180,7 +180,7 @@ func (r mfRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 	if p == nil {
 		return nil
 	}
-	top, err := mf.topItems(ctx, p, q.retrieveN, func(id string) bool { return !e.fresh(q, id) })
+	top, err := mf.topItems(ctx, p, q.retrieveN, e.mfSkip(q))
 	if err != nil {
 		e.log.WarnContext(ctx, "MF retrieval failed", "user", q.UserID, "err", err)
 		return nil
@@ -191,6 +191,15 @@ func (r mfRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 		out[i] = Candidate{ItemID: t.id, Score: t.score, Reason: reason}
 	}
 	return out
+}
+
+// mfSkip is what MF must not propose: disallowed items, and history items
+// unless HistoryScoring.
+func (e *Engine) mfSkip(q *Query) func(string) bool {
+	if e.cfg.HistoryScoring {
+		return func(id string) bool { return !e.allowed(q, id) }
+	}
+	return func(id string) bool { return !e.fresh(q, id) }
 }
 
 // userVector returns the user's factor vector: trained or folded in.
