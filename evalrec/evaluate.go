@@ -580,10 +580,9 @@ func writeJSON(path string, rep *Report) error {
 // the engine's own rule: the service shows those again once due, so the
 // "purchased" exclusion keeps them (recommend.Protocol.Consumable).
 func consumables(d *Data) func(productID string) bool {
-	top := make(map[string]string, len(d.Products))
+	category := make(map[string]string, len(d.Products))
 	for i := range d.Products {
-		top[d.Products[i].ID] = d.Products[i].TopCategory()
+		category[d.Products[i].ID] = d.Products[i].Category
 	}
-	cats := recommend.ConsumableCategories(d.Interactions, func(id string) string { return top[id] })
-	return func(id string) bool { return cats[top[id]] }
+	return recommend.ConsumableItems(d.Interactions, func(id string) string { return category[id] })
 }

@@ -558,7 +558,7 @@ func (e *Engine) embedInterest(ctx context.Context, text string) ([]float32, err
 // with the days since the last purchase of each.
 func (e *Engine) dueAgain(uv *userView, now int64) map[string]int {
 	rb := e.models.Load().rebuy
-	if rb == nil || len(rb.interval) == 0 {
+	if rb == nil || len(rb.stats) == 0 {
 		return nil
 	}
 	buy := uint8(shop.KindPurchase.Code())
@@ -575,7 +575,7 @@ func (e *Engine) dueAgain(uv *userView, now int64) map[string]int {
 			continue
 		}
 		days := float64(now-t) / 86400
-		if rb.due(p.TopCategory(), days) {
+		if rb.due(p.Category, days) {
 			if due == nil {
 				due = map[string]int{}
 			}

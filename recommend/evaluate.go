@@ -74,7 +74,7 @@ type Protocol struct {
 	Targets     TargetRule
 	Exclude     ExcludeRule
 	// Consumable, when set, names the items ExcludePurchased keeps: the
-	// service shows a consumable again once it is due (ConsumableCategories),
+	// service shows a consumable again once it is due (ConsumableItems),
 	// so buying one again is a target, not an exclusion.
 	Consumable func(productID string) bool
 }

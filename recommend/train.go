@@ -109,7 +109,7 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 		return rep, err
 	}
 	rep.Models = append(rep.Models, ModelReport{Name: RetrieverRepeat, Duration: time.Since(t), Size: rm.size(),
-		Details: fmt.Sprintf("re-consumption estimated from %d visits; %d categories bought again", rm.visits, len(rb.interval))})
+		Details: fmt.Sprintf("re-consumption estimated from %d visits; %d purchases read for re-buying", rm.visits, rb.purchases())})
 
 	e.erasureMu.Lock()
 	// Users erased while training ran must not come back with the model.
