@@ -125,7 +125,10 @@ type Config struct {
 	ExcludePurchased bool
 	// HistoryScoring lets item-CF and MF score items of the shopper's own
 	// history (not only fresh ones), so taste ranks the items a shopper
-	// may come back to; the repeat retriever adds their learned chance.
+	// may come back to; the repeat retriever adds their learned chance. It
+	// acts only where the data says shoppers come back (the trained repeat
+	// model finds at least minHistoryShare of carts and purchases on
+	// history items).
 	HistoryScoring bool
 
 	// Background trainer: train after TrainAfter new interactions or every
