@@ -203,6 +203,7 @@ func (d *Dataset) learnRepeat(ctx context.Context, gap int64) (*repeatModel, err
 func (c *repeatCounts) user(evs []event, cats []string, gap int64) {
 	cart, buy := uint8(shop.KindAddToCart.Code()), uint8(shop.KindPurchase.Code())
 	states := map[int32]*histState{}
+	var order []*histState // most recently touched first, as ranked sorts
 	// Only the last maxLearnVisits visits are decision points, which bounds
 	// the cost of heavy users (each visit ranks the history).
 	visits := 0
@@ -225,13 +226,14 @@ func (c *repeatCounts) user(evs []event, cats []string, gap int64) {
 			}
 			now := evs[start].t
 			c.visits++
+			top := order[:min(len(order), repeatItems)]
 			c.targets += float64(len(hits))
 			for it := range hits {
 				if states[it] != nil {
 					c.histHits++
 				}
 			}
-			for r, st := range ranked(states) {
+			for r, st := range top {
 				hit := 0.0
 				if hits[st.item] {
 					hit = 1
@@ -264,8 +266,14 @@ func (c *repeatCounts) user(evs []event, cats []string, gap int64) {
 			if st == nil {
 				st = &histState{item: ev.item}
 				states[ev.item] = st
+				order = append(order, st)
 			}
 			st.apply(ev)
+			if st.last == ev.t { // touched: move to the front of the recency order
+				k := slices.Index(order, st)
+				copy(order[1:k+1], order[:k])
+				order[0] = st
+			}
 		}
 		start = end
 	}
