@@ -124,7 +124,10 @@ type Config struct {
 	ExcludePurchased bool
 	// HistoryScoring lets item-CF and MF score items of the shopper's own
 	// history (not only fresh ones), so taste ranks the items a shopper
-	// may come back to; the repeat retriever adds their learned chance.
+	// may come back to; the repeat retriever adds their learned chance. It
+	// acts only where the data says shoppers come back (the trained repeat
+	// model finds at least minHistoryShare of carts and purchases on
+	// history items).
 	HistoryScoring bool
 
 	// Now is the clock; tests and replays of history set it.

@@ -49,6 +49,8 @@ const (
 	repeatItems = 100
 	// repeatPrior is the pseudo-count pulling sparse buckets to their parent.
 	repeatPrior = 20.0
+	// maxLearnVisits caps the decision points learned from per user.
+	maxLearnVisits = 200
 )
 
 func bucketOf[T int | float64](edges []T, v T) int {
@@ -68,6 +70,24 @@ type repeatModel struct {
 	anyBuy  [nElapsed]float64 // bought, every category
 	top     float64           // the largest probability, the blend's unit
 	visits  int               // decision points learned from
+	// share is the part of the carts and purchases (at visits with a
+	// history) that were history items: how much coming back matters.
+	share float64
+}
+
+// minHistoryShare is the least share of carts and purchases on history
+// items for item-CF and MF to score history items (Config.HistoryScoring):
+// on data where nobody comes back to an item (ratings of films), they would
+// only fill the page with what the user already has.
+const minHistoryShare = 0.05
+
+// historyScoring reports whether item-CF and MF may propose history items.
+func (e *Engine) historyScoring() bool {
+	if !e.cfg.HistoryScoring {
+		return false
+	}
+	m := e.models.Load().repeat
+	return m != nil && m.share >= minHistoryShare
 }
 
 // size is the model's approximate memory in bytes.
@@ -140,6 +160,9 @@ type repeatCounts struct {
 	buyExp   map[string]*[nElapsed]float64
 	buyHit   map[string]*[nElapsed]float64
 	visits   int
+	// targets counts the carted or bought items of visits with a history,
+	// histHits those that were history items.
+	targets, histHits float64
 }
 
 // learnRepeat estimates the repeat model from the dataset's events. It
@@ -157,7 +180,9 @@ func (d *Dataset) learnRepeat(ctx context.Context, gap int64) (*repeatModel, err
 			return nil, fmt.Errorf("recommend: learn repeat: %w", ctx.Err())
 		}
 		d.mu.RLock()
-		evs = append(evs[:0], d.users[u].events...)
+		// The most recent events, as a request sees them (userView).
+		all := d.users[u].events
+		evs = append(evs[:0], all[max(0, len(all)-maxViewEvents):]...)
 		if len(cats) < len(d.items) {
 			for i := len(cats); i < len(d.items); i++ {
 				cat := ""
@@ -178,12 +203,21 @@ func (d *Dataset) learnRepeat(ctx context.Context, gap int64) (*repeatModel, err
 func (c *repeatCounts) user(evs []event, cats []string, gap int64) {
 	cart, buy := uint8(shop.KindAddToCart.Code()), uint8(shop.KindPurchase.Code())
 	states := map[int32]*histState{}
+	var order []*histState // most recently touched first, as ranked sorts
+	// Only the last maxLearnVisits visits are decision points, which bounds
+	// the cost of heavy users (each visit ranks the history).
+	visits := 0
+	for k := 1; k < len(evs); k++ {
+		if evs[k].t-evs[k-1].t >= gap {
+			visits++
+		}
+	}
 	for start := 0; start < len(evs); {
 		end := start + 1
 		for end < len(evs) && evs[end].t-evs[end-1].t < gap {
 			end++
 		}
-		if len(states) > 0 {
+		if len(states) > 0 && visits <= maxLearnVisits {
 			hits := map[int32]bool{}
 			for _, ev := range evs[start:end] {
 				if ev.kind == cart || ev.kind == buy {
@@ -192,7 +226,14 @@ func (c *repeatCounts) user(evs []event, cats []string, gap int64) {
 			}
 			now := evs[start].t
 			c.visits++
-			for r, st := range ranked(states) {
+			top := order[:min(len(order), repeatItems)]
+			c.targets += float64(len(hits))
+			for it := range hits {
+				if states[it] != nil {
+					c.histHits++
+				}
+			}
+			for r, st := range top {
 				hit := 0.0
 				if hits[st.item] {
 					hit = 1
@@ -217,13 +258,22 @@ func (c *repeatCounts) user(evs []event, cats []string, gap int64) {
 				c.catHit[cat] += hit
 			}
 		}
+		if start > 0 {
+			visits--
+		}
 		for _, ev := range evs[start:end] {
 			st := states[ev.item]
 			if st == nil {
 				st = &histState{item: ev.item}
 				states[ev.item] = st
+				order = append(order, st)
 			}
 			st.apply(ev)
+			if st.last == ev.t { // touched: move to the front of the recency order
+				k := slices.Index(order, st)
+				copy(order[1:k+1], order[:k])
+				order[0] = st
+			}
 		}
 		start = end
 	}
@@ -233,7 +283,8 @@ func (c *repeatCounts) user(evs []event, cats []string, gap int64) {
 // towards its parent (the stage's overall rate, every category's rate) by
 // repeatPrior pseudo-exposures.
 func (c *repeatCounts) model() *repeatModel {
-	m := &repeatModel{catLift: map[string]float64{}, bought: map[string]*[nElapsed]float64{}, visits: c.visits}
+	m := &repeatModel{catLift: map[string]float64{}, bought: map[string]*[nElapsed]float64{}, visits: c.visits,
+		share: c.histHits / max(c.targets, 1)}
 	for s := range nStages - 1 {
 		var e, h float64
 		for b := range nRanks {

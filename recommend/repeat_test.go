@@ -68,6 +68,11 @@ func TestRepeatLearnsFromTheData(t *testing.T) {
 	if recs := g.recommend(Request{UserID: "me", N: 3}); len(recs) != 0 {
 		t.Errorf("no shopper ever returns to an item, yet %v was offered", ids(recs))
 	}
+	// Item-CF and MF score history items only where shoppers come back.
+	if !f.e.historyScoring() || g.e.historyScoring() {
+		t.Errorf("history scoring: %v where shoppers come back (want true), %v where they never do (want false)",
+			f.e.historyScoring(), g.e.historyScoring())
+	}
 }
 
 // TestRepeatRebuysConsumables: bought items come back by their category's

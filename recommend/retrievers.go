@@ -149,11 +149,12 @@ func (r itemCFRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 	}
 	ranked = sortCandidates(ranked)
 	out := make([]Candidate, 0, min(len(ranked), q.retrieveN))
+	hs := e.historyScoring()
 	for _, c := range ranked {
 		if len(out) == q.retrieveN {
 			break
 		}
-		if e.cfg.HistoryScoring && !e.allowed(q, c.ItemID) || !e.cfg.HistoryScoring && !e.fresh(q, c.ItemID) {
+		if hs && !e.allowed(q, c.ItemID) || !hs && !e.fresh(q, c.ItemID) {
 			continue
 		}
 		src := hist[scores[c.ItemID].src]
@@ -196,7 +197,7 @@ func (r mfRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 // mfSkip is what MF must not propose: disallowed items, and history items
 // unless HistoryScoring.
 func (e *Engine) mfSkip(q *Query) func(string) bool {
-	if e.cfg.HistoryScoring {
+	if e.historyScoring() {
 		return func(id string) bool { return !e.allowed(q, id) }
 	}
 	return func(id string) bool { return !e.fresh(q, id) }
