@@ -2210,8 +2210,9 @@ type Recommendation {
 type RecommendationReason {
   """
   itemcf (because you viewed X), mf (picked for your taste), content (similar
-  to X), interest, popular, trending, seen (you viewed it recently), cart,
-  session (shoppers who viewed X looked at this next), similar, co_viewed,
+  to X), interest, popular, trending, seen (you viewed it recently), cart
+  (still in your cart), rebuy (bought N days ago, due again), session
+  (shoppers who viewed X looked at this next), similar, co_viewed,
   complementary.
   """
   kind: String!
