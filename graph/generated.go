@@ -279,6 +279,7 @@ type ComplexityRoot struct {
 		Kind           func(childComplexity int) int
 		Message        func(childComplexity int) int
 		RelatedProduct func(childComplexity int) int
+		Strength       func(childComplexity int) int
 	}
 
 	RecordInteractionsPayload struct {
@@ -403,6 +404,7 @@ type RecommendationResolver interface {
 }
 type RecommendationReasonResolver interface {
 	RelatedProduct(ctx context.Context, obj *recommend.Reason) (*shop.Product, error)
+	Strength(ctx context.Context, obj *recommend.Reason) (*float64, error)
 }
 type SubscriptionResolver interface {
 	CampaignProgress(ctx context.Context, id string) (<-chan *engage.Campaign, error)
@@ -1423,6 +1425,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecommendationReason.RelatedProduct(childComplexity), true
+	case "RecommendationReason.strength":
+		if e.ComplexityRoot.RecommendationReason.Strength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.Strength(childComplexity), true
 
 	case "RecordInteractionsPayload.accepted":
 		if e.ComplexityRoot.RecordInteractionsPayload.Accepted == nil {
@@ -2212,13 +2220,21 @@ type RecommendationReason {
   itemcf (because you viewed X), mf (picked for your taste), content (similar
   to X), interest, popular, trending, seen (you viewed it recently), cart
   (still in your cart), rebuy (bought N days ago, due again), session
-  (shoppers who viewed X looked at this next), similar, co_viewed,
-  complementary.
+  (shoppers who viewed X looked at this next), category (a category the
+  shopper often browses: the fallback when no history item relates
+  strongly enough to cite), similar, co_viewed, complementary.
   """
   kind: String!
   message: String!
   "The product the reason refers to (the X in because you viewed X)."
   relatedProduct: Product
+  """
+  How strongly relatedProduct relates to the recommended product (item-CF
+  or session similarity, 0 to 1). A reason cites a product only above a
+  floor learned from the data, stricter across top-level categories. Admin
+  keys only; null for others.
+  """
+  strength: Float
 }
 
 "Where a recommendation list is shown, which decides what it may hold."
@@ -2773,6 +2789,8 @@ func (ec *executionContext) childFields_RecommendationReason(ctx context.Context
 		return ec.fieldContext_RecommendationReason_message(ctx, field)
 	case "relatedProduct":
 		return ec.fieldContext_RecommendationReason_relatedProduct(ctx, field)
+	case "strength":
+		return ec.fieldContext_RecommendationReason_strength(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecommendationReason", field.Name)
 }
@@ -7701,6 +7719,29 @@ func (ec *executionContext) fieldContext_RecommendationReason_relatedProduct(_ c
 	return fc, nil
 }
 
+func (ec *executionContext) _RecommendationReason_strength(ctx context.Context, field graphql.CollectedField, obj *recommend.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_strength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecommendationReason().Strength(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_strength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, true, true, "Float")
+}
+
 func (ec *executionContext) _RecordInteractionsPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RecordInteractionsPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11961,6 +12002,12 @@ func (ec *executionContext) _RecommendationReason(ctx context.Context, sel ast.S
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RecommendationReason_relatedProduct(ctx, field, obj)
+				})
+		case "strength":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecommendationReason_strength(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
