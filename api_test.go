@@ -184,3 +184,50 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 		t.Fatalf("hash alone: %v", out)
 	}
 }
+
+// A reason's strength is the model's internals: admins see it, read keys
+// see null.
+func TestReasonStrengthIsForAdmins(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(),
+		"SHOPMUSE_API_KEYS": "adm-secret-1:admin, rd-secret-2:read"})
+	defer stop()
+	if _, out, _ := post(t, base, "adm-secret-1", `mutation { trainModels { users } }`); out["errors"] != nil {
+		t.Fatalf("train: %v", out)
+	}
+	const q = `{ recommendations(userID: "u003", first: 10) { reasons { kind strength relatedProduct { id } } } }`
+	strengths := func(key string) (cited, shown int) {
+		_, out, _ := post(t, base, key, q)
+		var res struct {
+			Data struct {
+				Recommendations []struct {
+					Reasons []struct {
+						Kind           string
+						Strength       *float64
+						RelatedProduct *struct{ ID string }
+					}
+				}
+			}
+		}
+		fromJSON(t, out, &res)
+		for _, r := range res.Data.Recommendations {
+			for _, rs := range r.Reasons {
+				if rs.Kind == "itemcf" && rs.RelatedProduct != nil {
+					cited++
+				}
+				if rs.Strength != nil {
+					shown++
+					if *rs.Strength <= 0 || *rs.Strength > 1 {
+						t.Errorf("strength %v outside (0,1]", *rs.Strength)
+					}
+				}
+			}
+		}
+		return cited, shown
+	}
+	if cited, shown := strengths("adm-secret-1"); cited == 0 || shown < cited {
+		t.Fatalf("admin: %d cited reasons, %d strengths shown", cited, shown)
+	}
+	if cited, shown := strengths("rd-secret-2"); cited == 0 || shown != 0 {
+		t.Fatalf("read key: %d cited reasons, %d strengths shown, want none", cited, shown)
+	}
+}

@@ -928,6 +928,9 @@ func TestPlacementRows(t *testing.T) {
 	if c, d := row(t, rep, "blend/CONTINUE"), row(t, rep, "blend/DISCOVER"); c.Metrics.NDCG <= d.Metrics.NDCG {
 		t.Errorf("CONTINUE NDCG %.4f not above DISCOVER %.4f on a funnel shop", c.Metrics.NDCG, d.Metrics.NDCG)
 	}
+	if rep.ReasonsCited == 0 || rep.ReasonsAgree != rep.ReasonsCited {
+		t.Errorf("reasons: %d of %d cite the top contributor", rep.ReasonsAgree, rep.ReasonsCited)
+	}
 	if _, err := parseFlags(append(args, "--placement", "SIDEBAR"), io.Discard); err == nil {
 		t.Error("--placement SIDEBAR accepted")
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -64,7 +65,10 @@ type Report struct {
 	Evaluated int
 	Rows      []Row
 	Tune      *TuneResult
-	proto     recommend.Protocol
+	// ReasonsCited counts the blend's item-CF reasons that cite a history
+	// item, ReasonsAgree those citing the item that contributed most.
+	ReasonsCited, ReasonsAgree int
+	proto                      recommend.Protocol
 }
 
 // Row returns the named row, if present.
@@ -447,6 +451,9 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 		rep.Rows = append(rep.Rows, Row{Model: name, Metrics: m, Train: dur, HasTrain: has})
 	}
 
+	if slices.Contains(modelNames(o), "blend") {
+		rep.ReasonsCited, rep.ReasonsAgree = reasonAgreement(ctx, e, h.sp, o.K, o.MaxUsers)
+	}
 	if o.NeuMF && len(o.Models) == 0 {
 		done := p.step("training NeuMF on %d events", len(h.sp.Train))
 		nm, err := trainNeuMF(ctx, h.sp.Train, d.Products, engineLogger(stderr))
@@ -526,6 +533,10 @@ func writeTable(w io.Writer, o Options, rep *Report) {
 	excluded := map[string]string{"train": "every training item", "purchased": "items bought in training", "none": "nothing"}[o.Exclude]
 	fmt.Fprintf(w, "protocol: %s. held out: %s; targets: %s (%s); excluded from the ranking and the targets: %s\n",
 		rep.Protocol, split, targets, kindNames, excluded)
+	if rep.ReasonsCited > 0 {
+		defer fmt.Fprintf(w, "\nreasons (blend): %d cite a history item (because you bought X); %.1f%% of them cite the item that contributed most\n",
+			rep.ReasonsCited, 100*float64(rep.ReasonsAgree)/float64(rep.ReasonsCited))
+	}
 	fmt.Fprintf(w, "clock stopped at %s; %d of %d test users evaluated; %d targets, %.0f%% of them touched by the same user in training\n\n",
 		s.Clock.Format(time.RFC3339), rep.Evaluated, s.TestUsers, s.Targets, 100*float64(s.TargetsSeen)/max(1, float64(s.Targets)))
 	k := rep.K
@@ -585,4 +596,25 @@ func consumables(d *Data) func(productID string) bool {
 		category[d.Products[i].ID] = d.Products[i].Category
 	}
 	return recommend.ConsumableItems(d.Interactions, func(id string) string { return category[id] })
+}
+
+// reasonAgreement asks Engine.Recommend for every test user (as the blend
+// row does) and counts the item-CF reasons that cite a history item, and
+// those whose cited item is, by an independent recount, the one that
+// contributed most (recommend.Engine.ReasonAgreement).
+func reasonAgreement(ctx context.Context, e *recommend.Engine, sp recommend.Split, k, maxUsers int) (cited, agree int) {
+	n := 0
+	for _, u := range slices.Sorted(maps.Keys(sp.Test)) {
+		if maxUsers > 0 && n == maxUsers {
+			break
+		}
+		n++
+		recs, err := e.Recommend(ctx, recommend.Request{UserID: u, N: k, Exclude: slices.Collect(maps.Keys(sp.TrainItems[u]))})
+		if err != nil {
+			continue
+		}
+		a, c := e.ReasonAgreement(u, recs)
+		agree, cited = agree+a, cited+c
+	}
+	return cited, agree
 }

@@ -26,6 +26,9 @@ type cfModel struct {
 	buy  [][]nbr
 	next [][]nbr
 	norm []float32 // sum of squared weights per item, for real-time updates
+	// cite and citeNext are the floors a reason's similarity must clear
+	// (cite.go), learned at Train and Restore.
+	cite, citeNext citeFloors
 }
 
 func (m *cfModel) size() int {

@@ -18,6 +18,7 @@ const (
 	ReasonSession       = RetrieverSession  // shoppers who viewed X looked at this next
 	ReasonInCart        = "cart"            // still in your cart
 	ReasonRebuy         = "rebuy"           // bought N days ago, time to restock
+	ReasonCategory      = "category"        // a category the shopper frequents
 	ReasonSimilar       = "similar"         // Related: similar to X
 	ReasonCoViewed      = "co_viewed"       // Related: viewed together
 	ReasonComplementary = "complementary"   // Related: bought together
@@ -28,6 +29,10 @@ type Reason struct {
 	Kind          string
 	Message       string
 	RelatedItemID string // the item the reason refers to, when any
+	// Strength is the similarity between the related item and the
+	// recommended one (item-CF or session), 0 when there is none: what
+	// admins see to judge a cited link.
+	Strength float64
 }
 
 // Candidate is one item proposed by a retriever.

@@ -104,17 +104,19 @@ func (r itemCFRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 	}
 	type acc struct {
 		score, best float64
+		sim         float32 // the best contributor's similarity
 		src         int
 	}
 	scores := make(map[string]acc, 256) // values, not pointers: thousands of entries
-	add := func(h int, j string, s float64) {
+	add := func(h int, j string, w float64, sim float32) {
 		a, ok := scores[j]
 		if !ok {
 			a.src = -1
 		}
+		s := w * float64(sim)
 		a.score += s
 		if s > a.best {
-			a.best, a.src = s, h
+			a.best, a.src, a.sim = s, h, sim
 		}
 		scores[j] = a
 	}
@@ -126,7 +128,7 @@ func (r itemCFRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 		if cf != nil {
 			if i, ok := cf.idx[it.id]; ok {
 				for _, nb := range cf.nbr[i] {
-					add(h, cf.ids[nb.j], w*float64(nb.s))
+					add(h, cf.ids[nb.j], w, nb.s)
 				}
 			}
 		}
@@ -135,7 +137,7 @@ func (r itemCFRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 				continue
 			}
 			o.mu.RLock()
-			o.neighbours(it.id, func(j string, s float32) { add(h, j, w*float64(s)) })
+			o.neighbours(it.id, func(j string, s float32) { add(h, j, w, s) })
 			o.mu.RUnlock()
 		}
 	}
@@ -157,8 +159,14 @@ func (r itemCFRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 		if hs && !e.allowed(q, c.ItemID) || !hs && !e.fresh(q, c.ItemID) {
 			continue
 		}
-		src := hist[scores[c.ItemID].src]
-		c.Reason = becauseReason(q.Language, src.best, src.id, titleOf(e.ds, src.id))
+		a := scores[c.ItemID]
+		src := hist[a.src]
+		if floors := cfFloors(cf); floors.cites(e.topCategory(src.id), e.topCategory(c.ItemID), a.sim) {
+			c.Reason = becauseReason(q.Language, src.best, src.id, titleOf(e.ds, src.id))
+			c.Reason.Strength = float64(a.sim)
+		} else {
+			c.Reason = e.fallbackReason(q, c.ItemID)
+		}
 		out = append(out, c)
 	}
 	return out

@@ -145,6 +145,7 @@ func (r sessionRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 	items := e.sessionItems(q)
 	type acc struct {
 		score, best float64
+		sim         float32
 		src         string
 	}
 	scores := map[string]acc{}
@@ -161,7 +162,7 @@ func (r sessionRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 			s := w * float64(nb.s)
 			a.score += s
 			if s > a.best {
-				a.best, a.src = s, id
+				a.best, a.src, a.sim = s, id, nb.s
 			}
 			scores[j] = a
 		}
@@ -179,8 +180,13 @@ func (r sessionRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 		if !e.fresh(q, c.ItemID) {
 			continue
 		}
-		src := scores[c.ItemID].src
-		c.Reason = sessionReason(q.Language, src, titleOf(e.ds, src))
+		a := scores[c.ItemID]
+		if cf.citeNext.cites(e.topCategory(a.src), e.topCategory(c.ItemID), a.sim) {
+			c.Reason = sessionReason(q.Language, a.src, titleOf(e.ds, a.src))
+			c.Reason.Strength = float64(a.sim)
+		} else {
+			c.Reason = e.fallbackReason(q, c.ItemID)
+		}
 		kept = append(kept, c)
 	}
 	return kept

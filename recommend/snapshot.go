@@ -49,6 +49,7 @@ func (e *Engine) Restore(ctx context.Context, data []byte) error {
 		return err
 	}
 	m.repeat = rm
+	m.cf.setCiteFloors(e.ds)
 	if m.rebuy, err = e.ds.learnRebuy(ctx); err != nil {
 		return err
 	}

@@ -77,6 +77,7 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 
 	t := time.Now()
 	cf, err := trainCF(ctx, td, &e.cfg)
+	cf.setCiteFloors(e.ds)
 	if err != nil {
 		restore()
 		return rep, fmt.Errorf("recommend: train item-CF: %w", err)

@@ -93,3 +93,13 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 	}
 	return g, nil
 }
+
+// Strength shows admins how strongly a cited product relates; to anyone
+// else the link strength is the model's internals, not theirs to read.
+func (r *recommendationReasonResolver) Strength(ctx context.Context, obj *recommend.Reason) (*float64, error) {
+	if api.RoleFrom(ctx) < api.RoleAdmin || obj.RelatedItemID == "" {
+		return nil, nil
+	}
+	s := obj.Strength
+	return &s, nil
+}
