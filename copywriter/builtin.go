@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
@@ -85,11 +86,14 @@ var funcs = template.FuncMap{
 		}
 		return string(rs)
 	},
+	// cap upper-cases the first letter. It works on the first rune, not the
+	// first byte: "¥150 off" must not lose half of its "¥".
 	"cap": func(s string) string {
-		if s == "" {
+		r, n := utf8.DecodeRuneInString(s)
+		if n == 0 || r == utf8.RuneError {
 			return s
 		}
-		return strings.ToUpper(s[:1]) + s[1:]
+		return string(unicode.ToUpper(r)) + s[n:]
 	},
 }
 

@@ -236,7 +236,7 @@ func (w *LLMWriter) write(ctx context.Context, j *job, onDelta func(string) erro
 		repair = repairPrompt(failures, j.n-len(kept))
 	}
 	msgs = append(msgs,
-		llms.TextParts(llms.ChatMessageTypeAI, sanitizeData(words.Truncate(raw, 8000))),
+		llms.TextParts(llms.ChatMessageTypeAI, sanitizeData(words.Clip(raw, 8000))),
 		llms.TextParts(llms.ChatMessageTypeHuman, repair))
 	if onDelta != nil {
 		if err := onDelta("\n\n"); err != nil {
@@ -311,7 +311,7 @@ func (w *LLMWriter) collect(j *job, raw string, kept *[]draft) ([]string, error)
 			}
 		}
 		failures = append(failures, fmt.Sprintf("%d. headline %q, text %q\n   failed: %s", i+1,
-			words.Truncate(d.Headline, 80), words.Truncate(d.Text, 200), strings.Join(why, " | ")))
+			words.Clip(d.Headline, 80), words.Clip(d.Text, 200), strings.Join(why, " | ")))
 	}
 	return failures, nil
 }
@@ -442,7 +442,7 @@ func productFacts(p *shop.Product) string {
 	for _, a := range p.Attributes {
 		line("attribute "+sanitizeData(a.Name), a.Value)
 	}
-	line("description", words.Truncate(p.Description, 1500))
+	line("description", words.Clip(p.Description, 1500))
 	return strings.TrimRight(b.String(), "\n")
 }
 

@@ -155,7 +155,7 @@ func (w *Writer) resolve(req Request) (*resolved, error) {
 	if text == "" || !req.Persona.IsZero() {
 		text = reader.Text(lang)
 	}
-	return &resolved{req: req, persona: reader, text: words.Truncate(text, persona.MaxDescription), lang: lang, n: n}, nil
+	return &resolved{req: req, persona: reader, text: words.Clip(text, persona.MaxDescription), lang: lang, n: n}, nil
 }
 
 // CacheKey is the key a request's result is cached under.
