@@ -351,7 +351,7 @@ var longParts = parseAll(map[string][]string{
 	"zh/close/fit":   {"把它带回家，让{{req .Scene}}多一分从容。"},
 	"zh/close/spec":  {"{{req .Scene}}，交给它就好。"},
 	"zh/close/offer": {"喜欢就加入购物车吧。"},
-	"zh/close/scene": {"喜欢的话，现在就带它回家。"},
+	"zh/close/scene": {"心动的话，现在就带它回家。"},
 	"zh/close/story": {"认真做的{{req .Noun}}，值得慢慢挑。"},
 	"en/hook/fit":    {"Written for {{req .For}}: {{req .Name}} takes care of the details you care about.", "Written for {{req .For}}."},
 	"en/hook/spec":   {"Here is what {{req .Name}} brings:"},
@@ -360,7 +360,7 @@ var longParts = parseAll(map[string][]string{
 	"en/hook/story":  {"{{req .Full}} from {{req .BrandX}} puts its effort into what you actually use.", "{{req .Full}} puts its effort into what you actually use."},
 	"en/point/fit":   {"Its {{req .Name | lower}} is {{req .Value | soft}}, {{req .Benefit}}.", "{{req .Say | cap}}."},
 	"en/point/spec":  {"{{req .Name | cap}}: {{req .Value}}{{if .Benefit}} ({{.Benefit}}){{end}}.", "{{req .Say | cap}}."},
-	"en/point/offer": {"You get {{req .Value | soft}} for the {{req .Name | lower}}.", "{{req .Say | cap}}."},
+	"en/point/offer": {"{{req .Say | cap}}."},
 	"en/point/scene": {"{{req .Value | cap}} means {{req .Benefit}}.", "{{req .Say | cap}}."},
 	"en/point/story": {"{{req .Say | cap}}."},
 	"en/offer/fit":   {"It's {{req .Price}} now. {{req .Promo}}.", "It's {{req .Price}} now."},
@@ -386,12 +386,12 @@ var padding = map[bool][]string{
 		"如有任何疑问，欢迎随时咨询客服。",
 		"下单前可以对照详情页，看看是否合适。",
 		"详细信息请以商品详情页为准。",
-		"喜欢的话，也可以先加入收藏。",
+		"也可以先收藏起来，慢慢比较。",
 		"下单后，物流进度可以在订单页随时查看。",
 		"收到后有任何问题，都可以联系我们。",
 	},
 	false: {
-		"Check the specifications against how you'll use it before you order.",
+		"Compare the specifications with how you'll use it before you order.",
 		"Questions before you buy? Customer service is happy to help.",
 		"Full specifications are on the product page.",
 		"Not ready yet? Save it to your wishlist.",
@@ -415,6 +415,14 @@ type job struct {
 	lang    shop.Language
 	n       int
 	facts   *factSet
+	rc      *rubricCtx
+}
+
+func (j *job) rubric() *rubricCtx {
+	if j.rc == nil {
+		j.rc = newRubricCtx(j.p)
+	}
+	return j.rc
 }
 
 func newJob(p *shop.Product, persona persona.Persona, ch Channel, lang shop.Language, n int) *job {
@@ -466,10 +474,15 @@ func (b builtinWriter) writeAngle(j *job, sh *sheet, angle string, idx int, take
 		}
 		d := draft{Angle: angle, Headline: headline, Text: text}
 		d.Checks = checkWith(j.facts, j.ch, j.lang, Variant{Headline: headline, Text: text})
-		if Passed(d.Checks) {
-			return d, true
+		if !Passed(d.Checks) {
+			return draft{}, false
 		}
-		return draft{}, false
+		// a candidate the rubric faults (an echo, a repeated opening) gives
+		// way to the next alternative, as a failed check does
+		if !j.rubric().readWith(j.lang, Variant{Headline: headline, Text: text}, false).OK() {
+			return draft{}, false
+		}
+		return d, true
 	}
 	headline := ""
 	for _, t := range heads {
@@ -566,6 +579,11 @@ func (b builtinWriter) long(j *job, sh *sheet, angle string, data tdata, k int) 
 	}
 	text := join(append(parts, closing))
 	for i := 0; TextLength(text) < lim.Min && i < len(data.Pad); i++ {
+		// a neutral sentence must not open like one already there ("Save
+		// $10 this week." / "Save it to your wishlist.")
+		if len(repeatedOpenings(text+"\n"+data.Pad[i], j.lang)) > len(repeatedOpenings(text, j.lang)) {
+			continue
+		}
 		parts = append(parts, data.Pad[i])
 		text = join(append(parts, closing))
 	}
@@ -689,12 +707,19 @@ func (b builtinWriter) longZH(j *job, angle string, data tdata, k int) string {
 		}
 		push(say + "。")
 	}
-	if len(data.Points[:k]) == 0 && lead != "" {
-		push(strings.TrimSuffix(lead, "，") + "。")
-	}
+	offer := ""
 	if angle != AngleOffer {
-		push(first("zh/offer/"+angle, data))
+		offer = first("zh/offer/"+angle, data)
 	}
+	if len(data.Points[:k]) == 0 && lead != "" {
+		// nothing to say about it but its name: the name alone would be a
+		// sentence that states nothing, so it opens the offer instead
+		if offer == "" {
+			offer = "欢迎进店看看。"
+		}
+		offer = lead + offer
+	}
+	push(offer)
 	closing := first("zh/close/"+angle, data)
 	lim := LimitFor(j.ch, j.lang)
 	join := func(extra []string) string {
@@ -709,7 +734,14 @@ func (b builtinWriter) longZH(j *job, angle string, data tdata, k int) string {
 	}
 	var pad []string
 	text := join(nil)
+	if closing != "" {
+		opened[opening(closing)] = true
+	}
 	for i := 0; TextLength(text) < lim.Min && i < len(data.Pad); i++ {
+		if opened[opening(data.Pad[i])] {
+			continue
+		}
+		opened[opening(data.Pad[i])] = true
 		pad = append(pad, data.Pad[i])
 		text = join(pad)
 	}

@@ -25,6 +25,9 @@ func matchForm(s string) string {
 	if !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, " ")
 	}
+	if plainText(s) {
+		return s
+	}
 	rs := make([]rune, 0, len(s))
 	changed := false
 	var buf [utf8.UTFMax * 4]byte
@@ -94,6 +97,41 @@ var keepPunct = map[rune]bool{
 	'、': true, '“': true, '”': true, '‘': true, '’': true, '【': true, '】': true, '《': true, '》': true,
 	'…': true, '—': true, '｜': true, '～': true, '·': true,
 }
+
+// plainText is the fast path: ASCII, Han characters that are not
+// traditional forms and Chinese punctuation, with no space next to a Han
+// character or a percent sign and no 百分: most copy, and every candidate
+// the built-in writer renders, is such text and needs no copy.
+func plainText(s string) bool {
+	prev := rune(0)
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			if (r == ' ' || r == '\t') && isHan(prev) || r == '%' && (prev == ' ' || prev == '\t') {
+				return false
+			}
+		case r >= 0x4E00 && r <= 0x9FFF:
+			if tradBits[r>>6]&(1<<(r&63)) != 0 || r == '百' || prev == ' ' || prev == '\t' {
+				return false
+			}
+		case keepPunct[r], r == '¥', r == '€', r == '£', r == '×', r == '–', r == '°':
+		default:
+			return false
+		}
+		prev = r
+	}
+	return true
+}
+
+// tradBits marks the keys of tradToSimp, for plainText.
+var tradBits = func() (b [0x10000 / 64]uint64) {
+	for r := range tradToSimp {
+		if r < 0x10000 {
+			b[r>>6] |= 1 << (r & 63)
+		}
+	}
+	return b
+}()
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 

@@ -372,6 +372,9 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		if strings.Contains(s.name, c) || strings.EqualFold(c, p.Title) {
 			continue
 		}
+		if i < len(titleClauses) && p.Brand != "" && strings.Contains(strings.ToLower(c), strings.ToLower(p.Brand)) {
+			continue // the title's own name part (Huawei nova 12 Smartphone)
+		}
 		if !strings.ContainsAny(c, "0123456789") && (i < len(titleClauses) || cat != nil) {
 			// title words without a spec (真空保温杯) only repeat the name; a
 			// seller's loose phrases (商务通勤) read as fragments where the
