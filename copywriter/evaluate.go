@@ -57,11 +57,11 @@ type Report struct {
 // each finding, per top category for persona angles, and the mean benefit
 // density (benefit clauses per 100 characters).
 type RubricReport struct {
-	Variants, OK                                   int
+	Variants, OK                                  int
 	AngleMismatch, Echo, Filler, RepeatedOpenings int
-	AngleMismatchByCategory                        map[string]int
-	Density                                        float64
-	Examples                                       []string // first few findings
+	AngleMismatchByCategory                       map[string]int
+	Density                                       float64
+	Examples                                      []string // first few findings
 }
 
 func (rr *RubricReport) add(p *shop.Product, seg string, ch Channel, v Variant, r RubricResult) {
