@@ -468,6 +468,10 @@ func (b builtinWriter) writeAngle(j *job, sh *sheet, angle string, idx int, take
 	if j.ch == ChannelTitle {
 		heads = nil
 	}
+	// fallback is the first candidate that passed the checks but not the
+	// rubric: used only if no alternative passes both, since copy with a
+	// blemish beats no copy
+	var fallback *draft
 	try := func(headline, text string) (draft, bool) {
 		if taken[text] {
 			return draft{}, false
@@ -480,6 +484,9 @@ func (b builtinWriter) writeAngle(j *job, sh *sheet, angle string, idx int, take
 		// a candidate the rubric faults (an echo, a repeated opening) gives
 		// way to the next alternative, as a failed check does
 		if !j.rubric().readWith(j.lang, Variant{Headline: headline, Text: text}, false).OK() {
+			if fallback == nil {
+				fallback = &d
+			}
 			return draft{}, false
 		}
 		return d, true
@@ -498,16 +505,19 @@ func (b builtinWriter) writeAngle(j *job, sh *sheet, angle string, idx int, take
 				return d, true
 			}
 		}
-		return draft{}, false
+	} else {
+		for _, t := range shortTemplates[string(j.ch)+"/"+lang+"/"+angle] {
+			text, err := render(t, data)
+			if err != nil {
+				continue
+			}
+			if d, ok := try(headline, text); ok {
+				return d, true
+			}
+		}
 	}
-	for _, t := range shortTemplates[string(j.ch)+"/"+lang+"/"+angle] {
-		text, err := render(t, data)
-		if err != nil {
-			continue
-		}
-		if d, ok := try(headline, text); ok {
-			return d, true
-		}
+	if fallback != nil {
+		return *fallback, true
 	}
 	return draft{}, false
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/shopmuse/shopmuse/internal/words"
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -196,8 +197,8 @@ func findEchoes(p *shop.Product, text string) []string {
 		if strings.Contains(v, n) && strings.Contains(low, n+v) {
 			out = append(out, n+v)
 		}
-		if strings.Contains(low, v+"的"+v) || strings.Contains(low, v+v) {
-			out = append(out, v+v)
+		if words.HasHan(v) && utf8.RuneCountInString(v) >= 2 && (strings.Contains(low, v+"的"+v) || strings.Contains(low, v+v)) {
+			out = append(out, v+v) // 中长款的中长款; "ll" in "fill" is no echo of size L
 		}
 	}
 	for _, e := range echoPhrases {
@@ -206,8 +207,20 @@ func findEchoes(p *shop.Product, text string) []string {
 		}
 	}
 	// a Han word said twice back to back (基站基站); reduplication of a
-	// single character (看看, 轻轻) is Chinese, not an echo
-	rs := []rune(text)
+	// single character (看看, 轻轻) is Chinese, not an echo, and neither is
+	// a name that doubles itself (乐扣乐扣)
+	scan := text
+	for _, n := range []string{p.Brand, p.Title} {
+		if n = strings.TrimSpace(n); n != "" {
+			scan = strings.ReplaceAll(scan, matchForm(n), "|")
+			for _, f := range strings.Fields(n) {
+				if words.HasHan(f) && utf8.RuneCountInString(f) >= 4 {
+					scan = strings.ReplaceAll(scan, f, "|")
+				}
+			}
+		}
+	}
+	rs := []rune(scan)
 	for L := 2; L <= 4; L++ {
 		for i := 0; i+2*L <= len(rs); i++ {
 			if slices.Equal(rs[i:i+L], rs[i+L:i+2*L]) && allHan(rs[i:i+L]) && !isABAB(rs[i:i+L]) {

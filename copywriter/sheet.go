@@ -79,7 +79,12 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 		s.noun = "好物" // an English listing with no known category noun
 	}
 	if s.noun == "" && !zh && titleOK {
-		s.noun = lastWords(p.Title, 1)
+		// the last word before the variant ("Down jacket, L" → jacket)
+		t := p.Title
+		if i := strings.LastIndex(t, ","); i > 0 {
+			t = t[:i]
+		}
+		s.noun = lastWords(t, 1)
 	}
 	var parts []string
 	for _, x := range []string{s.brand, s.model} {
