@@ -41,4 +41,13 @@ func TestReferenceSet(t *testing.T) {
 	}
 	t.Logf("built-in DETAIL: BLEU-4 %.1f ROUGE-L(chars) %.1f mentioned %.0f%%; bare list: BLEU-4 %.1f ROUGE-L %.1f",
 		rep.Writer.BLEU4, rep.Writer.ROUGEL, rep.Writer.Mentioned*100, rep.Bare.BLEU4, rep.Bare.ROUGEL)
+	// issue 19's bar for the held-out set, held on our own set; the copy
+	// must also beat saying nothing but the attributes
+	if rep.Writer.BLEU4 < 5 || rep.Writer.ROUGEL < 20 || rep.Writer.Mentioned < 0.85 {
+		t.Errorf("built-in DETAIL below the bar: BLEU-4 %.1f (≥5), ROUGE-L %.1f (≥20), mentioned %.0f%% (≥85%%)",
+			rep.Writer.BLEU4, rep.Writer.ROUGEL, rep.Writer.Mentioned*100)
+	}
+	if rep.Writer.BLEU4 <= rep.Bare.BLEU4 || rep.Writer.ROUGEL <= rep.Bare.ROUGEL {
+		t.Errorf("built-in DETAIL does not beat the bare attribute list: %+v vs %+v", rep.Writer, rep.Bare)
+	}
 }
