@@ -384,8 +384,8 @@ func sanitizeData(s string) string {
 
 type promptData struct {
 	Language, Channel, Product, Persona, Terms, Examples string
-	Min, Max, HeadlineMax, N                   int
-	Email, ZH                                  bool
+	Min, Max, HeadlineMax, N                             int
+	Email, ZH                                            bool
 }
 
 var systemPrompt = template.Must(template.New("system").Parse(`You are a senior e-commerce copywriter. Write {{.N}} variant(s) of {{.Channel}} copy in {{.Language}}.
