@@ -86,17 +86,6 @@ func split(s string, n int) []string {
 	return out
 }
 
-// splitBytes cuts s every n bytes, through multi-byte characters.
-func splitBytes(s string, n int) []string {
-	var out []string
-	for len(s) > 0 {
-		k := min(n, len(s))
-		out = append(out, s[:k])
-		s = s[k:]
-	}
-	return out
-}
-
 // openAIServer speaks the chat-completions protocol: a JSON body, or SSE
 // "data: {chunk}" events ending in "data: [DONE]" when stream is true.
 func openAIServer(t *testing.T, f *fakeLLM) *httptest.Server {

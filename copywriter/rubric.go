@@ -328,10 +328,7 @@ func findFiller(names []string, text string) []string {
 // categoryNames are the words that name what the product is: the category
 // segments, the category nouns in both languages and the brand + noun.
 func categoryNames(p *shop.Product) []string {
-	var out []string
-	for _, s := range categorySegments(p.Category) {
-		out = append(out, s)
-	}
+	out := categorySegments(p.Category)
 	for _, en := range []bool{false, true} {
 		if n := strings.ToLower(categoryNoun(p.Category, en)); n != "" {
 			out = append(out, n)
