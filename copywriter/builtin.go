@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/template"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
@@ -48,8 +49,9 @@ type draft struct {
 	Checks   []Check
 }
 
-// tp is a selling point as templates see it.
-type tp struct{ Name, Value, Short, Benefit string }
+// tp is a selling point as templates see it. Name is "" when the value
+// already says it (基站: 标准基站), so no template can echo it.
+type tp struct{ Name, Value, Short, Benefit, Say string }
 
 // tdata is what a template may use. Every field is a product fact or a
 // neutral phrase in the copy's language.
@@ -57,11 +59,12 @@ type tdata struct {
 	Name, Full, Brand, Noun, Price, Promo, PromoShort string
 	// BrandX is the brand when the name does not already say it, so
 	// "来自华为的华为 P50 Pro" cannot happen.
-	BrandX               string
-	For, Tag, Scene, Age string
-	Lead, Second, Third  tp
-	Points               []tp
-	Pad                  []string
+	BrandX              string
+	For, Tag, Scene     string
+	Lead, Second, Third tp
+	Points              []tp
+	Pad                 []string
+	Rot                 int // picks phrasings per product and variant
 }
 
 var errMissing = errors.New("missing")
@@ -85,11 +88,14 @@ var funcs = template.FuncMap{
 		}
 		return string(rs)
 	},
+	// cap upper-cases the first letter. It works on the first rune, not the
+	// first byte: "¥150 off" must not lose half of its "¥".
 	"cap": func(s string) string {
-		if s == "" {
+		r, n := utf8.DecodeRuneInString(s)
+		if n == 0 || r == utf8.RuneError {
 			return s
 		}
-		return strings.ToUpper(s[:1]) + s[1:]
+		return string(unicode.ToUpper(r)) + s[n:]
 	},
 }
 
@@ -335,36 +341,28 @@ var headlineTemplates = parseAll(map[string][]string{
 // Long channels share a body per language; the angle supplies the opening,
 // the way each selling point is put, and the close.
 var longParts = parseAll(map[string][]string{
-	"zh/hook/fit":    {"写给{{req .For}}：{{req .Name}}把你在意的细节都考虑进去了。", "写给{{req .For}}。"},
-	"zh/hook/spec":   {"先看配置，再做决定。{{req .Name}}的要点如下："},
 	"zh/hook/offer":  {"{{req .Name}}现价{{req .Price}}，{{req .Promo}}。", "{{req .Name}}现价{{req .Price}}。"},
-	"zh/hook/scene":  {"{{req .Scene}}里，总需要一个趁手的帮手，{{req .Name}}正合适。"},
-	"zh/hook/story":  {"来自{{req .BrandX}}的{{req .Full}}，把心思放在了实实在在的配置上。", "{{req .Full}}，把心思放在了实实在在的配置上。"},
-	"zh/point/fit":   {"{{req .Name}}{{req .Value}}，{{req .Benefit}}。", "{{req .Name}}{{req .Value}}。", "{{req .Value}}。"},
-	"zh/point/spec":  {"【{{req .Name}}】{{req .Value}}{{if .Benefit}}——{{.Benefit}}{{end}}。", "【亮点】{{req .Value}}。"},
-	"zh/point/offer": {"{{req .Name}}：{{req .Value}}。", "{{req .Value}}。"},
-	"zh/point/scene": {"{{req .Benefit}}，靠的是{{req .Value}}的{{req .Name}}。", "有了{{req .Value}}，用起来更顺手。"},
-	"zh/point/story": {"在{{req .Name}}上，它给出的是{{req .Value}}。", "值得一提的是{{req .Value}}。"},
+	"zh/hook/scene":  {"{{req .Scene}}，有{{req .Name}}会省心不少。"},
+	"zh/hook/story":  {"这款{{req .Full}}来自{{req .BrandX}}。"},
 	"zh/offer/fit":   {"现价{{req .Price}}，{{req .Promo}}。", "现价{{req .Price}}。"},
 	"zh/offer/spec":  {"售价{{req .Price}}，{{req .Promo}}。", "售价{{req .Price}}。"},
-	"zh/offer/offer": {"优惠以下单页面为准，喜欢就别犹豫。"},
 	"zh/offer/scene": {"现在入手{{req .Price}}，{{req .Promo}}。", "现在入手{{req .Price}}。"},
-	"zh/offer/story": {"到手价格{{req .Price}}，{{req .Promo}}。", "标价{{req .Price}}。"},
+	"zh/offer/story": {"标价{{req .Price}}，{{req .Promo}}。", "标价{{req .Price}}。"},
 	"zh/close/fit":   {"把它带回家，让{{req .Scene}}多一分从容。"},
-	"zh/close/spec":  {"参数清楚，按需选择即可。"},
-	"zh/close/offer": {"心动就加入购物车吧。"},
-	"zh/close/scene": {"下一次{{req .Scene}}，记得带上它。"},
-	"zh/close/story": {"认真做的产品，值得认真挑选。"},
+	"zh/close/spec":  {"{{req .Scene}}，交给它就好。"},
+	"zh/close/offer": {"喜欢就加入购物车吧。"},
+	"zh/close/scene": {"心动的话，现在就带它回家。"},
+	"zh/close/story": {"认真做的{{req .Noun}}，值得慢慢挑。"},
 	"en/hook/fit":    {"Written for {{req .For}}: {{req .Name}} takes care of the details you care about.", "Written for {{req .For}}."},
-	"en/hook/spec":   {"Specs first, decision second. Here is what {{req .Name}} brings:"},
+	"en/hook/spec":   {"Here is what {{req .Name}} brings:"},
 	"en/hook/offer":  {"{{req .Name}} is now {{req .Price}}. {{req .Promo}}.", "{{req .Name}} is now {{req .Price}}."},
 	"en/hook/scene":  {"{{req .Scene | cap}} call for something you can rely on, and {{req .Name}} fits the bill.", "{{req .Name}} is ready for {{req .Scene}}."},
 	"en/hook/story":  {"{{req .Full}} from {{req .BrandX}} puts its effort into what you actually use.", "{{req .Full}} puts its effort into what you actually use."},
-	"en/point/fit":   {"Its {{req .Name | lower}} is {{req .Value | soft}}, {{req .Benefit}}.", "Its {{req .Name | lower}} is {{req .Value | soft}}.", "{{req .Value | cap}}."},
-	"en/point/spec":  {"{{req .Name | cap}}: {{req .Value}}{{if .Benefit}} ({{.Benefit}}){{end}}.", "Highlight: {{req .Value}}."},
-	"en/point/offer": {"You get {{req .Value | soft}} for the {{req .Name | lower}}.", "You get {{req .Value | soft}}."},
-	"en/point/scene": {"{{req .Value | cap}} means {{req .Benefit}}.", "{{req .Value | cap}} makes it easy to live with."},
-	"en/point/story": {"On {{req .Name | lower}}, it delivers {{req .Value | soft}}.", "Worth noting: {{req .Value | soft}}."},
+	"en/point/fit":   {"Its {{req .Name | lower}} is {{req .Value | soft}}, {{req .Benefit}}.", "{{req .Say | cap}}."},
+	"en/point/spec":  {"{{req .Name | cap}}: {{req .Value}}{{if .Benefit}} ({{.Benefit}}){{end}}.", "{{req .Say | cap}}."},
+	"en/point/offer": {"{{req .Say | cap}}."},
+	"en/point/scene": {"{{req .Value | cap}} means {{req .Benefit}}.", "{{req .Say | cap}}."},
+	"en/point/story": {"{{req .Say | cap}}."},
 	"en/offer/fit":   {"It's {{req .Price}} now. {{req .Promo}}.", "It's {{req .Price}} now."},
 	"en/offer/spec":  {"Price: {{req .Price}}. {{req .Promo}}.", "Price: {{req .Price}}."},
 	"en/offer/offer": {"Check the order page for the final price, and don't wait too long."},
@@ -385,20 +383,20 @@ var longParts = parseAll(map[string][]string{
 // state nothing about the product, so they cannot be unfaithful.
 var padding = map[bool][]string{
 	true: {
-		"选购前可以对照参数，看看是否符合你的使用习惯。",
 		"如有任何疑问，欢迎随时咨询客服。",
-		"收到后建议先阅读说明，再开始使用。",
-		"按说明日常保养，能让它陪你更久。",
-		"外观简洁耐看，放在哪里都不突兀。",
-		"详细规格请以商品详情页为准。",
+		"下单前可以对照详情页，看看是否合适。",
+		"详细信息请以商品详情页为准。",
+		"也可以先收藏起来，慢慢比较。",
+		"下单后，物流进度可以在订单页随时查看。",
+		"收到后有任何问题，都可以联系我们。",
 	},
 	false: {
-		"Check the specifications against how you'll use it before you order.",
+		"Compare the specifications with how you'll use it before you order.",
 		"Questions before you buy? Customer service is happy to help.",
-		"Read the instructions before first use to get the most from it.",
-		"Follow the care instructions and it will keep serving you well.",
-		"Its simple design fits in wherever you put it.",
 		"Full specifications are on the product page.",
+		"Not ready yet? Save it to your wishlist.",
+		"You can follow your delivery from the order page.",
+		"If anything is not right when it arrives, let us know.",
 	},
 }
 
@@ -417,6 +415,14 @@ type job struct {
 	lang    shop.Language
 	n       int
 	facts   *factSet
+	rc      *rubricCtx
+}
+
+func (j *job) rubric() *rubricCtx {
+	if j.rc == nil {
+		j.rc = newRubricCtx(j.p)
+	}
+	return j.rc
 }
 
 func newJob(p *shop.Product, persona persona.Persona, ch Channel, lang shop.Language, n int) *job {
@@ -462,16 +468,28 @@ func (b builtinWriter) writeAngle(j *job, sh *sheet, angle string, idx int, take
 	if j.ch == ChannelTitle {
 		heads = nil
 	}
+	// fallback is the first candidate that passed the checks but not the
+	// rubric: used only if no alternative passes both, since copy with a
+	// blemish beats no copy
+	var fallback *draft
 	try := func(headline, text string) (draft, bool) {
 		if taken[text] {
 			return draft{}, false
 		}
 		d := draft{Angle: angle, Headline: headline, Text: text}
 		d.Checks = checkWith(j.facts, j.ch, j.lang, Variant{Headline: headline, Text: text})
-		if Passed(d.Checks) {
-			return d, true
+		if !Passed(d.Checks) {
+			return draft{}, false
 		}
-		return draft{}, false
+		// a candidate the rubric faults (an echo, a repeated opening) gives
+		// way to the next alternative, as a failed check does
+		if !j.rubric().readWith(j.lang, Variant{Headline: headline, Text: text}, false).OK() {
+			if fallback == nil {
+				fallback = &d
+			}
+			return draft{}, false
+		}
+		return d, true
 	}
 	headline := ""
 	for _, t := range heads {
@@ -487,18 +505,29 @@ func (b builtinWriter) writeAngle(j *job, sh *sheet, angle string, idx int, take
 				return d, true
 			}
 		}
-		return draft{}, false
+	} else {
+		for _, t := range shortTemplates[string(j.ch)+"/"+lang+"/"+angle] {
+			text, err := render(t, data)
+			if err != nil {
+				continue
+			}
+			if d, ok := try(headline, text); ok {
+				return d, true
+			}
+		}
 	}
-	for _, t := range shortTemplates[string(j.ch)+"/"+lang+"/"+angle] {
-		text, err := render(t, data)
-		if err != nil {
-			continue
-		}
-		if d, ok := try(headline, text); ok {
-			return d, true
-		}
+	if fallback != nil {
+		return *fallback, true
 	}
 	return draft{}, false
+}
+
+func toTP(p point) tp {
+	t := tp{Name: p.name, Value: p.value, Short: p.short, Benefit: p.benefit, Say: p.say}
+	if strings.Contains(strings.ToLower(p.value), strings.ToLower(p.name)) {
+		t.Name = ""
+	}
+	return t
 }
 
 func render(t *template.Template, data any) (string, error) {
@@ -522,6 +551,9 @@ func first(key string, data any) string {
 // long assembles a DETAIL or EMAIL text with k selling points, padding with
 // neutral sentences up to the channel minimum.
 func (b builtinWriter) long(j *job, sh *sheet, angle string, data tdata, k int) string {
+	if sh.zh {
+		return b.longZH(j, angle, data, k)
+	}
 	lang := "zh"
 	sep := ""
 	if !sh.zh {
@@ -557,6 +589,11 @@ func (b builtinWriter) long(j *job, sh *sheet, angle string, data tdata, k int) 
 	}
 	text := join(append(parts, closing))
 	for i := 0; TextLength(text) < lim.Min && i < len(data.Pad); i++ {
+		// a neutral sentence must not open like one already there ("Save
+		// $10 this week." / "Save it to your wishlist.")
+		if len(repeatedOpenings(text+"\n"+data.Pad[i], j.lang)) > len(repeatedOpenings(text, j.lang)) {
+			continue
+		}
 		parts = append(parts, data.Pad[i])
 		text = join(append(parts, closing))
 	}
@@ -568,7 +605,7 @@ func (b builtinWriter) long(j *job, sh *sheet, angle string, data tdata, k int) 
 func (sh *sheet) data(angle string, idx int, ch Channel) tdata {
 	d := tdata{
 		Name: sh.name, Full: sh.full, Brand: sh.brand, Noun: sh.noun, Price: sh.price, Promo: sh.promo,
-		For: sh.persona.forWhom, Tag: sh.persona.tag, Scene: sh.persona.scene, Age: sh.persona.age,
+		For: sh.persona.forWhom, Tag: sh.persona.tag, Scene: sh.persona.scene,
 	}
 	if !strings.Contains(strings.ToLower(sh.full+" "+sh.name), strings.ToLower(sh.brand)) {
 		d.BrandX = sh.brand
@@ -589,7 +626,7 @@ func (sh *sheet) data(angle string, idx int, ch Channel) tdata {
 			return tp{}
 		}
 		p := sh.points[(idx+k)%n]
-		return tp{Name: p.name, Value: p.value, Short: p.short, Benefit: p.benefit}
+		return toTP(p)
 	}
 	d.Lead, d.Second, d.Third = at(0), at(1), at(2)
 	if n > 0 && n < 2 {
@@ -598,22 +635,135 @@ func (sh *sheet) data(angle string, idx int, ch Channel) tdata {
 	if n < 3 {
 		d.Third = tp{}
 	}
-	// Long texts: each variant takes every other point starting at its own
-	// offset, at most four, so two variants share few sentences.
-	maxPts := 4
+	// Long texts: every selling point, up to six, each variant starting at
+	// its own offset so variants lead with different points.
+	// The first variant states every point (up to six); the others lead
+	// with a different one and keep to two, so they argue differently and
+	// do not repeat the first variant sentence for sentence.
+	maxPts := 6
 	if ch == ChannelEmail {
-		maxPts = 5
+		maxPts = 7
+	}
+	if idx > 0 {
+		maxPts = 2
 	}
 	for k := 0; k < n && len(d.Points) < maxPts; k++ {
-		p := sh.points[(idx*2+k)%n]
-		if n > 4 && k%2 == 1 {
-			continue
-		}
-		d.Points = append(d.Points, tp{Name: p.name, Value: p.value, Short: p.short, Benefit: p.benefit})
+		d.Points = append(d.Points, toTP(sh.points[(idx*maxPts+k)%n]))
 	}
+	d.Rot = idx + int(sh.seed%7)
 	pad := padding[sh.zh]
 	for k := range pad {
 		d.Pad = append(d.Pad, pad[(idx+k+int(sh.seed%uint64(len(pad))))%len(pad)])
 	}
 	return d
+}
+
+// connectives join selling points the way a copywriter does: most sentences
+// need none, and a sentence that would open like an earlier one gets one.
+var connectives = []string{"此外，", "同时，", "另外，", "再加上"}
+
+// longZH plans a Chinese DETAIL or EMAIL text: an opening for the angle,
+// then k selling points, each a feature and what it does for the reader,
+// joined so that no two sentences open alike, then the offer and an
+// ending that fits the channel.
+func (b builtinWriter) longZH(j *job, angle string, data tdata, k int) string {
+	var sents []string
+	opened := map[string]bool{}
+	usedConn := 0
+	rot := data.Rot // variants and products differ in their connectives
+	push := func(s string) {
+		if s == "" {
+			return
+		}
+		op := opening(s)
+		for opened[op] && usedConn < len(connectives) {
+			s = connectives[(usedConn+rot)%len(connectives)] + s
+			usedConn++
+			op = opening(s)
+		}
+		opened[op] = true
+		sents = append(sents, s)
+	}
+	lead := ""
+	switch angle {
+	case AngleSpec:
+		if data.Name == data.Noun || strings.HasPrefix(data.Name, "这款") {
+			lead = "这款" + strings.TrimPrefix(data.Name, "这款") + "，"
+		} else {
+			lead = data.Name + "，"
+		}
+	case AngleFit:
+		if data.Tag != "" {
+			lead = "写给" + data.For + "：" + data.Name + "，"
+		} else {
+			lead = data.Name + "，"
+		}
+	default:
+		push(first("zh/hook/"+angle, data))
+	}
+	if angle == AngleStory && len(sents) == 0 {
+		lead = data.Full + "，"
+	}
+	for i, p := range data.Points[:k] {
+		say := strings.TrimRight(p.Say, "。.")
+		if say == "" {
+			continue
+		}
+		if i == 0 && lead != "" {
+			say = lead + say
+		} else if i == 2 && usedConn == 0 {
+			say = connectives[rot%len(connectives)] + say
+			usedConn++
+		}
+		push(say + "。")
+	}
+	offer := ""
+	if angle != AngleOffer {
+		offer = first("zh/offer/"+angle, data)
+	}
+	if len(data.Points[:k]) == 0 && lead != "" {
+		// nothing to say about it but its name: the name alone would be a
+		// sentence that states nothing, so it opens the offer instead
+		if offer == "" {
+			offer = "欢迎进店看看。"
+		}
+		offer = lead + offer
+	}
+	push(offer)
+	closing := first("zh/close/"+angle, data)
+	lim := LimitFor(j.ch, j.lang)
+	join := func(extra []string) string {
+		body := strings.Join(append(append([]string{}, sents...), extra...), "")
+		if closing != "" {
+			body += closing
+		}
+		if j.ch == ChannelEmail {
+			return first("zh/greet", data) + "\n\n" + body + "\n\n" + first("zh/signoff", data)
+		}
+		return body
+	}
+	var pad []string
+	text := join(nil)
+	if closing != "" {
+		opened[opening(closing)] = true
+	}
+	for i := 0; TextLength(text) < lim.Min && i < len(data.Pad); i++ {
+		if opened[opening(data.Pad[i])] {
+			continue
+		}
+		opened[opening(data.Pad[i])] = true
+		pad = append(pad, data.Pad[i])
+		text = join(pad)
+	}
+	return text
+}
+
+// opening is how a sentence starts, for spotting repeats: its first two
+// runes.
+func opening(s string) string {
+	rs := []rune(s)
+	if len(rs) > 2 {
+		rs = rs[:2]
+	}
+	return string(rs)
 }

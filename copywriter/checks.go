@@ -106,18 +106,28 @@ type TermHit struct {
 // FindBannedTerms returns the banned terms in text. facts is the lower-case
 // text of the product's own facts, which substantiates green claims and
 // excuses terms inside the brand name.
+//
+// The text is matched in its normalised form (see matchForm), so traditional
+// characters, full-width letters, zero-width characters and "100 %" do not
+// hide a term; Offset is a byte offset in that form.
 func FindBannedTerms(text string, facts string, brand string) []TermHit {
-	lower := strings.ToLower(text)
+	lower := strings.ToLower(matchForm(text))
+	factsNormal := false
 	var hits []TermHit
 	covered := make([]bool, len(lower)+1)
-	brandLow := strings.ToLower(strings.TrimSpace(brand))
+	brandLow := strings.ToLower(matchForm(strings.TrimSpace(brand)))
 	for i := range bannedTerms {
 		t := &bannedTerms[i]
 		if !strings.Contains(lower, t.lower) {
 			continue
 		}
-		if t.Substantiable && strings.Contains(facts, t.lower) {
-			continue
+		if t.Substantiable {
+			if !factsNormal {
+				facts, factsNormal = strings.ToLower(matchForm(facts)), true
+			}
+			if strings.Contains(facts, t.lower) {
+				continue
+			}
 		}
 		for from := 0; from < len(lower); {
 			k := strings.Index(lower[from:], t.lower)
@@ -206,6 +216,7 @@ func Passed(cs []Check) bool {
 }
 
 func checkFaithfulness(fs *factSet, text string) Check {
+	text = claimForm(text)
 	c := extractClaims(text)
 	var bad []string
 	for _, q := range c.Quantities {
@@ -318,6 +329,10 @@ const (
 )
 
 func checkLanguage(lang shop.Language, text string) Check {
+	if !utf8.ValidString(text) {
+		// a string cut inside a character is not text in any language
+		return Check{Name: CheckLanguage, Passed: false, Detail: "not valid UTF-8"}
+	}
 	share, words := HanShare(text)
 	pct := fmt.Sprintf("%.0f%% Han", share*100)
 	if words == 0 {

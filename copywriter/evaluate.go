@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
@@ -45,6 +46,51 @@ type Report struct {
 	Distinct2ByChannel                     map[Channel]float64 // mean per channel
 	P50, P99, Max                          time.Duration
 	Failures                               []string // first few failing variants, for debugging
+	// InvalidUTF8 counts variants that are not valid UTF-8; each also fails
+	// the language check.
+	InvalidUTF8 int
+	Rubric      RubricReport
+	Reference   *ReferenceReport // built-in reference set; nil when not run
+}
+
+// RubricReport sums the rubric over an evaluation: counts of variants with
+// each finding, per top category for persona angles, and the mean benefit
+// density (benefit clauses per 100 characters).
+type RubricReport struct {
+	Variants, OK                                  int
+	AngleMismatch, Echo, Filler, RepeatedOpenings int
+	AngleMismatchByCategory                       map[string]int
+	Density                                       float64
+	Examples                                      []string // first few findings
+}
+
+func (rr *RubricReport) add(p *shop.Product, seg string, ch Channel, v Variant, r RubricResult) {
+	rr.Variants++
+	rr.Density += r.Density
+	if r.OK() {
+		rr.OK++
+		return
+	}
+	if len(r.AngleMismatch) > 0 {
+		rr.AngleMismatch++
+		top := strings.SplitN(p.Category, "/", 2)[0]
+		if rr.AngleMismatchByCategory == nil {
+			rr.AngleMismatchByCategory = map[string]int{}
+		}
+		rr.AngleMismatchByCategory[top]++
+	}
+	if len(r.Echoes) > 0 {
+		rr.Echo++
+	}
+	if len(r.Filler) > 0 {
+		rr.Filler++
+	}
+	if len(r.RepeatedOpenings) > 0 {
+		rr.RepeatedOpenings++
+	}
+	if len(rr.Examples) < 8 {
+		rr.Examples = append(rr.Examples, fmt.Sprintf("%s %s %s: %q %v", p.ID, seg, ch, v.Headline+" | "+v.Text, r.Findings()))
+	}
 }
 
 // Evaluate generates copy for every product × persona × channel, in each
@@ -100,6 +146,10 @@ func Evaluate(ctx context.Context, w *Writer, products []shop.Product, personas 
 						rep.Failures = append(rep.Failures, fmt.Sprintf("%s %s %s: %q %v", p.ID, persona.Segment(), ch, v.Text, v.Checks))
 					}
 					rep.BannedHits += len(FindBannedTerms(v.Headline+"\n"+v.Text, "", ""))
+					if !utf8.ValidString(v.Headline) || !utf8.ValidString(v.Text) {
+						rep.InvalidUTF8++
+					}
+					rep.Rubric.add(p, persona.Segment(), ch, v, Rubric(p, res.Language, v))
 				}
 				d2 := Distinct2(texts, res.Language)
 				d2sum += d2
@@ -119,6 +169,16 @@ func Evaluate(ctx context.Context, w *Writer, products []shop.Product, personas 
 	}
 	if rep.Calls > 0 {
 		rep.Distinct2Mean = d2sum / float64(rep.Calls)
+	}
+	if rep.Rubric.Variants > 0 {
+		rep.Rubric.Density /= float64(rep.Rubric.Variants)
+	}
+	if set, err := ReferenceSet(); err == nil && len(set) > 0 {
+		if rr, err := ScoreReference(ctx, w, set); err == nil {
+			rep.Reference = &rr
+		} else if ctx.Err() != nil {
+			return rep, fmt.Errorf("evaluate reference set: %w", err)
+		}
 	}
 	for ch, n := range chCalls {
 		rep.Distinct2ByChannel[ch] /= float64(n)
@@ -142,11 +202,34 @@ func Evaluate(ctx context.Context, w *Writer, products []shop.Product, personas 
 			fmt.Fprintf(out, "  Distinct-2 %-10s %.3f\n", ch, rep.Distinct2ByChannel[ch])
 		}
 		fmt.Fprintf(out, "latency per call:  p50 %v, p99 %v, max %v\n", rep.P50, rep.P99, rep.Max)
+		fmt.Fprintf(out, "valid UTF-8:       %d invalid variants\n", rep.InvalidUTF8)
+		rr := rep.Rubric
+		fmt.Fprintf(out, "rubric:            %d/%d variants with no finding (%.2f%%)\n", rr.OK, rr.Variants, pct(rr.OK, rr.Variants))
+		fmt.Fprintf(out, "  persona-angle mismatches %d %v\n", rr.AngleMismatch, rr.AngleMismatchByCategory)
+		fmt.Fprintf(out, "  echoes                   %d\n", rr.Echo)
+		fmt.Fprintf(out, "  filler                   %d\n", rr.Filler)
+		fmt.Fprintf(out, "  repeated openings        %d\n", rr.RepeatedOpenings)
+		fmt.Fprintf(out, "  benefit density          %.2f benefit clauses per 100 characters\n", rr.Density)
+		for _, e := range rr.Examples {
+			fmt.Fprintf(out, "  RUBRIC %s\n", e)
+		}
+		if ref := rep.Reference; ref != nil {
+			fmt.Fprintf(out, "reference set (%d Chinese apparel products with human copy; DETAIL, no persona, first variant):\n", ref.Writer.Products)
+			fmt.Fprintf(out, "  this writer          BLEU-4 (chars) %5.1f   ROUGE-L (chars) %5.1f   values mentioned %5.1f%%\n", ref.Writer.BLEU4, ref.Writer.ROUGEL, ref.Writer.Mentioned*100)
+			fmt.Fprintf(out, "  bare attribute list  BLEU-4 (chars) %5.1f   ROUGE-L (chars) %5.1f   values mentioned %5.1f%%\n", ref.Bare.BLEU4, ref.Bare.ROUGEL, ref.Bare.Mentioned*100)
+		}
 		for _, f := range rep.Failures {
 			fmt.Fprintf(out, "FAIL %s\n", f)
 		}
 	}
 	return rep, nil
+}
+
+func pct(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return 100 * float64(a) / float64(b)
 }
 
 func percentile(sorted []time.Duration, q float64) time.Duration {

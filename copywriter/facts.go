@@ -303,12 +303,15 @@ type factSet struct {
 	// foreignBrands are the known brands the facts do not name; copy that
 	// names one of them misattributes the product.
 	foreignBrands []brandPair
+	// age is the reader's age (0: unknown): "25岁的你" may be said to a
+	// 25-year-old, and it is the only number a persona contributes.
+	age float64
 }
 
 // smallCount bounds bare numbers accepted without support: "3 个理由", "两步".
 const smallCount = 10
 
-func buildFacts(p *shop.Product, persona persona.Persona) *factSet {
+func buildFacts(p *shop.Product, reader persona.Persona) *factSet {
 	var b strings.Builder
 	add := func(s string) {
 		b.WriteString(s)
@@ -325,20 +328,17 @@ func buildFacts(p *shop.Product, persona persona.Persona) *factSet {
 		add(a.Name + " " + a.Value)
 	}
 	add(p.Promotion)
-	if persona.Age != nil {
-		add(strconv.Itoa(*persona.Age) + "岁")
-	}
-	add(persona.Description)
-	for _, v := range persona.RecentViews {
-		add(v)
-	}
-	for _, v := range persona.TopCategories {
-		add(v)
-	}
-	all := b.String()
-	c := extractClaims(all)
+	// Only the product's own facts substantiate a claim. The persona is
+	// what the reader told us about themselves: "预算99元，只买环保" must not
+	// let copy claim ¥99 or 环保 for the product. The one persona fact copy
+	// may state is the reader's age, as an age.
+	all := matchForm(b.String())
+	c := extractClaims(numeralForm(all))
 	fs := &factSet{models: c.Models, text: strings.ToLower(all), brand: p.Brand, price: p.Price}
 	fs.quantities = append(fs.quantities, c.Quantities...)
+	if reader.Age != nil {
+		fs.age = float64(*reader.Age)
+	}
 	price := float64(p.Price.Amount) / 100
 	cur := p.Price.CurrencyCode
 	if cur == "" {
@@ -347,7 +347,7 @@ func buildFacts(p *shop.Product, persona persona.Persona) *factSet {
 	fs.quantities = append(fs.quantities, quantity{Value: round6(price), Unit: cur})
 	// Promotion figures are money even when written bare (满199减20), and the
 	// price after a stated discount (到手价) is a fact the promotion implies.
-	for _, q := range extractClaims(p.Promotion).Quantities {
+	for _, q := range extractClaims(claimForm(p.Promotion)).Quantities {
 		if q.Unit == "" || q.Unit == cur {
 			fs.quantities = append(fs.quantities, quantity{Value: q.Value, Unit: cur})
 			if d := price - q.Value; d > 0 {
@@ -364,6 +364,9 @@ func buildFacts(p *shop.Product, persona persona.Persona) *factSet {
 }
 
 func (fs *factSet) hasQuantity(q quantity) bool {
+	if fs.age > 0 && q.Unit == "year" && sameNumber(q.Value, fs.age) && strings.Contains(q.Raw, "岁") {
+		return true
+	}
 	for _, f := range fs.quantities {
 		if sameNumber(f.Value, q.Value) && (f.Unit == q.Unit || moneyish(f.Unit) && moneyish(q.Unit) && f.Unit == q.Unit) {
 			return true

@@ -35,15 +35,18 @@ type point struct {
 	value   string
 	short   string // compact form for titles: 电池容量4400mAh / 4400mAh battery
 	benefit string // what it does for the reader, no numbers; may be ""
+	// say is the selling point as a clause: the feature and what it does
+	// for the reader, from the category's knowledge ("v领设计拉长颈部线条，
+	// 露出锁骨更显气质"), or a plain statement of the value.
+	say     string
 	keys    string // lower-case source text for relevance
 	numeric bool
 }
 
 type personaView struct {
 	forWhom string // 爱拍照的你 / anyone who loves taking photos
-	tag     string // 拍照 / photography
+	tag     string // 拍照 / photography; "" when the product serves none of the reader's interests
 	scene   string // 周末出游 / weekend trips
-	age     string // 25岁的你
 	style   string
 	budget  bool
 	quality bool
@@ -63,6 +66,11 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	}
 	s.model = modelOf(p.Title, p.Brand)
 	s.noun = categoryNoun(p.Category, !zh)
+	if zh {
+		if n := titleNoun(p.Title, p.Category); n != "" {
+			s.noun = n // 连衣裙, not 裙; 保温杯, not 杯
+		}
+	}
 	titleOK := safeText(p.Title, fs) && (zh && hanShare(p.Title) >= minHanShareZH || !zh && !words.HasHan(p.Title))
 	if s.noun == "" && zh {
 		s.noun = hanHead(stripBrand(p.Title, p.Brand))
@@ -71,7 +79,12 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 		s.noun = "好物" // an English listing with no known category noun
 	}
 	if s.noun == "" && !zh && titleOK {
-		s.noun = lastWords(p.Title, 1)
+		// the last word before the variant ("Down jacket, L" → jacket)
+		t := p.Title
+		if i := strings.LastIndex(t, ","); i > 0 {
+			t = t[:i]
+		}
+		s.noun = lastWords(t, 1)
 	}
 	var parts []string
 	for _, x := range []string{s.brand, s.model} {
@@ -115,6 +128,13 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	if s.full == "" {
 		s.full = s.name
 	}
+	if zh && s.model == "" && s.brand != "" && titleOK {
+		// 太平鸟碎花连衣裙 is what a shopper calls it: the title without the
+		// size or other variant choice, when it is short
+		if short := shortTitle(p); short != "" && TextLength(short) <= 18 && safeText(short, fs) && strings.Contains(short, s.noun) {
+			s.name = short
+		}
+	}
 	if zh && hanShare(s.name) < 0.3 && s.noun != "" && !strings.Contains(s.name, s.noun) {
 		// Sony WH-1000XM5 reads as Chinese copy once it is called 耳机
 		s.name += s.noun
@@ -122,17 +142,77 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 			s.full = s.name
 		}
 	}
-	s.price = FormatPrice(p.Price)
+	if p.Price.Amount > 0 {
+		s.price = FormatPrice(p.Price) // a product listed without a price is not "¥0"
+	}
 	if pr := strings.TrimSpace(p.Promotion); pr != "" && safeText(pr, fs) && words.HasHan(pr) == zh && TextLength(pr) <= map[bool]int{true: 30, false: 90}[zh] {
 		s.promo = strings.TrimRight(pr, "。.!！")
 	}
 	s.points = rankPoints(collectPoints(p, s, fs), persona)
-	s.persona = viewPersona(persona, zh, relevantInterest(persona, p, s.points))
+	s.persona = viewPersona(persona, zh, relevantInterest(persona, p), categoryScene(p.Category))
 	if zh {
 		// sellers type ASCII commas between Chinese clauses
 		s.promo = zhPunct(s.promo)
 	}
 	return s
+}
+
+// titleNoun is the product noun a Chinese title itself uses: the category
+// leaf when the title names it, else the longest known noun in the title.
+func titleNoun(title, category string) string {
+	segs := strings.Split(category, "/")
+	if leaf := strings.TrimSpace(segs[len(segs)-1]); leaf != "" && words.HasHan(leaf) && TextLength(leaf) <= 6 && strings.Contains(title, leaf) {
+		return leaf
+	}
+	best := ""
+	for _, t := range categoryNouns {
+		if len(t.zh) > len(best) && strings.Contains(title, t.zh) {
+			best = t.zh
+		}
+	}
+	if TextLength(best) >= 2 {
+		return best
+	}
+	return ""
+}
+
+// shortTitle is the title without the values of attributes that are a
+// choice (尺码 S, 39码), with the spaces between Chinese words closed up.
+func shortTitle(p *shop.Product) string {
+	t := p.Title
+	cat := kbFor(p.Category)
+	for _, a := range p.Attributes {
+		if f := strings.Fields(t); len(f) > 1 && f[len(f)-1] == strings.TrimSpace(a.Value) {
+			t = strings.Join(f[:len(f)-1], " ") // the variant chosen (尺码 S, 8GB+256GB)
+		}
+		if ka := cat.attr(a.Name); ka != nil && ka.Skip && a.Value != "" {
+			t = strings.Replace(t, a.Value, "", 1)
+		}
+	}
+	f := strings.Fields(t)
+	var b strings.Builder
+	for i, w := range f {
+		if i > 0 && !(isHan(lastRune(f[i-1])) && isHan(firstRune(w))) {
+			b.WriteString(" ")
+		}
+		b.WriteString(w)
+	}
+	return b.String()
+}
+
+func lastRune(s string) rune {
+	rs := []rune(s)
+	if len(rs) == 0 {
+		return 0
+	}
+	return rs[len(rs)-1]
+}
+
+func firstRune(s string) rune {
+	for _, r := range s {
+		return r
+	}
+	return 0
 }
 
 // FormatPrice writes a price as shoppers read it: ¥5999, ¥59.90, $19.99.
@@ -228,46 +308,183 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		}
 		return false
 	}
+	cat := kbFor(p.Category)
 	add := func(pt point) {
-		if pt.value == "" || seen(pt.value) || !safeText(pt.value+" "+pt.name, fs) {
+		if pt.value == "" || seen(pt.value) || !safeText(pt.value+" "+pt.name+" "+pt.say, fs) {
 			return
 		}
 		// every number on the sheet must be one the checker accepts
-		if !checkFaithfulness(fs, pt.short+" "+pt.value).Passed {
+		if !checkFaithfulness(fs, pt.short+" "+pt.value+" "+pt.say).Passed {
 			return
 		}
-		pt.benefit = benefitFor(pt.keys, s.zh)
 		pts = append(pts, pt)
 	}
 	for _, a := range p.Attributes {
 		name := attrName(a.Name, !s.zh)
+		if name == "" && cat.attr(a.Name) != nil && words.HasHan(a.Name) == s.zh {
+			name = a.Name // the knowledge knows it though the translation table does not
+		}
 		val, ok := valueIn(a.Value, s.zh)
 		if name == "" || !ok || TextLength(val) > 24 && s.zh || TextLength(val) > 50 {
 			continue
 		}
+		ka := cat.attr(a.Name)
+		if ka == nil && name != a.Name {
+			ka = cat.attr(name)
+		}
+		if ka != nil && ka.Skip {
+			continue // a size is a choice the shopper makes, not a selling point
+		}
 		pt := point{name: name, value: val, keys: strings.ToLower(a.Name + " " + a.Value + " " + name)}
 		pt.numeric = strings.ContainsAny(val, "0123456789")
-		if s.zh {
+		echo := strings.Contains(strings.ToLower(val), strings.ToLower(name))
+		switch {
+		case s.zh && echo:
+			pt.short = val // 基站: 标准基站 is said once
+		case s.zh:
 			pt.short = name + val
-		} else if pt.numeric {
+		case pt.numeric:
 			pt.short = val + " " + strings.ToLower(name)
-		} else {
+		case echo:
+			pt.short = val
+		default:
 			pt.short = strings.ToLower(name) + ": " + val
+		}
+		say, known := ka.phrase(val, s.zh)
+		switch {
+		case known && say == "":
+			continue // the knowledge says this value is not worth saying (负离子: 无)
+		case known && !echoes(say, val):
+			pt.say = say
+			pt.benefit = benefitOf(say, s.zh)
+		default:
+			pt.say = plainStatement(name, val, s.zh, pt.numeric)
+			if cat == nil {
+				// no knowledge of the category: only benefits that hold for
+				// any product may be added
+				pt.benefit = benefitFor(pt.keys, s.zh)
+			}
 		}
 		add(pt)
 	}
 	// Specs written into the title or description (6.6英寸OLED屏幕, 4400mAh大电池)
-	for i, c := range append(clauses(p.Title, s.zh), clauses(p.Description, s.zh)...) {
+	leaf := ""
+	if segs := categorySegments(p.Category); len(segs) > 0 {
+		leaf = segs[len(segs)-1]
+	}
+	titleClauses := clauses(p.Title, s.zh)
+	for i, c := range append(titleClauses, clauses(p.Description, s.zh)...) {
 		if strings.Contains(s.name, c) || strings.EqualFold(c, p.Title) {
 			continue
 		}
-		if i < len(clauses(p.Title, s.zh)) && !strings.ContainsAny(c, "0123456789") {
-			continue // title words without a spec (真空保温杯) only repeat the name
+		if i < len(titleClauses) && p.Brand != "" && strings.Contains(strings.ToLower(c), strings.ToLower(p.Brand)) {
+			continue // the title's own name part (Huawei nova 12 Smartphone)
 		}
-		pt := point{value: c, short: c, keys: strings.ToLower(c), numeric: strings.ContainsAny(c, "0123456789")}
+		if !strings.ContainsAny(c, "0123456789") && (i < len(titleClauses) || cat != nil) {
+			// title words without a spec (真空保温杯) only repeat the name; a
+			// seller's loose phrases (商务通勤) read as fragments where the
+			// category's knowledge already says what the attributes mean
+			continue
+		}
+		if isCategoryWord(c, s.noun, leaf, p.Brand) || restatesAttribute(c, p.Attributes) || i >= len(titleClauses) && mostlyIn(c, p.Title) {
+			continue // "扫地机器人" is what the product is, "基站标准基站" what its attributes say
+		}
+		pt := point{value: c, short: c, say: c, keys: strings.ToLower(c), numeric: strings.ContainsAny(c, "0123456789")}
+		if cat == nil {
+			pt.benefit = benefitFor(pt.keys, s.zh)
+		}
 		add(pt)
 	}
 	return pts
+}
+
+// isCategoryWord reports whether a clause only names the product's kind or
+// brand: the category noun, the category leaf, or a few characters around
+// either.
+func isCategoryWord(c, noun, leaf, brand string) bool {
+	low := strings.ToLower(strings.TrimSpace(c))
+	if strings.ContainsAny(low, "0123456789") {
+		return false
+	}
+	for _, w := range []string{strings.ToLower(noun), leaf, strings.ToLower(brand)} {
+		if w != "" && strings.Contains(low, w) && TextLength(low) <= TextLength(w)+4 {
+			return true
+		}
+	}
+	return false
+}
+
+// restatesAttribute reports whether a clause repeats an attribute value
+// (a seller's description often lists them again: 基站标准基站).
+func restatesAttribute(c string, attrs []shop.Attribute) bool {
+	low := strings.ToLower(c)
+	for _, a := range attrs {
+		if v := strings.ToLower(strings.TrimSpace(a.Value)); v != "" && strings.Contains(low, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// mostlyIn reports whether most of a clause's characters are in the title:
+// a description that opens with the product's name adds no selling point.
+func mostlyIn(c, title string) bool {
+	low, t := strings.ToLower(c), strings.ToLower(title)
+	n, in := 0, 0
+	for _, w := range strings.Fields(low) {
+		for _, r := range w {
+			n++
+			if strings.ContainsRune(t, r) {
+				in++
+			}
+		}
+	}
+	return n > 0 && in*5 >= n*4
+}
+
+// echoes reports whether a phrase says the value's own words twice: the
+// value 标准基站 in "基站标准基站", or 中长款 in "裙长中长款的中长款".
+func echoes(phrase, value string) bool {
+	i := strings.Index(phrase, value)
+	if i < 0 {
+		return false
+	}
+	rest := phrase[:i] + "\x00" + phrase[i+len(value):]
+	rs := []rune(value)
+	for k := 0; k+2 <= len(rs); k++ {
+		w := string(rs[k : k+2])
+		if isHan(rs[k]) && isHan(rs[k+1]) && strings.Contains(rest, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// benefitOf is the benefit half of a knowledge phrase: what follows the
+// first comma ("v领设计拉长颈部线条，露出锁骨更显气质" → "露出锁骨更显气质").
+func benefitOf(say string, zh bool) string {
+	sep := "，"
+	if !zh {
+		sep = ", "
+	}
+	if _, after, ok := strings.Cut(say, sep); ok {
+		return after
+	}
+	return ""
+}
+
+// plainStatement says a value the knowledge does not cover, plainly and
+// grammatically: 吸力11000Pa, 标准基站, 避障为AI视觉; Suction: 11000Pa.
+func plainStatement(name, val string, zh, numeric bool) string {
+	switch {
+	case strings.Contains(strings.ToLower(val), strings.ToLower(name)):
+		return val
+	case zh && numeric:
+		return name + val
+	case zh:
+		return name + "为" + val
+	}
+	return name + " " + val
 }
 
 var reENClause = regexp.MustCompile(`[.;!?](?:\s+|$)|,\s+|\n`)
@@ -484,26 +701,19 @@ func rankPoints(pts []point, persona persona.Persona) []point {
 	return out
 }
 
-// relevantInterest is the persona's first interest this product speaks to:
-// a photographer reading about headphones is not addressed as one.
-func relevantInterest(reader persona.Persona, p *shop.Product, pts []point) string {
-	ctx := strings.ToLower(p.Category + " " + p.Title + " " + strings.Join(p.Tags, " "))
+// relevantInterest is the persona's first interest this product serves:
+// one its category supports, or one its own category, title or tags name.
+// A photographer reading about a vacuum cleaner, or a hiker about a dress,
+// is not addressed as one, however many of its attributes an interest
+// cares about (a vacuum's 续航 is not an outdoor feature).
+func relevantInterest(reader persona.Persona, p *shop.Product) string {
+	if len(reader.Interests) == 0 {
+		return ""
+	}
+	ok := supportedInterests(p)
 	for _, k := range reader.Interests {
-		in, ok := persona.InterestByKey(k)
-		if !ok {
-			continue
-		}
-		for _, sf := range in.Synonyms {
-			if hasKey(ctx, sf) {
-				return k
-			}
-		}
-		for _, pt := range pts {
-			for _, a := range audiences[k].attrs {
-				if hasKey(pt.keys, a) {
-					return k
-				}
-			}
+		if ok[k] {
+			return k
 		}
 	}
 	return ""
@@ -521,7 +731,10 @@ func zhPunct(s string) string {
 	return string(rs)
 }
 
-func viewPersona(p persona.Persona, zh bool, top string) personaView {
+// viewPersona is how copy may address the reader. It never states the
+// reader's age or gender back at them: "22岁的你看过来" reads as
+// surveillance in a push notification, and says nothing about the product.
+func viewPersona(p persona.Persona, zh bool, top, catScene string) personaView {
 	var v personaView
 	if in, ok := persona.InterestByKey(top); ok {
 		au := audiences[top]
@@ -531,22 +744,21 @@ func viewPersona(p persona.Persona, zh bool, top string) personaView {
 			v.forWhom, v.tag, v.scene = au.enFor, in.EN, au.enScene
 		}
 	}
-	if p.Age != nil && zh {
-		v.age = strconv.Itoa(*p.Age) + "岁的你"
-	}
 	if v.forWhom == "" {
-		if v.age != "" {
-			v.forWhom = v.age
-		} else if zh {
+		// neutral: says nothing about who the reader is
+		if zh {
 			v.forWhom = "懂生活的你"
 		} else {
 			v.forWhom = "anyone who likes things done well"
 		}
 	}
 	if v.scene == "" {
-		if zh {
+		switch {
+		case zh && catScene != "":
+			v.scene = catScene
+		case zh:
 			v.scene = "日常生活"
-		} else {
+		default:
 			v.scene = "everyday life"
 		}
 	}

@@ -155,7 +155,7 @@ func (w *Writer) resolve(req Request) (*resolved, error) {
 	if text == "" || !req.Persona.IsZero() {
 		text = reader.Text(lang)
 	}
-	return &resolved{req: req, persona: reader, text: words.Truncate(text, persona.MaxDescription), lang: lang, n: n}, nil
+	return &resolved{req: req, persona: reader, text: words.Clip(text, persona.MaxDescription), lang: lang, n: n}, nil
 }
 
 // CacheKey is the key a request's result is cached under.
@@ -232,12 +232,13 @@ func (w *Writer) store(ctx context.Context, key string, res Result, cacheable bo
 	}
 }
 
-// Stream writes copy for a request and passes text to onDelta as it is
-// produced: the LLM's tokens as they arrive (only the "headline"/"text" string
-// content, not the JSON around it), or the finished built-in text in pieces.
-// The returned Result is final and checked; LLM text that failed its checks
-// and was replaced has already been streamed, so clients must render the
-// Result once it arrives. A cached result is streamed in pieces too.
+// Stream writes copy for a request and passes text to onDelta: each
+// variant, in small pieces, once it has passed every check — never an LLM's
+// raw tokens, which may hold claims the checks would reject (issue 15). The
+// LLM's answer is therefore streamed variant by variant after it arrives and
+// is checked, variants are separated by a blank line, and the returned
+// Result is the same text with its checks. A cached result is streamed the
+// same way.
 func (w *Writer) Stream(ctx context.Context, req Request, onDelta func(delta string) error) (Result, error) {
 	r, err := w.resolve(req)
 	if err != nil {
@@ -305,13 +306,31 @@ func pieces(s string) []string {
 // transient reason (timeout, transport), so the fallback is not pinned in the
 // cache in place of the LLM's copy.
 func (w *Writer) generate(ctx context.Context, r *resolved, onDelta func(string) error) (Result, bool, error) {
+	streamed := 0 // variants already sent to onDelta
+	emit := func(d draft) error {
+		if onDelta == nil {
+			return nil
+		}
+		if streamed > 0 {
+			if err := onDelta("\n\n"); err != nil {
+				return err
+			}
+		}
+		streamed++
+		for _, piece := range pieces(d.Text) {
+			if err := onDelta(piece); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	j := newJob(r.req.Product, r.persona, r.req.Channel, r.lang, r.n)
 	segment := r.persona.Segment()
 	res := Result{Channel: r.req.Channel, Language: r.lang, PersonaText: r.text}
 	cacheable := true
 	var variants []Variant
 	if w.llm != nil {
-		got, err := w.llm.write(ctx, j, onDelta)
+		got, err := w.llm.write(ctx, j, emit)
 		var aborted *StreamAbortedError
 		if errors.As(err, &aborted) {
 			return Result{}, false, fmt.Errorf("generate copy for %s: %w", r.req.Product.ID, err)
@@ -344,8 +363,8 @@ func (w *Writer) generate(ctx context.Context, r *resolved, onDelta func(string)
 			}
 			built = append(built, v)
 		}
-		if onDelta != nil {
-			if err := streamVariants(built, onDelta); err != nil {
+		for _, d := range drafts {
+			if err := emit(d); err != nil {
 				return Result{}, false, &StreamAbortedError{Err: err}
 			}
 		}

@@ -57,7 +57,7 @@ var zhDigit = map[string]int{"二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "
 // what it cannot read stays unset, and the text itself is kept (bounded) as
 // the Description.
 func ParsePersona(text string) Persona {
-	text = strings.TrimSpace(words.Truncate(words.StripControl(text), MaxDescription))
+	text = strings.TrimSpace(words.Clip(words.StripControl(text), MaxDescription))
 	p := Persona{Description: text}
 	lower := strings.ToLower(text)
 
@@ -210,7 +210,7 @@ func FromUser(u *shop.User, b Behaviour) Persona {
 			if k := NormalizeInterest(in); k != "" {
 				canon = appendUnique(canon, k)
 			} else if s := strings.TrimSpace(in); s != "" {
-				other = appendUnique(other, words.Truncate(s, maxPersonaListItem))
+				other = appendUnique(other, words.Clip(s, maxPersonaListItem))
 			}
 		}
 		p.Interests = boundList(append(canon, other...))
@@ -247,7 +247,7 @@ func cleanList(in []string) []string {
 	for _, s := range in {
 		s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
 		if s != "" {
-			out = appendUnique(out, words.Truncate(s, maxPersonaListItem))
+			out = appendUnique(out, words.Clip(s, maxPersonaListItem))
 		}
 	}
 	return out
