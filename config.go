@@ -36,6 +36,9 @@ type config struct {
 	RateLimit      float64 // requests per second per client; 0 disables
 	RateBurst      int
 	Introspection  bool
+	MaxTokens      int      // SHOPMUSE_MAX_TOKENS: the parser's token limit
+	AllowedHosts   []string // SHOPMUSE_ALLOWED_HOSTS: Host names served; empty: any
+	WSInitTimeout  time.Duration
 }
 
 // loadConfig reads the whole service configuration, for serve.
@@ -54,6 +57,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		RateLimit:      float64(e.integer("SHOPMUSE_RATE_LIMIT", 1000, 0, 1_000_000)),
 		RateBurst:      e.integer("SHOPMUSE_RATE_BURST", 2000, 1, 10_000_000),
 		Introspection:  e.boolean("SHOPMUSE_INTROSPECTION", true),
+		MaxTokens:      e.integer("SHOPMUSE_MAX_TOKENS", api.DefaultMaxTokens, 100, 1_000_000),
+		WSInitTimeout:  e.duration("SHOPMUSE_WS_INIT_TIMEOUT", api.DefaultWSInitTimeout),
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		e.fail("SHOPMUSE_ADDR %q: %v", cfg.Addr, err)
@@ -61,6 +66,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 	var err error
 	if cfg.Keys, err = api.ParseKeys(getenv("SHOPMUSE_API_KEYS")); err != nil {
 		e.fail("%v", err)
+	}
+	if hosts := e.str("SHOPMUSE_ALLOWED_HOSTS", ""); hosts != "" {
+		for _, h := range strings.Split(hosts, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				cfg.AllowedHosts = append(cfg.AllowedHosts, h)
+			}
+		}
+	} else if !cfg.Keys.Enabled() {
+		// Without keys every caller is admin: only pages the user opened
+		// on this machine may reach it, not a site that rebinds its DNS
+		// name to 127.0.0.1.
+		cfg.AllowedHosts = api.LoopbackHosts
 	}
 	if e.err != nil {
 		return cfg, e.err

@@ -92,6 +92,8 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 		MaxComplexity: cfg.MaxComplexity,
 		Introspection: cfg.Introspection,
 		Timeout:       cfg.RequestTimeout,
+		MaxTokens:     cfg.MaxTokens,
+		WSInitTimeout: cfg.WSInitTimeout,
 		Metrics:       a.Metrics,
 		Log:           log,
 		Middleware:    []graphql.OperationMiddleware{res.LoaderMiddleware},
@@ -123,7 +125,7 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 		}
 		io.WriteString(w, `{"status":"ready"}`)
 	})
-	return api.Logging(log, api.CountHTTP(a.Metrics, mux))
+	return api.Logging(log, api.CountHTTP(a.Metrics, api.AllowedHosts(cfg.AllowedHosts, mux)))
 }
 
 // serve runs the HTTP server until ctx ends, then finishes in-flight requests
@@ -154,7 +156,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 	srv := &http.Server{
 		Handler:           handler(a, cfg, log, &ready),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+		// A request, body included, must arrive within ReadTimeout. Streams
+		// are not cut by it: net/http lifts the read deadline once a body
+		// has been read to its end (SSE) and when a connection is hijacked
+		// (WebSocket, where the connection_init deadline takes over). No
+		// WriteTimeout: streams write for as long as they live, and
+		// OperationTimeout bounds queries.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return reqCtx },
 	}
 	srv.RegisterOnShutdown(endRequests)
 	// Background work stops with the server, before the store closes.

@@ -133,7 +133,12 @@ func (k Keys) Authenticate(next http.Handler) http.Handler {
 			return
 		}
 		h := r.Header.Get("Authorization")
-		if h == "" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
+		if h == "" && isWebsocketUpgrade(r) {
+			// Only a genuine GET handshake: a POST carrying Upgrade and
+			// Accept: text/event-stream would otherwise reach the SSE
+			// transport unauthenticated. The connection then answers
+			// nothing before connection_init carries a valid key, and is
+			// closed if that does not come within the init deadline.
 			next.ServeHTTP(w, r.WithContext(WithRole(r.Context(), RoleNone)))
 			return
 		}

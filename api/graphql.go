@@ -26,16 +26,42 @@ type Options struct {
 	MaxComplexity int           // 0 disables
 	Timeout       time.Duration // per query or mutation; 0 disables
 	Introspection bool          // GraphiQL needs it; production may switch it off
+	// MaxTokens caps the tokens the parser reads (0: DefaultMaxTokens);
+	// MaxRepeats caps how often one response name may be selected in one
+	// selection set (0: DefaultMaxRepeats). Both bound validation's work.
+	MaxTokens  int
+	MaxRepeats int
+	// WSInitTimeout is how long a WebSocket may wait before connection_init
+	// (0: DefaultWSInitTimeout).
+	WSInitTimeout time.Duration
 	Metrics       *metrics.Metrics
 	Log           *slog.Logger
 	// Middleware are extra operation middlewares (per-request dataloaders).
 	Middleware []graphql.OperationMiddleware
 }
 
+// Defaults of the parser and WebSocket limits. GraphiQL's introspection
+// query is about 300 tokens; a product page with fragments a few hundred.
+const (
+	DefaultMaxTokens     = 10_000
+	DefaultMaxRepeats    = 20
+	DefaultWSInitTimeout = 10 * time.Second
+)
+
 // GraphQLHandler is the /graphql endpoint: every transport, the query and
 // APQ caches, limits, role checks and metrics around the executable schema.
 func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = DefaultMaxTokens
+	}
+	if o.MaxRepeats <= 0 {
+		o.MaxRepeats = DefaultMaxRepeats
+	}
+	if o.WSInitTimeout <= 0 {
+		o.WSInitTimeout = DefaultWSInitTimeout
+	}
 	srv := handler.New(es)
+	srv.SetParserTokenLimit(o.MaxTokens)
 	// SSE must come before POST, which would otherwise take
 	// text/event-stream requests.
 	srv.AddTransport(transport.SSE{})
@@ -43,6 +69,7 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 		Implementation:        transport.CoderWebsocketImplementation{},
 		KeepAlivePingInterval: 10 * time.Second,
 		InitFunc:              o.Keys.WebsocketInit,
+		InitTimeout:           o.WSInitTimeout,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -53,6 +80,8 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 	}
 	// Automatic persisted queries: BFFs send a hash instead of the query text.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	// After APQ, which fills in the text of a hash, and before parsing.
+	srv.Use(ShapeLimit{MaxTokens: o.MaxTokens, MaxRepeats: o.MaxRepeats})
 	if o.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	}
