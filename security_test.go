@@ -7,7 +7,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +174,249 @@ func TestAllowedHosts(t *testing.T) {
 	if code, _ := send(t, "POST", base+"/graphql", body, ct); code != http.StatusMisdirectedRequest {
 		t.Errorf("host not in SHOPMUSE_ALLOWED_HOSTS: %d", code)
 	}
+}
+
+// TestCostsCountTheWork: introspection, full scans and copy are charged
+// for what they do; introspection is off once keys are set.
+func TestCostsCountTheWork(t *testing.T) {
+	// The token limit is raised so that cost, not the parser, refuses.
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_MAX_TOKENS": "100000"})
+	aliases := func(n int, field string) string {
+		var b strings.Builder
+		b.WriteString("{")
+		for i := range n {
+			b.WriteString(" a" + strconv.Itoa(i) + ": " + field)
+		}
+		return b.String() + " }"
+	}
+	for name, q := range map[string]string{
+		"__schema":      aliases(30, `__schema { types { name fields { name } } }`),
+		"totalCount":    aliases(60, `products(first: 0) { totalCount }`),
+		"filter":        aliases(60, `products(first: 1, filter: {brand: "none"}) { pageInfo { hasNextPage } }`),
+		"generatedCopy": aliases(1000, `generatedCopy(productID: "p1") { variants { text } }`),
+	} {
+		_, out, _ := post(t, base, "", q)
+		if !strings.Contains(toJSON(out), "COMPLEXITY_LIMIT_EXCEEDED") || out["data"] != nil {
+			t.Errorf("%s: %.300s", name, toJSON(out))
+		}
+	}
+	// GraphiQL's schema query (11 levels with seven ofType) still passes,
+	// as does an ordinary count.
+	if _, out, _ := post(t, base, "", graphiqlIntrospection); out["errors"] != nil {
+		t.Fatalf("GraphiQL introspection refused: %.300s", toJSON(out))
+	}
+	if _, out, _ := post(t, base, "", `{ products(first: 0) { totalCount } }`); out["errors"] != nil {
+		t.Fatalf("one count refused: %v", out)
+	}
+	deep := "{ __schema { types { fields { type { " + strings.Repeat("ofType { ", 12) + "name" + strings.Repeat(" }", 12) + " } } } } }"
+	if _, out, _ := post(t, base, "", deep); !strings.Contains(toJSON(out), "DEPTH_LIMIT_EXCEEDED") {
+		t.Errorf("deep introspection: %.300s", toJSON(out))
+	}
+	stop()
+
+	base, stop = startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_API_KEYS": "adm-1:admin,rd-1:read"})
+	for _, key := range []string{"adm-1", "rd-1"} {
+		if _, out, _ := post(t, base, key, `{ __schema { queryType { name } } }`); out["errors"] == nil {
+			t.Errorf("introspection with keys set, key %s: %v", key, out)
+		}
+	}
+	stop()
+	base, stop = startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_API_KEYS": "adm-1:admin,rd-1:read", "SHOPMUSE_INTROSPECTION": "admin"})
+	defer stop()
+	if _, out, _ := post(t, base, "adm-1", `{ __schema { queryType { name } } }`); out["errors"] != nil {
+		t.Errorf("admin introspection turned on: %v", out)
+	}
+	if _, out, _ := post(t, base, "rd-1", `{ __schema { queryType { name } } }`); out["errors"] == nil {
+		t.Errorf("read key introspects under admin mode: %v", out)
+	}
+}
+
+const graphiqlIntrospection = `query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}`
+
+// wsClient is a graphql-transport-ws connection for tests.
+type wsClient struct {
+	t    *testing.T
+	ctx  context.Context
+	conn *websocket.Conn
+}
+
+func dialWS(t *testing.T, ctx context.Context, base, auth string) *wsClient {
+	t.Helper()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 20)
+	c := &wsClient{t: t, ctx: ctx, conn: conn}
+	c.write(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": auth}})
+	if m := c.read(); string(m["type"]) != `"connection_ack"` {
+		t.Fatalf("init: %v", m)
+	}
+	return c
+}
+
+func (c *wsClient) write(v any) {
+	b, _ := json.Marshal(v)
+	if err := c.conn.Write(c.ctx, websocket.MessageText, b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *wsClient) read() map[string]json.RawMessage {
+	_, b, err := c.conn.Read(c.ctx)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var m map[string]json.RawMessage
+	json.Unmarshal(b, &m)
+	return m
+}
+
+// hangingLLM is an OpenAI-compatible stand-in that answers nothing until
+// released (or the caller gives up), counting calls in flight.
+type hangingLLM struct {
+	release  chan struct{}
+	mu       sync.Mutex
+	inFlight int
+	peak     int
+	calls    int
+}
+
+func newHangingLLM(t *testing.T) (*hangingLLM, string) {
+	h := &hangingLLM{release: make(chan struct{})}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.calls++
+		h.inFlight++
+		h.peak = max(h.peak, h.inFlight)
+		h.mu.Unlock()
+		defer func() { h.mu.Lock(); h.inFlight--; h.mu.Unlock() }()
+		select {
+		case <-h.release:
+		case <-r.Context().Done():
+		}
+		http.Error(w, "stand-in LLM says no", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close() })
+	return h, srv.URL + "/v1"
+}
+
+// TestSubscriptionCap: 500 subscriptions on one WebSocket — each held open
+// by an LLM that never answers — stop at SHOPMUSE_MAX_SUBSCRIPTIONS, and
+// a second connection with the same key gets no more.
+func TestSubscriptionCap(t *testing.T) {
+	llm, url := newHangingLLM(t)
+	defer close(llm.release)
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_API_KEYS": "adm-1:admin", "SHOPMUSE_LLM": "openai", "SHOPMUSE_LLM_MODEL": "m", "OPENAI_BASE_URL": url,
+		"OPENAI_API_KEY": "x", "SHOPMUSE_LLM_TIMEOUT": "60s", "SHOPMUSE_LLM_CONCURRENCY": "1000", "SHOPMUSE_MAX_SUBSCRIPTIONS": "20"})
+	defer stop()
+	if _, out, _ := post(t, base, "adm-1", `mutation { upsertProducts(input: [{id: "p1", title: "保温杯", category: "家居/杯具", price: {amount: "99.00"}}]) { userErrors { code } } }`); out["errors"] != nil {
+		t.Fatal(out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, base, "Bearer adm-1")
+	defer c.conn.CloseNow()
+	const n = 500
+	for i := range n {
+		c.write(map[string]any{"type": "subscribe", "id": strconv.Itoa(i),
+			"payload": map[string]any{"query": `subscription { copyStream(productID: "p1", persona: {description: "` + strconv.Itoa(i) + `岁"}) { delta done } }`}})
+	}
+	refused := 0
+	for refused < n-20 {
+		m := c.read()
+		if strings.Contains(string(m["payload"]), "SUBSCRIPTION_LIMIT") {
+			refused++
+		} else if typ := string(m["type"]); typ != `"complete"` && typ != `"ping"` {
+			t.Fatalf("unexpected %s %s", typ, m["payload"])
+		}
+	}
+	// The same key on a new connection is at its cap too.
+	c2 := dialWS(t, ctx, base, "Bearer adm-1")
+	defer c2.conn.CloseNow()
+	c2.write(map[string]any{"type": "subscribe", "id": "x", "payload": map[string]any{"query": `subscription { copyStream(productID: "p1") { delta } }`}})
+	for {
+		m := c2.read()
+		if strings.Contains(string(m["payload"]), "SUBSCRIPTION_LIMIT") {
+			break
+		}
+		if typ := string(m["type"]); typ != `"ping"` && typ != `"complete"` {
+			t.Fatalf("second connection: %s %s", typ, m["payload"])
+		}
+	}
+}
+
+// TestLLMConcurrency: with SHOPMUSE_LLM_CONCURRENCY=1, one call holds the
+// LLM and the others fall back to the built-in writer, counted.
+func TestLLMConcurrency(t *testing.T) {
+	llm, url := newHangingLLM(t)
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_LLM": "openai", "SHOPMUSE_LLM_MODEL": "m", "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "x",
+		"SHOPMUSE_LLM_TIMEOUT": "60s", "SHOPMUSE_LLM_CONCURRENCY": "1"})
+	defer stop()
+	gqlPost(t, base, `mutation { upsertProducts(input: [{id: "p1", title: "保温杯", category: "家居/杯具", price: {amount: "99.00"}}]) { userErrors { code } } }`, nil)
+	results := make(chan string, 3)
+	for i := range 3 {
+		go func() {
+			_, out, _ := post(t, base, "", `{ generatedCopy(productID: "p1", channel: PUSH, persona: {description: "`+strconv.Itoa(20+i)+`岁"}) { generator } }`)
+			results <- toJSON(out)
+		}()
+	}
+	// Two of the three find the one slot taken and are answered by the
+	// built-in writer while the third still waits on the LLM.
+	for range 2 {
+		if got := <-results; !strings.Contains(got, `"generator":"template"`) {
+			t.Fatalf("fallback answer: %s", got)
+		}
+	}
+	close(llm.release)
+	<-results
+	llm.mu.Lock()
+	peak, calls := llm.peak, llm.calls
+	llm.mu.Unlock()
+	if peak != 1 || calls < 1 {
+		t.Fatalf("LLM calls in flight peaked at %d (%d calls), want 1", peak, calls)
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "shopmuse_llm_saturated_total 2") {
+		t.Fatalf("saturation not counted:\n%s", grepLines(string(b), "llm"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEval(ctx, getenv, args[1:], stdout, stderr)
 	case "campaign":
 		return runCampaign(ctx, getenv, args[1:], stdout, stderr)
+	case "token":
+		return runToken(getenv, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -81,11 +83,14 @@ const usage = `usage: shopmuse [command]
   eval --gen users=N,... --out DIR  a synthetic shop in the import formats
   eval copy       copy quality and latency over the demo shop
   campaign export ID --out F.jsonl   a campaign's messages as JSON lines
+  token --user ID [--ttl 1h]         a shopper token (needs SHOPMUSE_SHOPPER_TOKEN_SECRET)
 `
 
 // handler builds the HTTP routes over an opened app; ready answers /readyz.
 func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.Handler {
 	res := resolvers.New(a, resolvers.Options{Log: log, MaxFirst: cfg.MaxFirst})
+	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	limiter.SetShopperRate(cfg.ShopperRate, cfg.ShopperBurst)
 	gql := api.GraphQLHandler(graph.NewExecutableSchema(res.Config()), api.Options{
 		Keys:          cfg.Keys,
 		MaxDepth:      cfg.MaxDepth,
@@ -94,16 +99,16 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 		Timeout:       cfg.RequestTimeout,
 		MaxTokens:     cfg.MaxTokens,
 		WSInitTimeout: cfg.WSInitTimeout,
+		Streams:       api.NewStreamLimits(limiter, cfg.MaxSubscriptions),
 		Metrics:       a.Metrics,
 		Log:           log,
 		Middleware:    []graphql.OperationMiddleware{res.LoaderMiddleware},
 	})
-	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	// Read inside out: bound the work, limit the rate, authenticate.
 	var endpoint http.Handler = gql
 	endpoint = api.SpecStatus(endpoint)
 	endpoint = api.LimitBody(cfg.MaxBodyBytes, endpoint)
-	endpoint = limiter.Middleware(cfg.Keys.ClientOf, endpoint)
+	endpoint = limiter.Middleware(api.RequestClient, endpoint)
 	endpoint = cfg.Keys.Authenticate(endpoint)
 
 	mux := http.NewServeMux()

@@ -78,10 +78,19 @@ func headerHasToken(h http.Header, name, token string) bool {
 // compares every pair of fields sharing a response name, so 20,000
 // `__typename` took minutes). It runs after automatic persisted queries
 // have filled in the text, so a hash cannot smuggle a large query in.
+//
+// It also refuses documents whose fragments, expanded, select more than
+// MaxExpandedFields fields: a chain of fragments each spreading the next
+// twice is small to send but doubles with every link, for every walker of
+// the operation (complexity, depth, execution).
 type ShapeLimit struct {
 	MaxTokens  int
 	MaxRepeats int
 }
+
+// MaxExpandedFields bounds the fields of an operation with its fragments
+// expanded; GraphiQL's schema query has a few hundred.
+const MaxExpandedFields = 50_000
 
 var _ interface {
 	graphql.HandlerExtension
@@ -104,7 +113,16 @@ func (s ShapeLimit) MutateOperationParameters(_ context.Context, p *graphql.RawP
 	if s.MaxRepeats <= 0 {
 		return nil
 	}
-	c := shapeChecker{max: s.MaxRepeats, frags: map[string]map[string]int{}, doc: doc}
+	c := shapeChecker{max: s.MaxRepeats, doc: doc}
+	sizes := map[string]int{}
+	for _, op := range doc.Operations {
+		if n := c.expanded(op.SelectionSet, sizes, map[string]bool{}); n > MaxExpandedFields {
+			return &gqlerror.Error{
+				Message:    fmt.Sprintf("the operation selects over %d fields once its fragments are expanded", MaxExpandedFields),
+				Extensions: map[string]any{"code": "QUERY_TOO_COMPLEX"},
+			}
+		}
+	}
 	for _, op := range doc.Operations {
 		if name, n := c.check(op.SelectionSet); n > 0 {
 			return repeatsError(name, n, s.MaxRepeats)
@@ -126,9 +144,8 @@ func repeatsError(name string, n, max int) *gqlerror.Error {
 }
 
 type shapeChecker struct {
-	max   int
-	doc   *ast.QueryDocument
-	frags map[string]map[string]int // response names a fragment adds to its set
+	max int
+	doc *ast.QueryDocument
 }
 
 // check walks every selection set under set and returns a response name
@@ -187,4 +204,35 @@ func (c *shapeChecker) collect(set ast.SelectionSet, counts map[string]int, spre
 		}
 	}
 	return "", 0
+}
+
+// expanded counts the fields under set with fragments expanded, each
+// fragment's count computed once (sizes), saturating past the limit.
+func (c *shapeChecker) expanded(set ast.SelectionSet, sizes map[string]int, visiting map[string]bool) int {
+	n := 0
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			n += 1 + c.expanded(s.SelectionSet, sizes, visiting)
+		case *ast.InlineFragment:
+			n += c.expanded(s.SelectionSet, sizes, visiting)
+		case *ast.FragmentSpread:
+			size, ok := sizes[s.Name]
+			if !ok {
+				f := c.doc.Fragments.ForName(s.Name)
+				if f == nil || visiting[s.Name] {
+					continue // unknown fragments and cycles fail validation
+				}
+				visiting[s.Name] = true
+				size = c.expanded(f.SelectionSet, sizes, visiting)
+				delete(visiting, s.Name)
+				sizes[s.Name] = size
+			}
+			n += size
+		}
+		if n > MaxExpandedFields {
+			return MaxExpandedFields + 1
+		}
+	}
+	return n
 }
