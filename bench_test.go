@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,7 +21,8 @@ import (
 // returns its HTTP handler, with the models trained.
 func benchApp(b *testing.B) http.Handler {
 	b.Helper()
-	env := map[string]string{"SHOPMUSE_DATA": b.TempDir(), "SHOPMUSE_RATE_LIMIT": "0", "SHOPMUSE_LOG_LEVEL": "error"}
+	env := map[string]string{"SHOPMUSE_DATA": b.TempDir(), "SHOPMUSE_RATE_LIMIT": "0", "SHOPMUSE_LOG_LEVEL": "error",
+		"SHOPMUSE_ALLOWED_HOSTS": "*"} // httptest requests name example.com
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		b.Fatal(err)
@@ -88,4 +90,38 @@ func BenchmarkRecommendationsCopyOverhead(b *testing.B) {
 	b.ReportMetric(p(tp, 0.99), "plain-p99-µs")
 	b.ReportMetric(p(tc, 0.99), "copy-p99-µs")
 	b.ReportMetric(p(tc, 0.5)/p(tp, 0.5), "copy/plain")
+}
+
+// BenchmarkRefuseRepeatedFields2MB: a 2 MB query of one field repeated
+// (validation is quadratic in repeats; 400 KB once took 90 s) is refused by
+// the parser's token limit before validation. Each refusal takes
+// milliseconds.
+func BenchmarkRefuseRepeatedFields2MB(b *testing.B) {
+	env := map[string]string{"SHOPMUSE_DATA": b.TempDir(), "SHOPMUSE_DEMO": "off", "SHOPMUSE_RATE_LIMIT": "0", "SHOPMUSE_MAX_COMPLEXITY": "10000000", "SHOPMUSE_ALLOWED_HOSTS": "*"}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.App.Logger = log
+	a, err := app.Open(context.Background(), cfg.App)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { a.Close() })
+	var ready atomic.Bool
+	ready.Store(true)
+	h := handler(a, cfg, log, &ready)
+	q := "{" + strings.Repeat("__typename ", 2<<20/len("__typename ")) + "}"
+	body, _ := json.Marshal(map[string]any{"query": q})
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if !bytes.Contains(rec.Body.Bytes(), []byte("exceeded token limit")) {
+			b.Fatalf("%d %.300s", rec.Code, rec.Body.String())
+		}
+	}
 }

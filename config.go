@@ -35,25 +35,37 @@ type config struct {
 	RequestTimeout time.Duration
 	RateLimit      float64 // requests per second per client; 0 disables
 	RateBurst      int
-	Introspection  bool
+	Introspection  api.Introspection // SHOPMUSE_INTROSPECTION: on, off or admin
+	// MaxSubscriptions caps open subscriptions per WebSocket and per caller.
+	MaxSubscriptions int
+	MaxTokens        int      // SHOPMUSE_MAX_TOKENS: the parser's token limit
+	AllowedHosts     []string // SHOPMUSE_ALLOWED_HOSTS: Host names served; empty: any
+	WSInitTimeout    time.Duration
+	// ShopperRate and ShopperBurst are each shopper token's rate limit.
+	ShopperRate  float64
+	ShopperBurst int
 }
 
 // loadConfig reads the whole service configuration, for serve.
 func loadConfig(getenv func(string) string) (config, error) {
 	e := envReader{getenv: getenv}
 	cfg := config{
-		App:            readAppConfig(&e),
-		LogLevel:       readLogLevel(&e),
-		Addr:           e.str("SHOPMUSE_ADDR", "127.0.0.1:8080"),
-		Insecure:       e.boolean("SHOPMUSE_INSECURE", false),
-		MaxDepth:       e.integer("SHOPMUSE_MAX_DEPTH", 8, 1, 100),
-		MaxComplexity:  e.integer("SHOPMUSE_MAX_COMPLEXITY", 5000, 10, 10_000_000),
-		MaxFirst:       e.integer("SHOPMUSE_MAX_FIRST", pagination.DefaultMaxFirst, 1, pagination.HardMaxFirst),
-		MaxBodyBytes:   int64(e.integer("SHOPMUSE_MAX_BODY_BYTES", 8<<20, 1024, 1<<30)),
-		RequestTimeout: e.duration("SHOPMUSE_REQUEST_TIMEOUT", 60*time.Second),
-		RateLimit:      float64(e.integer("SHOPMUSE_RATE_LIMIT", 1000, 0, 1_000_000)),
-		RateBurst:      e.integer("SHOPMUSE_RATE_BURST", 2000, 1, 10_000_000),
-		Introspection:  e.boolean("SHOPMUSE_INTROSPECTION", true),
+		App:              readAppConfig(&e),
+		LogLevel:         readLogLevel(&e),
+		Addr:             e.str("SHOPMUSE_ADDR", "127.0.0.1:8080"),
+		Insecure:         e.boolean("SHOPMUSE_INSECURE", false),
+		MaxDepth:         e.integer("SHOPMUSE_MAX_DEPTH", 8, 1, 100),
+		MaxComplexity:    e.integer("SHOPMUSE_MAX_COMPLEXITY", 5000, 10, 10_000_000),
+		MaxFirst:         e.integer("SHOPMUSE_MAX_FIRST", pagination.DefaultMaxFirst, 1, pagination.HardMaxFirst),
+		MaxBodyBytes:     int64(e.integer("SHOPMUSE_MAX_BODY_BYTES", 8<<20, 1024, 1<<30)),
+		RequestTimeout:   e.duration("SHOPMUSE_REQUEST_TIMEOUT", 60*time.Second),
+		RateLimit:        float64(e.integer("SHOPMUSE_RATE_LIMIT", 1000, 0, 1_000_000)),
+		RateBurst:        e.integer("SHOPMUSE_RATE_BURST", 2000, 1, 10_000_000),
+		MaxSubscriptions: e.integer("SHOPMUSE_MAX_SUBSCRIPTIONS", 20, 1, 100_000),
+		MaxTokens:        e.integer("SHOPMUSE_MAX_TOKENS", api.DefaultMaxTokens, 100, 1_000_000),
+		WSInitTimeout:    e.duration("SHOPMUSE_WS_INIT_TIMEOUT", api.DefaultWSInitTimeout),
+		ShopperRate:      float64(e.integer("SHOPMUSE_SHOPPER_RATE_LIMIT", 20, 0, 1_000_000)),
+		ShopperBurst:     e.integer("SHOPMUSE_SHOPPER_RATE_BURST", 60, 1, 10_000_000),
 	}
 	if _, _, err := net.SplitHostPort(cfg.Addr); err != nil {
 		e.fail("SHOPMUSE_ADDR %q: %v", cfg.Addr, err)
@@ -62,11 +74,39 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.Keys, err = api.ParseKeys(getenv("SHOPMUSE_API_KEYS")); err != nil {
 		e.fail("%v", err)
 	}
+	if secret := strings.TrimSpace(getenv("SHOPMUSE_SHOPPER_TOKEN_SECRET")); secret != "" {
+		if cfg.Keys, err = cfg.Keys.WithShopperSecret([]byte(secret)); err != nil {
+			e.fail("%v", err)
+		}
+	}
+	// Introspection is on for a laptop without keys (GraphiQL), off once
+	// keys are set; "admin" lets admin keys introspect.
+	cfg.Introspection = api.IntrospectionOn
+	if cfg.Keys.Enabled() {
+		cfg.Introspection = api.IntrospectionOff
+	}
+	if v := e.str("SHOPMUSE_INTROSPECTION", ""); v != "" {
+		if cfg.Introspection, err = api.ParseIntrospection(v); err != nil {
+			e.fail("%v", err)
+		}
+	}
+	if hosts := e.str("SHOPMUSE_ALLOWED_HOSTS", ""); hosts != "" {
+		for _, h := range strings.Split(hosts, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				cfg.AllowedHosts = append(cfg.AllowedHosts, h)
+			}
+		}
+	} else if !cfg.Keys.Enabled() {
+		// Without keys every caller is admin: only pages the user opened
+		// on this machine may reach it, not a site that rebinds its DNS
+		// name to 127.0.0.1.
+		cfg.AllowedHosts = api.LoopbackHosts
+	}
 	if e.err != nil {
 		return cfg, e.err
 	}
 	if !cfg.Keys.Enabled() && !cfg.Insecure && !isLoopback(cfg.Addr) {
-		return cfg, fmt.Errorf("SHOPMUSE_ADDR %s is not a loopback address and no SHOPMUSE_API_KEYS are set: "+
+		return cfg, fmt.Errorf("SHOPMUSE_ADDR %s is not a loopback address and no SHOPMUSE_API_KEYS (or SHOPMUSE_SHOPPER_TOKEN_SECRET) are set: "+
 			"set keys, or SHOPMUSE_INSECURE=1 to serve everyone without a key", cfg.Addr)
 	}
 	return cfg, nil
@@ -92,11 +132,12 @@ func readLogLevel(e *envReader) slog.Level {
 // LLM, training and recommendation tuning.
 func readAppConfig(e *envReader) app.Config {
 	cfg := app.Config{
-		Data:         e.str("SHOPMUSE_DATA", "./data"),
-		Demo:         e.boolean("SHOPMUSE_DEMO", true),
-		SaveInterval: 2 * time.Minute,
-		TrainAfter:   e.integer("SHOPMUSE_TRAIN_AFTER", 1000, 0, 1<<30),
-		TrainEvery:   e.duration("SHOPMUSE_TRAIN_EVERY", 10*time.Minute),
+		Data:           e.str("SHOPMUSE_DATA", "./data"),
+		Demo:           e.boolean("SHOPMUSE_DEMO", true),
+		SaveInterval:   2 * time.Minute,
+		TrainAfter:     e.integer("SHOPMUSE_TRAIN_AFTER", 1000, 0, 1<<30),
+		TrainEvery:     e.duration("SHOPMUSE_TRAIN_EVERY", 10*time.Minute),
+		LLMConcurrency: e.integer("SHOPMUSE_LLM_CONCURRENCY", app.DefaultLLMConcurrency, 1, 10_000),
 	}
 	if v := e.str("SHOPMUSE_VECTOR", "embedded"); v != "embedded" {
 		q, err := qdrant.ParseURL(v)

@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runEval(ctx, getenv, args[1:], stdout, stderr)
 	case "campaign":
 		return runCampaign(ctx, getenv, args[1:], stdout, stderr)
+	case "token":
+		return runToken(getenv, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -81,27 +83,32 @@ const usage = `usage: shopmuse [command]
   eval --gen users=N,... --out DIR  a synthetic shop in the import formats
   eval copy       copy quality and latency over the demo shop
   campaign export ID --out F.jsonl   a campaign's messages as JSON lines
+  token --user ID [--ttl 1h]         a shopper token (needs SHOPMUSE_SHOPPER_TOKEN_SECRET)
 `
 
 // handler builds the HTTP routes over an opened app; ready answers /readyz.
 func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.Handler {
 	res := resolvers.New(a, resolvers.Options{Log: log, MaxFirst: cfg.MaxFirst})
+	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst)
+	limiter.SetShopperRate(cfg.ShopperRate, cfg.ShopperBurst)
 	gql := api.GraphQLHandler(graph.NewExecutableSchema(res.Config()), api.Options{
 		Keys:          cfg.Keys,
 		MaxDepth:      cfg.MaxDepth,
 		MaxComplexity: cfg.MaxComplexity,
 		Introspection: cfg.Introspection,
 		Timeout:       cfg.RequestTimeout,
+		MaxTokens:     cfg.MaxTokens,
+		WSInitTimeout: cfg.WSInitTimeout,
+		Streams:       api.NewStreamLimits(limiter, cfg.MaxSubscriptions),
 		Metrics:       a.Metrics,
 		Log:           log,
 		Middleware:    []graphql.OperationMiddleware{res.LoaderMiddleware},
 	})
-	limiter := api.NewRateLimiter(cfg.RateLimit, cfg.RateBurst)
 	// Read inside out: bound the work, limit the rate, authenticate.
 	var endpoint http.Handler = gql
 	endpoint = api.SpecStatus(endpoint)
 	endpoint = api.LimitBody(cfg.MaxBodyBytes, endpoint)
-	endpoint = limiter.Middleware(cfg.Keys.ClientOf, endpoint)
+	endpoint = limiter.Middleware(api.RequestClient, endpoint)
 	endpoint = cfg.Keys.Authenticate(endpoint)
 
 	mux := http.NewServeMux()
@@ -123,7 +130,7 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 		}
 		io.WriteString(w, `{"status":"ready"}`)
 	})
-	return api.Logging(log, api.CountHTTP(a.Metrics, mux))
+	return api.Logging(log, api.CountHTTP(a.Metrics, api.AllowedHosts(cfg.AllowedHosts, mux)))
 }
 
 // serve runs the HTTP server until ctx ends, then finishes in-flight requests
@@ -154,7 +161,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, onListen func(addr
 	srv := &http.Server{
 		Handler:           handler(a, cfg, log, &ready),
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return reqCtx },
+		// A request, body included, must arrive within ReadTimeout. Streams
+		// are not cut by it: net/http lifts the read deadline once a body
+		// has been read to its end (SSE) and when a connection is hijacked
+		// (WebSocket, where the connection_init deadline takes over). No
+		// WriteTimeout: streams write for as long as they live, and
+		// OperationTimeout bounds queries.
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return reqCtx },
 	}
 	srv.RegisterOnShutdown(endRequests)
 	// Background work stops with the server, before the store closes.

@@ -11,38 +11,61 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shopmuse/shopmuse/shop"
 )
 
-// Role is what a caller may do.
+// Role is what a caller may do. Roles are ordered: each may do what the
+// ones below it may, except that a shopper acts only for itself.
 type Role int
 
 const (
 	// RoleNone has not authenticated.
 	RoleNone Role = iota
-	// RoleRead may query the catalogue, search, recommendations and copy.
-	RoleRead
-	// RoleAdmin may also mutate and read personal data.
+	// RoleCatalog is safe in a browser: products, search, similar and
+	// related products, and copy for personas given as text or fields. It
+	// reads nothing personal and writes nothing, impressions included.
+	RoleCatalog
+	// RoleShopper holds a shopper token: what a catalog key may do, plus
+	// its own user, persona, recommendations and copy, and its own CLICK,
+	// VIEW, ADD_TO_CART and LIKE events.
+	RoleShopper
+	// RoleService is a trusted backend or BFF: every read, for any shopper.
+	RoleService
+	// RoleAdmin may also write and read campaigns and the user list.
 	RoleAdmin
 )
 
+// RoleRead is the former name of RoleService; "read" keys are service keys.
+const RoleRead = RoleService
+
 func (r Role) String() string {
 	switch r {
-	case RoleRead:
-		return "read"
+	case RoleCatalog:
+		return "catalog"
+	case RoleShopper:
+		return "shopper"
+	case RoleService:
+		return "service"
 	case RoleAdmin:
 		return "admin"
 	}
 	return "none"
 }
 
-// Keys are the configured API keys. Only their SHA-256 digests are kept, so
-// a key cannot leak from a heap dump or a log of this struct.
+// Keys are the configured API keys and the shopper token secret. Only the
+// keys' SHA-256 digests are kept, so a key cannot leak from a heap dump or
+// a log of this struct.
 type Keys struct {
 	entries []keyEntry
+	// shopperSecret verifies shopper tokens; nil: tokens are refused.
+	shopperSecret []byte
+	now           func() time.Time
 }
 
 type keyEntry struct {
@@ -50,7 +73,17 @@ type keyEntry struct {
 	role   Role
 }
 
-// ParseKeys reads SHOPMUSE_API_KEYS: "key1:admin,key2:read".
+// WithShopperSecret returns the keys also accepting shopper tokens signed
+// with secret (SHOPMUSE_SHOPPER_TOKEN_SECRET).
+func (k Keys) WithShopperSecret(secret []byte) (Keys, error) {
+	if len(secret) < MinShopperSecretBytes {
+		return k, fmt.Errorf("SHOPMUSE_SHOPPER_TOKEN_SECRET must be at least %d bytes", MinShopperSecretBytes)
+	}
+	k.shopperSecret = append([]byte(nil), secret...)
+	return k, nil
+}
+
+// ParseKeys reads SHOPMUSE_API_KEYS: "key1:admin,key2:service,key3:catalog".
 func ParseKeys(s string) (Keys, error) {
 	var k Keys
 	for i, part := range strings.Split(s, ",") {
@@ -67,19 +100,25 @@ func ParseKeys(s string) (Keys, error) {
 		switch strings.TrimSpace(role) {
 		case "admin":
 			r = RoleAdmin
-		case "read":
-			r = RoleRead
+		case "service", "read":
+			r = RoleService
+		case "catalog":
+			r = RoleCatalog
 		default:
 			// The entry number, never the key, goes in the message.
-			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: role must be admin or read", i+1)
+			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: role must be admin, service (or read), or catalog", i+1)
+		}
+		if looksLikeJWT(key) {
+			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: a key must not contain two dots (it would read as a shopper token)", i+1)
 		}
 		k.entries = append(k.entries, keyEntry{digest: sha256.Sum256([]byte(key)), role: r})
 	}
 	return k, nil
 }
 
-// Enabled reports whether any key is configured.
-func (k Keys) Enabled() bool { return len(k.entries) > 0 }
+// Enabled reports whether callers must authenticate: any key or a shopper
+// token secret is configured.
+func (k Keys) Enabled() bool { return len(k.entries) > 0 || k.shopperSecret != nil }
 
 // Lookup returns the role of a presented key. Every configured key is
 // compared, in constant time, whatever matches, so timing tells nothing
@@ -93,6 +132,52 @@ func (k Keys) Lookup(presented string) Role {
 		}
 	}
 	return role
+}
+
+// identify resolves a bearer credential: a shopper token (three dotted
+// parts, when a secret is configured) or an API key. It returns the role,
+// the shopper's user ID for a token, and the caller's bucket name.
+func (k Keys) identify(credential string) (role Role, shopper, client string) {
+	if looksLikeJWT(credential) {
+		if k.shopperSecret == nil {
+			return RoleNone, "", ""
+		}
+		now := time.Now
+		if k.now != nil {
+			now = k.now
+		}
+		sub, err := ParseShopperToken(k.shopperSecret, credential, now())
+		if err != nil {
+			return RoleNone, "", ""
+		}
+		return RoleShopper, sub, "shopper:" + sub
+	}
+	if role := k.Lookup(credential); role != RoleNone {
+		return role, "", "key:" + sumHex(credential)
+	}
+	return RoleNone, "", ""
+}
+
+type shopperKey struct{}
+
+// WithShopper records that the caller is the shopper userID (a shopper token).
+func WithShopper(ctx context.Context, userID string) context.Context {
+	return context.WithValue(ctx, shopperKey{}, userID)
+}
+
+// ShopperFrom returns the user ID of a shopper token's holder.
+func ShopperFrom(ctx context.Context) (string, bool) {
+	id, ok := ctx.Value(shopperKey{}).(string)
+	return id, ok && id != ""
+}
+
+// authenticated stores a resolved caller in ctx.
+func authenticated(ctx context.Context, role Role, shopper, client string) context.Context {
+	ctx = WithClient(WithRole(ctx, role), client)
+	if shopper != "" {
+		ctx = WithShopper(ctx, shopper)
+	}
+	return ctx
 }
 
 type roleKey struct{}
@@ -129,25 +214,31 @@ func bearer(h string) (string, bool) {
 func (k Keys) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !k.Enabled() {
-			next.ServeHTTP(w, r.WithContext(WithRole(r.Context(), RoleAdmin)))
+			ctx := WithClient(WithRole(r.Context(), RoleAdmin), addrClient(r))
+			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		h := r.Header.Get("Authorization")
-		if h == "" && strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-			next.ServeHTTP(w, r.WithContext(WithRole(r.Context(), RoleNone)))
+		if h == "" && isWebsocketUpgrade(r) {
+			// Only a genuine GET handshake: a POST carrying Upgrade and
+			// Accept: text/event-stream would otherwise reach the SSE
+			// transport unauthenticated. The connection then answers
+			// nothing before connection_init carries a valid key, and is
+			// closed if that does not come within the init deadline.
+			next.ServeHTTP(w, r.WithContext(WithClient(WithRole(r.Context(), RoleNone), addrClient(r))))
 			return
 		}
 		token, ok := bearer(h)
-		role := RoleNone
+		role, shopper, client := RoleNone, "", ""
 		if ok {
-			role = k.Lookup(token)
+			role, shopper, client = k.identify(token)
 		}
 		if role == RoleNone {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="shopmuse"`)
-			writeGraphQLError(w, http.StatusUnauthorized, "a valid API key is required: Authorization: Bearer <key>", "UNAUTHENTICATED")
+			writeGraphQLError(w, http.StatusUnauthorized, "a valid API key or shopper token is required: Authorization: Bearer <key>", "UNAUTHENTICATED")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(WithRole(r.Context(), role)))
+		next.ServeHTTP(w, r.WithContext(authenticated(r.Context(), role, shopper, client)))
 	})
 }
 
@@ -155,48 +246,144 @@ func (k Keys) Authenticate(next http.Handler) http.Handler {
 // connection_init payload ({"Authorization": "Bearer <key>"}) when the
 // upgrade request carried no header.
 func (k Keys) WebsocketInit(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	// Every connection gets its own subscription count (StreamLimits).
+	ctx = withWSConn(ctx)
 	if !k.Enabled() || RoleFrom(ctx) != RoleNone {
 		return ctx, nil, nil
 	}
 	for _, name := range []string{"Authorization", "authorization"} {
 		if h, ok := payload[name].(string); ok {
 			if token, ok := bearer(h); ok {
-				if role := k.Lookup(token); role != RoleNone {
-					return WithRole(ctx, role), nil, nil
+				if role, shopper, client := k.identify(token); role != RoleNone {
+					return authenticated(ctx, role, shopper, client), nil, nil
 				}
 			}
 		}
 	}
-	return ctx, nil, fmt.Errorf("a valid API key is required in connection_init: {\"Authorization\": \"Bearer <key>\"}")
+	return ctx, nil, fmt.Errorf("a valid API key or shopper token is required in connection_init: {\"Authorization\": \"Bearer <key>\"}")
 }
 
-// Guard is a field middleware enforcing roles: every mutation and personal
-// data (Query.user, Query.users, User fields other than id) need admin;
-// everything else needs read.
+// Guard is a field middleware enforcing roles (see Role). Each root field
+// names the least role it needs; a shopper may act on itself only; the
+// fields of other types need only an authenticated caller, because the
+// root fields that reach them are guarded.
 func Guard(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
-	need := RoleRead
-	switch {
-	case fc.Object == "Mutation":
-		need = RoleAdmin
-	case fc.Object == "Query" && (fc.Field.Name == "user" || fc.Field.Name == "users"):
-		need = RoleAdmin
-	case fc.Object == "User" && fc.Field.Name != "id":
-		need = RoleAdmin
-	case fc.Object == "Query" && fc.Field.Name == "campaign", fc.Object == "Subscription" && fc.Field.Name == "campaignProgress":
-		// A campaign's messages say whom it targets and what they were sent.
-		need = RoleAdmin
-	case hasPersonaUser(fc.Args):
-		// A persona built from a user ID is that user's profile and history.
-		need = RoleAdmin
+	role := RoleFrom(ctx)
+	if role == RoleAdmin {
+		return next(ctx)
 	}
-	if role := RoleFrom(ctx); role < need {
+	shopper, _ := ShopperFrom(ctx)
+	if !allowed(fc, role, shopper) {
 		return nil, &gqlerror.Error{
-			Message:    fmt.Sprintf("%s.%s needs the %s role", fc.Object, fc.Field.Name, need),
+			Message:    fmt.Sprintf("%s.%s is not allowed for the %s role", fc.Object, fc.Field.Name, role),
 			Extensions: map[string]any{"code": "FORBIDDEN"},
 		}
 	}
 	return next(ctx)
+}
+
+// ShopperKinds are the interactions a shopper token may record about
+// itself; purchases and ratings come from the shop's backend.
+var ShopperKinds = map[shop.InteractionKind]bool{
+	shop.KindView: true, shop.KindClick: true, shop.KindAddToCart: true, shop.KindLike: true,
+}
+
+// catalogRoots are the root fields a catalog key may call: nothing
+// personal, nothing written.
+var catalogRoots = map[string]bool{
+	"Query.product": true, "Query.products": true, "Query.searchProducts": true, "Query.similarProducts": true,
+	"Query.productRecommendations": true, "Query.generatedCopy": true, "Subscription.copyStream": true,
+}
+
+func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
+	if role == RoleNone {
+		return false
+	}
+	own := func(arg string) bool {
+		// An omitted ID means the token's own user (the resolvers fill it in).
+		id, given := stringArg(fc.Args, arg)
+		return role == RoleShopper && (!given || id == shopper)
+	}
+	key := fc.Object + "." + fc.Field.Name
+	switch key {
+	case "Query.users", "Query.campaign", "Subscription.campaignProgress":
+		// Lists of shoppers, and campaigns: whom they target and what
+		// they were sent.
+		return false
+	case "Mutation.recordInteractions":
+		return role == RoleShopper && ownInteractions(fc.Args, shopper)
+	case "Query.user":
+		return role >= RoleService || own("id")
+	case "Query.recommendations":
+		// Reasons name what the shopper bought, carted and viewed.
+		return role >= RoleService || own("userID")
+	case "Query.copyPerformance":
+		// Variant IDs map to age, gender and interest segments.
+		return role >= RoleService
+	case "Query.generatedCopy", "Subscription.copyStream":
+		if id, ok := personaUser(fc.Args); ok {
+			return role >= RoleService || role == RoleShopper && id == shopper
+		}
+		return true
+	}
+	switch fc.Object {
+	case "Mutation":
+		return false
+	case "Query", "Subscription":
+		return catalogRoots[key] || role >= RoleService
+	case "User":
+		if fc.Field.Name == "id" || role >= RoleService {
+			return true
+		}
+		u := parentUser(fc)
+		return role == RoleShopper && u != nil && u.ID == shopper
+	}
+	return true
+}
+
+// stringArg returns a string (or *string) argument and whether it was given.
+func stringArg(args map[string]any, name string) (string, bool) {
+	switch v := args[name].(type) {
+	case string:
+		return v, true
+	case *string:
+		if v != nil {
+			return *v, true
+		}
+	}
+	return "", false
+}
+
+// ownInteractions reports whether every interaction is the shopper's own
+// and of a kind a shopper may record.
+func ownInteractions(args map[string]any, shopper string) bool {
+	in, ok := args["input"].([]shop.InteractionInput)
+	if !ok {
+		return false
+	}
+	for _, it := range in {
+		if it.UserID != shopper || !ShopperKinds[it.Kind] {
+			return false
+		}
+	}
+	return true
+}
+
+// parentUser finds the User whose field is being resolved.
+func parentUser(fc *graphql.FieldContext) *shop.User {
+	for p := fc.Parent; p != nil; p = p.Parent {
+		switch u := p.Result.(type) {
+		case *shop.User:
+			return u
+		case shop.User:
+			return &u
+		}
+		if p.Result != nil {
+			return nil
+		}
+	}
+	return nil
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, msg, code string) {
@@ -210,22 +397,24 @@ func sumHex(s string) string {
 	return fmt.Sprintf("%x", d[:8])
 }
 
-// hasPersonaUser reports whether the field's arguments name a user through
-// persona.userID.
-func hasPersonaUser(args map[string]any) bool {
+// personaUser returns persona.userID of the field's arguments, if given.
+func personaUser(args map[string]any) (string, bool) {
 	p, ok := args["persona"]
 	if !ok || p == nil {
-		return false
+		return "", false
 	}
 	v := reflect.ValueOf(p)
 	for v.Kind() == reflect.Pointer && !v.IsNil() {
 		v = v.Elem()
 	}
 	if v.Kind() != reflect.Struct {
-		return false
+		return "", false
 	}
 	f := v.FieldByName("UserID")
-	return f.IsValid() && f.Kind() == reflect.Pointer && !f.IsNil()
+	if !f.IsValid() || f.Kind() != reflect.Pointer || f.IsNil() || f.Elem().Kind() != reflect.String {
+		return "", false
+	}
+	return f.Elem().String(), true
 }
 
 // roleBox lets Logging, outside Authenticate, learn the role it settled on.

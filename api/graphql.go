@@ -11,9 +11,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shopmuse/shopmuse/metrics"
@@ -25,17 +23,46 @@ type Options struct {
 	MaxDepth      int           // 0 disables
 	MaxComplexity int           // 0 disables
 	Timeout       time.Duration // per query or mutation; 0 disables
-	Introspection bool          // GraphiQL needs it; production may switch it off
+	// Introspection: who may introspect (GraphiQL needs it).
+	Introspection Introspection
+	// Streams limits WebSocket operations and open subscriptions (nil: none).
+	Streams *StreamLimits
+	// MaxTokens caps the tokens the parser reads (0: DefaultMaxTokens);
+	// MaxRepeats caps how often one response name may be selected in one
+	// selection set (0: DefaultMaxRepeats). Both bound validation's work.
+	MaxTokens  int
+	MaxRepeats int
+	// WSInitTimeout is how long a WebSocket may wait before connection_init
+	// (0: DefaultWSInitTimeout).
+	WSInitTimeout time.Duration
 	Metrics       *metrics.Metrics
 	Log           *slog.Logger
 	// Middleware are extra operation middlewares (per-request dataloaders).
 	Middleware []graphql.OperationMiddleware
 }
 
+// Defaults of the parser and WebSocket limits. GraphiQL's introspection
+// query is about 300 tokens; a product page with fragments a few hundred.
+const (
+	DefaultMaxTokens     = 10_000
+	DefaultMaxRepeats    = 20
+	DefaultWSInitTimeout = 10 * time.Second
+)
+
 // GraphQLHandler is the /graphql endpoint: every transport, the query and
 // APQ caches, limits, role checks and metrics around the executable schema.
 func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = DefaultMaxTokens
+	}
+	if o.MaxRepeats <= 0 {
+		o.MaxRepeats = DefaultMaxRepeats
+	}
+	if o.WSInitTimeout <= 0 {
+		o.WSInitTimeout = DefaultWSInitTimeout
+	}
 	srv := handler.New(es)
+	srv.SetParserTokenLimit(o.MaxTokens)
 	// SSE must come before POST, which would otherwise take
 	// text/event-stream requests.
 	srv.AddTransport(transport.SSE{})
@@ -43,18 +70,19 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 		Implementation:        transport.CoderWebsocketImplementation{},
 		KeepAlivePingInterval: 10 * time.Second,
 		InitFunc:              o.Keys.WebsocketInit,
+		InitTimeout:           o.WSInitTimeout,
 	})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	if o.Introspection {
-		srv.Use(extension.Introspection{})
-	}
+	srv.SetQueryCache(NewQueryCache(QueryCacheBytes))
+	srv.Use(IntrospectionPolicy{Mode: o.Introspection})
 	// Automatic persisted queries: BFFs send a hash instead of the query text.
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.AutomaticPersistedQuery{Cache: NewAPQCache(APQCacheBytes)})
+	// After APQ, which fills in the text of a hash, and before parsing.
+	srv.Use(ShapeLimit{MaxTokens: o.MaxTokens, MaxRepeats: o.MaxRepeats})
 	if o.MaxComplexity > 0 {
-		srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+		srv.Use(&CostLimit{Max: o.MaxComplexity})
 	}
 	if o.MaxDepth > 0 {
 		srv.Use(DepthLimit{Max: o.MaxDepth})
@@ -64,6 +92,9 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 	}
 	if o.Keys.Enabled() {
 		srv.AroundFields(Guard)
+	}
+	if o.Streams != nil {
+		srv.AroundOperations(o.Streams.Operations)
 	}
 	for _, mw := range o.Middleware {
 		srv.AroundOperations(mw)

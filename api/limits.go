@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,7 +17,8 @@ import (
 )
 
 // DepthLimit rejects operations nested deeper than Max fields. Introspection
-// fields are not counted: GraphiQL's own schema query is deep by nature.
+// selections have their own limit, IntrospectionMaxDepth: GraphiQL's schema
+// query is deep by nature.
 type DepthLimit struct{ Max int }
 
 var _ interface {
@@ -38,7 +38,64 @@ func (d DepthLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 			Extensions: map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"},
 		}
 	}
+	if depth := introspectionDepth(oc.Operation.SelectionSet, map[string]bool{}); depth > IntrospectionMaxDepth {
+		return &gqlerror.Error{
+			Message:    fmt.Sprintf("introspection is %d levels deep; at most %d are allowed", depth, IntrospectionMaxDepth),
+			Extensions: map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"},
+		}
+	}
 	return nil
+}
+
+// introspectionDepth is the depth of the deepest __schema or __type
+// selection, counted from that field.
+func introspectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
+	deepest := 0
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				d = fullDepth(s.SelectionSet, 1, visiting)
+			} else {
+				d = introspectionDepth(s.SelectionSet, visiting)
+			}
+		case *ast.InlineFragment:
+			d = introspectionDepth(s.SelectionSet, visiting)
+		case *ast.FragmentSpread:
+			if s.Definition == nil || visiting[s.Name] {
+				continue
+			}
+			visiting[s.Name] = true
+			d = introspectionDepth(s.Definition.SelectionSet, visiting)
+			delete(visiting, s.Name)
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
+}
+
+// fullDepth is selectionDepth counting every field.
+func fullDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
+	deepest := depth
+	for _, sel := range set {
+		var d int
+		switch s := sel.(type) {
+		case *ast.Field:
+			d = fullDepth(s.SelectionSet, depth+1, visiting)
+		case *ast.InlineFragment:
+			d = fullDepth(s.SelectionSet, depth, visiting)
+		case *ast.FragmentSpread:
+			if s.Definition == nil || visiting[s.Name] {
+				continue
+			}
+			visiting[s.Name] = true
+			d = fullDepth(s.Definition.SelectionSet, depth, visiting)
+			delete(visiting, s.Name)
+		}
+		deepest = max(deepest, d)
+	}
+	return deepest
 }
 
 func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
@@ -104,11 +161,15 @@ func OperationTimeout(d time.Duration) graphql.ResponseMiddleware {
 	}
 }
 
-// RateLimiter is a token bucket per API key, or per client address when no
-// keys are configured.
+// RateLimiter is a token bucket per API key, per shopper token's user, or
+// per client address when no keys are configured. Shoppers have their own,
+// smaller, rate (SetShopperRate): a browser needs far less than a backend.
 type RateLimiter struct {
 	rate  rate.Limit
 	burst int
+	// shopperRate and shopperBurst apply to "shopper:" buckets.
+	shopperRate  rate.Limit
+	shopperBurst int
 
 	mu       sync.Mutex
 	limiters map[string]*limiterEntry
@@ -123,7 +184,13 @@ type limiterEntry struct {
 // NewRateLimiter allows perSecond requests per client with bursts of burst.
 // perSecond <= 0 disables limiting.
 func NewRateLimiter(perSecond float64, burst int) *RateLimiter {
-	return &RateLimiter{rate: rate.Limit(perSecond), burst: max(burst, 1), limiters: map[string]*limiterEntry{}}
+	return &RateLimiter{rate: rate.Limit(perSecond), burst: max(burst, 1), shopperRate: rate.Limit(perSecond),
+		shopperBurst: max(burst, 1), limiters: map[string]*limiterEntry{}}
+}
+
+// SetShopperRate sets the rate of each shopper token's bucket.
+func (rl *RateLimiter) SetShopperRate(perSecond float64, burst int) {
+	rl.shopperRate, rl.shopperBurst = rate.Limit(perSecond), max(burst, 1)
 }
 
 func (rl *RateLimiter) limiter(client string, now time.Time) *rate.Limiter {
@@ -140,7 +207,11 @@ func (rl *RateLimiter) limiter(client string, now time.Time) *rate.Limiter {
 	}
 	e, ok := rl.limiters[client]
 	if !ok {
-		e = &limiterEntry{l: rate.NewLimiter(rl.rate, rl.burst)}
+		r, b := rl.rate, rl.burst
+		if strings.HasPrefix(client, "shopper:") {
+			r, b = rl.shopperRate, rl.shopperBurst
+		}
+		e = &limiterEntry{l: rate.NewLimiter(r, b)}
 		rl.limiters[client] = e
 	}
 	e.seen = now
@@ -164,20 +235,4 @@ func (rl *RateLimiter) Middleware(client func(*http.Request) string, next http.H
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// ClientOf names the rate-limit bucket of a request: a digest of the bearer
-// token when keys are configured (never the key itself; Authenticate has
-// rejected unknown ones by then), else the remote address, so that made-up
-// tokens cannot each get a fresh bucket.
-func (k Keys) ClientOf(r *http.Request) string {
-	if token, ok := bearer(r.Header.Get("Authorization")); ok && k.Enabled() {
-		d := sumHex(token)
-		return "key:" + d
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "addr:" + host
 }

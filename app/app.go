@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/engage"
@@ -43,6 +45,10 @@ type Config struct {
 	Embedder embeddings.Config
 	// LLM configures the LLM copy writer; nil: built-in templates only.
 	LLM *copywriter.LLMConfig
+	// LLMConcurrency bounds the LLM calls in flight (default
+	// DefaultLLMConcurrency); past it, calls wait briefly and then the
+	// built-in writer answers (counted in shopmuse_llm_saturated_total).
+	LLMConcurrency int
 	// Tuning overrides the recommender's defaults, as `eval --tune` prints.
 	Tuning recommend.Tuning
 	// Background training: after TrainAfter new interactions or every
@@ -149,7 +155,22 @@ func (a *App) openCopy() error {
 	if a.cfg.LLM != nil {
 		c := *a.cfg.LLM
 		c.Logger = a.log
-		c.HTTPClient = &http.Client{Transport: a.Metrics.InstrumentLLM(c.Provider, nil)}
+		n := a.cfg.LLMConcurrency
+		if n <= 0 {
+			n = DefaultLLMConcurrency
+		}
+		saturated := prometheus.NewCounter(prometheus.CounterOpts{Name: "shopmuse_llm_saturated_total",
+			Help: "LLM calls not made because SHOPMUSE_LLM_CONCURRENCY calls were in flight; the built-in writer answered."})
+		if err := a.Metrics.Registry.Register(saturated); err != nil {
+			// An App reopened on the same Metrics keeps counting in the
+			// first one's series.
+			are, ok := err.(prometheus.AlreadyRegisteredError)
+			if !ok {
+				return fmt.Errorf("register LLM metrics: %w", err)
+			}
+			saturated = are.ExistingCollector.(prometheus.Counter)
+		}
+		c.HTTPClient = &http.Client{Transport: limitLLM(a.Metrics.InstrumentLLM(c.Provider, nil), n, saturated)}
 		var err error
 		if llm, err = copywriter.NewLLMWriter(c); err != nil {
 			return err

@@ -261,10 +261,10 @@ type ComplexityRoot struct {
 		Product                func(childComplexity int, id string) int
 		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) int
 		Products               func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
-		Recommendations        func(childComplexity int, userID string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) int
+		Recommendations        func(childComplexity int, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) int
 		SearchProducts         func(childComplexity int, query string, first *int, filter *shop.ProductFilter) int
 		SimilarProducts        func(childComplexity int, productID string, first *int, filter *shop.ProductFilter) int
-		User                   func(childComplexity int, id string) int
+		User                   func(childComplexity int, id *string) int
 		Users                  func(childComplexity int, first *int, after *string) int
 	}
 
@@ -387,12 +387,12 @@ type ProductHitResolver interface {
 type QueryResolver interface {
 	Product(ctx context.Context, id string) (*shop.Product, error)
 	Products(ctx context.Context, first *int, after *string, filter *shop.ProductFilter) (*pagination.Connection[shop.Product], error)
-	User(ctx context.Context, id string) (*shop.User, error)
+	User(ctx context.Context, id *string) (*shop.User, error)
 	Users(ctx context.Context, first *int, after *string) (*pagination.Connection[shop.User], error)
 	SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error)
-	Recommendations(ctx context.Context, userID string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
+	Recommendations(ctx context.Context, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
 	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
@@ -1331,7 +1331,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userID"].(string), args["first"].(*int), args["placement"].(*recommend.Placement), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
+		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userID"].(*string), args["first"].(*int), args["placement"].(*recommend.Placement), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
 	case "Query.searchProducts":
 		if e.ComplexityRoot.Query.SearchProducts == nil {
 			break
@@ -1364,7 +1364,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.User(childComplexity, args["id"].(string)), true
+		return e.ComplexityRoot.Query.User(childComplexity, args["id"].(*string)), true
 	case "Query.users":
 		if e.ComplexityRoot.Query.Users == nil {
 			break
@@ -1793,8 +1793,8 @@ type Query {
   product(id: ID!): Product
   "The catalogue in ID order, filtered; first is at most 100."
   products(first: Int = 20, after: String, filter: ProductFilter): ProductConnection!
-  "One user by ID, or null."
-  user(id: ID!): User
+  "One user by ID, or null. A shopper token may omit id: its own user."
+  user(id: ID): User
   "Every user in ID order; first is at most 100."
   users(first: Int = 20, after: String): UserConnection!
   """
@@ -1820,9 +1820,9 @@ type Query {
   items and durables already bought, and diversifies. A user without
   history gets their interests and what is trending. language sets the
   reasons' language (default: the user's, from their profile; ZH when
-  unknown).
+  unknown). A shopper token may omit userID: its own user.
   """
-  recommendations(userID: ID!, first: Int = 10, placement: Placement = FOR_YOU, filter: ProductFilter, language: Language): [Recommendation!]!
+  recommendations(userID: ID, first: Int = 10, placement: Placement = FOR_YOU, filter: ProductFilter, language: Language): [Recommendation!]!
   """
   Products related to one product: RELATED are alternatives (similar and
   co-viewed), COMPLEMENTARY are bought together with it from other categories.
@@ -3333,8 +3333,8 @@ func (ec *executionContext) field_Query_recommendations_args(ctx context.Context
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "userID",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3439,8 +3439,8 @@ func (ec *executionContext) field_Query_user_args(ctx context.Context, rawArgs m
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
-		func(ctx context.Context, v any) (string, error) {
-			return ec.unmarshalNID2string(ctx, v)
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -7048,7 +7048,7 @@ func (ec *executionContext) _Query_user(ctx context.Context, field graphql.Colle
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(string))
+			return ec.Resolvers.Query().User(ctx, fc.Args["id"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *shop.User) graphql.Marshaler {
@@ -7268,7 +7268,7 @@ func (ec *executionContext) _Query_recommendations(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(string), fc.Args["first"].(*int), fc.Args["placement"].(*recommend.Placement), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
+			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(*string), fc.Args["first"].(*int), fc.Args["placement"].(*recommend.Placement), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {

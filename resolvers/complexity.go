@@ -18,7 +18,7 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Query.SimilarProducts = func(child int, _ string, first *int, _ *shop.ProductFilter) int { return 2 + page(first, 10, child) }
 	c.Product.Similar = func(child int, first *int) int { return 2 + page(first, 10, child) }
 	c.User.Interactions = func(child int, first *int) int { return page(first, 20, child) }
-	c.Query.Recommendations = func(child int, _ string, first *int, _ *recommend.Placement, _ *shop.ProductFilter, _ *shop.Language) int {
+	c.Query.Recommendations = func(child int, _ *string, first *int, _ *recommend.Placement, _ *shop.ProductFilter, _ *shop.Language) int {
 		return 10 + page(first, 10, child)
 	}
 	c.Query.ProductRecommendations = func(child int, _ string, _ *recommend.Intent, first *int, _ *shop.ProductFilter, _ *shop.Language) int {

@@ -10,10 +10,12 @@
 package resolvers
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/pagination"
@@ -92,6 +94,18 @@ func notFound(msg string) error {
 // mutations report business errors in userErrors instead.
 func badInput(msg string) error {
 	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": CodeBadUserInput}}
+}
+
+// selfID is a user ID argument, which a shopper token may omit to mean
+// itself (api.Guard has checked that a given one is its own).
+func selfID(ctx context.Context, id *string, arg string) (string, error) {
+	if id != nil {
+		return *id, nil
+	}
+	if s, ok := api.ShopperFrom(ctx); ok {
+		return s, nil
+	}
+	return "", badInput(arg + " is required (only a shopper token may omit it)")
 }
 
 // checkFirst validates a page size against the configured maximum.

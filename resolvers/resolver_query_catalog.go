@@ -25,8 +25,12 @@ func (r *queryResolver) Products(ctx context.Context, first *int, after *string,
 	}), nil
 }
 
-func (r *queryResolver) User(ctx context.Context, id string) (*shop.User, error) {
-	return r.app.Store.User(ctx, id)
+func (r *queryResolver) User(ctx context.Context, id *string) (*shop.User, error) {
+	uid, err := selfID(ctx, id, "id")
+	if err != nil {
+		return nil, err
+	}
+	return r.app.Store.User(ctx, uid)
 }
 
 func (r *queryResolver) Users(ctx context.Context, first *int, after *string) (*pagination.UserConnection, error) {

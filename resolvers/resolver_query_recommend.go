@@ -12,8 +12,12 @@ import (
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-func (r *queryResolver) Recommendations(ctx context.Context, userID string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
-	return r.recommend(ctx, userID, intOr(first, 10), placement, filter, language)
+func (r *queryResolver) Recommendations(ctx context.Context, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
+	id, err := selfID(ctx, userID, "userID")
+	if err != nil {
+		return nil, err
+	}
+	return r.recommend(ctx, id, intOr(first, 10), placement, filter, language)
 }
 
 func (r *Resolver) recommend(ctx context.Context, userID string, n int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
