@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -21,8 +22,20 @@ import (
 // returns its HTTP handler, with the models trained.
 func benchApp(b *testing.B) http.Handler {
 	b.Helper()
-	env := map[string]string{"SHOPMUSE_DATA": b.TempDir(), "SHOPMUSE_RATE_LIMIT": "0", "SHOPMUSE_LOG_LEVEL": "error",
-		"SHOPMUSE_ALLOWED_HOSTS": "*"} // httptest requests name example.com
+	h, a := benchHandler(b, map[string]string{"SHOPMUSE_RATE_LIMIT": "0"})
+	if _, err := a.Train(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+// benchHandler opens the service with env over a temporary data directory
+// and returns its HTTP handler and app; httptest requests name example.com,
+// so every Host is allowed.
+func benchHandler(b *testing.B, env map[string]string) (http.Handler, *app.App) {
+	b.Helper()
+	env = maps.Clone(env)
+	env["SHOPMUSE_DATA"], env["SHOPMUSE_LOG_LEVEL"], env["SHOPMUSE_ALLOWED_HOSTS"] = b.TempDir(), "error", "*"
 	cfg, err := loadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		b.Fatal(err)
@@ -34,12 +47,9 @@ func benchApp(b *testing.B) http.Handler {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close() })
-	if _, err := a.Train(context.Background()); err != nil {
-		b.Fatal(err)
-	}
 	var ready atomic.Bool
 	ready.Store(true)
-	return handler(a, cfg, log, &ready)
+	return handler(a, cfg, log, &ready), a
 }
 
 func query(b *testing.B, h http.Handler, q string, vars map[string]any) {
@@ -97,21 +107,7 @@ func BenchmarkRecommendationsCopyOverhead(b *testing.B) {
 // the parser's token limit before validation. Each refusal takes
 // milliseconds.
 func BenchmarkRefuseRepeatedFields2MB(b *testing.B) {
-	env := map[string]string{"SHOPMUSE_DATA": b.TempDir(), "SHOPMUSE_DEMO": "off", "SHOPMUSE_RATE_LIMIT": "0", "SHOPMUSE_MAX_COMPLEXITY": "10000000", "SHOPMUSE_ALLOWED_HOSTS": "*"}
-	cfg, err := loadConfig(func(k string) string { return env[k] })
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg.App.Logger = log
-	a, err := app.Open(context.Background(), cfg.App)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { a.Close() })
-	var ready atomic.Bool
-	ready.Store(true)
-	h := handler(a, cfg, log, &ready)
+	h, _ := benchHandler(b, map[string]string{"SHOPMUSE_DEMO": "off", "SHOPMUSE_RATE_LIMIT": "0", "SHOPMUSE_MAX_COMPLEXITY": "10000000"})
 	q := "{" + strings.Repeat("__typename ", 2<<20/len("__typename ")) + "}"
 	body, _ := json.Marshal(map[string]any{"query": q})
 	b.SetBytes(int64(len(body)))

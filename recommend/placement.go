@@ -46,21 +46,7 @@ func ParsePlacement(s string) (Placement, error) {
 // the repeat model's chance that it is their next cart or purchase, or, before
 // the first training, by stage and recency.
 func (e *Engine) history(q *Query, p Placement) []Recommendation {
-	states := map[int32]*histState{}
-	for _, ev := range q.user.events {
-		st := states[ev.item]
-		if st == nil {
-			st = &histState{item: ev.item}
-			states[ev.item] = st
-		}
-		st.apply(ev)
-	}
-	list := ranked(states)
-	ids := make([]string, len(list))
-	for i, st := range list {
-		ids[i] = q.user.itemIDs[st.item]
-	}
-	prods := e.ds.products(ids)
+	list, ids, prods := e.historyStates(q)
 	m := e.models.Load().repeat
 	var out []Recommendation
 	for i, st := range list {
@@ -102,7 +88,7 @@ func (e *Engine) history(q *Query, p Placement) []Recommendation {
 	return out[:min(len(out), q.N)]
 }
 
-// recommendFrom answers the placements that are not the blend.
+// recommendPlacement answers the placements that are not the blend.
 func (e *Engine) recommendPlacement(ctx context.Context, q *Query, p Placement) ([]Recommendation, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("recommend: %w", err)

@@ -357,21 +357,7 @@ func (r repeatRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 	if m == nil || m.top <= 0 || len(q.user.events) == 0 {
 		return nil
 	}
-	states := map[int32]*histState{}
-	for _, ev := range q.user.events {
-		st := states[ev.item]
-		if st == nil {
-			st = &histState{item: ev.item}
-			states[ev.item] = st
-		}
-		st.apply(ev)
-	}
-	list := ranked(states)
-	ids := make([]string, len(list))
-	for i, st := range list {
-		ids[i] = q.user.itemIDs[st.item]
-	}
-	prods := e.ds.products(ids)
+	list, ids, prods := e.historyStates(q)
 	out := make([]Candidate, 0, len(list))
 	for i, st := range list {
 		if prods[i] == nil || !e.allowed(q, ids[i]) {
@@ -394,4 +380,25 @@ func (r repeatRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 	}
 	out = sortCandidates(out)
 	return out[:min(len(out), q.retrieveN)]
+}
+
+// historyStates returns the shopper's history items, most recent first
+// (capped at repeatItems), with their state, IDs and products (nil when no
+// longer in the catalogue).
+func (e *Engine) historyStates(q *Query) ([]*histState, []string, []*shop.Product) {
+	states := map[int32]*histState{}
+	for _, ev := range q.user.events {
+		st := states[ev.item]
+		if st == nil {
+			st = &histState{item: ev.item}
+			states[ev.item] = st
+		}
+		st.apply(ev)
+	}
+	list := ranked(states)
+	ids := make([]string, len(list))
+	for i, st := range list {
+		ids[i] = q.user.itemIDs[st.item]
+	}
+	return list, ids, e.ds.products(ids)
 }
