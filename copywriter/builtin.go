@@ -231,6 +231,7 @@ var shortTemplates = parseAll(map[string][]string{
 		"{{req .For}}看过来：{{req .Name}}，点开看看。",
 	},
 	"PUSH/zh/spec": {
+		"{{req .Name}}：{{req .Lead.Say}}。",
 		"{{req .Name}}：{{req .Lead.Short}}，{{req .Second.Short}}，参数一目了然。",
 		"{{req .Name}}：{{req .Lead.Short}}，参数一目了然。",
 		"{{req .Name}}参数一目了然，点击查看详情。",
@@ -277,6 +278,7 @@ var shortTemplates = parseAll(map[string][]string{
 		"写给{{req .For}}：{{req .Name}}现价{{req .Price}}。",
 	},
 	"PROMOTION/zh/spec": {
+		"{{req .Name}}，{{req .Lead.Say}}。现价{{req .Price}}。",
 		"{{req .Lead.Short}}、{{req .Second.Short}}，{{req .Name}}只要{{req .Price}}，参数写在明处。",
 		"{{req .Lead.Short}}，{{req .Name}}只要{{req .Price}}。",
 		"{{req .Name}}只要{{req .Price}}，配置清楚写在详情页。",
