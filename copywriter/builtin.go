@@ -361,7 +361,7 @@ var longParts = parseAll(map[string][]string{
 	"en/hook/scene":  {"{{req .Scene | cap}} call for something you can rely on, and {{req .Name}} fits the bill.", "{{req .Name}} is ready for {{req .Scene}}."},
 	"en/hook/story":  {"{{req .Full}} from {{req .BrandX}} puts its effort into what you actually use.", "{{req .Full}} puts its effort into what you actually use."},
 	"en/point/fit":   {"Its {{req .Name | lower}} is {{req .Value | soft}}, {{req .Benefit}}.", "{{req .Say | cap}}."},
-	"en/point/spec":  {"{{req .Name | cap}}: {{req .Value}}{{if .Benefit}} ({{.Benefit}}){{end}}.", "{{req .Say | cap}}."},
+	"en/point/spec":  {"{{req .Say | cap}}."},
 	"en/point/offer": {"{{req .Say | cap}}."},
 	"en/point/scene": {"{{req .Value | cap}} means {{req .Benefit}}.", "{{req .Say | cap}}."},
 	"en/point/story": {"{{req .Say | cap}}."},
@@ -371,7 +371,7 @@ var longParts = parseAll(map[string][]string{
 	"en/offer/scene": {"Pick one up for {{req .Price}}. {{req .Promo}}.", "Pick one up for {{req .Price}}."},
 	"en/offer/story": {"Yours for {{req .Price}}. {{req .Promo}}.", "Yours for {{req .Price}}."},
 	"en/close/fit":   {"Bring it home and make {{req .Scene}} a little easier."},
-	"en/close/spec":  {"The numbers are all here; choose what suits you."},
+	"en/close/spec":  {"All the details are above, so choose what suits you."},
 	"en/close/offer": {"Add it to your cart while you're thinking of it."},
 	"en/close/scene": {"Next time you head out, take it with you."},
 	"en/close/story": {"Carefully made things deserve a careful look."},
@@ -568,9 +568,6 @@ func (b builtinWriter) long(j *job, sh *sheet, angle string, data tdata, k int) 
 		pts = append(pts, first(lang+"/point/"+angle, p))
 	}
 	body := strings.Join(pts, sep)
-	if angle == AngleSpec {
-		body = strings.Join(pts, "\n")
-	}
 	if body != "" {
 		parts = append(parts, body)
 	}

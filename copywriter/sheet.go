@@ -349,7 +349,7 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		case echo:
 			pt.short = val
 		default:
-			pt.short = strings.ToLower(name) + ": " + val
+			pt.short = val + " " + strings.ToLower(name) // Relaxed fit, Midi length
 		}
 		say, known := ka.phrase(val, s.zh)
 		switch {
