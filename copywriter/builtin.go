@@ -78,6 +78,19 @@ var funcs = template.FuncMap{
 		}
 		return s, nil
 	},
+	// glue joins a name and a spec as Chinese copy writes them, with a
+	// space only where two Latin or digit runs would otherwise merge
+	// (索尼 A7 IV 2420万像素, not A7 IV2420万像素); it aborts like req when
+	// either is missing.
+	"glue": func(a, b string) (string, error) {
+		if strings.TrimSpace(a) == "" || strings.TrimSpace(b) == "" {
+			return "", errMissing
+		}
+		if isASCIIAlnum(lastRune(a)) && isASCIIAlnum(firstRune(b)) {
+			return a + " " + b, nil
+		}
+		return a + b, nil
+	},
 	"lower": strings.ToLower,
 	// soft lower-cases a capitalised word for use mid-sentence ("Stainless
 	// steel" → "stainless steel") but leaves acronyms and models (OLED, XM5).
@@ -226,8 +239,8 @@ var shortTemplates = parseAll(map[string][]string{
 	},
 	// ---- PUSH (≤60 / ≤120); headline is the notification title
 	"PUSH/zh/fit": {
-		"{{req .For}}看过来：{{req .Name}}{{req .Lead.Short}}，{{req .Lead.Benefit}}。",
-		"{{req .For}}看过来：{{req .Name}}{{req .Lead.Short}}，点开看看。",
+		"{{req .For}}看过来：{{glue .Name .Lead.Short}}，{{req .Lead.Benefit}}。",
+		"{{req .For}}看过来：{{glue .Name .Lead.Short}}，点开看看。",
 		"{{req .For}}看过来：{{req .Name}}，点开看看。",
 	},
 	"PUSH/zh/spec": {
@@ -241,7 +254,7 @@ var shortTemplates = parseAll(map[string][]string{
 		"{{req .Name}}现价{{req .Price}}，手慢别错过。",
 	},
 	"PUSH/zh/scene": {
-		"{{req .Scene}}缺个帮手？{{req .Name}}{{req .Lead.Short}}，{{req .Lead.Benefit}}。",
+		"{{req .Scene}}缺个帮手？{{glue .Name .Lead.Short}}，{{req .Lead.Benefit}}。",
 		"{{req .Scene}}缺个帮手？{{req .Name}}了解一下。",
 	},
 	"PUSH/zh/story": {
@@ -272,8 +285,8 @@ var shortTemplates = parseAll(map[string][]string{
 	},
 	// ---- PROMOTION (≤80 / ≤160)
 	"PROMOTION/zh/fit": {
-		"写给{{req .For}}：{{req .Name}}{{req .Lead.Short}}，{{req .Lead.Benefit}}，现价{{req .Price}}。",
-		"写给{{req .For}}：{{req .Name}}{{req .Lead.Short}}，现价{{req .Price}}。",
+		"写给{{req .For}}：{{glue .Name .Lead.Short}}，{{req .Lead.Benefit}}，现价{{req .Price}}。",
+		"写给{{req .For}}：{{glue .Name .Lead.Short}}，现价{{req .Price}}。",
 		"写给{{req .For}}：{{req .Name}}现价{{req .Price}}，{{req .Lead.Benefit}}。",
 		"写给{{req .For}}：{{req .Name}}现价{{req .Price}}。",
 	},

@@ -52,7 +52,8 @@ type personaView struct {
 	quality bool
 }
 
-var suffixWords = map[string]bool{"pro": true, "max": true, "ultra": true, "plus": true, "mini": true, "lite": true, "air": true, "se": true, "neo": true, "x": true}
+var suffixWords = map[string]bool{"pro": true, "max": true, "ultra": true, "plus": true, "mini": true, "lite": true, "air": true, "se": true, "neo": true, "x": true,
+	"ii": true, "iii": true, "iv": true, "mark": true}
 
 func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) *sheet {
 	s := &sheet{zh: zh, seed: fnv64(p.ID)}
@@ -340,8 +341,8 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		pt.numeric = strings.ContainsAny(val, "0123456789")
 		echo := strings.Contains(strings.ToLower(val), strings.ToLower(name))
 		switch {
-		case s.zh && echo:
-			pt.short = val // 基站: 标准基站 is said once
+		case s.zh && (echo || endsInName(val, name)):
+			pt.short = val // 基站: 标准基站 and 颜色: 黑色 are said once
 		case s.zh:
 			pt.short = name + val
 		case pt.numeric:
@@ -413,6 +414,14 @@ func isCategoryWord(c, noun, leaf, brand string) bool {
 		}
 	}
 	return false
+}
+
+// endsInName reports whether a Chinese value ends with a character of its
+// attribute's name (颜色 黑色, 人数 2人, 片数 84片): name + value would say it
+// twice.
+func endsInName(val, name string) bool {
+	r := lastRune(val)
+	return isHan(r) && strings.ContainsRune(name, r)
 }
 
 // restatesAttribute reports whether a clause repeats an attribute value
