@@ -449,7 +449,7 @@ func newJob(p *shop.Product, persona persona.Persona, ch Channel, lang shop.Lang
 // their checks. skip names angles already taken by other generators.
 func (b builtinWriter) write(ctx context.Context, j *job, n int, skip map[string]bool) ([]draft, error) {
 	zh := j.lang != shop.LanguageEN
-	sh := buildSheet(j.p, j.persona, zh, j.facts)
+	sh := buildSheet(j.p, j.persona, zh, j.facts, j.ch)
 	order := angleOrder(sh.persona, !j.persona.IsZero())
 	var out []draft
 	taken := map[string]bool{} // two angles must not land on the same text

@@ -55,7 +55,7 @@ type personaView struct {
 var suffixWords = map[string]bool{"pro": true, "max": true, "ultra": true, "plus": true, "mini": true, "lite": true, "air": true, "se": true, "neo": true, "x": true,
 	"ii": true, "iii": true, "iv": true, "mark": true}
 
-func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) *sheet {
+func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet, ch Channel) *sheet {
 	s := &sheet{zh: zh, seed: fnv64(p.ID)}
 	if zh {
 		s.brand = brandZH(p.Brand)
@@ -149,7 +149,7 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	if pr := strings.TrimSpace(p.Promotion); pr != "" && safeText(pr, fs) && words.HasHan(pr) == zh && TextLength(pr) <= map[bool]int{true: 30, false: 90}[zh] {
 		s.promo = strings.TrimRight(pr, "。.!！")
 	}
-	s.points = rankPoints(collectPoints(p, s, fs), persona)
+	s.points = rankPoints(collectPoints(p, s, fs), persona, ch)
 	s.persona = viewPersona(persona, zh, relevantInterest(persona, p), categoryScene(p.Category))
 	if zh {
 		// sellers type ASCII commas between Chinese clauses
@@ -666,9 +666,11 @@ func benefitFor(keys string, zh bool) string {
 	return ""
 }
 
-// rankPoints puts the selling points this persona cares about first; ties
-// keep the listing's order, which sellers usually sort by importance.
-func rankPoints(pts []point, persona persona.Persona) []point {
+// rankPoints puts the selling points this persona cares about first, then
+// what the channel needs: a title leads with a number a shopper compares
+// (5000万像素), a push or a slogan with a point that has a benefit to say.
+// Ties keep the listing's order, which sellers usually sort by importance.
+func rankPoints(pts []point, persona persona.Persona, ch Channel) []point {
 	score := make([]int, len(pts))
 	w := 3
 	for _, k := range persona.Interests {
@@ -689,7 +691,10 @@ func rankPoints(pts []point, persona persona.Persona) []point {
 		}
 	}
 	for i, pt := range pts {
-		if pt.numeric {
+		if pt.numeric && ch != ChannelPush && ch != ChannelAdSlogan {
+			score[i]++
+		}
+		if pt.benefit != "" && (ch == ChannelPush || ch == ChannelAdSlogan || ch == ChannelPromotion) {
 			score[i]++
 		}
 		if persona.Style == "quality" && (strings.Contains(pt.keys, "材质") || strings.Contains(pt.keys, "material") || strings.Contains(pt.keys, "处理器")) {
