@@ -71,6 +71,9 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet, 
 		if n := titleNoun(p.Title, p.Category); n != "" {
 			s.noun = n // 连衣裙, not 裙; 保温杯, not 杯
 		}
+		if n := nounAttribute(p); n != "" && (s.noun == "" || TextLength(p.Title) <= 4 || !strings.Contains(p.Title, s.noun)) {
+			s.noun = n // described by attributes: 衣样式 卫衣 names it
+		}
 	}
 	titleOK := safeText(p.Title, fs) && (zh && hanShare(p.Title) >= minHanShareZH || !zh && !words.HasHan(p.Title))
 	if s.noun == "" && zh {
@@ -100,7 +103,7 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet, 
 	if !zh {
 		lim = 60
 	}
-	if s.brand == "" && s.model == "" && titleOK && TextLength(p.Title) <= lim*2/3 {
+	if s.brand == "" && s.model == "" && titleOK && TextLength(p.Title) <= lim*2/3 && !genericTitle(p, s.noun) {
 		// a short unbranded title (手工陶瓷马克杯) names the product better
 		// than its category does
 		parts = []string{p.Title}
@@ -156,6 +159,44 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet, 
 		s.promo = zhPunct(s.promo)
 	}
 	return s
+}
+
+// genericTitle reports whether a title only names the kind of product (上衣,
+// 裙): a product described by attributes is then called by its noun.
+func genericTitle(p *shop.Product, noun string) bool {
+	t := strings.TrimSpace(p.Title)
+	if t == noun {
+		return false
+	}
+	for _, s := range categorySegments(p.Category) {
+		if t == s {
+			return true
+		}
+	}
+	for _, a := range p.Attributes {
+		if strings.TrimSpace(a.Value) == t {
+			return true
+		}
+	}
+	return false
+}
+
+// nounAttribute is the value of the most specific attribute that says what
+// the product is (衣样式 卫衣 over 类型 上衣), or "".
+func nounAttribute(p *shop.Product) string {
+	cat := kbFor(p.Category)
+	best := ""
+	for _, a := range p.Attributes {
+		if ka := cat.attr(a.Name); ka != nil && ka.Noun && words.HasHan(a.Value) && TextLength(a.Value) <= 6 {
+			if best == "" || !strings.Contains(a.Name, "类型") {
+				best = strings.TrimSpace(a.Value)
+			}
+		}
+	}
+	if full, ok := map[string]string{"裙": "裙子", "裤": "裤子", "衣": "衣服"}[best]; ok {
+		best = full // 这款裙子, not 这款裙
+	}
+	return best
 }
 
 // titleNoun is the product noun a Chinese title itself uses: the category
@@ -334,8 +375,8 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		if ka == nil && name != a.Name {
 			ka = cat.attr(name)
 		}
-		if ka != nil && ka.Skip {
-			continue // a size is a choice the shopper makes, not a selling point
+		if ka != nil && (ka.Skip || ka.Noun) {
+			continue // a size is a choice the shopper makes, a type names the product: neither sells it
 		}
 		pt := point{name: name, value: val, keys: strings.ToLower(a.Name + " " + a.Value + " " + name)}
 		pt.numeric = strings.ContainsAny(val, "0123456789")
