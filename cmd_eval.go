@@ -25,8 +25,10 @@ const evalUsage = `usage: shopmuse eval <what> [flags]
                          one chart of several --json results on the same split
                          (eval's and bench/gorse's: bench/compare.sh draws it)
   copy                   copy quality over the demo shop x a persona set x every channel:
-                         faithfulness, banned terms, length, language, Distinct-2, latency
-                         (shopmuse eval copy [--llm])
+                         faithfulness, banned terms, length, language, valid UTF-8,
+                         Distinct-2, latency, the rubric (persona angles, echoes, filler,
+                         repeated openings, benefit density) and BLEU-4/ROUGE-L against
+                         the built-in human-written reference set (shopmuse eval copy [--llm])
 `
 
 // runEval is `shopmuse eval ...`.

@@ -78,6 +78,19 @@ var funcs = template.FuncMap{
 		}
 		return s, nil
 	},
+	// glue joins a name and a spec as Chinese copy writes them, with a
+	// space only where two Latin or digit runs would otherwise merge
+	// (索尼 A7 IV 2420万像素, not A7 IV2420万像素); it aborts like req when
+	// either is missing.
+	"glue": func(a, b string) (string, error) {
+		if strings.TrimSpace(a) == "" || strings.TrimSpace(b) == "" {
+			return "", errMissing
+		}
+		if isASCIIAlnum(lastRune(a)) && isASCIIAlnum(firstRune(b)) {
+			return a + " " + b, nil
+		}
+		return a + b, nil
+	},
 	"lower": strings.ToLower,
 	// soft lower-cases a capitalised word for use mid-sentence ("Stainless
 	// steel" → "stainless steel") but leaves acronyms and models (OLED, XM5).
@@ -226,11 +239,12 @@ var shortTemplates = parseAll(map[string][]string{
 	},
 	// ---- PUSH (≤60 / ≤120); headline is the notification title
 	"PUSH/zh/fit": {
-		"{{req .For}}看过来：{{req .Name}}{{req .Lead.Short}}，{{req .Lead.Benefit}}。",
-		"{{req .For}}看过来：{{req .Name}}{{req .Lead.Short}}，点开看看。",
+		"{{req .For}}看过来：{{glue .Name .Lead.Short}}，{{req .Lead.Benefit}}。",
+		"{{req .For}}看过来：{{glue .Name .Lead.Short}}，点开看看。",
 		"{{req .For}}看过来：{{req .Name}}，点开看看。",
 	},
 	"PUSH/zh/spec": {
+		"{{req .Name}}：{{req .Lead.Say}}。",
 		"{{req .Name}}：{{req .Lead.Short}}，{{req .Second.Short}}，参数一目了然。",
 		"{{req .Name}}：{{req .Lead.Short}}，参数一目了然。",
 		"{{req .Name}}参数一目了然，点击查看详情。",
@@ -240,7 +254,7 @@ var shortTemplates = parseAll(map[string][]string{
 		"{{req .Name}}现价{{req .Price}}，手慢别错过。",
 	},
 	"PUSH/zh/scene": {
-		"{{req .Scene}}缺个帮手？{{req .Name}}{{req .Lead.Short}}，{{req .Lead.Benefit}}。",
+		"{{req .Scene}}缺个帮手？{{glue .Name .Lead.Short}}，{{req .Lead.Benefit}}。",
 		"{{req .Scene}}缺个帮手？{{req .Name}}了解一下。",
 	},
 	"PUSH/zh/story": {
@@ -271,12 +285,13 @@ var shortTemplates = parseAll(map[string][]string{
 	},
 	// ---- PROMOTION (≤80 / ≤160)
 	"PROMOTION/zh/fit": {
-		"写给{{req .For}}：{{req .Name}}{{req .Lead.Short}}，{{req .Lead.Benefit}}，现价{{req .Price}}。",
-		"写给{{req .For}}：{{req .Name}}{{req .Lead.Short}}，现价{{req .Price}}。",
+		"写给{{req .For}}：{{glue .Name .Lead.Short}}，{{req .Lead.Benefit}}，现价{{req .Price}}。",
+		"写给{{req .For}}：{{glue .Name .Lead.Short}}，现价{{req .Price}}。",
 		"写给{{req .For}}：{{req .Name}}现价{{req .Price}}，{{req .Lead.Benefit}}。",
 		"写给{{req .For}}：{{req .Name}}现价{{req .Price}}。",
 	},
 	"PROMOTION/zh/spec": {
+		"{{req .Name}}，{{req .Lead.Say}}。现价{{req .Price}}。",
 		"{{req .Lead.Short}}、{{req .Second.Short}}，{{req .Name}}只要{{req .Price}}，参数写在明处。",
 		"{{req .Lead.Short}}，{{req .Name}}只要{{req .Price}}。",
 		"{{req .Name}}只要{{req .Price}}，配置清楚写在详情页。",
@@ -359,7 +374,7 @@ var longParts = parseAll(map[string][]string{
 	"en/hook/scene":  {"{{req .Scene | cap}} call for something you can rely on, and {{req .Name}} fits the bill.", "{{req .Name}} is ready for {{req .Scene}}."},
 	"en/hook/story":  {"{{req .Full}} from {{req .BrandX}} puts its effort into what you actually use.", "{{req .Full}} puts its effort into what you actually use."},
 	"en/point/fit":   {"Its {{req .Name | lower}} is {{req .Value | soft}}, {{req .Benefit}}.", "{{req .Say | cap}}."},
-	"en/point/spec":  {"{{req .Name | cap}}: {{req .Value}}{{if .Benefit}} ({{.Benefit}}){{end}}.", "{{req .Say | cap}}."},
+	"en/point/spec":  {"{{req .Say | cap}}."},
 	"en/point/offer": {"{{req .Say | cap}}."},
 	"en/point/scene": {"{{req .Value | cap}} means {{req .Benefit}}.", "{{req .Say | cap}}."},
 	"en/point/story": {"{{req .Say | cap}}."},
@@ -369,7 +384,7 @@ var longParts = parseAll(map[string][]string{
 	"en/offer/scene": {"Pick one up for {{req .Price}}. {{req .Promo}}.", "Pick one up for {{req .Price}}."},
 	"en/offer/story": {"Yours for {{req .Price}}. {{req .Promo}}.", "Yours for {{req .Price}}."},
 	"en/close/fit":   {"Bring it home and make {{req .Scene}} a little easier."},
-	"en/close/spec":  {"The numbers are all here; choose what suits you."},
+	"en/close/spec":  {"All the details are above, so choose what suits you."},
 	"en/close/offer": {"Add it to your cart while you're thinking of it."},
 	"en/close/scene": {"Next time you head out, take it with you."},
 	"en/close/story": {"Carefully made things deserve a careful look."},
@@ -434,7 +449,7 @@ func newJob(p *shop.Product, persona persona.Persona, ch Channel, lang shop.Lang
 // their checks. skip names angles already taken by other generators.
 func (b builtinWriter) write(ctx context.Context, j *job, n int, skip map[string]bool) ([]draft, error) {
 	zh := j.lang != shop.LanguageEN
-	sh := buildSheet(j.p, j.persona, zh, j.facts)
+	sh := buildSheet(j.p, j.persona, zh, j.facts, j.ch)
 	order := angleOrder(sh.persona, !j.persona.IsZero())
 	var out []draft
 	taken := map[string]bool{} // two angles must not land on the same text
@@ -566,9 +581,6 @@ func (b builtinWriter) long(j *job, sh *sheet, angle string, data tdata, k int) 
 		pts = append(pts, first(lang+"/point/"+angle, p))
 	}
 	body := strings.Join(pts, sep)
-	if angle == AngleSpec {
-		body = strings.Join(pts, "\n")
-	}
 	if body != "" {
 		parts = append(parts, body)
 	}

@@ -45,8 +45,25 @@ type BannedTerm struct {
 	Note          string `json:"note,omitempty"`
 
 	lower  string
+	first  rune // first rune of lower
 	ascii  bool // matched on word boundaries, case-insensitively
 	excLow []string
+}
+
+// runeSet is a set of runes of the Basic Multilingual Plane; runes above it
+// are always reported present, so the set only ever rules terms out.
+type runeSet [0x10000 / 64]uint64
+
+func (rs *runeSet) addAll(s string) {
+	for _, r := range s {
+		if r < 0x10000 {
+			rs[r>>6] |= 1 << (r & 63)
+		}
+	}
+}
+
+func (rs *runeSet) has(r rune) bool {
+	return r >= 0x10000 || rs[r>>6]&(1<<(r&63)) != 0
 }
 
 //go:embed data/banned_terms.json
@@ -79,6 +96,7 @@ func LoadBannedTerms(b []byte) ([]BannedTerm, error) {
 			return nil, fmt.Errorf("banned term %d: term, category and source are required", i)
 		}
 		t.lower = strings.ToLower(t.Term)
+		t.first, _ = utf8.DecodeRuneInString(t.lower)
 		t.ascii = !words.HasHan(t.Term)
 		for _, e := range t.Exceptions {
 			if !strings.Contains(strings.ToLower(e), t.lower) {
@@ -114,12 +132,19 @@ func FindBannedTerms(text string, facts string, brand string) []TermHit {
 	lower := strings.ToLower(matchForm(text))
 	factsNormal := false
 	var hits []TermHit
-	covered := make([]bool, len(lower)+1)
+	var covered []bool
 	brandLow := strings.ToLower(matchForm(strings.TrimSpace(brand)))
+	// Most terms cannot occur: their first character is not in the text.
+	// Checking that first keeps a check of every candidate cheap.
+	var present runeSet
+	present.addAll(lower)
 	for i := range bannedTerms {
 		t := &bannedTerms[i]
-		if !strings.Contains(lower, t.lower) {
+		if !present.has(t.first) || !strings.Contains(lower, t.lower) {
 			continue
+		}
+		if covered == nil {
+			covered = make([]bool, len(lower)+1)
 		}
 		if t.Substantiable {
 			if !factsNormal {

@@ -30,5 +30,31 @@
 //     title budget.
 //   - Language: Chinese copy needs ≥60% Han among words (a Han character and a
 //     Latin word count one each; units glued to numbers do not count);
-//     English copy ≤5%.
+//     English copy ≤5%. Invalid UTF-8 fails it.
+//   - The checks read normalised text (normalize.go): NFKC, no zero-width or
+//     format characters, traditional forms of the banned terms folded to
+//     simplified (a small table; no well-kept Go library folds without
+//     OpenCC's dictionaries), "100 %" closed up, and numbers in every form —
+//     full-width digits, Chinese numerals (九十九元, 两千, 一万五, 百分之九十).
+//     A lone numeral up to ten counts only before a money or percent sign,
+//     so idioms (一年四季, 十全十美) are not claims.
+//   - Only the product's facts substantiate claims. The persona contributes
+//     one fact, the reader's age, and only as an age ("25岁的你"); "预算99元，
+//     只买环保" justifies neither ¥99 nor 环保.
+//   - What features mean to a shopper is data (data/benefits.json, with
+//     sources): per top category, per attribute value, a phrase that states
+//     the value and its benefit, the persona interests the category supports
+//     and where it is used. Chinese DETAIL and EMAIL copy is planned from it:
+//     one sentence per selling point, connectives where two sentences would
+//     open alike, the offer, an ending for the channel. Copy addresses a
+//     reader by an interest only when the product's category or its own tags
+//     support it, and never states the reader's age or gender.
+//   - The rubric (rubric.go) reads copy as a marketer would: persona angles
+//     the product does not support, echoes, filler, repeated openings,
+//     benefit density. The built-in writer drops candidates it faults (unless
+//     nothing else is left), the LLM writer sends them back for repair, eval
+//     copy reports it, and a hand-labelled set measures its precision.
+//   - Streams carry only checked copy, variant by variant.
+//   - Every cut is rune-safe and falls on a word or punctuation boundary
+//     (words.Clip).
 package copywriter

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/persona"
@@ -63,6 +64,50 @@ func FuzzBuiltinCopy(f *testing.F) {
 						}
 					}
 				}
+			}
+		}
+	})
+}
+
+// FuzzLLMCopy runs the LLM writer (against the OpenAI fake) on fuzzed model
+// output, over every channel × language × persona: whatever the model says,
+// what is served is valid UTF-8, within the channel's limits and passes
+// every check.
+func FuzzLLMCopy(f *testing.F) {
+	f.Add("國家級旗艦", "國家級旗艦，絕對領先，限時只要九十九元", uint8(3), false, "25岁,女性,喜欢拍照")
+	f.Add("Hello", "\xa5150 off orders over \xa5999 \u200b best", uint8(2), true, "")
+	f.Add("华为 P50 Pro", "写给爱拍照的你：华为 P50 Pro配备5000万像素主摄像头，现价¥5999。", uint8(1), false, "预算99元，只买环保")
+	fake := &fakeLLM{}
+	srv := openAIServer(f, fake)
+	w := NewWriter(Config{LLM: newLLMForTest(f, ProviderOpenAI, srv.URL+"/v1", 5*time.Second)})
+	products := testProducts()
+	f.Fuzz(func(t *testing.T, headline, text string, pick uint8, english bool, personaText string) {
+		fake.mu.Lock()
+		fake.script = []string{variantsJSON([2]string{headline, text})}
+		fake.mu.Unlock()
+		p := &products[int(pick)%len(products)]
+		ch := Channels[int(pick/8)%len(Channels)]
+		lang := shop.LanguageZH
+		if english {
+			lang = shop.LanguageEN
+		}
+		res, err := w.Generate(context.Background(), Request{Product: p, PersonaText: personaText, Channel: ch, Language: &lang, Variants: 1})
+		if errors.Is(err, ErrInvalidRequest) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s/%s: %v", ch, lang, err)
+		}
+		lim := LimitFor(ch, lang)
+		for _, v := range res.Variants {
+			if !utf8.ValidString(v.Text) || !utf8.ValidString(v.Headline) {
+				t.Fatalf("invalid UTF-8 served: %q / %q", v.Headline, v.Text)
+			}
+			if n := TextLength(v.Text); n < lim.Min || n > lim.Max || TextLength(v.Headline) > HeadlineLimitFor(lang).Max {
+				t.Fatalf("%s/%s: outside the limits: %q / %q", ch, lang, v.Headline, v.Text)
+			}
+			if !Passed(v.Checks) || !Passed(CheckVariant(p, persona.ParsePersona(personaText), ch, lang, v)) {
+				t.Fatalf("%s/%s: served copy fails its checks: %q %+v", ch, lang, v.Text, v.Checks)
 			}
 		}
 	})

@@ -42,6 +42,9 @@ type kbAttr struct {
 	EN    map[string]string `json:"en"`
 	// Skip marks attributes that are a choice, not a selling point (尺码).
 	Skip bool `json:"skip"`
+	// Noun marks attributes that say what the product is (类型 上衣, 衣样式
+	// 卫衣): they name it ("这款卫衣") rather than sell it.
+	Noun bool `json:"noun"`
 
 	zhKeys, enKeys []string // value keys, longest first
 }
@@ -114,10 +117,11 @@ func categorySegments(category string) []string {
 
 // kbFor returns the knowledge for a product's category, or nil.
 func kbFor(category string) *kbCategory {
-	segs := categorySegments(category)
-	for ci := range kb.Categories {
-		c := &kb.Categories[ci]
-		for _, s := range segs {
+	// the top segment decides first: 家电/洗衣机 is an appliance, though
+	// 洗衣机 has a 衣 in it
+	for _, s := range categorySegments(category) {
+		for ci := range kb.Categories {
+			c := &kb.Categories[ci]
 			for _, m := range c.Match {
 				if s == m || strings.Contains(s, m) {
 					return c

@@ -70,26 +70,37 @@ func otherBrands(text string, fs *factSet) []string {
 	if len(fs.foreignBrands) == 0 {
 		return nil
 	}
-	tokens := map[string]bool{}
-	start := -1
-	for i := 0; i <= len(text); i++ {
-		if i < len(text) && (words.IsWordByte(text[i]) || text[i] == '-' && start >= 0) {
-			if start < 0 {
-				start = i
+	var tokens map[string]bool // built only when a brand's English name occurs at all
+	tokenize := func() {
+		tokens = map[string]bool{}
+		start := -1
+		for i := 0; i <= len(text); i++ {
+			if i < len(text) && (words.IsWordByte(text[i]) || text[i] == '-' && start >= 0) {
+				if start < 0 {
+					start = i
+				}
+				continue
 			}
-			continue
-		}
-		if start >= 0 {
-			tokens[text[start:i]] = true
-			start = -1
+			if start >= 0 {
+				tokens[text[start:i]] = true
+				start = -1
+			}
 		}
 	}
 	han := words.HasHan(text)
 	var out []string
 	for _, bp := range fs.foreignBrands {
-		switch {
-		case han && !bp.zhAmbiguous && strings.Contains(text, bp.zh):
+		if han && !bp.zhAmbiguous && strings.Contains(text, bp.zh) {
 			out = append(out, bp.zh)
+			continue
+		}
+		if !strings.Contains(text, bp.en) {
+			continue
+		}
+		if tokens == nil {
+			tokenize()
+		}
+		switch {
 		case tokens[bp.en]:
 			out = append(out, bp.en)
 		case strings.ContainsAny(bp.en, " 'é") && words.Index(text, bp.en) >= 0:

@@ -88,7 +88,7 @@ func split(s string, n int) []string {
 
 // openAIServer speaks the chat-completions protocol: a JSON body, or SSE
 // "data: {chunk}" events ending in "data: [DONE]" when stream is true.
-func openAIServer(t *testing.T, f *fakeLLM) *httptest.Server {
+func openAIServer(t testing.TB, f *fakeLLM) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
@@ -192,7 +192,7 @@ func phone(t *testing.T) *shop.Product {
 	return &p
 }
 
-func newLLMForTest(t *testing.T, provider, url string, timeout time.Duration) *LLMWriter {
+func newLLMForTest(t testing.TB, provider, url string, timeout time.Duration) *LLMWriter {
 	t.Helper()
 	temp := 0.4
 	w, err := NewLLMWriter(LLMConfig{Provider: provider, Model: "test-model", BaseURL: url, Timeout: timeout, Temperature: &temp})

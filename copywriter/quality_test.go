@@ -153,3 +153,53 @@ func TestBuiltinRubricOverDemo(t *testing.T) {
 			rr.Variants-rr.OK, rr.Variants, rr.AngleMismatch, rr.Echo, rr.Filler, rr.RepeatedOpenings, strings.Join(rr.Examples, "\n"))
 	}
 }
+
+// Products described only by attributes, keyed the way attribute-to-copy
+// datasets key them (类型, 衣样式, 衣领型, 裙型, 裤腰型…), under a bare
+// category: the type names the product, every other value is sold as a
+// benefit, and a washing machine is no garment for having 衣 in its name.
+func TestAttributeOnlyProducts(t *testing.T) {
+	w := NewWriter(Config{})
+	for _, tc := range []struct {
+		p      shop.Product
+		opens  string
+		absent []string
+	}{
+		{shop.Product{ID: "a1", Title: "上衣", Category: "上衣", Language: shop.LanguageZH, Attributes: []shop.Attribute{
+			{Name: "类型", Value: "上衣"}, {Name: "衣样式", Value: "卫衣"}, {Name: "衣领型", Value: "连帽"}, {Name: "图案", Value: "卡通"},
+			{Name: "风格", Value: "街头"}, {Name: "版型", Value: "宽松"}}}, "这款卫衣，", []string{"类型", "为"}},
+		{shop.Product{ID: "a2", Title: "裙", Category: "裙", Language: shop.LanguageZH, Attributes: []shop.Attribute{
+			{Name: "类型", Value: "裙"}, {Name: "裙型", Value: "a字"}, {Name: "裙长", Value: "短裙"}, {Name: "材质", Value: "牛仔布"},
+			{Name: "裙款式", Value: "破洞"}, {Name: "颜色", Value: "蓝色"}}}, "这款裙子，", []string{"类型", "裙型为"}},
+		{shop.Product{ID: "a3", Category: "服饰", Language: shop.LanguageZH, Title: "裤", Attributes: []shop.Attribute{
+			{Name: "类型", Value: "裤"}, {Name: "裤型", Value: "阔腿裤"}, {Name: "裤腰型", Value: "高腰"}, {Name: "材质", Value: "雪纺"}}}, "这款裤子，", []string{"裤裤", "类型"}},
+	} {
+		res, err := w.Generate(context.Background(), Request{Product: &tc.p, Channel: ChannelDetail})
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := res.Variants[0].Text
+		if !strings.HasPrefix(text, tc.opens) {
+			t.Errorf("%s: copy should open %q: %s", tc.p.ID, tc.opens, text)
+		}
+		for _, a := range tc.absent {
+			if strings.Contains(text, a) {
+				t.Errorf("%s: copy says %q: %s", tc.p.ID, a, text)
+			}
+		}
+		for _, a := range tc.p.Attributes {
+			if a.Name == "类型" && tc.p.ID == "a1" {
+				continue // 衣样式 卫衣 names it more closely than 类型 上衣, as a copywriter would
+			}
+			if !strings.Contains(text, strings.TrimSuffix(a.Value, "子")) {
+				t.Errorf("%s: value %s=%s not mentioned: %s", tc.p.ID, a.Name, a.Value, text)
+			}
+		}
+		if r := Rubric(&tc.p, shop.LanguageZH, res.Variants[0]); !r.OK() || r.Benefits < 3 {
+			t.Errorf("%s: rubric %v, %d benefits: %s", tc.p.ID, r.Findings(), r.Benefits, text)
+		}
+	}
+	if c := kbFor("家电/洗衣机"); c == nil || c.Key != "appliances" {
+		t.Errorf("a washing machine is filed under %+v", c)
+	}
+}

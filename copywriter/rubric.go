@@ -81,6 +81,9 @@ func Rubric(p *shop.Product, lang shop.Language, v Variant) RubricResult {
 type rubricCtx struct {
 	p     *shop.Product
 	names []string
+	// own are the product's own names (brand, title words) in match form:
+	// a name that doubles itself (乐扣乐扣) is no echo
+	own []string
 	// offAngles are the angle phrases of the interests this product does
 	// not support, lower-case
 	offAngles []angleID
@@ -90,7 +93,27 @@ type angleID struct{ phrase, key string }
 
 func newRubricCtx(p *shop.Product) *rubricCtx {
 	rc := &rubricCtx{p: p, names: categoryNames(p)}
-	ok := supportedInterests(p)
+	for _, n := range []string{p.Brand, p.Title} {
+		if n = strings.TrimSpace(n); n != "" {
+			rc.own = append(rc.own, matchForm(n))
+			for _, f := range strings.Fields(n) {
+				if words.HasHan(f) && utf8.RuneCountInString(f) >= 4 {
+					rc.own = append(rc.own, f)
+				}
+			}
+		}
+	}
+	return rc
+}
+
+// off computes offAngles on first use: the built-in writer's candidates
+// never need them.
+func (rc *rubricCtx) off() []angleID {
+	if rc.offAngles != nil {
+		return rc.offAngles
+	}
+	rc.offAngles = []angleID{}
+	ok := supportedInterests(rc.p)
 	for _, in := range persona.Interests {
 		if ok[in.Key] {
 			continue
@@ -99,7 +122,7 @@ func newRubricCtx(p *shop.Product) *rubricCtx {
 			rc.offAngles = append(rc.offAngles, angleID{strings.ToLower(ph), in.Key})
 		}
 	}
-	return rc
+	return rc.offAngles
 }
 
 func (rc *rubricCtx) read(lang shop.Language, v Variant) RubricResult {
@@ -121,9 +144,9 @@ func (rc *rubricCtx) readWith(lang shop.Language, v Variant, angles bool) Rubric
 	text := matchForm(all)
 	low := strings.ToLower(text)
 	if angles {
-		r.AngleMismatch = angleMismatches(p, rc.offAngles, low)
+		r.AngleMismatch = angleMismatches(p, rc.off(), low)
 	}
-	r.Echoes = findEchoes(p, text)
+	r.Echoes = findEchoes(p, rc.own, text)
 	r.Filler = findFiller(rc.names, text)
 	r.RepeatedOpenings = repeatedOpenings(v.Text, lang)
 	if angles { // a measure for reports, not a finding: not needed per candidate
@@ -186,7 +209,7 @@ func angleMismatches(p *shop.Product, off []angleID, low string) []string {
 
 var echoPhrases = []string{"它给出的是", "it delivers"}
 
-func findEchoes(p *shop.Product, text string) []string {
+func findEchoes(p *shop.Product, own []string, text string) []string {
 	var out []string
 	low := strings.ToLower(text)
 	for _, a := range p.Attributes {
@@ -210,14 +233,9 @@ func findEchoes(p *shop.Product, text string) []string {
 	// single character (看看, 轻轻) is Chinese, not an echo, and neither is
 	// a name that doubles itself (乐扣乐扣)
 	scan := text
-	for _, n := range []string{p.Brand, p.Title} {
-		if n = strings.TrimSpace(n); n != "" {
-			scan = strings.ReplaceAll(scan, matchForm(n), "|")
-			for _, f := range strings.Fields(n) {
-				if words.HasHan(f) && utf8.RuneCountInString(f) >= 4 {
-					scan = strings.ReplaceAll(scan, f, "|")
-				}
-			}
+	for _, n := range own {
+		if strings.Contains(scan, n) {
+			scan = strings.ReplaceAll(scan, n, "|")
 		}
 	}
 	rs := []rune(scan)

@@ -52,9 +52,10 @@ type personaView struct {
 	quality bool
 }
 
-var suffixWords = map[string]bool{"pro": true, "max": true, "ultra": true, "plus": true, "mini": true, "lite": true, "air": true, "se": true, "neo": true, "x": true}
+var suffixWords = map[string]bool{"pro": true, "max": true, "ultra": true, "plus": true, "mini": true, "lite": true, "air": true, "se": true, "neo": true, "x": true,
+	"ii": true, "iii": true, "iv": true, "mark": true}
 
-func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) *sheet {
+func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet, ch Channel) *sheet {
 	s := &sheet{zh: zh, seed: fnv64(p.ID)}
 	if zh {
 		s.brand = brandZH(p.Brand)
@@ -69,6 +70,9 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	if zh {
 		if n := titleNoun(p.Title, p.Category); n != "" {
 			s.noun = n // 连衣裙, not 裙; 保温杯, not 杯
+		}
+		if n := nounAttribute(p); n != "" && (s.noun == "" || TextLength(p.Title) <= 4 || !strings.Contains(p.Title, s.noun)) {
+			s.noun = n // described by attributes: 衣样式 卫衣 names it
 		}
 	}
 	titleOK := safeText(p.Title, fs) && (zh && hanShare(p.Title) >= minHanShareZH || !zh && !words.HasHan(p.Title))
@@ -99,7 +103,7 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	if !zh {
 		lim = 60
 	}
-	if s.brand == "" && s.model == "" && titleOK && TextLength(p.Title) <= lim*2/3 {
+	if s.brand == "" && s.model == "" && titleOK && TextLength(p.Title) <= lim*2/3 && !genericTitle(p, s.noun) {
 		// a short unbranded title (手工陶瓷马克杯) names the product better
 		// than its category does
 		parts = []string{p.Title}
@@ -148,13 +152,51 @@ func buildSheet(p *shop.Product, persona persona.Persona, zh bool, fs *factSet) 
 	if pr := strings.TrimSpace(p.Promotion); pr != "" && safeText(pr, fs) && words.HasHan(pr) == zh && TextLength(pr) <= map[bool]int{true: 30, false: 90}[zh] {
 		s.promo = strings.TrimRight(pr, "。.!！")
 	}
-	s.points = rankPoints(collectPoints(p, s, fs), persona)
+	s.points = rankPoints(collectPoints(p, s, fs), persona, ch)
 	s.persona = viewPersona(persona, zh, relevantInterest(persona, p), categoryScene(p.Category))
 	if zh {
 		// sellers type ASCII commas between Chinese clauses
 		s.promo = zhPunct(s.promo)
 	}
 	return s
+}
+
+// genericTitle reports whether a title only names the kind of product (上衣,
+// 裙): a product described by attributes is then called by its noun.
+func genericTitle(p *shop.Product, noun string) bool {
+	t := strings.TrimSpace(p.Title)
+	if t == noun {
+		return false
+	}
+	for _, s := range categorySegments(p.Category) {
+		if t == s {
+			return true
+		}
+	}
+	for _, a := range p.Attributes {
+		if strings.TrimSpace(a.Value) == t {
+			return true
+		}
+	}
+	return false
+}
+
+// nounAttribute is the value of the most specific attribute that says what
+// the product is (衣样式 卫衣 over 类型 上衣), or "".
+func nounAttribute(p *shop.Product) string {
+	cat := kbFor(p.Category)
+	best := ""
+	for _, a := range p.Attributes {
+		if ka := cat.attr(a.Name); ka != nil && ka.Noun && words.HasHan(a.Value) && TextLength(a.Value) <= 6 {
+			if best == "" || !strings.Contains(a.Name, "类型") {
+				best = strings.TrimSpace(a.Value)
+			}
+		}
+	}
+	if full, ok := map[string]string{"裙": "裙子", "裤": "裤子", "衣": "衣服"}[best]; ok {
+		best = full // 这款裙子, not 这款裙
+	}
+	return best
 }
 
 // titleNoun is the product noun a Chinese title itself uses: the category
@@ -313,8 +355,9 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		if pt.value == "" || seen(pt.value) || !safeText(pt.value+" "+pt.name+" "+pt.say, fs) {
 			return
 		}
-		// every number on the sheet must be one the checker accepts
-		if !checkFaithfulness(fs, pt.short+" "+pt.value+" "+pt.say).Passed {
+		// every number on the sheet must be one the checker accepts (the
+		// knowledge's phrases carry none of their own: TestBenefitData)
+		if !checkFaithfulness(fs, pt.short+" "+pt.value).Passed {
 			return
 		}
 		pts = append(pts, pt)
@@ -332,15 +375,15 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		if ka == nil && name != a.Name {
 			ka = cat.attr(name)
 		}
-		if ka != nil && ka.Skip {
-			continue // a size is a choice the shopper makes, not a selling point
+		if ka != nil && (ka.Skip || ka.Noun) {
+			continue // a size is a choice the shopper makes, a type names the product: neither sells it
 		}
 		pt := point{name: name, value: val, keys: strings.ToLower(a.Name + " " + a.Value + " " + name)}
 		pt.numeric = strings.ContainsAny(val, "0123456789")
 		echo := strings.Contains(strings.ToLower(val), strings.ToLower(name))
 		switch {
-		case s.zh && echo:
-			pt.short = val // 基站: 标准基站 is said once
+		case s.zh && (echo || endsInName(val, name)):
+			pt.short = val // 基站: 标准基站 and 颜色: 黑色 are said once
 		case s.zh:
 			pt.short = name + val
 		case pt.numeric:
@@ -348,7 +391,7 @@ func collectPoints(p *shop.Product, s *sheet, fs *factSet) []point {
 		case echo:
 			pt.short = val
 		default:
-			pt.short = strings.ToLower(name) + ": " + val
+			pt.short = val + " " + strings.ToLower(name) // Relaxed fit, Midi length
 		}
 		say, known := ka.phrase(val, s.zh)
 		switch {
@@ -412,6 +455,14 @@ func isCategoryWord(c, noun, leaf, brand string) bool {
 		}
 	}
 	return false
+}
+
+// endsInName reports whether a Chinese value ends with a character of its
+// attribute's name (颜色 黑色, 人数 2人, 片数 84片): name + value would say it
+// twice.
+func endsInName(val, name string) bool {
+	r := lastRune(val)
+	return isHan(r) && strings.ContainsRune(name, r)
 }
 
 // restatesAttribute reports whether a clause repeats an attribute value
@@ -656,9 +707,11 @@ func benefitFor(keys string, zh bool) string {
 	return ""
 }
 
-// rankPoints puts the selling points this persona cares about first; ties
-// keep the listing's order, which sellers usually sort by importance.
-func rankPoints(pts []point, persona persona.Persona) []point {
+// rankPoints puts the selling points this persona cares about first, then
+// what the channel needs: a title leads with a number a shopper compares
+// (5000万像素), a push or a slogan with a point that has a benefit to say.
+// Ties keep the listing's order, which sellers usually sort by importance.
+func rankPoints(pts []point, persona persona.Persona, ch Channel) []point {
 	score := make([]int, len(pts))
 	w := 3
 	for _, k := range persona.Interests {
@@ -679,7 +732,10 @@ func rankPoints(pts []point, persona persona.Persona) []point {
 		}
 	}
 	for i, pt := range pts {
-		if pt.numeric {
+		if pt.numeric && ch != ChannelPush && ch != ChannelAdSlogan {
+			score[i]++
+		}
+		if pt.benefit != "" && (ch == ChannelPush || ch == ChannelAdSlogan || ch == ChannelPromotion) {
 			score[i]++
 		}
 		if persona.Style == "quality" && (strings.Contains(pt.keys, "材质") || strings.Contains(pt.keys, "material") || strings.Contains(pt.keys, "处理器")) {
