@@ -120,7 +120,9 @@ type Config struct {
 	// MaxPerCategory caps results per top-level category as a fraction of N
 	// (at least one); it is relaxed when too few candidates remain.
 	MaxPerCategory float64
-	// ExcludePurchased drops items the user has bought.
+	// ExcludePurchased drops items the user has bought, except consumables
+	// due again (rebuy.go) and items the shopper carted again since. Off,
+	// bought items compete like any other (eval's --exclude none).
 	ExcludePurchased bool
 	// HistoryScoring lets item-CF and MF score items of the shopper's own
 	// history (not only fresh ones), so taste ranks the items a shopper

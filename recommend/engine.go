@@ -64,6 +64,8 @@ type models struct {
 	repeat    *repeatModel // learned at Train and Restore, not persisted
 	rebuy     *rebuyModel  // likewise
 	trainedAt time.Time
+	// trainedSeq is how many events the models were trained on.
+	trainedSeq uint64
 }
 
 // overlays are the real-time item-CF increments: cur collects new events;
@@ -207,6 +209,11 @@ type Query struct {
 	// due maps the shopper's bought consumables that are due again to the
 	// days since they bought them; they are not excluded.
 	due map[string]int
+	// hist is every history item's state, most recent first, with its ID
+	// and product: one walk of the events per request.
+	hist      []*histState
+	histIDs   []string
+	histProds []*shop.Product
 }
 
 // allowed reports whether item id may be recommended at all: known to the
@@ -252,11 +259,18 @@ func (e *Engine) query(req *Request) (*Query, error) {
 	for _, id := range req.Exclude {
 		q.exclude[id] = true
 	}
-	q.due = e.dueAgain(&q.user, now)
 	for _, h := range q.user.items {
 		q.history[h.id] = true
-		if _, due := q.due[h.id]; h.purchased && e.cfg.ExcludePurchased && !due {
-			q.exclude[h.id] = true
+	}
+	q.hist, q.histIDs, q.histProds = e.walkHistory(&q.user)
+	q.due = e.dueAgain(q)
+	if e.cfg.ExcludePurchased {
+		// A bought item leaves the lists unless it is a consumable due
+		// again, or the shopper carted it again since.
+		for i, st := range q.hist {
+			if _, due := q.due[q.histIDs[i]]; st.stage == stageBought && st.again < 0 && !due {
+				q.exclude[q.histIDs[i]] = true
+			}
 		}
 	}
 	q.affinity = e.categoryAffinity(q.user.items)
@@ -556,31 +570,27 @@ func (e *Engine) embedInterest(ctx context.Context, text string) ([]float32, err
 
 // dueAgain returns the shopper's bought consumables that are due again,
 // with the days since the last purchase of each.
-func (e *Engine) dueAgain(uv *userView, now int64) map[string]int {
+func (e *Engine) dueAgain(q *Query) map[string]int {
 	rb := e.models.Load().rebuy
 	if rb == nil || len(rb.stats) == 0 {
 		return nil
 	}
-	buy := uint8(shop.KindPurchase.Code())
-	bought := map[string]int64{}
-	for _, ev := range uv.events {
-		if ev.kind == buy {
-			bought[uv.itemIDs[ev.item]] = ev.t
-		}
-	}
 	var due map[string]int
-	for id, t := range bought {
-		p, ok := e.ds.Product(id)
-		if !ok {
+	for i, st := range q.hist {
+		p := q.histProds[i]
+		if st.bought == 0 || p == nil {
 			continue
 		}
-		days := float64(now-t) / 86400
-		if rb.due(p.Category, days) {
+		if rb.due(p.Category, float64(q.now-st.bought)/86400) {
 			if due == nil {
 				due = map[string]int{}
 			}
-			due[id] = int(days + 0.5)
+			due[q.histIDs[i]] = daysSince(q.now, st.bought)
 		}
 	}
 	return due
 }
+
+// daysSince is whole days from t to now (unix seconds), rounded: the
+// number a reason shows.
+func daysSince(now, t int64) int { return int((now - t + 43200) / 86400) }

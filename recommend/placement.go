@@ -55,10 +55,12 @@ func (e *Engine) history(q *Query, p Placement) []Recommendation {
 			continue
 		}
 		var reason Reason
+		cur := *st
+		cur.stage = st.current()
 		switch {
-		case p == PlacementContinue && st.stage != stageBought:
-			reason = seenReason(q.Language, st.stage == stageCarted)
-		case p == PlacementBuyAgain && st.stage == stageBought:
+		case p == PlacementContinue && cur.stage != stageBought:
+			reason = seenReason(q.Language, cur.stage == stageCarted)
+		case p == PlacementBuyAgain && cur.stage == stageBought:
 			days, ok := q.due[id]
 			if !ok {
 				continue
@@ -69,10 +71,10 @@ func (e *Engine) history(q *Query, p Placement) []Recommendation {
 		}
 		var score float64
 		if m != nil && m.top > 0 {
-			score = m.prob(st, i, prods[i].TopCategory(), q.now) / m.top
+			score = m.prob(&cur, i, prods[i].TopCategory(), q.now) / m.top
 		} else {
-			// Untrained: carts first, then by recency.
-			score = float64(st.stage+1) / float64(nStages) / float64(i+1)
+			// Untrained: carts first, then clicks, then views, each by recency.
+			score = float64(cur.stage) + 1/float64(i+2)
 		}
 		out = append(out, Recommendation{ItemID: id, Score: score, Reasons: []Reason{reason}})
 	}

@@ -101,6 +101,20 @@ type histState struct {
 	stage  int
 	last   int64 // last touch
 	bought int64 // last purchase (0: never)
+	// again is stageCarted when the shopper carted the item again since
+	// the last purchase (a second one, a gift), else -1: a view after a
+	// purchase is more often a look at the order than a new intent.
+	// Learning ignores it; serving uses it (current).
+	again int
+}
+
+// current is the item's stage as a shopper sees it now: a bought item
+// carted again is in consideration again.
+func (st *histState) current() int {
+	if st.stage == stageBought && st.again >= 0 {
+		return st.again
+	}
+	return st.stage
 }
 
 // stageOf maps an event kind to a stage (-1: no signal of interest).
@@ -127,16 +141,18 @@ func (st *histState) apply(ev event) {
 	}
 	st.last = ev.t
 	if s == stageBought {
-		st.stage, st.bought = stageBought, ev.t
+		st.stage, st.bought, st.again = stageBought, ev.t, -1
 		return
 	}
 	if st.stage != stageBought {
 		st.stage = max(st.stage, s)
+	} else if s == stageCarted {
+		st.again = s
 	}
 }
 
-// ranked returns the states sorted most recent first, capped at repeatItems.
-func ranked(states map[int32]*histState) []*histState {
+// ranked returns the states sorted most recent first, capped at n.
+func ranked(states map[int32]*histState, n int) []*histState {
 	out := make([]*histState, 0, len(states))
 	for _, st := range states {
 		out = append(out, st)
@@ -150,7 +166,7 @@ func ranked(states map[int32]*histState) []*histState {
 		}
 		return int(a.item - b.item)
 	})
-	return out[:min(len(out), repeatItems)]
+	return out[:min(len(out), n)]
 }
 
 type repeatCounts struct {
@@ -363,14 +379,16 @@ func (r repeatRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 		if prods[i] == nil || !e.allowed(q, ids[i]) {
 			continue
 		}
-		p := m.prob(st, i, prods[i].TopCategory(), q.now)
+		cur := *st
+		cur.stage = st.current()
+		p := m.prob(&cur, i, prods[i].TopCategory(), q.now)
 		if p <= 0 {
 			continue
 		}
 		var reason Reason
-		switch st.stage {
+		switch cur.stage {
 		case stageBought:
-			reason = rebuyReason(q.Language, int((q.now-st.bought)/86400))
+			reason = rebuyReason(q.Language, daysSince(q.now, st.bought))
 		case stageCarted:
 			reason = seenReason(q.Language, true)
 		default:
@@ -384,21 +402,28 @@ func (r repeatRetriever) Retrieve(_ context.Context, q *Query) []Candidate {
 
 // historyStates returns the shopper's history items, most recent first
 // (capped at repeatItems), with their state, IDs and products (nil when no
-// longer in the catalogue).
+// longer in the catalogue): query's one walk of the history.
 func (e *Engine) historyStates(q *Query) ([]*histState, []string, []*shop.Product) {
+	n := min(len(q.hist), repeatItems)
+	return q.hist[:n], q.histIDs[:n], q.histProds[:n]
+}
+
+// walkHistory builds every history item's state from the user's events,
+// most recent first, with IDs and products.
+func (e *Engine) walkHistory(uv *userView) ([]*histState, []string, []*shop.Product) {
 	states := map[int32]*histState{}
-	for _, ev := range q.user.events {
+	for _, ev := range uv.events {
 		st := states[ev.item]
 		if st == nil {
-			st = &histState{item: ev.item}
+			st = &histState{item: ev.item, again: -1}
 			states[ev.item] = st
 		}
 		st.apply(ev)
 	}
-	list := ranked(states)
+	list := ranked(states, len(states))
 	ids := make([]string, len(list))
 	for i, st := range list {
-		ids[i] = q.user.itemIDs[st.item]
+		ids[i] = uv.itemIDs[st.item]
 	}
 	return list, ids, e.ds.products(ids)
 }

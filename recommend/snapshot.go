@@ -14,7 +14,7 @@ import (
 
 // snapshotMagic versions the binary model format; bump it on any change so
 // an old snapshot is rejected (and the caller retrains) instead of misread.
-const snapshotMagic = "shopmuse/recommend/v2\n"
+const snapshotMagic = "shopmuse/recommend/v3\n"
 
 // ErrNotTrained is Snapshot's answer before the first training or restore.
 var ErrNotTrained = errors.New("recommend: snapshot: no trained models")
@@ -42,6 +42,16 @@ func (e *Engine) Restore(ctx context.Context, data []byte) error {
 			return fmt.Errorf("recommend: restore: %w", err)
 		}
 	}
+	// A user erased after this snapshot was saved (a save that failed)
+	// must not come back with it; the next training, brought forward,
+	// saves a snapshot without them.
+	erased := false
+	if m.mf != nil {
+		if gone := e.ds.unknownUsers(m.mf.userIDs); len(gone) > 0 {
+			m.mf, erased = m.mf.withoutUsers(gone), true
+			e.log.Warn("model snapshot holds erased users: dropped, training brought forward", "users", len(gone))
+		}
+	}
 	// The repeat model is a few counts over the event log the dataset
 	// already holds: learnt again rather than stored.
 	rm, err := e.ds.learnRepeat(ctx, int64(e.cfg.SessionGap.Seconds()))
@@ -60,7 +70,12 @@ func (e *Engine) Restore(ctx context.Context, data []byte) error {
 	// The restored models cover history; real-time increments gathered
 	// before (e.g. while replaying the log) would count it twice.
 	e.overlay.Store(&overlays{cur: newOverlay()})
-	e.trained.Store(e.ds.seq.Load())
+	// Events that arrived after the training (an import, the last minutes
+	// before a restart) stay untrained, so the trainer picks them up.
+	e.trained.Store(min(m.trainedSeq, e.ds.seq.Load()))
+	if erased {
+		e.trained.Store(0)
+	}
 	e.retire(prev)
 	return nil
 }
@@ -106,6 +121,7 @@ func (m *models) MarshalBinary() ([]byte, error) {
 	en := &encoder{w: bufio.NewWriter(&buf)}
 	en.str(snapshotMagic)
 	en.put(m.trainedAt.UnixNano())
+	en.put(m.trainedSeq)
 	en.put(m.cf != nil)
 	if cf := m.cf; cf != nil {
 		en.strs(cf.ids)
@@ -218,6 +234,7 @@ func (m *models) UnmarshalBinary(data []byte) error {
 	var ns int64
 	de.get(&ns)
 	m.trainedAt = time.Unix(0, ns)
+	de.get(&m.trainedSeq)
 	var has bool
 	de.get(&has)
 	if has && de.err == nil {

@@ -77,11 +77,11 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 
 	t := time.Now()
 	cf, err := trainCF(ctx, td, &e.cfg)
-	cf.setCiteFloors(e.ds)
 	if err != nil {
 		restore()
 		return rep, fmt.Errorf("recommend: train item-CF: %w", err)
 	}
+	cf.setCiteFloors(e.ds)
 	rep.Models = append(rep.Models, ModelReport{Name: RetrieverItemCF, Duration: time.Since(t), Size: 8 * cf.size(),
 		Details: fmt.Sprintf("%d neighbour entries over %d items", cf.size(), len(cf.ids))})
 	log.InfoContext(ctx, "item-CF trained", "duration", time.Since(t))
@@ -118,7 +118,7 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 		mf = mf.withoutUsers(gone)
 	}
 	prev := e.models.Load()
-	e.models.Store(&models{cf: cf, mf: mf, repeat: rm, rebuy: rb, trainedAt: start})
+	e.models.Store(&models{cf: cf, mf: mf, repeat: rm, rebuy: rb, trainedAt: start, trainedSeq: td.seq})
 	e.erasureMu.Unlock()
 	e.overlay.Store(&overlays{cur: e.overlay.Load().cur})
 	e.retire(prev)

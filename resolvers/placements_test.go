@@ -163,3 +163,31 @@ func TestPlacementRejectsUnknownValues(t *testing.T) {
 		t.Fatalf("an unknown placement: %v", err)
 	}
 }
+
+// A bought item the shopper carts again is in consideration again:
+// CONTINUE shows it, the purchase does not hide it. A view after the
+// purchase does not (a look at the order).
+func TestPlacementsBoughtThenCartedAgain(t *testing.T) {
+	c := newAppClient(newApp(t))
+	placementShop(t, c)
+	record(t, c, map[string]any{"userID": "shopper", "productID": "phone-15", "kind": "VIEW"})
+	if slices.Contains(ids(placed(t, c, "CONTINUE")), "phone-15") {
+		t.Fatal("a bought phone viewed again is in CONTINUE")
+	}
+	record(t, c, map[string]any{"userID": "shopper", "productID": "phone-15", "kind": "ADD_TO_CART"})
+	cont := placed(t, c, "CONTINUE")
+	if !slices.Contains(ids(cont), "phone-15") || reasonOf(cont, "phone-15") != "还在你的购物车里" {
+		t.Fatalf("CONTINUE after carting a bought phone again = %+v", cont)
+	}
+}
+
+// gqlparser matches enum variables case-insensitively; a lower-case
+// placement is a bad input, not an internal error.
+func TestPlacementVariableIsCaseChecked(t *testing.T) {
+	c := newAppClient(newApp(t))
+	var r map[string]any
+	err := c.Post(`query($p: Placement) { recommendations(userID: "u1", placement: $p) { product { id } } }`, &r, client.Var("p", "for_you"))
+	if err == nil || !strings.Contains(err.Error(), "BAD_USER_INPUT") && !strings.Contains(err.Error(), "FOR_YOU") {
+		t.Fatalf("placement for_you: %v", err)
+	}
+}

@@ -97,7 +97,7 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 // Strength shows admins how strongly a cited product relates; to anyone
 // else the link strength is the model's internals, not theirs to read.
 func (r *recommendationReasonResolver) Strength(ctx context.Context, obj *recommend.Reason) (*float64, error) {
-	if api.RoleFrom(ctx) < api.RoleAdmin || obj.RelatedItemID == "" {
+	if api.RoleFrom(ctx) < api.RoleAdmin || (obj.Kind != recommend.ReasonItemCF && obj.Kind != recommend.ReasonSession) {
 		return nil, nil
 	}
 	s := obj.Strength

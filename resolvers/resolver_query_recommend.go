@@ -27,6 +27,9 @@ func (r *Resolver) recommend(ctx context.Context, userID string, n int, placemen
 	if code, msg := shop.ValidateID(userID); code != "" {
 		return nil, badInput("userID " + msg)
 	}
+	if err := checkPlacement(placement); err != nil {
+		return nil, err
+	}
 	lang, err := r.userLanguage(ctx, userID, language)
 	if err != nil {
 		return nil, err
@@ -83,4 +86,13 @@ func placementOr(p *recommend.Placement) recommend.Placement {
 		return recommend.PlacementForYou
 	}
 	return *p
+}
+
+// checkPlacement refuses a placement the engine does not know: gqlparser
+// matches enum variables case-insensitively, so "for_you" gets this far.
+func checkPlacement(p *recommend.Placement) error {
+	if p != nil && !p.IsValid() {
+		return badInput(fmt.Sprintf("placement %q: want FOR_YOU, DISCOVER, CONTINUE or BUY_AGAIN", string(*p)))
+	}
+	return nil
 }
