@@ -116,7 +116,7 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 	ui := web.GraphiQL() // offline GraphiQL, embedded in the binary
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)
-	mux.Handle("GET /metrics", a.Metrics.Handler())
+	mux.Handle("GET /metrics", api.RequireKey(cfg.MetricsKey, a.Metrics.Handler()))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)

@@ -426,3 +426,22 @@ func withRoleBox(ctx context.Context) (context.Context, *roleBox) {
 	b := &roleBox{}
 	return context.WithValue(ctx, roleBoxKey{}, b), b
 }
+
+// RequireKey guards an endpoint (/metrics) with one bearer key, compared in
+// constant time; an empty key leaves it open.
+func RequireKey(key string, next http.Handler) http.Handler {
+	if key == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(key))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, _ := bearer(r.Header.Get("Authorization"))
+		got := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="shopmuse-metrics"`)
+			http.Error(w, "a valid metrics key is required: Authorization: Bearer <SHOPMUSE_METRICS_KEY>", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
