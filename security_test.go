@@ -164,6 +164,10 @@ func TestAllowedHosts(t *testing.T) {
 	if code, _ := send(t, "POST", base+"/graphql", body, map[string]string{"Content-Type": "application/json", "Host": "localhost:1234"}); code != 200 {
 		t.Errorf("localhost: %d", code)
 	}
+	// Probes name the pod's address; they are answered whatever the Host.
+	if code, _ := send(t, "GET", base+"/healthz", nil, map[string]string{"Host": "10.1.2.3:8080"}); code != 200 {
+		t.Errorf("/healthz for the pod's address: %d", code)
+	}
 	stop()
 	base, stop = startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
 		"SHOPMUSE_ALLOWED_HOSTS": "shop.example, api.shop.example"})
@@ -419,4 +423,24 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestShopperStreamEndsWithItsToken: a WebSocket opened with a shopper
+// token is closed when the token expires.
+func TestShopperStreamEndsWithItsToken(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_SHOPPER_TOKEN_SECRET": testShopperSecret})
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, base, "Bearer "+shopperToken(t, "u1", "2s"))
+	defer c.conn.CloseNow()
+	for {
+		if _, _, err := c.conn.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the connection outlived its token")
+			}
+			return
+		}
+	}
 }
