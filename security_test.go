@@ -444,3 +444,33 @@ func TestShopperStreamEndsWithItsToken(t *testing.T) {
 		}
 	}
 }
+
+// TestWebsocketOperationsAreRateLimited: the upgrade is one HTTP request,
+// but every operation on the connection takes a token from the caller's
+// bucket, before its query is parsed.
+func TestWebsocketOperationsAreRateLimited(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_RATE_LIMIT": "1", "SHOPMUSE_RATE_BURST": "10"})
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, base, "")
+	defer c.conn.CloseNow()
+	const n = 40
+	for i := range n {
+		c.write(map[string]any{"type": "subscribe", "id": strconv.Itoa(i), "payload": map[string]any{"query": "{ __typename }"}})
+	}
+	answered, limited := 0, 0
+	for answered+limited < n {
+		m := c.read()
+		switch p := string(m["payload"]); {
+		case strings.Contains(p, "RATE_LIMITED"):
+			limited++
+		case strings.Contains(p, `"Query"`):
+			answered++
+		}
+	}
+	if limited < n-15 || answered == 0 {
+		t.Fatalf("%d answered, %d rate-limited of %d on one connection (burst 10)", answered, limited, n)
+	}
+}

@@ -80,7 +80,11 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 	srv.Use(IntrospectionPolicy{Mode: o.Introspection})
 	// Automatic persisted queries: BFFs send a hash instead of the query text.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: NewAPQCache(APQCacheBytes)})
-	// After APQ, which fills in the text of a hash, and before parsing.
+	// After APQ, which fills in the text of a hash, and before parsing:
+	// a WebSocket operation's rate-limit token, then the document's shape.
+	if o.Streams != nil {
+		srv.Use(o.Streams)
+	}
 	srv.Use(ShapeLimit{MaxTokens: o.MaxTokens, MaxRepeats: o.MaxRepeats})
 	if o.MaxComplexity > 0 {
 		srv.Use(&CostLimit{Max: o.MaxComplexity})
