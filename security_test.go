@@ -55,6 +55,13 @@ func TestNoKeyNeverReachesTheEngine(t *testing.T) {
 			t.Errorf("%s without a key: %d %s", name, code, out)
 		}
 	}
+	// GET, and a persisted query's hash alone, are refused the same way.
+	for _, q := range []string{"query=%7B__typename%7D",
+		`extensions=%7B%22persistedQuery%22%3A%7B%22version%22%3A1%2C%22sha256Hash%22%3A%22ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38%22%7D%7D`} {
+		if code, out := send(t, "GET", base+"/graphql?"+q, nil, nil); code != http.StatusUnauthorized || strings.Contains(out, "Query") || strings.Contains(out, "PersistedQuery") {
+			t.Errorf("GET %s without a key: %d %s", q, code, out)
+		}
+	}
 	// A GET that says Upgrade but is no handshake is refused too.
 	code, out := send(t, "GET", base+"/graphql?query=%7B__typename%7D", nil, map[string]string{"Upgrade": "websocket"})
 	if code != http.StatusUnauthorized || strings.Contains(out, "Query") {
