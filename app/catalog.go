@@ -91,6 +91,10 @@ func (a *App) DeleteUser(ctx context.Context, id string) (bool, []shop.UserError
 		return false, nil, err
 	}
 	defer done()
+	_, wasStale, err := a.Store.GetBlob(dctx, modelsNS, modelsStaleKey)
+	if err != nil {
+		return false, nil, fmt.Errorf("erase user %q: %w", id, err)
+	}
 	if err := a.Store.PutBlob(dctx, modelsNS, modelsStaleKey, []byte(id)); err != nil {
 		return false, nil, fmt.Errorf("erase user %q: mark the model snapshot stale: %w", id, err)
 	}
@@ -101,7 +105,14 @@ func (a *App) DeleteUser(ctx context.Context, id string) (bool, []shop.UserError
 	if err := a.Engage.EraseUser(dctx, id); err != nil {
 		return existed, nil, err
 	}
-	a.Recommend.DeleteUser(id)
+	if !a.Recommend.DeleteUser(id) && !wasStale {
+		// The models never had the user, so neither has the snapshot they
+		// were saved as: no need to rewrite it (bulk erasures stay cheap).
+		if err := a.Store.DeleteBlob(dctx, modelsNS, modelsStaleKey); err != nil {
+			return existed, nil, fmt.Errorf("erase user %q: %w", id, err)
+		}
+		return existed, nil, nil
+	}
 	if err := a.saveSnapshot(dctx); err != nil {
 		return existed, nil, err
 	}
