@@ -44,6 +44,8 @@ type config struct {
 	// ShopperRate and ShopperBurst are each shopper token's rate limit.
 	ShopperRate  float64
 	ShopperBurst int
+	// MetricsKey, when set, is required as a bearer key on /metrics.
+	MetricsKey string
 }
 
 // loadConfig reads the whole service configuration, for serve.
@@ -74,6 +76,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.Keys, err = api.ParseKeys(getenv("SHOPMUSE_API_KEYS")); err != nil {
 		e.fail("%v", err)
 	}
+	cfg.MetricsKey = strings.TrimSpace(getenv("SHOPMUSE_METRICS_KEY"))
 	if secret := strings.TrimSpace(getenv("SHOPMUSE_SHOPPER_TOKEN_SECRET")); secret != "" {
 		if cfg.Keys, err = cfg.Keys.WithShopperSecret([]byte(secret)); err != nil {
 			e.fail("%v", err)

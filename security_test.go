@@ -55,6 +55,13 @@ func TestNoKeyNeverReachesTheEngine(t *testing.T) {
 			t.Errorf("%s without a key: %d %s", name, code, out)
 		}
 	}
+	// GET, and a persisted query's hash alone, are refused the same way.
+	for _, q := range []string{"query=%7B__typename%7D",
+		`extensions=%7B%22persistedQuery%22%3A%7B%22version%22%3A1%2C%22sha256Hash%22%3A%22ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38%22%7D%7D`} {
+		if code, out := send(t, "GET", base+"/graphql?"+q, nil, nil); code != http.StatusUnauthorized || strings.Contains(out, "Query") || strings.Contains(out, "PersistedQuery") {
+			t.Errorf("GET %s without a key: %d %s", q, code, out)
+		}
+	}
 	// A GET that says Upgrade but is no handshake is refused too.
 	code, out := send(t, "GET", base+"/graphql?query=%7B__typename%7D", nil, map[string]string{"Upgrade": "websocket"})
 	if code != http.StatusUnauthorized || strings.Contains(out, "Query") {
@@ -163,6 +170,10 @@ func TestAllowedHosts(t *testing.T) {
 	}
 	if code, _ := send(t, "POST", base+"/graphql", body, map[string]string{"Content-Type": "application/json", "Host": "localhost:1234"}); code != 200 {
 		t.Errorf("localhost: %d", code)
+	}
+	// Probes name the pod's address; they are answered whatever the Host.
+	if code, _ := send(t, "GET", base+"/healthz", nil, map[string]string{"Host": "10.1.2.3:8080"}); code != 200 {
+		t.Errorf("/healthz for the pod's address: %d", code)
 	}
 	stop()
 	base, stop = startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
@@ -419,4 +430,54 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestShopperStreamEndsWithItsToken: a WebSocket opened with a shopper
+// token is closed when the token expires.
+func TestShopperStreamEndsWithItsToken(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_SHOPPER_TOKEN_SECRET": testShopperSecret})
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, base, "Bearer "+shopperToken(t, "u1", "2s"))
+	defer c.conn.CloseNow()
+	for {
+		if _, _, err := c.conn.Read(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the connection outlived its token")
+			}
+			return
+		}
+	}
+}
+
+// TestWebsocketOperationsAreRateLimited: the upgrade is one HTTP request,
+// but every operation on the connection takes a token from the caller's
+// bucket, before its query is parsed.
+func TestWebsocketOperationsAreRateLimited(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_RATE_LIMIT": "1", "SHOPMUSE_RATE_BURST": "10"})
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, base, "")
+	defer c.conn.CloseNow()
+	const n = 40
+	for i := range n {
+		c.write(map[string]any{"type": "subscribe", "id": strconv.Itoa(i), "payload": map[string]any{"query": "{ __typename }"}})
+	}
+	answered, limited := 0, 0
+	for answered+limited < n {
+		m := c.read()
+		switch p := string(m["payload"]); {
+		case strings.Contains(p, "RATE_LIMITED"):
+			limited++
+		case strings.Contains(p, `"Query"`):
+			answered++
+		}
+	}
+	if limited < n-15 || answered == 0 {
+		t.Fatalf("%d answered, %d rate-limited of %d on one connection (burst 10)", answered, limited, n)
+	}
 }

@@ -116,12 +116,16 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 	ui := web.GraphiQL() // offline GraphiQL, embedded in the binary
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)
-	mux.Handle("GET /metrics", a.Metrics.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /metrics", api.RequireKey(cfg.MetricsKey, a.Metrics.Handler()))
+	// Probes come with the pod's address as Host: they skip the Host check
+	// (they reveal nothing a rebound page could use).
+	probes := http.NewServeMux()
+	probes.Handle("/", api.AllowedHosts(cfg.AllowedHosts, mux))
+	probes.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	probes.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if !ready.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -130,7 +134,7 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 		}
 		io.WriteString(w, `{"status":"ready"}`)
 	})
-	return api.Logging(log, api.CountHTTP(a.Metrics, api.AllowedHosts(cfg.AllowedHosts, mux)))
+	return api.Logging(log, api.CountHTTP(a.Metrics, probes))
 }
 
 // serve runs the HTTP server until ctx ends, then finishes in-flight requests

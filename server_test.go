@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,7 +33,10 @@ func startServer(t *testing.T, env map[string]string) (string, func() error) {
 	go func() { errc <- serve(ctx, cfg, log, func(a string) { addrc <- a }) }()
 	select {
 	case a := <-addrc:
-		return "http://" + a, func() error { cancel(); return <-errc }
+		// stop may be called more than once (deferred and explicit).
+		var once sync.Once
+		var serr error
+		return "http://" + a, func() error { once.Do(func() { cancel(); serr = <-errc }); return serr }
 	case err := <-errc:
 		cancel()
 		t.Fatalf("serve: %v", err)

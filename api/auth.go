@@ -134,28 +134,36 @@ func (k Keys) Lookup(presented string) Role {
 	return role
 }
 
+// caller is who a credential names.
+type caller struct {
+	role    Role
+	shopper string    // the user ID of a shopper token
+	client  string    // the rate-limit and subscription bucket
+	expires time.Time // a shopper token's exp; zero for keys
+}
+
 // identify resolves a bearer credential: a shopper token (three dotted
-// parts, when a secret is configured) or an API key. It returns the role,
-// the shopper's user ID for a token, and the caller's bucket name.
-func (k Keys) identify(credential string) (role Role, shopper, client string) {
+// parts, when a secret is configured) or an API key. An unknown one is
+// RoleNone.
+func (k Keys) identify(credential string) caller {
 	if looksLikeJWT(credential) {
 		if k.shopperSecret == nil {
-			return RoleNone, "", ""
+			return caller{}
 		}
 		now := time.Now
 		if k.now != nil {
 			now = k.now
 		}
-		sub, err := ParseShopperToken(k.shopperSecret, credential, now())
+		sub, exp, err := parseShopperToken(k.shopperSecret, credential, now())
 		if err != nil {
-			return RoleNone, "", ""
+			return caller{}
 		}
-		return RoleShopper, sub, "shopper:" + sub
+		return caller{role: RoleShopper, shopper: sub, client: "shopper:" + sub, expires: exp}
 	}
 	if role := k.Lookup(credential); role != RoleNone {
-		return role, "", "key:" + sumHex(credential)
+		return caller{role: role, client: "key:" + sumHex(credential)}
 	}
-	return RoleNone, "", ""
+	return caller{}
 }
 
 type shopperKey struct{}
@@ -171,11 +179,19 @@ func ShopperFrom(ctx context.Context) (string, bool) {
 	return id, ok && id != ""
 }
 
-// authenticated stores a resolved caller in ctx.
-func authenticated(ctx context.Context, role Role, shopper, client string) context.Context {
-	ctx = WithClient(WithRole(ctx, role), client)
-	if shopper != "" {
-		ctx = WithShopper(ctx, shopper)
+// authenticated stores a resolved caller in ctx. A shopper token's context
+// ends when the token expires: a stream (SSE, WebSocket) opened with it
+// does not outlive it.
+func authenticated(ctx context.Context, c caller) context.Context {
+	ctx = WithClient(WithRole(ctx, c.role), c.client)
+	if c.shopper != "" {
+		ctx = WithShopper(ctx, c.shopper)
+	}
+	if !c.expires.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, c.expires)
+		// Released with the request or connection that ctx belongs to.
+		context.AfterFunc(ctx, cancel)
 	}
 	return ctx
 }
@@ -229,16 +245,16 @@ func (k Keys) Authenticate(next http.Handler) http.Handler {
 			return
 		}
 		token, ok := bearer(h)
-		role, shopper, client := RoleNone, "", ""
+		var c caller
 		if ok {
-			role, shopper, client = k.identify(token)
+			c = k.identify(token)
 		}
-		if role == RoleNone {
+		if c.role == RoleNone {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="shopmuse"`)
 			writeGraphQLError(w, http.StatusUnauthorized, "a valid API key or shopper token is required: Authorization: Bearer <key>", "UNAUTHENTICATED")
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(authenticated(r.Context(), role, shopper, client)))
+		next.ServeHTTP(w, r.WithContext(authenticated(r.Context(), c)))
 	})
 }
 
@@ -254,8 +270,8 @@ func (k Keys) WebsocketInit(ctx context.Context, payload transport.InitPayload) 
 	for _, name := range []string{"Authorization", "authorization"} {
 		if h, ok := payload[name].(string); ok {
 			if token, ok := bearer(h); ok {
-				if role, shopper, client := k.identify(token); role != RoleNone {
-					return authenticated(ctx, role, shopper, client), nil, nil
+				if c := k.identify(token); c.role != RoleNone {
+					return authenticated(ctx, c), nil, nil
 				}
 			}
 		}
@@ -425,4 +441,23 @@ type roleBoxKey struct{}
 func withRoleBox(ctx context.Context) (context.Context, *roleBox) {
 	b := &roleBox{}
 	return context.WithValue(ctx, roleBoxKey{}, b), b
+}
+
+// RequireKey guards an endpoint (/metrics) with one bearer key, compared in
+// constant time; an empty key leaves it open.
+func RequireKey(key string, next http.Handler) http.Handler {
+	if key == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(key))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, _ := bearer(r.Header.Get("Authorization"))
+		got := sha256.Sum256([]byte(token))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="shopmuse-metrics"`)
+			http.Error(w, "a valid metrics key is required: Authorization: Bearer <SHOPMUSE_METRICS_KEY>", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

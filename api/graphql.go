@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"time"
 
@@ -79,7 +80,11 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 	srv.Use(IntrospectionPolicy{Mode: o.Introspection})
 	// Automatic persisted queries: BFFs send a hash instead of the query text.
 	srv.Use(extension.AutomaticPersistedQuery{Cache: NewAPQCache(APQCacheBytes)})
-	// After APQ, which fills in the text of a hash, and before parsing.
+	// After APQ, which fills in the text of a hash, and before parsing:
+	// a WebSocket operation's rate-limit token, then the document's shape.
+	if o.Streams != nil {
+		srv.Use(o.Streams)
+	}
 	srv.Use(ShapeLimit{MaxTokens: o.MaxTokens, MaxRepeats: o.MaxRepeats})
 	if o.MaxComplexity > 0 {
 		srv.Use(&CostLimit{Max: o.MaxComplexity})
@@ -105,36 +110,14 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 		log = slog.Default()
 	}
 	srv.SetErrorPresenter(func(ctx context.Context, err error) *gqlerror.Error {
-		gerr := graphql.DefaultErrorPresenter(ctx, err)
-		if _, ok := gerr.Extensions["code"]; ok {
-			return gerr
-		}
-		if !graphql.HasOperationContext(ctx) {
-			// The request itself was malformed (a body that is not a
-			// GraphQL request): the client's mistake, not ours.
+		gerr := presentError(ctx, err, log)
+		if id := RequestID(ctx); id != "" {
+			gerr.Extensions = maps.Clone(gerr.Extensions)
 			if gerr.Extensions == nil {
 				gerr.Extensions = map[string]any{}
 			}
-			gerr.Extensions["code"] = "BAD_REQUEST"
-			if len(gerr.Message) > 200 {
-				gerr.Message = gerr.Message[:200] + "…"
-			}
-			return gerr
+			gerr.Extensions["requestID"] = id
 		}
-		var inner *gqlerror.Error
-		if errors.As(err, &inner) && inner.Extensions["code"] != nil {
-			gerr.Extensions = inner.Extensions
-			return gerr
-		}
-		code := "INTERNAL_SERVER_ERROR"
-		if errors.Is(err, context.DeadlineExceeded) {
-			code = "TIMEOUT"
-		}
-		if gerr.Extensions == nil {
-			gerr.Extensions = map[string]any{}
-		}
-		gerr.Extensions["code"] = code
-		log.ErrorContext(ctx, "graphql error", "request_id", RequestID(ctx), "err", err, "path", gerr.Path.String())
 		return gerr
 	})
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -142,4 +125,42 @@ func GraphQLHandler(es graphql.ExecutableSchema, o Options) http.Handler {
 		return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": "INTERNAL_SERVER_ERROR"}}
 	})
 	return srv
+}
+
+// presentError gives the client a code for every error. Errors that carry
+// one (ours: NOT_FOUND, FORBIDDEN, BAD_USER_INPUT…; gqlgen's parse and
+// validation) keep their message, written for clients; any other error is
+// internal: its detail (an embedding provider's answer, a store path) goes
+// to the log, and the client gets a generic message, the code and the
+// request ID to quote.
+func presentError(ctx context.Context, err error, log *slog.Logger) *gqlerror.Error {
+	gerr := graphql.DefaultErrorPresenter(ctx, err)
+	if _, ok := gerr.Extensions["code"]; ok {
+		return gerr
+	}
+	if !graphql.HasOperationContext(ctx) {
+		// The request itself was malformed (a body that is not a GraphQL
+		// request): the client's mistake, not ours.
+		if gerr.Extensions == nil {
+			gerr.Extensions = map[string]any{}
+		}
+		gerr.Extensions["code"] = "BAD_REQUEST"
+		if r := []rune(gerr.Message); len(r) > 200 {
+			gerr.Message = string(r[:200]) + "…"
+		}
+		return gerr
+	}
+	var inner *gqlerror.Error
+	if errors.As(err, &inner) && inner.Extensions["code"] != nil {
+		gerr.Extensions = maps.Clone(inner.Extensions)
+		return gerr
+	}
+	code, msg := "INTERNAL_SERVER_ERROR", "internal error"
+	if errors.Is(err, context.DeadlineExceeded) {
+		code, msg = "TIMEOUT", "the operation took too long"
+	}
+	log.ErrorContext(ctx, "graphql error", "request_id", RequestID(ctx), "code", code, "err", err, "path", gerr.Path.String())
+	gerr.Message = msg + "; quote the request ID to the operator"
+	gerr.Extensions = map[string]any{"code": code}
+	return gerr
 }

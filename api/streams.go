@@ -75,13 +75,28 @@ func NewStreamLimits(l *RateLimiter, maxSubscriptions int) *StreamLimits {
 	return &StreamLimits{Limiter: l, MaxSubscriptions: maxSubscriptions, perKey: map[string]int{}}
 }
 
-// Operations is the operation middleware enforcing the limits.
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = (*StreamLimits)(nil)
+
+func (*StreamLimits) ExtensionName() string                   { return "StreamLimits" }
+func (*StreamLimits) Validate(graphql.ExecutableSchema) error { return nil }
+
+// MutateOperationParameters takes a rate-limit token for each operation a
+// WebSocket carries, before its query is parsed (HTTP requests took theirs
+// in the middleware).
+func (s *StreamLimits) MutateOperationParameters(ctx context.Context, _ *graphql.RawParams) *gqlerror.Error {
+	if _, ws := ctx.Value(wsConnKey{}).(*wsConn); ws && s.Limiter != nil && !s.Limiter.Allow(ClientFrom(ctx)) {
+		return &gqlerror.Error{Message: "rate limit exceeded; retry later", Extensions: map[string]any{"code": "RATE_LIMITED"}}
+	}
+	return nil
+}
+
+// Operations is the operation middleware capping subscriptions.
 func (s *StreamLimits) Operations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	conn, _ := ctx.Value(wsConnKey{}).(*wsConn)
 	client := ClientFrom(ctx)
-	if conn != nil && s.Limiter != nil && !s.Limiter.Allow(client) {
-		return refuse("rate limit exceeded; retry later", "RATE_LIMITED")
-	}
 	oc := graphql.GetOperationContext(ctx)
 	if s.MaxSubscriptions <= 0 || oc.Operation == nil || oc.Operation.Operation != ast.Subscription {
 		return next(ctx)

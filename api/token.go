@@ -70,76 +70,83 @@ func sign(secret []byte, signing string) []byte {
 // ParseShopperToken verifies a token and returns its user ID. The
 // signature is checked, in constant time, before the claims are read.
 func ParseShopperToken(secret []byte, token string, now time.Time) (string, error) {
+	sub, _, err := parseShopperToken(secret, token, now)
+	return sub, err
+}
+
+// parseShopperToken is ParseShopperToken, also returning when the token
+// expires.
+func parseShopperToken(secret []byte, token string, now time.Time) (string, time.Time, error) {
 	if len(secret) < MinShopperSecretBytes {
-		return "", fmt.Errorf("%w: no secret configured", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: no secret configured", ErrInvalidToken)
 	}
 	if len(token) > maxTokenBytes {
-		return "", fmt.Errorf("%w: too long", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: too long", ErrInvalidToken)
 	}
 	h, rest, ok := strings.Cut(token, ".")
 	p, s, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || strings.Contains(s, ".") {
-		return "", fmt.Errorf("%w: not header.payload.signature", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: not header.payload.signature", ErrInvalidToken)
 	}
 	header, err := b64(h)
 	if err != nil {
-		return "", fmt.Errorf("%w: header: %v", ErrInvalidToken, err)
+		return "", time.Time{}, fmt.Errorf("%w: header: %v", ErrInvalidToken, err)
 	}
 	var hdr map[string]json.RawMessage
 	if err := strictJSON(header, &hdr); err != nil {
-		return "", fmt.Errorf("%w: header: %v", ErrInvalidToken, err)
+		return "", time.Time{}, fmt.Errorf("%w: header: %v", ErrInvalidToken, err)
 	}
 	// Only HS256, named exactly; the algorithm is ours to choose, never
 	// the token's.
 	if string(hdr["alg"]) != `"HS256"` {
-		return "", fmt.Errorf("%w: alg must be HS256", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: alg must be HS256", ErrInvalidToken)
 	}
 	for k, v := range hdr {
 		switch k {
 		case "alg":
 		case "typ":
 			if string(v) != `"JWT"` {
-				return "", fmt.Errorf("%w: typ must be JWT", ErrInvalidToken)
+				return "", time.Time{}, fmt.Errorf("%w: typ must be JWT", ErrInvalidToken)
 			}
 		case "kid":
 		default:
 			// crit, jku, jwk, x5u and the rest ask for processing we do not do.
-			return "", fmt.Errorf("%w: unsupported header %q", ErrInvalidToken, k)
+			return "", time.Time{}, fmt.Errorf("%w: unsupported header %q", ErrInvalidToken, k)
 		}
 	}
 	sig, err := b64(s)
 	if err != nil {
-		return "", fmt.Errorf("%w: signature: %v", ErrInvalidToken, err)
+		return "", time.Time{}, fmt.Errorf("%w: signature: %v", ErrInvalidToken, err)
 	}
 	if !hmac.Equal(sig, sign(secret, h+"."+p)) {
-		return "", fmt.Errorf("%w: bad signature", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: bad signature", ErrInvalidToken)
 	}
 	payload, err := b64(p)
 	if err != nil {
-		return "", fmt.Errorf("%w: payload: %v", ErrInvalidToken, err)
+		return "", time.Time{}, fmt.Errorf("%w: payload: %v", ErrInvalidToken, err)
 	}
 	var c shopperClaims
 	if err := strictJSON(payload, &c); err != nil {
-		return "", fmt.Errorf("%w: claims: %v", ErrInvalidToken, err)
+		return "", time.Time{}, fmt.Errorf("%w: claims: %v", ErrInvalidToken, err)
 	}
 	if code, _ := shop.ValidateID(c.Sub); code != "" {
-		return "", fmt.Errorf("%w: sub must be a user ID", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: sub must be a user ID", ErrInvalidToken)
 	}
 	if c.Exp == nil {
-		return "", fmt.Errorf("%w: exp is required", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: exp is required", ErrInvalidToken)
 	}
 	exp := time.Unix(*c.Exp, 0)
 	switch {
 	case !now.Before(exp):
-		return "", fmt.Errorf("%w: expired", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: expired", ErrInvalidToken)
 	case exp.Sub(now) > MaxShopperTokenTTL+clockSkew:
-		return "", fmt.Errorf("%w: exp is more than %s away", ErrInvalidToken, MaxShopperTokenTTL)
+		return "", time.Time{}, fmt.Errorf("%w: exp is more than %s away", ErrInvalidToken, MaxShopperTokenTTL)
 	case c.Iat != nil && exp.Sub(time.Unix(*c.Iat, 0)) > MaxShopperTokenTTL+clockSkew:
-		return "", fmt.Errorf("%w: lives longer than %s", ErrInvalidToken, MaxShopperTokenTTL)
+		return "", time.Time{}, fmt.Errorf("%w: lives longer than %s", ErrInvalidToken, MaxShopperTokenTTL)
 	case c.Nbf != nil && now.Add(clockSkew).Before(time.Unix(*c.Nbf, 0)):
-		return "", fmt.Errorf("%w: not valid yet", ErrInvalidToken)
+		return "", time.Time{}, fmt.Errorf("%w: not valid yet", ErrInvalidToken)
 	}
-	return c.Sub, nil
+	return c.Sub, exp, nil
 }
 
 // b64 decodes unpadded base64url, refusing padding and non-canonical

@@ -59,6 +59,9 @@ type Config struct {
 	// SaveInterval is how often the embedded vector index is saved
 	// (default 2 minutes).
 	SaveInterval time.Duration
+	// GCInterval is how often the store's value log is garbage-collected
+	// (default 10 minutes; also after every model snapshot).
+	GCInterval time.Duration
 	// Now is the clock of the store and the recommender (default time.Now).
 	Now func() time.Time
 	// Logger (default slog.Default) and Metrics (default a fresh registry).
@@ -93,6 +96,12 @@ type App struct {
 	life    context.Context
 	endLife context.CancelFunc
 	work    sync.WaitGroup
+	// closeMu orders detach's check-and-count against Close's end of life,
+	// so no save starts after Close began waiting.
+	closeMu sync.Mutex
+
+	// putSnapshot replaces the snapshot write in tests (nil: the store).
+	putSnapshot func(ctx context.Context, snap []byte) error
 }
 
 // Open opens the store, loads the demo shop when configured and the store
@@ -114,6 +123,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	if cfg.SaveInterval <= 0 {
 		cfg.SaveInterval = 2 * time.Minute
+	}
+	if cfg.GCInterval <= 0 {
+		cfg.GCInterval = 10 * time.Minute
 	}
 	st, err := store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
@@ -239,6 +251,9 @@ func (a *App) Run(ctx context.Context) {
 		func(c context.Context) { a.Search.SaveEvery(c, a.cfg.SaveInterval) },
 		a.updateStoreGauges,
 		a.trainWhenDue,
+		func(c context.Context) {
+			a.Store.CollectGarbageEvery(c, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
+		},
 		a.Engage.Run, // its last flush of impressions precedes closing the store
 	} {
 		workers.Add(1)
@@ -267,7 +282,9 @@ func (a *App) updateStoreGauges(ctx context.Context) {
 // saves the vector index and closes everything, store last. Run must have
 // returned before Close is called.
 func (a *App) Close() error {
+	a.closeMu.Lock()
 	a.endLife()
+	a.closeMu.Unlock()
 	a.work.Wait()
 	var errs []error
 	if a.Search != nil {

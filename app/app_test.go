@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,7 +99,7 @@ func counted(t *testing.T, c prometheus.Counter) float64 {
 
 func savedSnapshot(t *testing.T, a *App) []byte {
 	t.Helper()
-	b, ok, err := a.Store.GetBlob(context.Background(), modelsNS, modelsKey)
+	b, ok, err := readSnapshotFile(a.cfg.SnapshotPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,5 +229,96 @@ func TestBackgroundTrainerTrainsWhenDue(t *testing.T) {
 	}
 	if a.Recommend.Untrained() != 0 {
 		t.Errorf("%d interactions still untrained after the background training", a.Recommend.Untrained())
+	}
+}
+
+// A failed snapshot save after an erasure must not let the old snapshot,
+// with the erased user's factors, serve again after a restart: the next
+// start trains without the user.
+func TestFailedSaveAfterErasureRetrainsAtStart(t *testing.T) {
+	dir := t.TempDir()
+	a := open(t, dir, quiet())
+	seedShop(t, a)
+	if _, err := a.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const victim = "user-07"
+	if !bytes.Contains(savedSnapshot(t, a), []byte(victim)) {
+		t.Fatalf("the snapshot does not name %s before the erasure; the test cannot see it leave", victim)
+	}
+	a.putSnapshot = func(context.Context, []byte) error { return fmt.Errorf("disk full") }
+	if _, _, err := a.DeleteUser(context.Background(), victim); err == nil {
+		t.Fatal("DeleteUser reported success although the snapshot could not be saved")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a = open(t, dir, quiet())
+	defer a.Close()
+	if !a.trainFirst {
+		t.Fatal("the snapshot from before the erasure was restored")
+	}
+	if _, err := a.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if snap := savedSnapshot(t, a); snap == nil || bytes.Contains(snap, []byte(victim)) {
+		t.Fatalf("after retraining the snapshot names %s (or is gone: %v)", victim, snap == nil)
+	}
+	a.Close()
+	a = open(t, dir, quiet())
+	if a.trainFirst {
+		t.Fatal("a snapshot saved after the erasure was not restored")
+	}
+}
+
+// allocated is the disk space the files under dir take (blocks, not
+// apparent sizes: Badger's files are sparse).
+func allocated(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			n += st.Blocks * 512
+		} else {
+			n += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Training rewrites the snapshot each time; 50 trainings of the demo shop
+// must not leave 50 snapshots on disk.
+func TestDiskStaysBoundedOverTrainings(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Open(context.Background(), Config{Data: dir, Demo: true, Logger: slog.New(quiet())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var base int64
+	for i := range 50 {
+		if _, err := a.Train(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if i == 4 {
+			base = allocated(t, dir)
+		}
+	}
+	snap := int64(len(savedSnapshot(t, a)))
+	grew := allocated(t, dir) - base
+	t.Logf("snapshot %d bytes; disk grew %d bytes over 45 trainings", snap, grew)
+	if grew > 4*snap {
+		t.Fatalf("disk grew %d bytes over 45 trainings of a %d-byte snapshot", grew, snap)
 	}
 }

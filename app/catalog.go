@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"github.com/shopmuse/shopmuse/shop"
@@ -68,24 +69,52 @@ func (a *App) UpsertUsers(ctx context.Context, in []shop.UserInput) ([]shop.User
 	return saved, nil, nil
 }
 
-// DeleteUser erases a user: their profile and interactions from the store,
-// their row from the serving models, and then from the saved snapshot, so
-// the erased user's factors do not survive on disk. It reports whether the
+// DeleteUser erases a user: their profile and interactions, the copy cached
+// for their persona, their campaign messages (running campaigns skip them),
+// their row in the serving models and then in the saved snapshot, so the
+// erased user's factors do not survive on disk. It reports whether the
 // user existed.
+//
+// Before anything is erased the saved snapshot is marked stale: if saving
+// the new one fails (after its retries), the next start does not restore
+// the old snapshot, with the user's factors, but trains without them. The
+// next successful save clears the mark, and value-log garbage collection
+// after it removes the old snapshot's bytes.
 func (a *App) DeleteUser(ctx context.Context, id string) (bool, []shop.UserError, error) {
 	if code, msg := shop.ValidateID(id); code != "" {
 		return false, []shop.UserError{{Field: []string{"id"}, Message: msg, Code: code}}, nil
 	}
-	existed, err := a.Store.DeleteUser(ctx, id)
+	// Detached from the request: an erasure whose client hung up must
+	// still reach the disk.
+	dctx, done, err := a.detach(ctx)
 	if err != nil {
 		return false, nil, err
 	}
-	if a.Recommend.DeleteUser(id) {
-		// Detached from the request: an erasure whose client hung up
-		// must still reach the disk.
-		if err := a.saveModels(ctx); err != nil {
-			return existed, nil, err
+	defer done()
+	_, wasStale, err := a.Store.GetBlob(dctx, modelsNS, modelsStaleKey)
+	if err != nil {
+		return false, nil, fmt.Errorf("erase user %q: %w", id, err)
+	}
+	if err := a.Store.PutBlob(dctx, modelsNS, modelsStaleKey, []byte(id)); err != nil {
+		return false, nil, fmt.Errorf("erase user %q: mark the model snapshot stale: %w", id, err)
+	}
+	existed, err := a.Store.DeleteUser(dctx, id)
+	if err != nil {
+		return false, nil, err
+	}
+	if err := a.Engage.EraseUser(dctx, id); err != nil {
+		return existed, nil, err
+	}
+	if !a.Recommend.DeleteUser(id) && !wasStale {
+		// The models never had the user, so neither has the snapshot they
+		// were saved as: no need to rewrite it (bulk erasures stay cheap).
+		if err := a.Store.DeleteBlob(dctx, modelsNS, modelsStaleKey); err != nil {
+			return existed, nil, fmt.Errorf("erase user %q: %w", id, err)
 		}
+		return existed, nil, nil
+	}
+	if err := a.saveSnapshot(dctx); err != nil {
+		return existed, nil, err
 	}
 	return existed, nil, nil
 }

@@ -13,10 +13,14 @@ import (
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 )
 
-// Where the serving models' snapshot lives in Badger.
+// The models' snapshot is a file (SnapshotPath); these name the Badger
+// blobs around it.
 const (
 	modelsNS  = "models"
-	modelsKey = "recommend"
+	modelsKey = "recommend" // the snapshot, before it was a file
+	// modelsStaleKey marks the saved snapshot as holding a user erased
+	// since: it must not be restored (DeleteUser).
+	modelsStaleKey = "stale"
 )
 
 // How a snapshot save is retried: Badger refuses writes only briefly (a
@@ -81,9 +85,23 @@ func (a *App) openRecommend(ctx context.Context) error {
 		"took", time.Since(start).Round(time.Millisecond).String())
 	a.Recommend = eng
 
-	snap, ok, err := a.Store.GetBlob(ctx, modelsNS, modelsKey)
+	_, stale, err := a.Store.GetBlob(ctx, modelsNS, modelsStaleKey)
 	if err != nil {
 		return err
+	}
+	snap, ok, err := readSnapshotFile(a.cfg.SnapshotPath())
+	if err != nil {
+		return err
+	}
+	if !ok {
+		// A store from before snapshots were files.
+		if snap, ok, err = a.Store.GetBlob(ctx, modelsNS, modelsKey); err != nil {
+			return err
+		}
+	}
+	if ok && stale {
+		a.log.Warn("model snapshot predates an erasure and was not saved since; training again without the erased user")
+		ok = false
 	}
 	if ok {
 		if err := eng.Restore(ctx, snap); err == nil {
@@ -140,43 +158,45 @@ func (a *App) train(ctx context.Context, stopWithCtx bool) (recommend.TrainingRe
 	return rep, nil
 }
 
-// saveModels saves the serving models' snapshot, detached from ctx's
-// cancellation like Train; with nothing trained yet there is nothing to save.
-func (a *App) saveModels(ctx context.Context) error {
-	ctx, done, err := a.detach(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	return a.saveSnapshot(ctx)
-}
-
 // detach returns a context that keeps ctx's values but not its
 // cancellation, ends when the App closes, and is counted until done is
 // called, so Close waits for the work before closing the store.
 func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
+	a.closeMu.Lock()
 	if a.life.Err() != nil {
+		a.closeMu.Unlock()
 		return nil, nil, errors.New("app: closing")
 	}
 	a.work.Add(1)
+	a.closeMu.Unlock()
 	dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stop := context.AfterFunc(a.life, cancel)
 	return dctx, func() { stop(); cancel(); a.work.Done() }, nil
 }
 
-// saveSnapshot writes the snapshot, retrying a failed write a few times.
+// saveSnapshot writes the snapshot, retrying a failed write a few times,
+// then clears the stale mark and collects the value log's garbage (the old
+// snapshot). With nothing trained it removes the saved snapshot instead, so
+// none with an erased user's factors can come back.
 func (a *App) saveSnapshot(ctx context.Context) error {
 	snap, err := a.Recommend.Snapshot()
 	if errors.Is(err, recommend.ErrNotTrained) {
-		return nil
+		if err := removeSnapshotFile(a.cfg.SnapshotPath()); err != nil {
+			return err
+		}
+		return a.snapshotSaved(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
 	defer cancel()
+	put := a.putSnapshot
+	if put == nil {
+		put = func(_ context.Context, b []byte) error { return writeSnapshotFile(a.cfg.SnapshotPath(), b) }
+	}
 	for attempt := 1; ; attempt++ {
-		err = a.Store.PutBlob(ctx, modelsNS, modelsKey, snap)
+		err = put(ctx, snap)
 		if err == nil || attempt == saveAttempts || ctx.Err() != nil {
 			break
 		}
@@ -189,6 +209,22 @@ func (a *App) saveSnapshot(ctx context.Context) error {
 	if err != nil {
 		a.log.Error("save model snapshot", "err", err)
 		return fmt.Errorf("save model snapshot: %w", err)
+	}
+	return a.snapshotSaved(ctx)
+}
+
+// snapshotSaved clears what a successful save makes obsolete: the stale
+// mark, a snapshot blob left by an older version, and the value log's
+// garbage.
+func (a *App) snapshotSaved(ctx context.Context) error {
+	if err := a.Store.DeleteBlob(ctx, modelsNS, modelsStaleKey); err != nil {
+		return fmt.Errorf("save model snapshot: %w", err)
+	}
+	if err := a.Store.DeleteBlob(ctx, modelsNS, modelsKey); err != nil {
+		return fmt.Errorf("save model snapshot: %w", err)
+	}
+	if err := a.Store.CollectGarbage(ctx); err != nil {
+		a.log.Warn("value log GC after saving the model snapshot", "err", err)
 	}
 	return nil
 }

@@ -106,11 +106,73 @@ type campaignRunner struct {
 	mu       sync.Mutex
 	watchers map[string][]chan Campaign
 	running  map[string]bool
+
+	// writeMu orders message writes against erasures: an erasure marks the
+	// user in erased, then deletes their stored messages; a batch is
+	// filtered against erased and written under the same lock, so a
+	// message is either written before the deletion or never.
+	writeMu sync.Mutex
+	erased  map[string]bool
 }
 
 func (r *campaignRunner) init() {
 	r.watchers = map[string][]chan Campaign{}
 	r.running = map[string]bool{}
+	r.erased = map[string]bool{}
+}
+
+// EraseUser removes a user's campaign messages (with their reasons and
+// copy) from every campaign, and makes running campaigns skip the user.
+func (s *Service) EraseUser(ctx context.Context, userID string) error {
+	s.campaigns.writeMu.Lock()
+	defer s.campaigns.writeMu.Unlock()
+	// Kept for the process's life: a campaign that loaded its users before
+	// the erasure may reach this one at any later time. After a restart
+	// the store no longer has the user to target.
+	s.campaigns.erased[userID] = true
+	after := ""
+	for {
+		blobs, more, err := s.st.ListBlobs(ctx, campaignNS, keyCamp, after, 100)
+		if err != nil {
+			return fmt.Errorf("erase %s from campaigns: %w", userID, err)
+		}
+		for _, b := range blobs {
+			after = b.Key
+			id := strings.TrimPrefix(b.Key, keyCamp)
+			if err := s.st.DeleteBlob(ctx, campaignNS, keyMsg+id+"/"+userID); err != nil {
+				return fmt.Errorf("erase %s from campaign %s: %w", userID, id, err)
+			}
+		}
+		if !more {
+			return nil
+		}
+	}
+}
+
+// writeMessages stores a batch of messages, dropping erased users'.
+func (s *Service) writeMessages(ctx context.Context, batch []store.Blob) (dropped int, err error) {
+	s.campaigns.writeMu.Lock()
+	defer s.campaigns.writeMu.Unlock()
+	kept := batch[:0]
+	for _, b := range batch {
+		// m/<campaign ID>/<user ID>; campaign IDs have no slash, user IDs may.
+		_, user, _ := strings.Cut(strings.TrimPrefix(b.Key, keyMsg), "/")
+		if s.campaigns.erased[user] {
+			dropped++
+			continue
+		}
+		kept = append(kept, b)
+	}
+	if len(kept) == 0 {
+		return dropped, nil
+	}
+	return dropped, s.st.PutBlobs(ctx, campaignNS, kept)
+}
+
+func (s *Service) isErased(userID string) bool {
+	s.campaigns.writeMu.Lock()
+	defer s.campaigns.writeMu.Unlock()
+	return s.campaigns.erased[userID]
 }
 
 // validate checks a campaign input; errors name fields under "input".
@@ -461,9 +523,12 @@ func (s *Service) run(ctx context.Context, c *Campaign) error {
 	var batch []store.Blob
 	flush := func() error {
 		if len(batch) > 0 {
-			if err := s.st.PutBlobs(ctx, campaignNS, batch); err != nil {
+			dropped, err := s.writeMessages(ctx, batch)
+			if err != nil {
 				return err
 			}
+			c.Messages -= dropped
+			c.Skipped += dropped
 			batch = batch[:0]
 		}
 		if err := s.saveCampaign(ctx, c); err != nil {
@@ -478,6 +543,12 @@ func (s *Service) run(ctx context.Context, c *Campaign) error {
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if s.isErased(u.ID) {
+			// Erased since the campaign loaded its users.
+			c.Done++
+			c.Skipped++
+			continue
 		}
 		msg, err := s.message(ctx, c, u)
 		if err != nil {
@@ -561,6 +632,8 @@ func (s *Service) targets(ctx context.Context, in *CampaignInput) ([]*shop.User,
 // message builds one user's message: their top recommendations, each with
 // the copy variant chosen for them.
 func (s *Service) message(ctx context.Context, c *Campaign, u *shop.User) (Message, error) {
+	// Copy cached for this persona is the user's data: erased with them.
+	ctx = store.WithSubject(ctx, u.ID)
 	persona, err := s.Persona(ctx, u)
 	if err != nil {
 		return Message{}, err

@@ -153,8 +153,24 @@ func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, shopper person
 		return Served{}, err
 	}
 	v := res.Variants[s.sel.Choose(stats)]
-	s.countImpression(store.Served{ProductID: p.ID, Channel: string(ch), Segment: shopper.Segment(), VariantID: v.ID})
+	if !noImpressions(ctx) {
+		s.countImpression(store.Served{ProductID: p.ID, Channel: string(ch), Segment: shopper.Segment(), VariantID: v.ID})
+	}
 	return Served{Result: res, Variant: v}, nil
+}
+
+type noImpressionsKey struct{}
+
+// WithoutImpressions marks copy served under ctx as not counting toward the
+// bandit: callers that cannot be tied to a shopper (catalog keys) could
+// otherwise skew it with a loop.
+func WithoutImpressions(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noImpressionsKey{}, true)
+}
+
+func noImpressions(ctx context.Context) bool {
+	v, _ := ctx.Value(noImpressionsKey{}).(bool)
+	return v
 }
 
 func variantIDs(vs []copywriter.Variant) []string {

@@ -192,3 +192,65 @@ func TestCampaignValidation(t *testing.T) {
 		}
 	}
 }
+
+// waitCampaign follows a campaign until it finishes.
+func waitCampaign(t *testing.T, s *Service, id string) Campaign {
+	t.Helper()
+	updates, err := s.Watch(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last Campaign
+	for u := range updates {
+		last = u
+	}
+	if last.Status != StatusCompleted {
+		t.Fatalf("campaign %+v", last)
+	}
+	return last
+}
+
+func messageUsers(t *testing.T, s *Service, id string) string {
+	t.Helper()
+	msgs, _, err := s.Messages(ctx, id, 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range msgs {
+		ids = append(ids, m.UserID)
+	}
+	return strings.Join(ids, ",")
+}
+
+// TestErasedUsersLeaveCampaigns: erasing a user removes their messages from
+// finished campaigns, and a campaign that loaded its users before the
+// erasure writes none for them.
+func TestErasedUsersLeaveCampaigns(t *testing.T) {
+	s, _ := demoService(t, 0.05)
+	in := CampaignInput{Channel: copywriter.ChannelPush, UserIDs: []string{"u001", "u002", "u003"}, ProductsPerUser: 2}
+	c, errs, err := s.CreateCampaign(ctx, in)
+	if err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	waitCampaign(t, s, c.ID)
+	if got := messageUsers(t, s, c.ID); got != "u001,u002,u003" {
+		t.Fatalf("before the erasure: %s", got)
+	}
+	if err := s.EraseUser(ctx, "u002"); err != nil {
+		t.Fatal(err)
+	}
+	if got := messageUsers(t, s, c.ID); got != "u001,u003" {
+		t.Fatalf("after the erasure the campaign still holds: %s", got)
+	}
+	// u002 is still in this store, as in a campaign that loaded its users
+	// just before the erasure reached the store.
+	c2, errs, err := s.CreateCampaign(ctx, in)
+	if err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	last := waitCampaign(t, s, c2.ID)
+	if got := messageUsers(t, s, c2.ID); got != "u001,u003" || last.Messages != 2 || last.Done != 3 {
+		t.Fatalf("a campaign running after the erasure wrote for %s (%+v)", got, last)
+	}
+}

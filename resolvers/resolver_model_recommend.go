@@ -12,6 +12,7 @@ import (
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
 )
 
 type recommendationResolver struct{ *Resolver }
@@ -78,6 +79,12 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 		if persona, err = r.personaOf(ctx, obj.UserID); err != nil {
 			return nil, err
 		}
+		ctx = store.WithSubject(ctx, obj.UserID)
+	}
+	if api.RoleFrom(ctx) < api.RoleShopper {
+		// A catalog key is no shopper: what it is shown is no impression,
+		// and a loop with it must not skew the bandit.
+		ctx = engage.WithoutImpressions(ctx)
 	}
 	served, err := r.app.Engage.ServeCopy(ctx, p, persona, ch, language)
 	if err != nil {

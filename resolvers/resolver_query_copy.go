@@ -11,6 +11,7 @@ import (
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
 )
 
 func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error) {
@@ -18,12 +19,21 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 	if err != nil {
 		return nil, err
 	}
-	res, err := r.app.Copy.Generate(ctx, req)
+	res, err := r.app.Copy.Generate(subjectOf(ctx, persona), req)
 	if err != nil {
 		return nil, copyErr(err)
 	}
 	r.countCopy(res)
 	return generatedCopy(req.Product, res), nil
+}
+
+// subjectOf marks copy written for a user's persona as that user's data,
+// so that erasing the user erases it from the cache.
+func subjectOf(ctx context.Context, in *model.PersonaInput) context.Context {
+	if in != nil && in.UserID != nil {
+		return store.WithSubject(ctx, *in.UserID)
+	}
+	return ctx
 }
 
 // copyRequest validates the arguments of generatedCopy and copyStream and

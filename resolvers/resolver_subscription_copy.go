@@ -24,7 +24,7 @@ func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string,
 				return ctx.Err()
 			}
 		}
-		res, err := r.app.Copy.Stream(ctx, req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
+		res, err := r.app.Copy.Stream(subjectOf(ctx, persona), req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
 		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Error("copy stream", "err", err, "product", productID)

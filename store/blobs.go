@@ -42,9 +42,15 @@ func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) erro
 }
 
 // PutBlobTTL stores a blob that Badger drops after ttl: caches that must not
-// grow without bound.
+// grow without bound. A blob written under WithSubject is linked to that
+// user and erased with them (DeleteUser).
 func (s *Store) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, ttl time.Duration) error {
 	err := s.update(ctx, func(txn *badger.Txn) error {
+		if id, ok := SubjectFrom(ctx); ok {
+			if err := txn.SetEntry(badger.NewEntry(subjectKeyFor(id, namespace, k), nil).WithTTL(ttl)); err != nil {
+				return err
+			}
+		}
 		return txn.SetEntry(badger.NewEntry(blobKey(namespace, k), v).WithTTL(ttl))
 	})
 	if err != nil {

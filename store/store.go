@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,7 +59,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ValueLogFileSize is the size of one value-log file (default
+	// DefaultValueLogFileSize). Garbage collection reclaims whole files but
+	// never the one being written, so this bounds the stale bytes kept.
+	ValueLogFileSize int64
 }
+
+// DefaultValueLogFileSize is 64 MB: Badger's 1 GB default would keep a
+// gigabyte of stale model snapshots before collecting any.
+const DefaultValueLogFileSize = 64 << 20
 
 // Store is the Badger-backed persistence layer. It is safe for concurrent use.
 type Store struct {
@@ -69,6 +78,9 @@ type Store struct {
 	// tests can prove dataloaders batch.
 	lookups  atomic.Int64
 	products *productCache
+	// gcMu keeps value-log collections one at a time (Badger refuses
+	// concurrent ones).
+	gcMu sync.Mutex
 }
 
 // Lookups is the number of Products and Users calls so far.
@@ -83,6 +95,11 @@ func Open(dir string, o Options) (*Store, error) {
 		WithLogger(badgerLogger{o.Logger}).
 		WithNumVersionsToKeep(1).
 		WithCompactL0OnClose(true)
+	if o.ValueLogFileSize > 0 {
+		bo = bo.WithValueLogFileSize(o.ValueLogFileSize)
+	} else {
+		bo = bo.WithValueLogFileSize(DefaultValueLogFileSize)
+	}
 	if o.InMemory {
 		bo = bo.WithInMemory(true).WithDir("").WithValueDir("")
 	}

@@ -122,8 +122,9 @@ func (s *Store) EachUser(ctx context.Context, fn func(*shop.User) error) error {
 }
 
 // DeleteUser erases a user: the profile and every interaction of theirs, from
-// the log, both indexes, the dedup markers and the per-product counters. It
-// reports whether the user or any of their events existed.
+// the log, both indexes, the dedup markers and the per-product counters, and
+// every blob linked to them (WithSubject: copy written for their persona).
+// It reports whether the user or any of their events existed.
 //
 // A user with a very long history may not fit one transaction; then events go
 // in several, and the profile last, so that an interrupted erasure leaves the
@@ -140,6 +141,14 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (bool, error) {
 			}
 			if n > 0 {
 				existed = true
+			}
+			if n == 5000 {
+				more = true
+				return nil
+			}
+			// What was built from their data (copy for their persona).
+			if n, err = s.eraseSubjectBlobs(txn, id, 5000); err != nil {
+				return err
 			}
 			if n == 5000 {
 				more = true
