@@ -1841,8 +1841,10 @@ type Subscription {
   "The campaign's state whenever its progress changes, until it finishes."
   campaignProgress(id: ID!): Campaign!
   """
-  Streams copy as it is written (the LLM's tokens, or the built-in writer's
-  text in pieces); the last chunk has done: true and the checked copy.
+  Streams copy as it passes its checks: each variant's text once it has
+  passed the fact, compliance, length and language checks and the rubric
+  (never the LLM's raw tokens, so nothing unchecked reaches a shopper); the
+  last chunk has done: true and the checked copy.
   """
   copyStream(productID: ID!, persona: PersonaInput, channel: CopyChannel = DETAIL, language: Language): CopyChunk!
 }
@@ -2193,7 +2195,7 @@ type CopyCheck {
 }
 
 type CopyChunk {
-  "Text written since the previous chunk."
+  "Checked text since the previous chunk."
   delta: String!
   done: Boolean!
   "The checked copy, on the last chunk."

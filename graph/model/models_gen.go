@@ -22,7 +22,7 @@ type CampaignInput struct {
 }
 
 type CopyChunk struct {
-	// Text written since the previous chunk.
+	// Checked text since the previous chunk.
 	Delta string `json:"delta"`
 	Done  bool   `json:"done"`
 	// The checked copy, on the last chunk.
