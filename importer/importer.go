@@ -76,9 +76,16 @@ func Run(ctx context.Context, t Target, f Files, o Options) (Report, error) {
 	}
 	im := &run{t: t, o: o, products: map[string]int{}, users: map[string]int{}}
 	now := o.Now()
+	// What validation read must be what is written: a file that changes in
+	// between is refused before any of it is written.
+	before, err := statFiles(f)
+	if err != nil {
+		return im.report, err
+	}
 	if err := im.validate(ctx, f, now); err != nil {
 		return im.report, err
 	}
+	im.validated = before
 	if im.report.BadLines > 0 {
 		return im.report, fmt.Errorf("%w: %d bad lines", ErrInvalid, im.report.BadLines)
 	}
@@ -89,7 +96,8 @@ func Run(ctx context.Context, t Target, f Files, o Options) (Report, error) {
 }
 
 type run struct {
-	t        Target
+	t         Target
+	validated map[string]fileStamp // size and modification time at validation
 	o        Options
 	report   Report
 	products map[string]int // ID -> line, from the products file
@@ -255,6 +263,11 @@ func (im *run) validate(ctx context.Context, f Files, now time.Time) error {
 // write reads the validated files again and writes them in batches; a
 // batch the use case rejects means the file changed since validation.
 func (im *run) write(ctx context.Context, f Files) error {
+	for path := range im.validated {
+		if err := im.unchanged(path); err != nil {
+			return err
+		}
+	}
 	changed := func(path string, errs []shop.UserError) error {
 		return fmt.Errorf("%s changed while importing: %s: %s", path, strings.Join(errs[0].Field, "."), errs[0].Message)
 	}
@@ -312,7 +325,10 @@ func writeFile[T any](im *run, path, label string, total int, parseCSV func(map[
 		batch = batch[:0]
 		return nil
 	}
-	err := each(path, parseCSV, func(_ int, in T, _ error) error {
+	err := each(path, parseCSV, func(line int, in T, perr error) error {
+		if perr != nil {
+			return fmt.Errorf("line %d changed after it was validated: %v", line, perr)
+		}
 		if batch = append(batch, in); len(batch) == im.o.BatchSize {
 			return flush()
 		}
@@ -354,4 +370,37 @@ func (b *bar) finish() {
 		b.add(0)
 		fmt.Fprintln(b.w)
 	}
+}
+
+// fileStamp is what tells a changed file from the one validated.
+type fileStamp struct {
+	size int64
+	mod  time.Time
+}
+
+func statFiles(f Files) (map[string]fileStamp, error) {
+	out := map[string]fileStamp{}
+	for _, p := range []string{f.Products, f.Users, f.Interactions} {
+		if p == "" {
+			continue
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
+		out[p] = fileStamp{fi.Size(), fi.ModTime()}
+	}
+	return out, nil
+}
+
+// unchanged refuses a file that is not the one validation read.
+func (im *run) unchanged(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	if v := im.validated[path]; fi.Size() != v.size || !fi.ModTime().Equal(v.mod) {
+		return fmt.Errorf("%s changed after it was validated: import it again", path)
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shopmuse/shopmuse/app"
+	"github.com/shopmuse/shopmuse/shop"
 )
 
 var ctx = context.Background()
@@ -168,3 +169,42 @@ func TestFormatOf(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// changingTarget rewrites a file while the importer validates (its Exist
+// runs then), like an upstream job overwriting an export mid-import.
+type changingTarget struct {
+	Target
+	change func()
+}
+
+func (c changingTarget) Exist(ctx context.Context, isProduct bool, ids []string) ([]bool, error) {
+	c.change()
+	return c.Target.Exist(ctx, isProduct, ids)
+}
+
+func TestImportRefusesAFileChangedAfterValidation(t *testing.T) {
+	dir := t.TempDir()
+	a := openApp(t)
+	if _, errs, err := a.UpsertProducts(ctx, []shop.ProductInput{{ID: "old", Title: "旧品", Category: "数码", Price: &shop.MoneyInput{Amount: 100}}}); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	f := Files{
+		Products: write(t, dir, "products.jsonl", `{"id":"p1","title":"华为 P50","category":"数码/手机","price":{"amount":"5999.00"}}`+"\n"),
+		Users:    write(t, dir, "users.jsonl", `{"id":"u1"}`+"\n"),
+		Interactions: write(t, dir, "interactions.jsonl",
+			`{"userID":"u1","productID":"old","kind":"VIEW","occurredAt":"2026-01-01T00:00:00Z"}`+"\n"),
+	}
+	target := changingTarget{Target: a, change: func() {
+		write(t, dir, "products.jsonl", `{"id":"p1","title":"华为 P50","category":"数码/手机","price":{"amount":"5999.00"}}`+"\n"+`not json`+"\n")
+	}}
+	_, err := Run(ctx, target, f, Options{})
+	if err == nil || !strings.Contains(err.Error(), "changed after it was validated") {
+		t.Fatalf("err %v, want the changed file refused", err)
+	}
+	if p, _ := a.Store.Product(ctx, "p1"); p != nil {
+		t.Fatal("a product of the changed file was written")
+	}
+	if u, _ := a.Store.User(ctx, "u1"); u != nil {
+		t.Fatal("a user was written although the products file changed")
+	}
+}
