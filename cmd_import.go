@@ -42,6 +42,11 @@ func runImport(ctx context.Context, getenv func(string) string, args []string, s
 	}
 	defer a.Close()
 	rep, err := importer.Run(ctx, a, f, importer.Options{Progress: stderr})
+	if err == nil {
+		// A first catalogue went in through Upsert: fit the built-in
+		// embedder on it now rather than at the service's next start.
+		err = a.Search.Refit(ctx)
+	}
 	for _, e := range rep.Errors {
 		fmt.Fprintln(stderr, e)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -141,5 +142,65 @@ func TestTokenCommand(t *testing.T) {
 		return map[string]string{"SHOPMUSE_SHOPPER_TOKEN_SECRET": "short"}[k]
 	}); err == nil {
 		t.Fatal("a short shopper token secret was accepted")
+	}
+}
+
+// A shopper token lives in a browser, so its events are checked harder: a
+// few per request, happening now, a served copy variant, and one per
+// product and kind in ten minutes. A thousand backdated clicks once put a
+// product at the top of every new shopper's list.
+func TestShopperEventsCannotStuffRankings(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_API_KEYS": "adm-1:admin", "SHOPMUSE_SHOPPER_TOKEN_SECRET": testShopperSecret})
+	defer stop()
+	seed := `mutation {
+	  upsertProducts(input: [{id: "p1", title: "衬衫", category: "服饰/衬衫", price: {amount: "199.00"}}]) { userErrors { code } }
+	  upsertUsers(input: [{id: "u1"}]) { userErrors { code } }
+	}`
+	if _, out, _ := post(t, base, "adm-1", seed); out["errors"] != nil {
+		t.Fatalf("seed: %v", out)
+	}
+	u1 := shopperToken(t, "u1", "1h")
+	record := func(events []string) (int, int, string) {
+		t.Helper()
+		_, out, _ := post(t, base, u1, `mutation { recordInteractions(input: [`+strings.Join(events, ",")+`]) { accepted duplicates userErrors { field code } } }`)
+		var res struct {
+			Data struct {
+				RecordInteractions struct {
+					Accepted, Duplicates int
+					UserErrors           []struct{ Code string }
+				}
+			}
+		}
+		fromJSON(t, out, &res)
+		r := res.Data.RecordInteractions
+		code := ""
+		if len(r.UserErrors) > 0 {
+			code = r.UserErrors[0].Code
+		}
+		if out["errors"] != nil {
+			t.Fatalf("record: %v", out)
+		}
+		return r.Accepted, r.Duplicates, code
+	}
+	click := `{userID: "u1", productID: "p1", kind: CLICK}`
+	if _, _, code := record(slices.Repeat([]string{click}, 21)); code != "TOO_LARGE" {
+		t.Errorf("21 events from a shopper: %q, want TOO_LARGE", code)
+	}
+	if _, _, code := record([]string{`{userID: "u1", productID: "p1", kind: CLICK, occurredAt: "2026-01-01T00:00:00Z"}`}); code != "INVALID" {
+		t.Errorf("a backdated shopper event: %q, want INVALID", code)
+	}
+	if _, _, code := record([]string{`{userID: "u1", productID: "p1", kind: CLICK, copyVariantID: "zzz"}`}); code != "NOT_FOUND" {
+		t.Errorf("a copy variant never served: %q, want NOT_FOUND", code)
+	}
+	if acc, dup, code := record(slices.Repeat([]string{click}, 20)); code != "" || acc != 20 || dup != 19 {
+		t.Errorf("20 clicks on one product: accepted %d, duplicates %d, %q; want 20, 19 (one counts)", acc, dup, code)
+	}
+	if _, dup, _ := record([]string{click, `{userID: "u1", productID: "p1", kind: VIEW}`}); dup != 1 {
+		t.Errorf("a click again within ten minutes: %d duplicates, want 1 (the view counts)", dup)
+	}
+	_, out, _ := post(t, base, "adm-1", `{ product(id: "p1") { interactionCounts { kind count } } }`)
+	if js := toJSON(out); !strings.Contains(js, `{"count":1,"kind":"CLICK"}`) && !strings.Contains(js, `"count":1,"kind":"CLICK"`) && !strings.Contains(js, `"kind":"CLICK","count":1`) {
+		t.Errorf("counts after the flood: %s, want one CLICK", js)
 	}
 }

@@ -153,6 +153,11 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		if err := a.loadDemo(ctx); err != nil {
 			return nil, fmt.Errorf("demo shop: %w", err)
 		}
+		// The demo went in through Upsert, into an index fitted on an
+		// empty catalogue: fit the embedder on it before serving.
+		if err := a.Search.Refit(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, engage.Config{Log: a.log}); err != nil {
 		return nil, err

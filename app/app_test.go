@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -320,5 +321,27 @@ func TestDiskStaysBoundedOverTrainings(t *testing.T) {
 	t.Logf("snapshot %d bytes; disk grew %d bytes over 45 trainings", snap, grew)
 	if grew > 4*snap {
 		t.Fatalf("disk grew %d bytes over 45 trainings of a %d-byte snapshot", grew, snap)
+	}
+}
+
+// The demo shop goes in through the use cases after search opened on an
+// empty store; the built-in embedder must still be fitted on it before the
+// first query (it used to wait for a restart).
+func TestDemoSeedFitsTheEmbedder(t *testing.T) {
+	a, err := Open(context.Background(), Config{Data: t.TempDir(), Demo: true, Logger: slog.New(quiet())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, ok := a.Search.Embedder().(*embeddings.Builtin)
+	if !ok {
+		t.Fatalf("embedder %T, want the built-in one", a.Search.Embedder())
+	}
+	n, err := a.Store.CountProducts(context.Background(), nil)
+	if err != nil || n < 100 {
+		t.Fatalf("demo catalogue: %d products, %v", n, err)
+	}
+	if b.ShouldRefit(n) {
+		t.Fatalf("the built-in embedder is not fitted on the %d demo products", n)
 	}
 }

@@ -324,3 +324,28 @@ func ForUser(userID string, recs []recommend.Recommendation) []Recommendation {
 	}
 	return out
 }
+
+// Served reports whether the variant was served for the product, counting
+// impressions not yet flushed to the store.
+func (s *Service) Served(ctx context.Context, productID, variantID string) (bool, error) {
+	s.mu.Lock()
+	for sv := range s.pending {
+		if sv.ProductID == productID && sv.VariantID == variantID {
+			s.mu.Unlock()
+			return true, nil
+		}
+	}
+	s.mu.Unlock()
+	for _, ch := range copywriter.Channels {
+		refs, err := s.st.ProductVariants(ctx, productID, string(ch))
+		if err != nil {
+			return false, err
+		}
+		for _, r := range refs {
+			if r.VariantID == variantID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}

@@ -98,10 +98,10 @@ func Run(ctx context.Context, t Target, f Files, o Options) (Report, error) {
 type run struct {
 	t         Target
 	validated map[string]fileStamp // size and modification time at validation
-	o        Options
-	report   Report
-	products map[string]int // ID -> line, from the products file
-	users    map[string]int
+	o         Options
+	report    Report
+	products  map[string]int // ID -> line, from the products file
+	users     map[string]int
 }
 
 func (im *run) bad(file string, line int, msg string) {

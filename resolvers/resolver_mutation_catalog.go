@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -44,7 +45,12 @@ func (r *mutationResolver) DeleteUser(ctx context.Context, id string) (*model.De
 }
 
 func (r *mutationResolver) RecordInteractions(ctx context.Context, input []shop.InteractionInput) (*model.RecordInteractionsPayload, error) {
-	res, errs, err := r.app.RecordInteractions(ctx, input)
+	record := r.app.RecordInteractions
+	if _, ok := api.ShopperFrom(ctx); ok {
+		// A browser holds the token: its events are checked harder.
+		record = r.app.RecordShopperInteractions
+	}
+	res, errs, err := record(ctx, input)
 	if err != nil {
 		return nil, err
 	}

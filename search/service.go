@@ -151,6 +151,30 @@ func (s *Service) loadIDF(ctx context.Context, all []shop.Product) error {
 	return s.refit(ctx, all)
 }
 
+// Refit fits the built-in embedder's IDF again when the catalogue has
+// outgrown the fit it opened with (a first bulk load through Upsert: the
+// demo seed, an import into an empty store) and embeds every product again
+// under the new fit. It changes the embedder, so call it before serving.
+func (s *Service) Refit(ctx context.Context) error {
+	if s.builtin == nil {
+		return nil
+	}
+	var all []shop.Product
+	if err := s.st.EachProduct(ctx, func(p *shop.Product) error { all = append(all, *p); return nil }); err != nil {
+		return fmt.Errorf("search: read catalogue: %w", err)
+	}
+	if !s.builtin.ShouldRefit(len(all)) {
+		return nil
+	}
+	if err := s.refit(ctx, all); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.indexed = state{Embedder: s.emb.Name(), Fingerprint: s.fingerprint(), Versions: map[string]int64{}}
+	s.mu.Unlock()
+	return s.reconcile(ctx, all)
+}
+
 func (s *Service) refit(ctx context.Context, all []shop.Product) error {
 	ps := make([]*shop.Product, len(all))
 	for i := range all {
