@@ -249,6 +249,9 @@ func (k Keys) Authenticate(next http.Handler) http.Handler {
 		if ok {
 			c = k.identify(token)
 		}
+		if c.role == RoleCatalog {
+			c.client = catalogClient(c.client, addrClient(r))
+		}
 		if c.role == RoleNone {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="shopmuse"`)
 			writeGraphQLError(w, http.StatusUnauthorized, "a valid API key or shopper token is required: Authorization: Bearer <key>", "UNAUTHENTICATED")
@@ -271,6 +274,9 @@ func (k Keys) WebsocketInit(ctx context.Context, payload transport.InitPayload) 
 		if h, ok := payload[name].(string); ok {
 			if token, ok := bearer(h); ok {
 				if c := k.identify(token); c.role != RoleNone {
+					if c.role == RoleCatalog {
+						c.client = catalogClient(c.client, ClientFrom(ctx))
+					}
 					return authenticated(ctx, c), nil, nil
 				}
 			}
@@ -461,3 +467,8 @@ func RequireKey(key string, next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// catalogClient is a catalog key's bucket for one visitor: the key ships in
+// every browser of a storefront, so one visitor spending its rate or its
+// subscriptions must not take the API away from the others.
+func catalogClient(key, addr string) string { return key + "|" + addr }
