@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -164,17 +163,11 @@ func TestMetricsKey(t *testing.T) {
 		"SHOPMUSE_METRICS_KEY": "scrape-me"})
 	defer stop()
 	get := func(key string) (int, string) {
-		req, _ := http.NewRequest("GET", base+"/metrics", nil)
+		header := map[string]string{}
 		if key != "" {
-			req.Header.Set("Authorization", "Bearer "+key)
+			header["Authorization"] = "Bearer " + key
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return send(t, "GET", base+"/metrics", nil, header)
 	}
 	for _, key := range []string{"", "wrong"} {
 		if code, body := get(key); code != http.StatusUnauthorized || strings.Contains(body, "go_goroutines") {

@@ -154,15 +154,7 @@ func (c hangsUpAfterCommit) Done() <-chan struct{} { c.check(); return c.Context
 // factors must leave the disk, not only the memory.
 func TestDeleteUserSavesModelsDespiteACancelledRequest(t *testing.T) {
 	dir := t.TempDir()
-	a := open(t, dir, quiet())
-	seedShop(t, a)
-	if _, err := a.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	const victim = "user-07"
-	if !bytes.Contains(savedSnapshot(t, a), []byte(victim)) {
-		t.Fatalf("the snapshot does not name %s before the erasure; the test cannot see it leave", victim)
-	}
+	a := trainedWithVictim(t, dir)
 	req, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ctx := hangsUpAfterCommit{Context: req, cancel: cancel, gone: func() bool {
@@ -238,15 +230,7 @@ func TestBackgroundTrainerTrainsWhenDue(t *testing.T) {
 // start trains without the user.
 func TestFailedSaveAfterErasureRetrainsAtStart(t *testing.T) {
 	dir := t.TempDir()
-	a := open(t, dir, quiet())
-	seedShop(t, a)
-	if _, err := a.Train(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	const victim = "user-07"
-	if !bytes.Contains(savedSnapshot(t, a), []byte(victim)) {
-		t.Fatalf("the snapshot does not name %s before the erasure; the test cannot see it leave", victim)
-	}
+	a := trainedWithVictim(t, dir)
 	a.putSnapshot = func(context.Context, []byte) error { return fmt.Errorf("disk full") }
 	if _, _, err := a.DeleteUser(context.Background(), victim); err == nil {
 		t.Fatal("DeleteUser reported success although the snapshot could not be saved")
@@ -344,4 +328,23 @@ func TestDemoSeedFitsTheEmbedder(t *testing.T) {
 	if b.ShouldRefit(n) {
 		t.Fatalf("the built-in embedder is not fitted on the %d demo products", n)
 	}
+}
+
+// victim is the user the erasure tests erase.
+const victim = "user-07"
+
+// trainedWithVictim opens an app on dir with the small shop trained and
+// saved, and checks the saved snapshot names the victim, so a test can see
+// it leave.
+func trainedWithVictim(t *testing.T, dir string) *App {
+	t.Helper()
+	a := open(t, dir, quiet())
+	seedShop(t, a)
+	if _, err := a.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(savedSnapshot(t, a), []byte(victim)) {
+		t.Fatalf("the snapshot does not name %s before the erasure; the test cannot see it leave", victim)
+	}
+	return a
 }
