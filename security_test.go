@@ -229,9 +229,16 @@ func TestCostsCountTheWork(t *testing.T) {
 	base, stop = startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
 		"SHOPMUSE_API_KEYS": "adm-1:admin,rd-1:read"})
 	for _, key := range []string{"adm-1", "rd-1"} {
-		if _, out, _ := post(t, base, key, `{ __schema { queryType { name } } }`); out["errors"] == nil {
-			t.Errorf("introspection with keys set, key %s: %v", key, out)
+		for _, q := range []string{`{ __schema { queryType { name } } }`, `{ a: __type(name: "Query") { name } }`,
+			`query { ...F } fragment F on Query { __schema { types { name } } }`} {
+			// Refused with its own code, not as an internal error.
+			if _, out, _ := post(t, base, key, q); codes(out) != "INTROSPECTION_DISABLED" {
+				t.Errorf("introspection with keys set, key %s, %s: %v", key, q, out)
+			}
 		}
+	}
+	if _, out, _ := post(t, base, "rd-1", `{ __typename }`); out["errors"] != nil {
+		t.Errorf("__typename is not introspection: %v", out)
 	}
 	stop()
 	base, stop = startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",

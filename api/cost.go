@@ -162,5 +162,35 @@ func (IntrospectionPolicy) ExtensionName() string                   { return "In
 func (IntrospectionPolicy) Validate(graphql.ExecutableSchema) error { return nil }
 func (p IntrospectionPolicy) MutateOperationContext(ctx context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	oc.DisableIntrospection = !(p.Mode == IntrospectionOn || p.Mode == IntrospectionAdmin && RoleFrom(ctx) == RoleAdmin)
+	// Refused up front with its own code: left to the resolvers it came
+	// back as INTERNAL_SERVER_ERROR and an error-level log line per alias.
+	if oc.DisableIntrospection && oc.Operation != nil && introspects(oc.Operation.SelectionSet, map[string]bool{}) {
+		return &gqlerror.Error{Message: "introspection is disabled for this caller (SHOPMUSE_INTROSPECTION)",
+			Extensions: map[string]any{"code": "INTROSPECTION_DISABLED"}}
+	}
 	return nil
+}
+
+// introspects reports whether a root selection asks for __schema or __type.
+func introspects(set ast.SelectionSet, visiting map[string]bool) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if s.Name == "__schema" || s.Name == "__type" {
+				return true
+			}
+		case *ast.InlineFragment:
+			if introspects(s.SelectionSet, visiting) {
+				return true
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil && !visiting[s.Name] {
+				visiting[s.Name] = true
+				if introspects(s.Definition.SelectionSet, visiting) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
