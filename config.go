@@ -41,6 +41,7 @@ type config struct {
 	MaxTokens        int      // SHOPMUSE_MAX_TOKENS: the parser's token limit
 	AllowedHosts     []string // SHOPMUSE_ALLOWED_HOSTS: Host names served; empty: any
 	WSInitTimeout    time.Duration
+	WSPerAddress     int // SHOPMUSE_WS_PER_ADDRESS: header-less WebSockets one address may hold
 	// ShopperRate and ShopperBurst are each shopper token's rate limit.
 	ShopperRate  float64
 	ShopperBurst int
@@ -66,6 +67,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		MaxSubscriptions: e.integer("SHOPMUSE_MAX_SUBSCRIPTIONS", 20, 1, 100_000),
 		MaxTokens:        e.integer("SHOPMUSE_MAX_TOKENS", api.DefaultMaxTokens, 100, 1_000_000),
 		WSInitTimeout:    e.duration("SHOPMUSE_WS_INIT_TIMEOUT", api.DefaultWSInitTimeout),
+		WSPerAddress:     e.integer("SHOPMUSE_WS_PER_ADDRESS", api.DefaultWebsocketsPerAddress, 0, 1_000_000),
 		ShopperRate:      float64(e.integer("SHOPMUSE_SHOPPER_RATE_LIMIT", 20, 0, 1_000_000)),
 		ShopperBurst:     e.integer("SHOPMUSE_SHOPPER_RATE_BURST", 60, 1, 10_000_000),
 	}

@@ -110,6 +110,7 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 	endpoint = api.LimitBody(cfg.MaxBodyBytes, endpoint)
 	endpoint = limiter.Middleware(api.RequestClient, endpoint)
 	endpoint = cfg.Keys.Authenticate(endpoint)
+	endpoint = api.LimitWebsocketsPerAddress(cfg.WSPerAddress, endpoint)
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", endpoint)

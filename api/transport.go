@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -235,4 +236,47 @@ func (c *shapeChecker) expanded(set ast.SelectionSet, sizes map[string]int, visi
 		}
 	}
 	return n
+}
+
+// DefaultWebsocketsPerAddress bounds the WebSockets one address holds open
+// without an Authorization header (browsers, which send their key in
+// connection_init). Generous for a household or an office behind one NAT;
+// far below what exhausts the server's file descriptors.
+const DefaultWebsocketsPerAddress = 64
+
+// LimitWebsocketsPerAddress refuses, with 429, a header-less WebSocket
+// handshake from an address that already holds max of them open: until
+// connection_init arrives nothing identifies the caller, so without a cap
+// one address could hold thousands of sockets for the init deadline each.
+// max <= 0 disables the cap.
+func LimitWebsocketsPerAddress(max int, next http.Handler) http.Handler {
+	if max <= 0 {
+		return next
+	}
+	var mu sync.Mutex
+	open := map[string]int{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || !isWebsocketUpgrade(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		addr := addrClient(r)
+		mu.Lock()
+		if open[addr] >= max {
+			mu.Unlock()
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, "too many open WebSockets from this address", http.StatusTooManyRequests)
+			return
+		}
+		open[addr]++
+		mu.Unlock()
+		defer func() {
+			mu.Lock()
+			if open[addr]--; open[addr] == 0 {
+				delete(open, addr)
+			}
+			mu.Unlock()
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
