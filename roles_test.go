@@ -54,6 +54,9 @@ func TestRolesAndShopperTokens(t *testing.T) {
 		{"cat-1", `{ generatedCopy(productID: "p1", persona: {userID: "u1"}) { persona } }`, "FORBIDDEN"},
 		{"cat-1", `{ user(id: "u1") { id } }`, "FORBIDDEN"},
 		{"cat-1", `{ copyPerformance(productID: "p1") { variants { segment } } }`, "FORBIDDEN"},
+		// live per-product counts would follow one shopper on a quiet shop
+		{"cat-1", `{ product(id: "p1") { title interactionCounts { kind count } } }`, "FORBIDDEN"},
+		{"svc-1", `{ product(id: "p1") { title interactionCounts { kind count } } }`, ""},
 		{"cat-1", `mutation { recordInteractions(input: [{userID: "u1", productID: "p1", kind: CLICK}]) { accepted } }`, "FORBIDDEN"},
 		// service, and read, its old name: any shopper, no writes, no lists of shoppers.
 		{"svc-1", `{ recommendations(userID: "u1") { reasons { message } } user(id: "u2") { name } copyPerformance(productID: "p1") { channel } }`, ""},

@@ -343,6 +343,10 @@ func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
 	case "Query.copyPerformance":
 		// Variant IDs map to age, gender and interest segments.
 		return role >= RoleService
+	case "Product.interactionCounts":
+		// Live per-product counts: on a quiet shop, polling them follows
+		// one shopper's clicks.
+		return role >= RoleService
 	case "Query.generatedCopy", "Subscription.copyStream":
 		if id, ok := personaUser(fc.Args); ok {
 			return role >= RoleService || role == RoleShopper && id == shopper

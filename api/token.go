@@ -157,6 +157,9 @@ func b64(s string) ([]byte, error) {
 
 // strictJSON decodes one JSON object and nothing after it.
 func strictJSON(b []byte, v any) error {
+	if err := uniqueKeys(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
@@ -171,4 +174,35 @@ func strictJSON(b []byte, v any) error {
 // looksLikeJWT tells a token from an API key: three base64url parts.
 func looksLikeJWT(s string) bool {
 	return strings.Count(s, ".") == 2
+}
+
+// uniqueKeys refuses a JSON object that names a member twice: parsers
+// disagree on which one wins ({"sub":"a","sub":"b"}), so a signer and this
+// server could read different users out of one token.
+func uniqueKeys(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return errors.New("not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		k, _ := tok.(string)
+		if seen[k] {
+			return fmt.Errorf("%q appears twice", k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -56,6 +56,8 @@ func TestShopperTokens(t *testing.T) {
 		"no sub":            forge(hs, `{"exp":`+itoa(exp)+`}`, testSecret),
 		"sub not an ID":     forge(hs, `{"sub":"a b\n","exp":`+itoa(exp)+`}`, testSecret),
 		"trailing claims":   forge(hs, claims("")+`{}`, testSecret),
+		"sub twice":         forge(hs, `{"sub":"u001","exp":`+itoa(exp)+`,"sub":"u003"}`, testSecret),
+		"alg twice":         forge(`{"alg":"HS256","alg":"none"}`, claims(""), testSecret),
 		"four parts":        tok + ".x",
 		"padded signature":  tok + "=",
 		"empty":             "",
