@@ -32,7 +32,7 @@ func (d DepthLimit) MutateOperationContext(ctx context.Context, oc *graphql.Oper
 	if oc.Operation == nil || d.Max <= 0 {
 		return nil
 	}
-	if depth := selectionDepth(oc.Operation.SelectionSet, 0, map[string]bool{}); depth > d.Max {
+	if depth := fieldDepth(oc.Operation.SelectionSet, 0, map[string]bool{}, true); depth > d.Max {
 		return &gqlerror.Error{
 			Message:    fmt.Sprintf("operation is %d levels deep; at most %d are allowed", depth, d.Max),
 			Extensions: map[string]any{"code": "DEPTH_LIMIT_EXCEEDED"},
@@ -56,7 +56,7 @@ func introspectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
 		switch s := sel.(type) {
 		case *ast.Field:
 			if s.Name == "__schema" || s.Name == "__type" {
-				d = fullDepth(s.SelectionSet, 1, visiting)
+				d = fieldDepth(s.SelectionSet, 1, visiting, false)
 			} else {
 				d = introspectionDepth(s.SelectionSet, visiting)
 			}
@@ -75,41 +75,21 @@ func introspectionDepth(set ast.SelectionSet, visiting map[string]bool) int {
 	return deepest
 }
 
-// fullDepth is selectionDepth counting every field.
-func fullDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
+// fieldDepth is the depth of the deepest field under set, counted from
+// depth; with skipMeta, __ fields (introspection, __typename) and what is
+// under them do not count.
+func fieldDepth(set ast.SelectionSet, depth int, visiting map[string]bool, skipMeta bool) int {
 	deepest := depth
 	for _, sel := range set {
 		var d int
 		switch s := sel.(type) {
 		case *ast.Field:
-			d = fullDepth(s.SelectionSet, depth+1, visiting)
-		case *ast.InlineFragment:
-			d = fullDepth(s.SelectionSet, depth, visiting)
-		case *ast.FragmentSpread:
-			if s.Definition == nil || visiting[s.Name] {
+			if skipMeta && strings.HasPrefix(s.Name, "__") {
 				continue
 			}
-			visiting[s.Name] = true
-			d = fullDepth(s.Definition.SelectionSet, depth, visiting)
-			delete(visiting, s.Name)
-		}
-		deepest = max(deepest, d)
-	}
-	return deepest
-}
-
-func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) int {
-	deepest := depth
-	for _, sel := range set {
-		var d int
-		switch s := sel.(type) {
-		case *ast.Field:
-			if strings.HasPrefix(s.Name, "__") {
-				continue
-			}
-			d = selectionDepth(s.SelectionSet, depth+1, visiting)
+			d = fieldDepth(s.SelectionSet, depth+1, visiting, skipMeta)
 		case *ast.InlineFragment:
-			d = selectionDepth(s.SelectionSet, depth, visiting)
+			d = fieldDepth(s.SelectionSet, depth, visiting, skipMeta)
 		case *ast.FragmentSpread:
 			// Validation already rejects fragment cycles; the guard only
 			// keeps a malformed document from recursing forever.
@@ -117,7 +97,7 @@ func selectionDepth(set ast.SelectionSet, depth int, visiting map[string]bool) i
 				continue
 			}
 			visiting[s.Name] = true
-			d = selectionDepth(s.Definition.SelectionSet, depth, visiting)
+			d = fieldDepth(s.Definition.SelectionSet, depth, visiting, skipMeta)
 			delete(visiting, s.Name)
 		}
 		deepest = max(deepest, d)
