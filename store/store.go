@@ -15,6 +15,7 @@
 //	vc/<variantID> 0x00 <field:1>     copy variant counters (impressions, clicks, carts, purchases)
 //	vs/<productID> 0x00 <channel> 0x00 <variantID>  variants a product has served -> segment
 //	b/<namespace>/<key>               blobs owned by other packages
+//	n/<namespace>/<key>               counters owned by other packages (int64)
 //	q/events                          Badger sequence for event numbers
 //
 // inv is math.MaxInt64 minus occurredAt in Unix nanoseconds, so a forward scan

@@ -378,3 +378,27 @@ func TestEventCodecRoundTrip(t *testing.T) {
 		t.Fatal("short event decoded")
 	}
 }
+
+func TestCountersAddUpAndListByPrefix(t *testing.T) {
+	s := openMem(t)
+	ctx := context.Background()
+	if err := s.AddCounters(ctx, "exp", map[string]int64{"e1/a/x": 2, "e1/b/x": 1, "e2/a/x": 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCounters(ctx, "exp", map[string]int64{"e1/a/x": 3}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Counters(ctx, "exp", "e1/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["e1/a/x"] != 5 || got["e1/b/x"] != 1 {
+		t.Fatalf("counters = %v, want e1/a/x=5 e1/b/x=1", got)
+	}
+	if err := s.DeleteCounters(ctx, "exp", "e1/"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Counters(ctx, "exp", ""); len(got) != 1 || got["e2/a/x"] != 5 {
+		t.Fatalf("after delete: %v, want only e2/a/x=5", got)
+	}
+}

@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Counters are int64 totals other packages own and only ever add to:
+// experiment exposures and outcomes, recommendation impressions. They live
+// under n/<namespace>/<key>. Adding deltas, not writing totals, is what lets
+// several writers (buffers flushed by several replicas) sum up correctly.
+var prefixCounter = []byte("n/")
+
+func counterBlobKey(namespace, k string) []byte {
+	return []byte(string(prefixCounter) + namespace + "/" + k)
+}
+
+// AddCounters adds each delta to its counter of the namespace, in one
+// transaction. A counter that reaches zero or less is removed.
+func (s *Store) AddCounters(ctx context.Context, namespace string, deltas map[string]int64) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	keyed := make(map[string]int64, len(deltas))
+	for k, d := range deltas {
+		keyed[string(counterBlobKey(namespace, k))] += d
+	}
+	if err := s.update(ctx, func(txn *badger.Txn) error { return addCounts(txn, keyed) }); err != nil {
+		return fmt.Errorf("add counters %s: %w", namespace, err)
+	}
+	return nil
+}
+
+// Counters returns the counters of a namespace whose keys start with prefix,
+// keyed without the namespace.
+func (s *Store) Counters(ctx context.Context, namespace, prefix string) (map[string]int64, error) {
+	out := map[string]int64{}
+	p := counterBlobKey(namespace, prefix)
+	base := len(counterBlobKey(namespace, ""))
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: p, PrefetchValues: true})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			k := it.Item().KeyCopy(nil)
+			n, err := readCount(txn, k)
+			if err != nil {
+				return err
+			}
+			out[strings.Clone(string(k[base:]))] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counters %s/%s: %w", namespace, prefix, err)
+	}
+	return out, nil
+}
+
+// DeleteCounters removes the counters of a namespace whose keys start with
+// prefix.
+func (s *Store) DeleteCounters(ctx context.Context, namespace, prefix string) error {
+	if err := s.db.DropPrefix(counterBlobKey(namespace, prefix)); err != nil {
+		return fmt.Errorf("delete counters %s/%s: %w", namespace, prefix, err)
+	}
+	return nil
+}
