@@ -36,6 +36,10 @@ import (
 type Config struct {
 	// Data is the data directory: badger/ and vectors/ live under it.
 	Data string
+	// Store is the store backend: "badger" (default: Badger under Data) or
+	// a postgres://user:pass@host:5432/db URL, shared by several replicas
+	// (then the model snapshot is kept in the store, not under Data).
+	Store string
 	// Demo loads the demo shop into an empty store, once.
 	Demo bool
 	// Qdrant, when set, keeps product vectors in Qdrant instead of the
@@ -127,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.GCInterval <= 0 {
 		cfg.GCInterval = 10 * time.Minute
 	}
-	st, err := store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now})
+	st, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

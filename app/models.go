@@ -13,8 +13,9 @@ import (
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 )
 
-// The models' snapshot is a file (SnapshotPath); these name the Badger
-// blobs around it.
+// The models' snapshot is a file (SnapshotPath) with Badger, and the blob
+// models/recommend in a shared store (PostgreSQL), where every replica
+// finds it; these name the blobs.
 const (
 	modelsNS  = "models"
 	modelsKey = "recommend" // the snapshot, before it was a file
@@ -89,12 +90,16 @@ func (a *App) openRecommend(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	snap, ok, err := readSnapshotFile(a.cfg.SnapshotPath())
-	if err != nil {
-		return err
+	var snap []byte
+	var ok bool
+	if !a.cfg.sharedStore() {
+		if snap, ok, err = readSnapshotFile(a.cfg.SnapshotPath()); err != nil {
+			return err
+		}
 	}
 	if !ok {
-		// A store from before snapshots were files.
+		// A shared store keeps it as a blob (every replica reads it);
+		// with Badger, a store from before snapshots were files.
 		if snap, ok, err = a.Store.GetBlob(ctx, modelsNS, modelsKey); err != nil {
 			return err
 		}
@@ -181,10 +186,12 @@ func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
 func (a *App) saveSnapshot(ctx context.Context) error {
 	snap, err := a.Recommend.Snapshot()
 	if errors.Is(err, recommend.ErrNotTrained) {
-		if err := removeSnapshotFile(a.cfg.SnapshotPath()); err != nil {
-			return err
+		if !a.cfg.sharedStore() {
+			if err := removeSnapshotFile(a.cfg.SnapshotPath()); err != nil {
+				return err
+			}
 		}
-		return a.snapshotSaved(ctx)
+		return a.snapshotSaved(ctx, false)
 	}
 	if err != nil {
 		return fmt.Errorf("save model snapshot: %w", err)
@@ -192,7 +199,11 @@ func (a *App) saveSnapshot(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
 	defer cancel()
 	put := a.putSnapshot
-	if put == nil {
+	switch {
+	case put != nil:
+	case a.cfg.sharedStore():
+		put = func(ctx context.Context, b []byte) error { return a.Store.PutBlob(ctx, modelsNS, modelsKey, b) }
+	default:
 		put = func(_ context.Context, b []byte) error { return writeSnapshotFile(a.cfg.SnapshotPath(), b) }
 	}
 	for attempt := 1; ; attempt++ {
@@ -210,18 +221,21 @@ func (a *App) saveSnapshot(ctx context.Context) error {
 		a.log.Error("save model snapshot", "err", err)
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
-	return a.snapshotSaved(ctx)
+	return a.snapshotSaved(ctx, true)
 }
 
 // snapshotSaved clears what a successful save makes obsolete: the stale
-// mark, a snapshot blob left by an older version, and the value log's
-// garbage.
-func (a *App) snapshotSaved(ctx context.Context) error {
+// mark, a snapshot blob left by an older version (or, in a shared store,
+// the snapshot itself when nothing was trained: saved=false), and the
+// value log's garbage.
+func (a *App) snapshotSaved(ctx context.Context, saved bool) error {
 	if err := a.Store.DeleteBlob(ctx, modelsNS, modelsStaleKey); err != nil {
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
-	if err := a.Store.DeleteBlob(ctx, modelsNS, modelsKey); err != nil {
-		return fmt.Errorf("save model snapshot: %w", err)
+	if !saved || !a.cfg.sharedStore() {
+		if err := a.Store.DeleteBlob(ctx, modelsNS, modelsKey); err != nil {
+			return fmt.Errorf("save model snapshot: %w", err)
+		}
 	}
 	if err := a.Store.CollectGarbage(ctx); err != nil {
 		a.log.Warn("value log GC after saving the model snapshot", "err", err)

@@ -299,3 +299,11 @@ func (s *Store) MarkPublished(ctx context.Context, upTo int64) error {
 	}
 	return nil
 }
+
+// ParseURL checks a connection URL without connecting.
+func ParseURL(url string) error {
+	if _, err := pgxpool.ParseConfig(url); err != nil {
+		return fmt.Errorf("bad postgres URL (want postgres://user:pass@host:5432/db): %v", redactErr(err))
+	}
+	return nil
+}
