@@ -13,9 +13,9 @@ import (
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 )
 
-// The models' snapshot is a file (SnapshotPath) with Badger, and the blob
-// models/recommend in a shared store (PostgreSQL), where every replica
-// finds it; these name the blobs.
+// The models' snapshot is a file (SnapshotPath) with Badger, the blob
+// models/snapshot in a shared store (snapshotstore.go); these name the
+// blobs around it.
 const (
 	modelsNS  = "models"
 	modelsKey = "recommend" // the snapshot, before it was a file
@@ -90,19 +90,9 @@ func (a *App) openRecommend(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var snap []byte
-	var ok bool
-	if !a.cfg.sharedStore() {
-		if snap, ok, err = readSnapshotFile(a.cfg.SnapshotPath()); err != nil {
-			return err
-		}
-	}
-	if !ok {
-		// A shared store keeps it as a blob (every replica reads it);
-		// with Badger, a store from before snapshots were files.
-		if snap, ok, err = a.Store.GetBlob(ctx, modelsNS, modelsKey); err != nil {
-			return err
-		}
+	snap, ok, err := a.readSnapshot(ctx)
+	if err != nil {
+		return err
 	}
 	if ok && stale {
 		a.log.Warn("model snapshot predates an erasure and was not saved since; training again without the erased user")
@@ -186,28 +176,18 @@ func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
 func (a *App) saveSnapshot(ctx context.Context) error {
 	snap, err := a.Recommend.Snapshot()
 	if errors.Is(err, recommend.ErrNotTrained) {
-		if !a.cfg.sharedStore() {
-			if err := removeSnapshotFile(a.cfg.SnapshotPath()); err != nil {
-				return err
-			}
+		if err := a.removeSnapshot(ctx); err != nil {
+			return err
 		}
-		return a.snapshotSaved(ctx, false)
+		return a.snapshotSaved(ctx)
 	}
 	if err != nil {
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
 	defer cancel()
-	put := a.putSnapshot
-	switch {
-	case put != nil:
-	case a.cfg.sharedStore():
-		put = func(ctx context.Context, b []byte) error { return a.Store.PutBlob(ctx, modelsNS, modelsKey, b) }
-	default:
-		put = func(_ context.Context, b []byte) error { return writeSnapshotFile(a.cfg.SnapshotPath(), b) }
-	}
 	for attempt := 1; ; attempt++ {
-		err = put(ctx, snap)
+		err = a.writeSnapshot(ctx, snap)
 		if err == nil || attempt == saveAttempts || ctx.Err() != nil {
 			break
 		}
@@ -221,21 +201,18 @@ func (a *App) saveSnapshot(ctx context.Context) error {
 		a.log.Error("save model snapshot", "err", err)
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
-	return a.snapshotSaved(ctx, true)
+	return a.snapshotSaved(ctx)
 }
 
 // snapshotSaved clears what a successful save makes obsolete: the stale
-// mark, a snapshot blob left by an older version (or, in a shared store,
-// the snapshot itself when nothing was trained: saved=false), and the
-// value log's garbage.
-func (a *App) snapshotSaved(ctx context.Context, saved bool) error {
+// mark, a snapshot blob left by an older version, and the value log's
+// garbage.
+func (a *App) snapshotSaved(ctx context.Context) error {
 	if err := a.Store.DeleteBlob(ctx, modelsNS, modelsStaleKey); err != nil {
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
-	if !saved || !a.cfg.sharedStore() {
-		if err := a.Store.DeleteBlob(ctx, modelsNS, modelsKey); err != nil {
-			return fmt.Errorf("save model snapshot: %w", err)
-		}
+	if err := a.Store.DeleteBlob(ctx, modelsNS, modelsKey); err != nil {
+		return fmt.Errorf("save model snapshot: %w", err)
 	}
 	if err := a.Store.CollectGarbage(ctx); err != nil {
 		a.log.Warn("value log GC after saving the model snapshot", "err", err)

@@ -38,7 +38,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 	if _, err := os.Stat(a.cfg.SnapshotPath()); !os.IsNotExist(err) {
 		t.Fatalf("a shared store's snapshot went to a file: %v", err)
 	}
-	snap, ok, err := a.Store.GetBlob(ctx, modelsNS, modelsKey)
+	snap, ok, err := a.Store.GetBlob(ctx, modelsNS, modelsSnapshotKey)
 	if err != nil || !ok || len(snap) == 0 {
 		t.Fatalf("snapshot blob: %d bytes, %v %v", len(snap), ok, err)
 	}
@@ -80,7 +80,7 @@ func TestPostgresEndToEnd(t *testing.T) {
 		t.Fatalf("outbox kinds %v", kinds)
 	}
 	for _, c := range changes {
-		if c.Kind == store.ChangeBlob && strings.Contains(string(c.Payload), `"namespace":"models","key":"recommend"`) {
+		if c.Kind == store.ChangeBlob && strings.Contains(string(c.Payload), `"namespace":"models","key":"snapshot"`) {
 			return
 		}
 	}
