@@ -74,7 +74,7 @@ func TestServerOnPostgres(t *testing.T) {
 			same++
 		}
 	}
-	// Recency moves a few; a model trained again from scratch or none at all would move most.
+	// The snapshot in the store is restored (app tests check it is not retrained); recency may move a few.
 	if len(recs2.Recommendations) != 20 || same < 15 {
 		t.Fatalf("after restart %d recommendations, %d of them as before", len(recs2.Recommendations), same)
 	}
