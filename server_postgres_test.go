@@ -47,7 +47,9 @@ func TestServerOnPostgres(t *testing.T) {
 		t.Fatalf("paged through %d of %d products", len(seen), counts.Products.TotalCount)
 	}
 	gqlPost(t, base, `mutation { trainModels { __typename } }`, nil)
-	var recs struct{ Recommendations []struct{ Product struct{ ID string } } }
+	var recs struct {
+		Recommendations []struct{ Product struct{ ID string } }
+	}
 	fromJSON(t, gqlPost(t, base, `{ recommendations(userID: "u001", first: 20) { product { id } } }`, nil), &recs)
 	if len(recs.Recommendations) != 20 {
 		t.Fatalf("%d recommendations", len(recs.Recommendations))
@@ -62,7 +64,9 @@ func TestServerOnPostgres(t *testing.T) {
 	if again.Products.TotalCount != counts.Products.TotalCount {
 		t.Fatalf("after restart %d products, want %d (demo loaded twice?)", again.Products.TotalCount, counts.Products.TotalCount)
 	}
-	var recs2 struct{ Recommendations []struct{ Product struct{ ID string } } }
+	var recs2 struct {
+		Recommendations []struct{ Product struct{ ID string } }
+	}
 	fromJSON(t, gqlPost(t, base, `{ recommendations(userID: "u001", first: 20) { product { id } } }`, nil), &recs2)
 	before := map[string]bool{}
 	for _, r := range recs.Recommendations {
