@@ -77,7 +77,7 @@ func (c Config) VectorDir() string { return filepath.Join(c.Data, "vectors") }
 // engines are exported for reads (queries go straight to them); every write
 // goes through App's methods so the derived indexes follow the store.
 type App struct {
-	Store     *store.Store
+	Store     store.Store
 	Search    *search.Service
 	Copy      *copywriter.Writer
 	Recommend *recommend.Engine
@@ -257,7 +257,7 @@ func (a *App) Run(ctx context.Context) {
 		a.updateStoreGauges,
 		a.trainWhenDue,
 		func(c context.Context) {
-			a.Store.CollectGarbageEvery(c, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
+			store.CollectGarbageEvery(c, a.Store, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
 		},
 		a.Engage.Run, // its last flush of impressions precedes closing the store
 	} {
@@ -272,9 +272,11 @@ func (a *App) updateStoreGauges(ctx context.Context) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
 	for {
-		lsm, vlog := a.Store.Sizes()
-		a.Metrics.StoreBytes.WithLabelValues("lsm").Set(float64(lsm))
-		a.Metrics.StoreBytes.WithLabelValues("vlog").Set(float64(vlog))
+		if sz, ok := a.Store.(store.Sizer); ok {
+			lsm, vlog := sz.Sizes()
+			a.Metrics.StoreBytes.WithLabelValues("lsm").Set(float64(lsm))
+			a.Metrics.StoreBytes.WithLabelValues("vlog").Set(float64(vlog))
+		}
 		select {
 		case <-ctx.Done():
 			return

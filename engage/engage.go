@@ -42,7 +42,7 @@ type Config struct {
 
 // Service is safe for concurrent use.
 type Service struct {
-	st       *store.Store
+	st       store.Store
 	rec      *recommend.Engine
 	copy     *copywriter.Writer
 	sel      *bandit.Selector
@@ -66,7 +66,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Config) (*Service, error) {
+func New(st store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Config) (*Service, error) {
 	if cfg.Variants == 0 {
 		cfg.Variants = DefaultVariants
 	}
@@ -101,7 +101,7 @@ func (s *Service) Persona(ctx context.Context, u *shop.User) (persona.Persona, e
 // UserPersona builds a user's persona from the store: the declared profile
 // plus the categories, price band and recent views of their latest
 // interactions.
-func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (persona.Persona, error) {
+func UserPersona(ctx context.Context, st store.Store, u *shop.User) (persona.Persona, error) {
 	evs, err := st.UserInteractions(ctx, u.ID, personaHistory)
 	if err != nil {
 		return persona.Persona{}, err

@@ -11,7 +11,7 @@ import (
 
 var ctx = context.Background()
 
-func openMem(t testing.TB) *Store {
+func openMem(t testing.TB) *Badger {
 	t.Helper()
 	s, err := Open("", Options{InMemory: true})
 	if err != nil {
@@ -28,7 +28,7 @@ func product(id, category string, price shop.Decimal) shop.ProductInput {
 		Price: &shop.MoneyInput{Amount: price}, Brand: ptr("华为"), Tags: []string{"5G"}}
 }
 
-func mustProducts(t testing.TB, s *Store, in ...shop.ProductInput) []shop.Product {
+func mustProducts(t testing.TB, s *Badger, in ...shop.ProductInput) []shop.Product {
 	t.Helper()
 	ps, errs := shop.NormalizeProducts(in, "input")
 	if errs != nil {
@@ -41,7 +41,7 @@ func mustProducts(t testing.TB, s *Store, in ...shop.ProductInput) []shop.Produc
 	return out
 }
 
-func mustUsers(t testing.TB, s *Store, ids ...string) {
+func mustUsers(t testing.TB, s *Badger, ids ...string) {
 	t.Helper()
 	var in []shop.UserInput
 	for _, id := range ids {
