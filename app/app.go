@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shopmuse/shopmuse/bus"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/engage"
@@ -62,6 +63,13 @@ type Config struct {
 	// GCInterval is how often the store's value log is garbage-collected
 	// (default 10 minutes; also after every model snapshot).
 	GCInterval time.Duration
+	// Bus, when set, makes this process one replica of several sharing
+	// the store: changes travel between them over NATS JetStream and
+	// once-only work runs under leases (app/replicas.go).
+	Bus *bus.Config
+	// Replica names this process in leases and modelInfo (default: host
+	// name and process ID).
+	Replica string
 	// Now is the clock of the store and the recommender (default time.Now).
 	Now func() time.Time
 	// Logger (default slog.Default) and Metrics (default a fresh registry).
@@ -102,6 +110,8 @@ type App struct {
 
 	// putSnapshot replaces the snapshot write in tests (nil: the store).
 	putSnapshot func(ctx context.Context, snap []byte) error
+
+	rep replicaState
 }
 
 // Open opens the store, loads the demo shop when configured and the store
@@ -127,6 +137,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.GCInterval <= 0 {
 		cfg.GCInterval = 10 * time.Minute
 	}
+	if cfg.Replica == "" {
+		cfg.Replica = DefaultReplica()
+	}
 	st, err := store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now})
 	if err != nil {
 		return nil, err
@@ -138,6 +151,11 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.Close()
 		}
 	}()
+	if cfg.Bus != nil {
+		if err := a.openBus(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.openSearch(ctx); err != nil {
 		return nil, err
 	}
@@ -159,7 +177,7 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, engage.Config{Log: a.log}); err != nil {
+	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, a.engageConfig()); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -255,7 +273,13 @@ func (a *App) Run(ctx context.Context) {
 	for _, run := range []func(context.Context){
 		func(c context.Context) { a.Search.SaveEvery(c, a.cfg.SaveInterval) },
 		a.updateStoreGauges,
-		a.trainWhenDue,
+		func(c context.Context) {
+			if a.rep.bus == nil {
+				a.trainWhenDue(c)
+			} else {
+				a.runReplica(c) // training under the trainer lease, among the rest
+			}
+		},
 		func(c context.Context) {
 			store.CollectGarbageEvery(c, a.Store, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
 		},
@@ -299,6 +323,9 @@ func (a *App) Close() error {
 	}
 	if a.vectors != nil {
 		errs = append(errs, a.vectors.Close())
+	}
+	if a.rep.bus != nil {
+		a.rep.bus.Close()
 	}
 	errs = append(errs, a.Store.Close())
 	return errors.Join(errs...)

@@ -172,6 +172,9 @@ func (b *Bus) setup(ctx context.Context) error {
 	return nil
 }
 
+// LeaseTTL is how long a lease outlives its holder's last renewal.
+func (b *Bus) LeaseTTL() time.Duration { return b.cfg.LeaseTTL }
+
 // Replica is the name this process holds leases under.
 func (b *Bus) Replica() string { return b.cfg.Replica }
 
