@@ -70,6 +70,9 @@ type Config struct {
 	// Replica names this process in leases and modelInfo (default: host
 	// name and process ID).
 	Replica string
+	// OpenedStore, when set, is used instead of opening one under Data,
+	// and Close leaves it open: replicas in one test process share it.
+	OpenedStore store.Store
 	// Now is the clock of the store and the recommender (default time.Now).
 	Now func() time.Time
 	// Logger (default slog.Default) and Metrics (default a fresh registry).
@@ -140,9 +143,11 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.Replica == "" {
 		cfg.Replica = DefaultReplica()
 	}
-	st, err := store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now})
-	if err != nil {
-		return nil, err
+	var st store.Store = cfg.OpenedStore
+	if st == nil {
+		if st, err = store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+			return nil, err
+		}
 	}
 	a := &App{Store: st, Metrics: cfg.Metrics, cfg: cfg, log: cfg.Logger}
 	a.life, a.endLife = context.WithCancel(context.Background())
@@ -327,6 +332,8 @@ func (a *App) Close() error {
 	if a.rep.bus != nil {
 		a.rep.bus.Close()
 	}
-	errs = append(errs, a.Store.Close())
+	if a.cfg.OpenedStore == nil {
+		errs = append(errs, a.Store.Close())
+	}
 	return errors.Join(errs...)
 }
