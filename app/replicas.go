@@ -478,7 +478,9 @@ func (o outbox) PendingChanges(ctx context.Context, after int64, limit int) ([]b
 	return out, nil
 }
 
-func (o outbox) MarkPublished(ctx context.Context, upTo int64) error { return o.ob.MarkPublished(ctx, upTo) }
+func (o outbox) MarkPublished(ctx context.Context, upTo int64) error {
+	return o.ob.MarkPublished(ctx, upTo)
+}
 
 // notifyStore signals the relay after each write that succeeded, whoever
 // made it (the use cases, engage, the copy cache).
