@@ -93,8 +93,9 @@ type replicaState struct {
 	modelReady atomic.Bool
 	// reloadMu serialises model loads from the bus.
 	reloadMu sync.Mutex
-	// Freshness, for the metric and the measurement: commit to applied.
-	OnApply func(c bus.Change, applied time.Time)
+	// onApply, when set, learns each change applied and when (tests
+	// measure freshness with it).
+	onApply atomic.Pointer[func(c bus.Change, applied time.Time)]
 }
 
 // DefaultReplica names this process: the host name and process ID.
@@ -171,8 +172,8 @@ func (a *App) openBus(ctx context.Context) error {
 		if !ch.At.IsZero() {
 			a.Metrics.BusFreshness.Observe(now.Sub(ch.At).Seconds())
 		}
-		if f := a.rep.OnApply; f != nil {
-			f(ch, now)
+		if f := a.rep.onApply.Load(); f != nil {
+			(*f)(ch, now)
 		}
 	}
 	// Every write through the App reaches the relay at once.

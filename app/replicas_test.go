@@ -27,7 +27,7 @@ type replica struct {
 	stop func()
 }
 
-func sharedStore(t *testing.T) *outboxStore {
+func sharedStore(t testing.TB) *outboxStore {
 	t.Helper()
 	st, err := store.Open("", store.Options{InMemory: true, Logger: slog.New(quiet())})
 	if err != nil {
@@ -37,7 +37,7 @@ func sharedStore(t *testing.T) *outboxStore {
 	return &outboxStore{Store: st}
 }
 
-func startReplica(t *testing.T, st store.Store, bc bus.Config, name string, tweak func(*Config)) *replica {
+func startReplica(t testing.TB, st store.Store, bc bus.Config, name string, tweak func(*Config)) *replica {
 	t.Helper()
 	bc.LeaseTTL = 1500 * time.Millisecond
 	cfg := Config{Data: t.TempDir(), OpenedStore: st, Bus: &bc, Replica: name, Logger: slog.New(quiet())}

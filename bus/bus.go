@@ -141,7 +141,7 @@ func Connect(ctx context.Context, cfg Config) (*Bus, error) {
 
 func (b *Bus) setup(ctx context.Context) error {
 	var err error
-	if b.js, err = jetstream.New(b.nc); err != nil {
+	if b.js, err = jetstream.New(b.nc, jetstream.WithPublishAsyncTimeout(publishTimeout)); err != nil {
 		return fmt.Errorf("bus: %w", err)
 	}
 	b.stream, err = b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{

@@ -87,8 +87,10 @@ func (r *Relay) Sweep(ctx context.Context, every time.Duration) {
 }
 
 // Relay publishes every pending change, oldest first, and marks what it
-// published. It stops at the first failed publish: that row and the ones
-// after it stay pending.
+// published. Each batch is published asynchronously and then its
+// acknowledgements awaited: rows up to the first that failed are marked;
+// that row and the ones after it stay pending (those that did reach the
+// stream are deduplicated when published again).
 func (r *Relay) Relay(ctx context.Context) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -104,26 +106,20 @@ func (r *Relay) Relay(ctx context.Context) (int, error) {
 		if len(cs) == 0 {
 			return total, nil
 		}
-		var upTo int64 = -1
-		for _, c := range cs {
-			if err := r.publish(ctx, c); err != nil {
-				if upTo >= 0 {
-					if merr := r.ob.MarkPublished(ctx, upTo); merr != nil {
-						err = errors.Join(err, merr)
-					}
-				}
-				return total, err
+		n, perr := r.publishBatch(ctx, cs)
+		if n > 0 {
+			if err := r.ob.MarkPublished(ctx, cs[n-1].Seq); err != nil {
+				// Published but not marked: the next pass publishes them
+				// again and the stream drops the duplicates.
+				return total, errors.Join(perr, fmt.Errorf("mark outbox published: %w", err))
 			}
-			upTo = c.Seq
-			total++
+			total += n
+			if r.OnPublish != nil {
+				r.OnPublish(n)
+			}
 		}
-		if err := r.ob.MarkPublished(ctx, upTo); err != nil {
-			// Published but not marked: the next pass publishes them again
-			// and the stream drops the duplicates.
-			return total, fmt.Errorf("mark outbox published: %w", err)
-		}
-		if r.OnPublish != nil {
-			r.OnPublish(len(cs))
+		if perr != nil {
+			return total, perr
 		}
 		if len(cs) < relayBatch {
 			return total, nil
@@ -131,10 +127,72 @@ func (r *Relay) Relay(ctx context.Context) (int, error) {
 	}
 }
 
-// publish sends one change, in parts when it is too large for one message,
-// each part with a message ID the stream deduplicates on.
-func (r *Relay) publish(ctx context.Context, c Change) error {
+// publishBatch publishes changes and returns how many, from the first,
+// the stream acknowledged.
+func (r *Relay) publishBatch(ctx context.Context, cs []Change) (int, error) {
+	type sent struct {
+		change int
+		f      jetstream.PubAckFuture
+	}
+	var futures []sent
+	var issueErr error
+	issued := len(cs)
+issue:
+	for i, c := range cs {
+		for _, m := range r.messages(c) {
+			f, err := r.b.js.PublishMsgAsync(m.msg, jetstream.WithMsgID(m.id))
+			if errors.Is(err, nats.ErrMaxPayload) {
+				// A row that can never be published must not hold back the
+				// ones after it. Replicas miss this change until they
+				// restart from the store.
+				r.b.log.Error("outbox change too large to publish: skipped", "seq", c.Seq, "kind", c.Kind, "bytes", len(m.msg.Data))
+				continue
+			}
+			if err != nil {
+				issueErr = fmt.Errorf("publish outbox change %d (%s): %w", c.Seq, c.Kind, err)
+				issued = i
+				break issue
+			}
+			futures = append(futures, sent{i, f})
+		}
+	}
+	// Acknowledged in order up to the first failure.
+	ok := issued
+	timeout := time.NewTimer(publishTimeout)
+	defer timeout.Stop()
+	for _, s := range futures {
+		if s.change >= ok {
+			break
+		}
+		select {
+		case <-s.f.Ok():
+			continue
+		case err := <-s.f.Err():
+			issueErr = fmt.Errorf("publish outbox change %d (%s): %w", cs[s.change].Seq, cs[s.change].Kind, err)
+		case <-timeout.C:
+			issueErr = fmt.Errorf("publish outbox change %d (%s): no acknowledgement in %v", cs[s.change].Seq, cs[s.change].Kind, publishTimeout)
+		case <-ctx.Done():
+			issueErr = ctx.Err()
+		}
+		ok = s.change
+		break
+	}
+	return ok, issueErr
+}
+
+// publishTimeout bounds the wait for a batch's acknowledgements.
+const publishTimeout = 5 * time.Second
+
+type outMsg struct {
+	msg *nats.Msg
+	id  string
+}
+
+// messages is one change as messages: in parts when it is too large for
+// one, each with a message ID the stream deduplicates on.
+func (r *Relay) messages(c Change) []outMsg {
 	parts := split(c.Payload, maxPublishBytes)
+	out := make([]outMsg, len(parts))
 	for i, p := range parts {
 		id := strconv.FormatInt(c.Seq, 10)
 		if len(parts) > 1 {
@@ -147,21 +205,9 @@ func (r *Relay) publish(ctx context.Context, c Change) error {
 		if len(parts) > 1 {
 			m.Header.Set(headerPart, strconv.Itoa(i)+"/"+strconv.Itoa(len(parts)))
 		}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		_, err := r.b.js.PublishMsg(pctx, m, jetstream.WithMsgID(id))
-		cancel()
-		if errors.Is(err, nats.ErrMaxPayload) {
-			// A row that can never be published must not hold back the
-			// ones after it. Replicas miss this change until they restart
-			// from the store.
-			r.b.log.Error("outbox change too large to publish: skipped", "seq", c.Seq, "kind", c.Kind, "bytes", len(p))
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("publish outbox change %d (%s): %w", c.Seq, c.Kind, err)
-		}
+		out[i] = outMsg{m, id}
 	}
-	return nil
+	return out
 }
 
 // split cuts a payload over max bytes into several that mean the same
