@@ -145,6 +145,10 @@ func readAppConfig(e *envReader) app.Config {
 		TrainEvery:     e.duration("SHOPMUSE_TRAIN_EVERY", 10*time.Minute),
 		LLMConcurrency: e.integer("SHOPMUSE_LLM_CONCURRENCY", app.DefaultLLMConcurrency, 1, 10_000),
 	}
+	cfg.Store = e.str("SHOPMUSE_STORE", app.StoreBadger)
+	if err := app.ParseStore(cfg.Store); err != nil {
+		e.fail("SHOPMUSE_STORE: %v", err)
+	}
 	if v := e.str("SHOPMUSE_VECTOR", "embedded"); v != "embedded" {
 		q, err := qdrant.ParseURL(v)
 		if err != nil {

@@ -37,6 +37,10 @@ import (
 type Config struct {
 	// Data is the data directory: badger/ and vectors/ live under it.
 	Data string
+	// Store is the store backend: "badger" (default: Badger under Data) or
+	// a postgres://user:pass@host:5432/db URL, shared by several replicas
+	// (then the model snapshot is kept in the store, not under Data).
+	Store string
 	// Demo loads the demo shop into an empty store, once.
 	Demo bool
 	// Qdrant, when set, keeps product vectors in Qdrant instead of the
@@ -145,7 +149,7 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	var st store.Store = cfg.OpenedStore
 	if st == nil {
-		if st, err = store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now}); err != nil {
+		if st, err = OpenStore(ctx, cfg); err != nil {
 			return nil, err
 		}
 	}

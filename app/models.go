@@ -13,7 +13,8 @@ import (
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 )
 
-// The models' snapshot is a file (SnapshotPath); these name the Badger
+// The models' snapshot is a file (SnapshotPath) with Badger, the blob
+// models/snapshot in a shared store (replicas.go); these name the
 // blobs around it.
 const (
 	modelsNS  = "models"

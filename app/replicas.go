@@ -60,8 +60,8 @@ type ModelInfo struct {
 	Replica string
 }
 
-// The model blobs with a bus: the snapshot, and what ModelInfo shows of it,
-// written together in one PutBlobs (one transaction, one change).
+// The model blobs in a shared store: the snapshot, and what ModelInfo shows
+// of it, written together in one PutBlobs (one transaction, one change).
 const (
 	modelsSnapshotKey = "snapshot"
 	modelsInfoKey     = "info"
@@ -404,10 +404,15 @@ func (a *App) storedModelInfo(ctx context.Context) (modelInfoBlob, bool, error) 
 	return m, true, nil
 }
 
-// readSnapshot returns the saved snapshot: the shared blob with a bus, the
-// file under the data directory without (or a blob from before files).
+// sharedSnapshot reports whether the model snapshot lives in the store, as
+// the blob models/snapshot where every replica finds it (PostgreSQL, or any
+// store replicas share over a bus), rather than in a file under Data.
+func (a *App) sharedSnapshot() bool { return a.rep.bus != nil || a.cfg.sharedStore() }
+
+// readSnapshot returns the saved snapshot: the shared blob, or the file
+// under the data directory (or a blob from before files).
 func (a *App) readSnapshot(ctx context.Context) ([]byte, bool, error) {
-	if a.rep.bus != nil {
+	if a.sharedSnapshot() {
 		return a.Store.GetBlob(ctx, modelsNS, modelsSnapshotKey)
 	}
 	snap, ok, err := readSnapshotFile(a.cfg.SnapshotPath())
@@ -436,17 +441,19 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte) error {
 	if err != nil {
 		return err
 	}
-	if a.rep.bus != nil {
-		err = a.Store.PutBlobs(ctx, modelsNS, []store.Blob{{Key: modelsSnapshotKey, Value: snap}, {Key: modelsInfoKey, Value: ib}})
-	} else if a.putSnapshot != nil {
+	shared := a.sharedSnapshot() && a.putSnapshot == nil
+	switch {
+	case a.putSnapshot != nil:
 		err = a.putSnapshot(ctx, snap)
-	} else {
+	case shared:
+		err = a.Store.PutBlobs(ctx, modelsNS, []store.Blob{{Key: modelsSnapshotKey, Value: snap}, {Key: modelsInfoKey, Value: ib}})
+	default:
 		err = writeSnapshotFile(a.cfg.SnapshotPath(), snap)
 	}
 	if err != nil {
 		return err
 	}
-	if a.rep.bus == nil {
+	if !shared {
 		// What ModelInfo shows after a restart; the file is the truth.
 		if err := a.Store.PutBlob(ctx, modelsNS, modelsInfoKey, ib); err != nil {
 			a.log.Warn("save model info", "err", err)
@@ -458,7 +465,7 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte) error {
 
 // removeSnapshot deletes the saved snapshot (nothing trained to save).
 func (a *App) removeSnapshot(ctx context.Context) error {
-	if a.rep.bus != nil {
+	if a.sharedSnapshot() {
 		return a.Store.DeleteBlob(ctx, modelsNS, modelsSnapshotKey)
 	}
 	return removeSnapshotFile(a.cfg.SnapshotPath())

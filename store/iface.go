@@ -125,4 +125,4 @@ type Sizer interface {
 var _ Store = (*Badger)(nil)
 
 // ForgetProducts drops cached copies of the products.
-func (s *Badger) ForgetProducts(ids []string) { s.products.invalidate(ids) }
+func (s *Badger) ForgetProducts(ids []string) { s.products.Invalidate(ids) }

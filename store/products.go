@@ -21,8 +21,8 @@ func (s *Badger) UpsertProducts(ctx context.Context, products []shop.Product) ([
 	for i := range products {
 		ids[i] = products[i].ID
 	}
-	s.products.invalidate(ids)
-	defer s.products.invalidate(ids)
+	s.products.Invalidate(ids)
+	defer s.products.Invalidate(ids)
 	out := make([]shop.Product, len(products))
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		now := s.now().UTC()
@@ -74,11 +74,11 @@ func (s *Badger) Product(ctx context.Context, id string) (*shop.Product, error) 
 func (s *Badger) Products(ctx context.Context, ids []string) ([]*shop.Product, error) {
 	s.lookups.Add(1)
 	out := make([]*shop.Product, len(ids))
-	gen := s.products.generation()
+	gen := s.products.Generation()
 	var fresh []*shop.Product
 	err := s.db.View(func(txn *badger.Txn) error {
 		for i, id := range ids {
-			if p, ok := s.products.get(id); ok {
+			if p, ok := s.products.Get(id); ok {
 				cp := *p // a caller may set fields of its copy; slices stay shared and read-only
 				out[i] = &cp
 				continue
@@ -98,15 +98,15 @@ func (s *Badger) Products(ctx context.Context, ids []string) ([]*shop.Product, e
 	if err != nil {
 		return nil, fmt.Errorf("get products: %w", err)
 	}
-	s.products.fill(gen, fresh)
+	s.products.Fill(gen, fresh)
 	return out, nil
 }
 
 // DeleteProducts removes products and returns the IDs that existed. Their
 // events stay in the log: they are facts about users, erased with the user.
 func (s *Badger) DeleteProducts(ctx context.Context, ids []string) ([]string, error) {
-	s.products.invalidate(ids)
-	defer s.products.invalidate(ids)
+	s.products.Invalidate(ids)
+	defer s.products.Invalidate(ids)
 	var deleted []string
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		deleted = deleted[:0]

@@ -79,7 +79,7 @@ type Badger struct {
 	// lookups counts Products and Users calls (each one batch read), so
 	// tests can prove dataloaders batch.
 	lookups  atomic.Int64
-	products *productCache
+	products *ProductCache
 	// gcMu keeps value-log collections one at a time (Badger refuses
 	// concurrent ones).
 	gcMu sync.Mutex
@@ -109,7 +109,7 @@ func Open(dir string, o Options) (*Badger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open badger at %q: %w", dir, err)
 	}
-	s := &Badger{db: db, now: o.Now, products: newProductCache(50_000)}
+	s := &Badger{db: db, now: o.Now, products: NewProductCache(50_000)}
 	if s.now == nil {
 		s.now = time.Now
 	}
