@@ -22,16 +22,27 @@ import (
 //
 //	SHOPMUSE_TEST_NATS=nats://127.0.0.1:4222 go test -run '^$' -bench ReplicaFreshness -benchtime 1x ./app
 func BenchmarkReplicaFreshness(b *testing.B) {
-	b.Run("burst", func(b *testing.B) { benchFreshness(b, 0) })
-	b.Run("paced-200-per-s", func(b *testing.B) { benchFreshness(b, 5*time.Millisecond) })
+	for _, be := range []struct {
+		name string
+		open func(testing.TB) backend
+	}{
+		{"memory", func(t testing.TB) backend {
+			st := sharedStore(t)
+			return backend{use: func(c *Config) { c.OpenedStore = st }, pending: st.pending}
+		}},
+		{"postgres", postgresBackend},
+	} {
+		b.Run(be.name+"/burst", func(b *testing.B) { benchFreshness(b, be.open, 0) })
+		b.Run(be.name+"/paced-200-per-s", func(b *testing.B) { benchFreshness(b, be.open, 5*time.Millisecond) })
+	}
 }
 
-func benchFreshness(b *testing.B, pace time.Duration) {
+func benchFreshness(b *testing.B, open func(testing.TB) backend, pace time.Duration) {
 	url := natstest.URL(b)
 	const events = 1000
 	for range b.N {
 		b.StopTimer()
-		st := sharedStore(b)
+		st := open(b)
 		bc := bus.Config{URLs: url, Stream: natstest.Stream(b, url)}
 		ra := startReplica(b, st, bc, "a", nil)
 		rb := startReplica(b, st, bc, "b", nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/internal/natstest"
+	"github.com/shopmuse/shopmuse/internal/pgtest"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
@@ -27,6 +28,44 @@ type replica struct {
 	stop func()
 }
 
+// backend is the store replicas share in a test: PostgreSQL, as in
+// production (SHOPMUSE_TEST_PG), or a Badger store with an outbox in
+// memory, so that the bus is tested without PostgreSQL too.
+type backend struct {
+	name string
+	// use points a replica's configuration at the store.
+	use func(*Config)
+	// pending counts the outbox changes not yet published.
+	pending func() int
+}
+
+// backends runs fn once per backend, each in a subtest.
+func backends(t *testing.T, fn func(t *testing.T, be backend)) {
+	t.Run("memory", func(t *testing.T) {
+		st := sharedStore(t)
+		fn(t, backend{name: "memory", use: func(c *Config) { c.OpenedStore = st }, pending: st.pending})
+	})
+	t.Run("postgres", func(t *testing.T) { fn(t, postgresBackend(t)) })
+}
+
+func postgresBackend(t testing.TB) backend {
+	url := pgtest.NewDatabase(t)
+	// The inspector's own connection: each replica opens its own pool.
+	st, err := OpenStore(context.Background(), Config{Store: url, Logger: slog.New(quiet())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ob := st.(store.Outbox)
+	return backend{name: "postgres", use: func(c *Config) { c.Store = url }, pending: func() int {
+		cs, err := ob.PendingChanges(context.Background(), 0, 100_000)
+		if err != nil {
+			t.Errorf("outbox: %v", err)
+		}
+		return len(cs)
+	}}
+}
+
 func sharedStore(t testing.TB) *outboxStore {
 	t.Helper()
 	st, err := store.Open("", store.Options{InMemory: true, Logger: slog.New(quiet())})
@@ -37,10 +76,11 @@ func sharedStore(t testing.TB) *outboxStore {
 	return &outboxStore{Store: st}
 }
 
-func startReplica(t testing.TB, st store.Store, bc bus.Config, name string, tweak func(*Config)) *replica {
+func startReplica(t testing.TB, be backend, bc bus.Config, name string, tweak func(*Config)) *replica {
 	t.Helper()
 	bc.LeaseTTL = 1500 * time.Millisecond
-	cfg := Config{Data: t.TempDir(), OpenedStore: st, Bus: &bc, Replica: name, Logger: slog.New(quiet())}
+	cfg := Config{Data: t.TempDir(), Bus: &bc, Replica: name, Logger: slog.New(quiet())}
+	be.use(&cfg)
 	if tweak != nil {
 		tweak(&cfg)
 	}
@@ -90,9 +130,10 @@ func recIDs(t *testing.T, a *App, user string) []string {
 	return ids
 }
 
-func TestReplicasApplyEachOthersWrites(t *testing.T) {
+func TestReplicasApplyEachOthersWrites(t *testing.T) { backends(t, testReplicasApplyEachOthersWrites) }
+
+func testReplicasApplyEachOthersWrites(t *testing.T, st backend) {
 	url := natstest.URL(t)
-	st := sharedStore(t)
 	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url)}
 	a := startReplica(t, st, bc, "a", nil)
 	b := startReplica(t, st, bc, "b", nil)
@@ -171,8 +212,11 @@ func withSeq(b *replica, want recommend.Stats) recommend.Stats {
 }
 
 func TestOneReplicaTrainsAndBothServeItsModel(t *testing.T) {
+	backends(t, testOneReplicaTrainsAndBothServeItsModel)
+}
+
+func testOneReplicaTrainsAndBothServeItsModel(t *testing.T, st backend) {
 	url := natstest.URL(t)
-	st := sharedStore(t)
 	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url)}
 	fast := func(c *Config) { c.TrainAfter, c.TrainEvery = 1, 300*time.Millisecond }
 	a := startReplica(t, st, bc, "a", fast)
@@ -216,8 +260,11 @@ func TestOneReplicaTrainsAndBothServeItsModel(t *testing.T) {
 }
 
 func TestCampaignResumesOnAnotherReplicaWithEachUserOnce(t *testing.T) {
+	backends(t, testCampaignResumesOnAnotherReplicaWithEachUserOnce)
+}
+
+func testCampaignResumesOnAnotherReplicaWithEachUserOnce(t *testing.T, st backend) {
 	url := natstest.URL(t)
-	st := sharedStore(t)
 	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url)}
 	a := startReplica(t, st, bc, "a", nil)
 	ctx := context.Background()
@@ -280,8 +327,11 @@ func TestCampaignResumesOnAnotherReplicaWithEachUserOnce(t *testing.T) {
 }
 
 func TestWritesDuringANATSOutageAreRelayedLater(t *testing.T) {
+	backends(t, testWritesDuringANATSOutageAreRelayedLater)
+}
+
+func testWritesDuringANATSOutageAreRelayedLater(t *testing.T, st backend) {
 	srv := natstest.StartServer(t)
-	st := sharedStore(t)
 	bc := bus.Config{URLs: srv.URL(), Stream: "shopmuse"}
 	a := startReplica(t, st, bc, "a", nil)
 	b := startReplica(t, st, bc, "b", nil)
@@ -306,7 +356,5 @@ func TestWritesDuringANATSOutageAreRelayedLater(t *testing.T) {
 	}
 	srv.Start()
 	eventually(t, 15*time.Second, "b to learn of p2 once NATS is back", func() bool { return b.Recommend.Dataset().Stats().Products == 2 })
-	if n := st.pending(); n != 0 {
-		t.Fatalf("%d changes still pending", n)
-	}
+	eventually(t, 5*time.Second, "the outbox to empty", func() bool { return st.pending() == 0 })
 }
