@@ -10,16 +10,6 @@ import (
 
 var ctx = context.Background()
 
-func openMem(t testing.TB) *Badger {
-	t.Helper()
-	s, err := Open("", Options{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 func ptr[T any](v T) *T { return &v }
 
 func product(id, category string, price shop.Decimal) shop.ProductInput {

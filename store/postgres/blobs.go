@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -42,7 +43,7 @@ func (s *Store) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool,
 	var v []byte
 	err := s.pool.QueryRow(ctx, "SELECT value FROM blobs WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)",
 		[]byte(namespace), []byte(k), time.Now()).Scan(&v)
-	if err == pgx.ErrNoRows {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -462,7 +463,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (bool, error) {
 		switch {
 		case err == nil:
 			existed = true
-		case err != pgx.ErrNoRows:
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
 		rows, err := tx.Query(ctx, `WITH d AS (DELETE FROM events WHERE user_id = $1 RETURNING product_id, kind)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -104,7 +105,7 @@ func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, 
 		}
 		return s.emit(ctx, tx, store.ChangeInteractions, res.Recorded)
 	})
-	if err == errRejected {
+	if errors.Is(err, errRejected) {
 		return store.RecordResult{}, userErrs, nil
 	}
 	if err != nil {
@@ -114,7 +115,7 @@ func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, 
 }
 
 // errRejected rolls back a batch that failed a check needing the store.
-var errRejected = fmt.Errorf("input rejected")
+var errRejected = errors.New("input rejected")
 
 // checkRefs returns NOT_FOUND errors for unknown users and products, in
 // the Badger backend's order and words. The users are locked FOR SHARE
