@@ -93,6 +93,10 @@ type replicaState struct {
 	modelReady atomic.Bool
 	// reloadMu serialises model loads from the bus.
 	reloadMu sync.Mutex
+	// reloads are the entries that re-read state another replica changed,
+	// by blob namespace (ReloadOn).
+	reloadsMu sync.Mutex
+	reloads   map[string][]func(ctx context.Context, keys []string) error
 	// onApply, when set, learns each change applied and when (tests
 	// measure freshness with it).
 	onApply atomic.Pointer[func(c bus.Change, applied time.Time)]
@@ -254,7 +258,7 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 		a.Recommend.DeleteUser(id)
 		a.Engage.ForgetUser(id)
 		return nil
-	case store.ChangeBlob:
+	case store.ChangeBlob, store.ChangeBlobDeleted:
 		var bc store.BlobChange
 		if err := json.Unmarshal(c.Payload, &bc); err != nil {
 			return fmt.Errorf("decode blob change: %w", err)
@@ -262,6 +266,15 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 		keys := bc.Keys
 		if bc.Key != "" {
 			keys = append(keys, bc.Key)
+		}
+		if bc.Prefix != nil {
+			keys = append(keys, *bc.Prefix)
+		}
+		if c.Kind == store.ChangeBlobDeleted {
+			return a.runReloads(ctx, bc.Namespace, keys)
+		}
+		if err := a.runReloads(ctx, bc.Namespace, keys); err != nil {
+			return err
 		}
 		switch bc.Namespace {
 		case modelsNS:
@@ -281,10 +294,37 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 		}
 		return nil
 	}
-	// blob.deleted, counters: nothing here caches them. Copy-variant
+	// counters: nothing here caches them. Copy-variant
 	// counts are read from the store at each use (engage.Stats), so every
 	// replica's impressions and outcomes add up there.
 	return nil
+}
+
+// ReloadOn registers fn to run when another replica (or this one, through
+// the bus) writes or deletes blobs of a namespace: the Reload entry of
+// state kept in memory and derived from those blobs (rules, experiments,
+// ...). keys are the keys written, or the key or prefix deleted. fn must
+// be idempotent, like every apply. Without a bus it is never called.
+func (a *App) ReloadOn(namespace string, fn func(ctx context.Context, keys []string) error) {
+	a.rep.reloadsMu.Lock()
+	defer a.rep.reloadsMu.Unlock()
+	if a.rep.reloads == nil {
+		a.rep.reloads = map[string][]func(context.Context, []string) error{}
+	}
+	a.rep.reloads[namespace] = append(a.rep.reloads[namespace], fn)
+}
+
+func (a *App) runReloads(ctx context.Context, namespace string, keys []string) error {
+	a.rep.reloadsMu.Lock()
+	fns := a.rep.reloads[namespace]
+	a.rep.reloadsMu.Unlock()
+	var errs []error
+	for _, fn := range fns {
+		if err := fn(ctx, keys); err != nil {
+			errs = append(errs, fmt.Errorf("reload %s: %w", namespace, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // The engage package's campaign blobs, whose changes reach watchers here.

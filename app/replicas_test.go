@@ -203,6 +203,27 @@ func testReplicasApplyEachOthersWrites(t *testing.T, st backend) {
 		return sa == sb
 	})
 	eventually(t, 2*time.Second, "every outbox change published", func() bool { return st.pending() == 0 })
+
+	// State another feature derives from blobs reloads through ReloadOn.
+	var mu sync.Mutex
+	var reloaded []string
+	b.ReloadOn("rules", func(_ context.Context, keys []string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		reloaded = append(reloaded, keys...)
+		return nil
+	})
+	if err := a.Store.PutBlob(ctx, "rules", "r1", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.DeleteBlob(ctx, "rules", "r1"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Second, "b to reload the rules a wrote and deleted", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Equal(reloaded, []string{"r1", "r1"})
+	})
 }
 
 // withSeq is want with b's own Seq (which counts what b added, not the shop).

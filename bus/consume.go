@@ -71,7 +71,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 	}
-	it, err := cons.Messages()
+	// Heartbeats every second: a consumer whose server died is noticed
+	// after two missed ones and re-created on another (default: 5 s each).
+	it, err := cons.Messages(jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return fmt.Errorf("bus: consume: %w", err)
 	}

@@ -82,7 +82,9 @@ func (b *Bus) renew(held context.Context, cancel context.CancelFunc, name string
 			return rev
 		case <-t.C:
 		}
-		uctx, ucancel := context.WithTimeout(held, every)
+		// Short enough that a hung attempt still leaves time to give the
+		// lease up before it can expire.
+		uctx, ucancel := context.WithTimeout(held, every/2)
 		next, err := b.kv.Update(uctx, name, val, rev)
 		ucancel()
 		switch {

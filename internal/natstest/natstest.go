@@ -140,10 +140,15 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	deadline := time.Now().Add(20 * time.Second)
+	// Ready when a stream replicated on every node can be placed: the meta
+	// leader is elected and knows all peers.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := js.AccountInfo(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "natstest_probe", Subjects: []string{"natstest.probe"}, Replicas: n})
+		if err == nil {
+			err = js.DeleteStream(ctx, "natstest_probe")
+		}
 		cancel()
 		if err == nil {
 			break
