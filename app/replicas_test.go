@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -304,10 +305,24 @@ func testCampaignResumesOnAnotherReplicaWithEachUserOnce(t *testing.T, st backen
 	if err != nil || errs != nil {
 		t.Fatal(err, errs)
 	}
+	// A watcher on b follows the campaign a runs.
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watch, err := b.Engage.Watch(wctx, c.ID)
+	if err != nil || watch == nil {
+		t.Fatalf("watch on b: %v", err)
+	}
+	var seenOnB atomic.Int64
+	go func() {
+		for st := range watch {
+			seenOnB.Store(max(seenOnB.Load(), int64(st.Done)))
+		}
+	}()
 	eventually(t, 20*time.Second, "a to start writing messages", func() bool {
 		cur, _ := a.Engage.Campaign(ctx, c.ID)
 		return cur != nil && cur.Done > 0
 	})
+	eventually(t, 5*time.Second, "b's watcher to see a's progress", func() bool { return seenOnB.Load() > 0 })
 	// b does not run a campaign a holds.
 	if got, _ := b.Engage.Campaign(ctx, c.ID); got.Status == engage.StatusCompleted {
 		t.Skip("the campaign finished before its owner could stop; the machine is faster than this test assumes")
