@@ -394,3 +394,46 @@ func testWritesDuringANATSOutageAreRelayedLater(t *testing.T, st backend) {
 	eventually(t, 15*time.Second, "b to learn of p2 once NATS is back", func() bool { return b.Recommend.Dataset().Stats().Products == 2 })
 	eventually(t, 5*time.Second, "the outbox to empty", func() bool { return st.pending() == 0 })
 }
+
+func TestARestartedReplicaCatchesUp(t *testing.T) { backends(t, testARestartedReplicaCatchesUp) }
+
+func testARestartedReplicaCatchesUp(t *testing.T, st backend) {
+	url := natstest.URL(t)
+	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url)}
+	a := startReplica(t, st, bc, "a", nil)
+	b := startReplica(t, st, bc, "b", nil)
+	seedShop(t, a.App)
+	eventually(t, 10*time.Second, "b to hold a's shop", func() bool {
+		return b.Recommend.Dataset().Stats().Interactions == a.Recommend.Dataset().Stats().Interactions
+	})
+	b.stop()
+	// Writes while b is away.
+	ctx := context.Background()
+	var its []shop.InteractionInput
+	for u := range 12 {
+		its = append(its, shop.InteractionInput{UserID: fmt.Sprintf("user-%02d", u), ProductID: "p05", Kind: shop.KindClick})
+	}
+	if _, errs, err := a.RecordInteractions(ctx, its); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	// b comes back: it replays the store and consumes from the stream's end
+	// as it found it; writes racing with its start count once.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 20 {
+			a.RecordInteractions(ctx, []shop.InteractionInput{{UserID: "user-01", ProductID: fmt.Sprintf("p%02d", i), Kind: shop.KindLike}})
+		}
+	}()
+	b2 := startReplica(t, st, bc, "b2", nil)
+	<-done
+	eventually(t, 10*time.Second, "the restarted replica to be ready", func() bool { ok, _ := b2.Ready(); return ok })
+	eventually(t, 5*time.Second, "the restarted replica to hold exactly what a holds", func() bool {
+		sa, sb := a.Recommend.Dataset().Stats(), b2.Recommend.Dataset().Stats()
+		return sa.Interactions == sb.Interactions && sa.Users == sb.Users && sa.Products == sb.Products
+	})
+	time.Sleep(300 * time.Millisecond)
+	if sa, sb := a.Recommend.Dataset().Stats(), b2.Recommend.Dataset().Stats(); sa.Interactions != sb.Interactions {
+		t.Fatalf("interactions: a %d, restarted b %d", sa.Interactions, sb.Interactions)
+	}
+}

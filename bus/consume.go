@@ -53,23 +53,31 @@ func (c *Consumer) CaughtUp() bool { return c.caughtUp.Load() }
 func (c *Consumer) Failed() uint64 { return c.failed.Load() }
 
 // Run consumes until ctx ends. An ordered consumer re-creates itself after a
-// NATS failure and resumes after the last sequence it delivered.
+// NATS failure and resumes after the last sequence it delivered; should it
+// give up, Run starts a new one after the last change applied.
 func (c *Consumer) Run(ctx context.Context) error {
-	var cons jetstream.Consumer
 	for {
-		err := c.start(ctx, &cons)
-		if err == nil {
-			break
-		}
+		err := c.consume(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		c.b.log.Warn("bus consumer: cannot start; retrying", "err", err)
+		c.b.log.Warn("bus consumer: restarting", "err", err, "after", c.after)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-time.After(time.Second):
 		}
+	}
+}
+
+// consume runs one ordered consumer until ctx ends or it fails.
+func (c *Consumer) consume(ctx context.Context) error {
+	if applied := c.applied.Load(); applied > c.after {
+		c.after = applied
+	}
+	var cons jetstream.Consumer
+	if err := c.start(ctx, &cons); err != nil {
+		return err
 	}
 	// Heartbeats every second: a consumer whose server died is noticed
 	// after two missed ones and re-created on another (default: 5 s each).
@@ -82,8 +90,11 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer it.Stop()
 	for {
 		m, err := it.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return nil
+		}
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+			return err
 		}
 		if err != nil {
 			c.b.log.Warn("bus consumer", "err", err)
