@@ -14,7 +14,7 @@ import (
 )
 
 // The models' snapshot is a file (SnapshotPath) with Badger, the blob
-// models/snapshot in a shared store (snapshotstore.go); these name the
+// models/snapshot in a shared store (replicas.go); these name the
 // blobs around it.
 const (
 	modelsNS  = "models"
@@ -101,12 +101,17 @@ func (a *App) openRecommend(ctx context.Context) error {
 	if ok {
 		if err := eng.Restore(ctx, snap); err == nil {
 			a.log.Info("recommendation models restored from the last training")
+			a.restoredModel(ctx, snap)
 			return nil
 		} else {
 			a.log.Warn("model snapshot unusable; training again", "err", err)
 		}
 	}
 	a.trainFirst = true
+	if eng.Untrained() == 0 {
+		// Nothing to learn from yet: popularity and content answer.
+		a.rep.modelReady.Store(true)
+	}
 	return nil
 }
 
@@ -225,10 +230,13 @@ func (a *App) snapshotSaved(ctx context.Context) error {
 // TrainEvery if anything changed. Failures are logged (and counted by
 // Train) and retried at the next trigger.
 func (a *App) trainWhenDue(ctx context.Context) {
-	if a.trainFirst {
+	// With replicas, another one may have trained since this one opened.
+	if a.trainFirst && a.rep.model.Load() == nil {
 		if _, err := a.train(ctx, true); err != nil && ctx.Err() == nil {
 			a.log.Error("initial training", "err", err)
 		}
+		// Served or not, the model is what it can be for now.
+		a.rep.modelReady.Store(true)
 	}
 	check := 5 * time.Second
 	if every := a.cfg.TrainEvery; every > 0 && every < check {
