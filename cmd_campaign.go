@@ -11,19 +11,20 @@ import (
 
 	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/engage"
-	"github.com/shopmuse/shopmuse/store"
 )
 
 const campaignUsage = `usage: shopmuse campaign export ID --out F.jsonl
 
   export   write a campaign's messages as JSON lines (stop the service first:
-           Badger allows one process per data directory)
+           Badger allows one process per data directory; with
+           SHOPMUSE_STORE=postgres://... it may run beside the service)
 `
 
 // runCampaign is `shopmuse campaign ...`.
 func runCampaign(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
 	e := envReader{getenv: getenv}
 	data, level := e.str("SHOPMUSE_DATA", "./data"), readLogLevel(&e)
+	storeCfg := e.str("SHOPMUSE_STORE", app.StoreBadger)
 	if e.err != nil {
 		return e.err
 	}
@@ -42,7 +43,7 @@ func runCampaign(ctx context.Context, getenv func(string) string, args []string,
 	if *out == "" {
 		return errors.New("campaign export: --out is required\n" + strings.TrimSpace(campaignUsage))
 	}
-	st, err := store.Open(app.Config{Data: data}.StoreDir(), store.Options{Logger: log})
+	st, err := app.OpenStore(ctx, app.Config{Data: data, Store: storeCfg, Logger: log})
 	if err != nil {
 		return fmt.Errorf("campaign export: %w (is the service running on this data directory?)", err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/app"
+	"github.com/shopmuse/shopmuse/bus"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/pagination"
@@ -144,6 +145,10 @@ func readAppConfig(e *envReader) app.Config {
 		TrainEvery:     e.duration("SHOPMUSE_TRAIN_EVERY", 10*time.Minute),
 		LLMConcurrency: e.integer("SHOPMUSE_LLM_CONCURRENCY", app.DefaultLLMConcurrency, 1, 10_000),
 	}
+	cfg.Store = e.str("SHOPMUSE_STORE", app.StoreBadger)
+	if err := app.ParseStore(cfg.Store); err != nil {
+		e.fail("SHOPMUSE_STORE: %v", err)
+	}
 	if v := e.str("SHOPMUSE_VECTOR", "embedded"); v != "embedded" {
 		q, err := qdrant.ParseURL(v)
 		if err != nil {
@@ -151,6 +156,23 @@ func readAppConfig(e *envReader) app.Config {
 		}
 		q.APIKey = strings.TrimSpace(e.getenv("QDRANT_API_KEY"))
 		cfg.Qdrant = &q
+	}
+	cfg.Replica = e.str("SHOPMUSE_REPLICA", "")
+	if urls := strings.TrimSpace(e.getenv("SHOPMUSE_BUS")); urls != "" {
+		cfg.Bus = &bus.Config{
+			URLs:     urls,
+			Stream:   e.str("SHOPMUSE_BUS_STREAM", "shopmuse"),
+			Replicas: e.integer("SHOPMUSE_BUS_REPLICAS", 1, 1, 5),
+			LeaseTTL: e.duration("SHOPMUSE_LEASE_TTL", 10*time.Second),
+		}
+		if cfg.Bus.LeaseTTL < time.Second {
+			e.fail("SHOPMUSE_LEASE_TTL must be at least 1s")
+		}
+		for u := range strings.SplitSeq(urls, ",") {
+			if u = strings.TrimSpace(u); !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
+				e.fail("SHOPMUSE_BUS: %q is not a nats:// or tls:// URL", u)
+			}
+		}
 	}
 	var err error
 	if cfg.Embedder, err = embeddings.FromEnv(e.getenv); err != nil {

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -131,9 +132,15 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 	})
 	probes.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		if !ready.Load() {
+		// Ready once listening with the store open, a model loaded and,
+		// with a bus, the changes made before the start applied.
+		ok, reason := a.Ready()
+		if !ready.Load() || !ok {
 			w.WriteHeader(http.StatusServiceUnavailable)
-			io.WriteString(w, `{"status":"starting"}`)
+			if reason == "" {
+				reason = "starting"
+			}
+			json.NewEncoder(w).Encode(map[string]string{"status": "starting", "reason": reason})
 			return
 		}
 		io.WriteString(w, `{"status":"ready"}`)

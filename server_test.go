@@ -144,7 +144,8 @@ func TestServerLoadsDemoShopOnce(t *testing.T) {
 func TestConfigRejectsBadValues(t *testing.T) {
 	for _, env := range []map[string]string{{"SHOPMUSE_DEMO": "maybe"}, {"SHOPMUSE_ADDR": "nonsense"}, {"SHOPMUSE_LOG_LEVEL": "loud"},
 		{"SHOPMUSE_REC_WEIGHTS": "mf=1,bogus=2"}, {"SHOPMUSE_REC_WEIGHTS": "mf=-1"}, {"SHOPMUSE_REC_MF": "factors=0"},
-		{"SHOPMUSE_REC_MF": "nu=2"}, {"SHOPMUSE_REC_MMR_LAMBDA": "1.5"}, {"SHOPMUSE_REC_CATEGORY_CAP": "0"}} {
+		{"SHOPMUSE_REC_MF": "nu=2"}, {"SHOPMUSE_REC_MMR_LAMBDA": "1.5"}, {"SHOPMUSE_REC_CATEGORY_CAP": "0"},
+		{"SHOPMUSE_STORE": "mysql://u:p@h/db"}, {"SHOPMUSE_STORE": "postgres://u:p@h:port/db"}} {
 		if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("%v accepted", env)
 		}
@@ -162,7 +163,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		t.Fatalf("tuned settings read as %+v", tu)
 	}
 	cfg, err = loadConfig(func(string) string { return "" })
-	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.App.Data != "./data" || !cfg.App.Demo {
+	if err != nil || cfg.Addr != "127.0.0.1:8080" || cfg.App.Data != "./data" || !cfg.App.Demo || cfg.App.Store != "badger" {
 		t.Fatalf("defaults %+v %v", cfg, err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/shopmuse/shopmuse/bus"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/engage"
@@ -36,6 +37,10 @@ import (
 type Config struct {
 	// Data is the data directory: badger/ and vectors/ live under it.
 	Data string
+	// Store is the store backend: "badger" (default: Badger under Data) or
+	// a postgres://user:pass@host:5432/db URL, shared by several replicas
+	// (then the model snapshot is kept in the store, not under Data).
+	Store string
 	// Demo loads the demo shop into an empty store, once.
 	Demo bool
 	// Qdrant, when set, keeps product vectors in Qdrant instead of the
@@ -62,6 +67,16 @@ type Config struct {
 	// GCInterval is how often the store's value log is garbage-collected
 	// (default 10 minutes; also after every model snapshot).
 	GCInterval time.Duration
+	// Bus, when set, makes this process one replica of several sharing
+	// the store: changes travel between them over NATS JetStream and
+	// once-only work runs under leases (app/replicas.go).
+	Bus *bus.Config
+	// Replica names this process in leases and modelInfo (default: host
+	// name and process ID).
+	Replica string
+	// OpenedStore, when set, is used instead of opening one under Data,
+	// and Close leaves it open: replicas in one test process share it.
+	OpenedStore store.Store
 	// Now is the clock of the store and the recommender (default time.Now).
 	Now func() time.Time
 	// Logger (default slog.Default) and Metrics (default a fresh registry).
@@ -77,7 +92,7 @@ func (c Config) VectorDir() string { return filepath.Join(c.Data, "vectors") }
 // engines are exported for reads (queries go straight to them); every write
 // goes through App's methods so the derived indexes follow the store.
 type App struct {
-	Store     *store.Store
+	Store     store.Store
 	Search    *search.Service
 	Copy      *copywriter.Writer
 	Recommend *recommend.Engine
@@ -102,6 +117,8 @@ type App struct {
 
 	// putSnapshot replaces the snapshot write in tests (nil: the store).
 	putSnapshot func(ctx context.Context, snap []byte) error
+
+	rep replicaState
 }
 
 // Open opens the store, loads the demo shop when configured and the store
@@ -127,9 +144,14 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.GCInterval <= 0 {
 		cfg.GCInterval = 10 * time.Minute
 	}
-	st, err := store.Open(cfg.StoreDir(), store.Options{Logger: cfg.Logger, Now: cfg.Now})
-	if err != nil {
-		return nil, err
+	if cfg.Replica == "" {
+		cfg.Replica = DefaultReplica()
+	}
+	var st store.Store = cfg.OpenedStore
+	if st == nil {
+		if st, err = OpenStore(ctx, cfg); err != nil {
+			return nil, err
+		}
 	}
 	a := &App{Store: st, Metrics: cfg.Metrics, cfg: cfg, log: cfg.Logger}
 	a.life, a.endLife = context.WithCancel(context.Background())
@@ -138,6 +160,11 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 			a.Close()
 		}
 	}()
+	if cfg.Bus != nil {
+		if err := a.openBus(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := a.openSearch(ctx); err != nil {
 		return nil, err
 	}
@@ -159,7 +186,7 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, engage.Config{Log: a.log}); err != nil {
+	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, a.engageConfig()); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -255,9 +282,15 @@ func (a *App) Run(ctx context.Context) {
 	for _, run := range []func(context.Context){
 		func(c context.Context) { a.Search.SaveEvery(c, a.cfg.SaveInterval) },
 		a.updateStoreGauges,
-		a.trainWhenDue,
 		func(c context.Context) {
-			a.Store.CollectGarbageEvery(c, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
+			if a.rep.bus == nil {
+				a.trainWhenDue(c)
+			} else {
+				a.runReplica(c) // training under the trainer lease, among the rest
+			}
+		},
+		func(c context.Context) {
+			store.CollectGarbageEvery(c, a.Store, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
 		},
 		a.Engage.Run, // its last flush of impressions precedes closing the store
 	} {
@@ -272,9 +305,11 @@ func (a *App) updateStoreGauges(ctx context.Context) {
 	t := time.NewTicker(15 * time.Second)
 	defer t.Stop()
 	for {
-		lsm, vlog := a.Store.Sizes()
-		a.Metrics.StoreBytes.WithLabelValues("lsm").Set(float64(lsm))
-		a.Metrics.StoreBytes.WithLabelValues("vlog").Set(float64(vlog))
+		if sz, ok := a.Store.(store.Sizer); ok {
+			lsm, vlog := sz.Sizes()
+			a.Metrics.StoreBytes.WithLabelValues("lsm").Set(float64(lsm))
+			a.Metrics.StoreBytes.WithLabelValues("vlog").Set(float64(vlog))
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -298,6 +333,11 @@ func (a *App) Close() error {
 	if a.vectors != nil {
 		errs = append(errs, a.vectors.Close())
 	}
-	errs = append(errs, a.Store.Close())
+	if a.rep.bus != nil {
+		a.rep.bus.Close()
+	}
+	if a.cfg.OpenedStore == nil {
+		errs = append(errs, a.Store.Close())
+	}
 	return errors.Join(errs...)
 }

@@ -132,7 +132,13 @@ func (a *App) RecordInteractions(ctx context.Context, in []shop.InteractionInput
 		return res, errs, err
 	}
 	if len(res.Recorded) > 0 {
-		if err := a.Recommend.AddInteractions(res.Recorded); err != nil {
+		add := a.Recommend.AddInteractions
+		if a.rep.bus != nil {
+			// The bus brings the same events back: whichever arrives
+			// first counts them (app/replicas.go).
+			add = func(its []shop.Interaction) error { _, err := a.Recommend.AddInteractionsOnce(its); return err }
+		}
+		if err := add(res.Recorded); err != nil {
 			a.log.Error("recommend: add interactions", "err", err)
 		}
 	}

@@ -12,7 +12,7 @@ import (
 const copyCacheTTL = 7 * 24 * time.Hour
 
 // copyCache is copywriter.Cache on Badger blobs.
-type copyCache struct{ st *store.Store }
+type copyCache struct{ st store.Store }
 
 func (c copyCache) Get(ctx context.Context, key string) ([]byte, bool, error) {
 	return c.st.GetBlob(ctx, "copy", key)

@@ -13,7 +13,8 @@ import (
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 )
 
-// The models' snapshot is a file (SnapshotPath); these name the Badger
+// The models' snapshot is a file (SnapshotPath) with Badger, the blob
+// models/snapshot in a shared store (replicas.go); these name the
 // blobs around it.
 const (
 	modelsNS  = "models"
@@ -89,15 +90,9 @@ func (a *App) openRecommend(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	snap, ok, err := readSnapshotFile(a.cfg.SnapshotPath())
+	snap, ok, err := a.readSnapshot(ctx)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		// A store from before snapshots were files.
-		if snap, ok, err = a.Store.GetBlob(ctx, modelsNS, modelsKey); err != nil {
-			return err
-		}
 	}
 	if ok && stale {
 		a.log.Warn("model snapshot predates an erasure and was not saved since; training again without the erased user")
@@ -106,12 +101,17 @@ func (a *App) openRecommend(ctx context.Context) error {
 	if ok {
 		if err := eng.Restore(ctx, snap); err == nil {
 			a.log.Info("recommendation models restored from the last training")
+			a.restoredModel(ctx, snap)
 			return nil
 		} else {
 			a.log.Warn("model snapshot unusable; training again", "err", err)
 		}
 	}
 	a.trainFirst = true
+	if eng.Untrained() == 0 {
+		// Nothing to learn from yet: popularity and content answer.
+		a.rep.modelReady.Store(true)
+	}
 	return nil
 }
 
@@ -181,7 +181,7 @@ func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
 func (a *App) saveSnapshot(ctx context.Context) error {
 	snap, err := a.Recommend.Snapshot()
 	if errors.Is(err, recommend.ErrNotTrained) {
-		if err := removeSnapshotFile(a.cfg.SnapshotPath()); err != nil {
+		if err := a.removeSnapshot(ctx); err != nil {
 			return err
 		}
 		return a.snapshotSaved(ctx)
@@ -191,12 +191,8 @@ func (a *App) saveSnapshot(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
 	defer cancel()
-	put := a.putSnapshot
-	if put == nil {
-		put = func(_ context.Context, b []byte) error { return writeSnapshotFile(a.cfg.SnapshotPath(), b) }
-	}
 	for attempt := 1; ; attempt++ {
-		err = put(ctx, snap)
+		err = a.writeSnapshot(ctx, snap)
 		if err == nil || attempt == saveAttempts || ctx.Err() != nil {
 			break
 		}
@@ -234,10 +230,13 @@ func (a *App) snapshotSaved(ctx context.Context) error {
 // TrainEvery if anything changed. Failures are logged (and counted by
 // Train) and retried at the next trigger.
 func (a *App) trainWhenDue(ctx context.Context) {
-	if a.trainFirst {
+	// With replicas, another one may have trained since this one opened.
+	if a.trainFirst && a.rep.model.Load() == nil {
 		if _, err := a.train(ctx, true); err != nil && ctx.Err() == nil {
 			a.log.Error("initial training", "err", err)
 		}
+		// Served or not, the model is what it can be for now.
+		a.rep.modelReady.Store(true)
 	}
 	check := 5 * time.Second
 	if every := a.cfg.TrainEvery; every > 0 && every < check {

@@ -169,6 +169,32 @@ func (s *Service) writeMessages(ctx context.Context, batch []store.Blob) (droppe
 	return dropped, s.st.PutBlobs(ctx, campaignNS, kept)
 }
 
+// ForgetUser makes running campaigns skip a user another replica erased:
+// EraseUser's in-memory half (that replica deleted the stored messages).
+func (s *Service) ForgetUser(userID string) {
+	s.campaigns.writeMu.Lock()
+	defer s.campaigns.writeMu.Unlock()
+	s.campaigns.erased[userID] = true
+}
+
+// CampaignChanged tells this replica's watchers of a campaign that another
+// replica, which runs it, saved its progress.
+func (s *Service) CampaignChanged(ctx context.Context, id string) error {
+	s.campaigns.mu.Lock()
+	local := s.campaigns.running[id]
+	watched := len(s.campaigns.watchers[id]) > 0
+	s.campaigns.mu.Unlock()
+	if local || !watched {
+		return nil
+	}
+	c, err := s.Campaign(ctx, id)
+	if err != nil || c == nil {
+		return err
+	}
+	s.publish(*c)
+	return nil
+}
+
 func (s *Service) isErased(userID string) bool {
 	s.campaigns.writeMu.Lock()
 	defer s.campaigns.writeMu.Unlock()
@@ -439,7 +465,6 @@ func (s *Service) resumeCampaigns(ctx context.Context) {
 				continue
 			}
 			if c.Status == StatusQueued || c.Status == StatusRunning {
-				s.log.Info("resuming campaign", "id", c.ID, "done", c.Done, "total", c.Total)
 				s.start(&c)
 			}
 		}
@@ -460,14 +485,41 @@ func (s *Service) start(c *Campaign) {
 	}
 	s.campaigns.running[c.ID] = true
 	s.campaigns.mu.Unlock()
+	notRunning := func() {
+		s.campaigns.mu.Lock()
+		delete(s.campaigns.running, c.ID)
+		s.campaigns.mu.Unlock()
+	}
+	release := func() {}
+	if s.lease != nil {
+		held, rel, ok, err := s.lease(ctx, "campaign."+c.ID)
+		if err != nil || !ok {
+			// Another replica runs it (or NATS is away): the periodic
+			// search tries again, and takes it over if its owner dies.
+			if err != nil {
+				s.log.Warn("campaign lease", "id", c.ID, "err", err)
+			}
+			notRunning()
+			return
+		}
+		// The state may have moved on since it was listed: re-read it
+		// under the lease.
+		cur, err := s.Campaign(held, c.ID)
+		if err != nil || cur == nil || cur.Status == StatusCompleted || cur.Status == StatusFailed {
+			rel()
+			notRunning()
+			return
+		}
+		c, ctx, release = cur, held, rel
+	}
+	if c.StartedAt != nil {
+		s.log.Info("resuming campaign", "id", c.ID, "done", c.Done, "total", c.Total)
+	}
 	s.running.Add(1)
 	go func() {
 		defer s.running.Done()
-		defer func() {
-			s.campaigns.mu.Lock()
-			delete(s.campaigns.running, c.ID)
-			s.campaigns.mu.Unlock()
-		}()
+		defer notRunning()
+		defer release()
 		err := s.run(ctx, c)
 		if err != nil && ctx.Err() != nil {
 			// Shutting down: the campaign stays RUNNING and resumes at the

@@ -38,17 +38,29 @@ type Config struct {
 	// FlushEvery is how often buffered impressions reach the store.
 	FlushEvery time.Duration
 	Log        *slog.Logger
+	// Lease, when set, runs each campaign under a lease named
+	// "campaign.<id>" shared by the replicas, so one replica runs it; the
+	// others look for campaigns left unfinished every ResumeEvery and take
+	// over one whose lease its dead owner stopped renewing. The returned
+	// context ends when the lease is lost; release frees it. Nil: this
+	// process is the only one.
+	Lease func(ctx context.Context, name string) (held context.Context, release func(), ok bool, err error)
+	// ResumeEvery is how often unfinished campaigns are sought when Lease
+	// is set (default 5 s).
+	ResumeEvery time.Duration
 }
 
 // Service is safe for concurrent use.
 type Service struct {
-	st       *store.Store
+	st       store.Store
 	rec      *recommend.Engine
 	copy     *copywriter.Writer
 	sel      *bandit.Selector
 	variants int
 	flush    time.Duration
 	log      *slog.Logger
+	lease    func(ctx context.Context, name string) (context.Context, func(), bool, error)
+	resume   time.Duration
 
 	// Impressions are counted in memory and written in batches: a read
 	// query must not turn into a contended write per served variant.
@@ -66,7 +78,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Config) (*Service, error) {
+func New(st store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Config) (*Service, error) {
 	if cfg.Variants == 0 {
 		cfg.Variants = DefaultVariants
 	}
@@ -86,8 +98,12 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	if cfg.ResumeEvery <= 0 {
+		cfg.ResumeEvery = 5 * time.Second
+	}
 	s := &Service{st: st, rec: rec, copy: copy, sel: cfg.Selector, variants: cfg.Variants, flush: cfg.FlushEvery,
-		log: cfg.Log, pending: map[store.Served]int64{}, pendingByVariant: map[string]int64{}}
+		log: cfg.Log, pending: map[store.Served]int64{}, pendingByVariant: map[string]int64{},
+		lease: cfg.Lease, resume: cfg.ResumeEvery}
 	s.campaigns.init()
 	s.life, s.stopLife = context.WithCancel(context.Background())
 	return s, nil
@@ -101,7 +117,7 @@ func (s *Service) Persona(ctx context.Context, u *shop.User) (persona.Persona, e
 // UserPersona builds a user's persona from the store: the declared profile
 // plus the categories, price band and recent views of their latest
 // interactions.
-func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (persona.Persona, error) {
+func UserPersona(ctx context.Context, st store.Store, u *shop.User) (persona.Persona, error) {
 	evs, err := st.UserInteractions(ctx, u.ID, personaHistory)
 	if err != nil {
 		return persona.Persona{}, err
@@ -235,13 +251,24 @@ func (s *Service) Flush(ctx context.Context) error {
 }
 
 // Run flushes impressions periodically and resumes unfinished campaigns,
-// until ctx ends; then it flushes once more.
+// until ctx ends; then it flushes once more. Every replica flushes its own
+// impressions: they are additive counters, which the shared store sums, so
+// none of them needs a lease. With a Lease, unfinished campaigns are sought
+// every ResumeEvery, for those whose owner died.
 func (s *Service) Run(ctx context.Context) {
 	s.resumeCampaigns(ctx)
 	t := time.NewTicker(s.flush)
 	defer t.Stop()
+	var resume <-chan time.Time
+	if s.lease != nil {
+		rt := time.NewTicker(s.resume)
+		defer rt.Stop()
+		resume = rt.C
+	}
 	for {
 		select {
+		case <-resume:
+			s.resumeCampaigns(ctx)
 		case <-ctx.Done():
 			// Campaigns stop where they are (they resume at the next start),
 			// then the impressions they counted are flushed.

@@ -21,7 +21,7 @@ import (
 var ctx = context.Background()
 
 // demoService is the engage service over the demo shop in memory.
-func demoService(t *testing.T, floor float64) (*Service, *store.Store) {
+func demoService(t *testing.T, floor float64) (*Service, store.Store) {
 	t.Helper()
 	st, err := store.Open("", store.Options{InMemory: true})
 	if err != nil {

@@ -177,6 +177,13 @@ type ComplexityRoot struct {
 		Kind  func(childComplexity int) int
 	}
 
+	ModelInfo struct {
+		Replica   func(childComplexity int) int
+		TrainedAt func(childComplexity int) int
+		TrainedBy func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
 	ModelTraining struct {
 		Details    func(childComplexity int) int
 		DurationMs func(childComplexity int) int
@@ -258,6 +265,7 @@ type ComplexityRoot struct {
 		Campaign               func(childComplexity int, id string) int
 		CopyPerformance        func(childComplexity int, productID string, channel *copywriter.Channel) int
 		GeneratedCopy          func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
+		ModelInfo              func(childComplexity int) int
 		Product                func(childComplexity int, id string) int
 		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) int
 		Products               func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
@@ -396,6 +404,7 @@ type QueryResolver interface {
 	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
 	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
+	ModelInfo(ctx context.Context) (*model.ModelInfo, error)
 }
 type RecommendationResolver interface {
 	Product(ctx context.Context, obj *engage.Recommendation) (*shop.Product, error)
@@ -910,6 +919,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InteractionCount.Kind(childComplexity), true
 
+	case "ModelInfo.replica":
+		if e.ComplexityRoot.ModelInfo.Replica == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelInfo.Replica(childComplexity), true
+	case "ModelInfo.trainedAt":
+		if e.ComplexityRoot.ModelInfo.TrainedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelInfo.TrainedAt(childComplexity), true
+	case "ModelInfo.trainedBy":
+		if e.ComplexityRoot.ModelInfo.TrainedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelInfo.TrainedBy(childComplexity), true
+	case "ModelInfo.version":
+		if e.ComplexityRoot.ModelInfo.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ModelInfo.Version(childComplexity), true
+
 	case "ModelTraining.details":
 		if e.ComplexityRoot.ModelTraining.Details == nil {
 			break
@@ -1288,6 +1322,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.GeneratedCopy(childComplexity, args["productID"].(string), args["persona"].(*model.PersonaInput), args["channel"].(*copywriter.Channel), args["language"].(*shop.Language), args["variants"].(*int)), true
 
+	case "Query.modelInfo":
+		if e.ComplexityRoot.Query.ModelInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ModelInfo(childComplexity), true
 	case "Query.product":
 		if e.ComplexityRoot.Query.Product == nil {
 			break
@@ -2382,6 +2422,25 @@ type CampaignItem {
   copy: CopyVariant!
 }
 `, BuiltIn: false},
+	{Name: "../schema/replicas.graphqls", Input: `# Replicas: several shopmuse processes sharing one store (docs/scaling.md).
+
+"The trained recommendation model a replica serves."
+type ModelInfo {
+  "Identifies the model (a hash of its snapshot): replicas serving the same model show the same version. Null before the first training."
+  version: String
+  "When it was trained; null when unknown (a snapshot saved before this was recorded) or untrained."
+  trainedAt: Time
+  "The replica that answered this query (SHOPMUSE_REPLICA, or host name and process ID)."
+  replica: String!
+  "The replica that trained the model."
+  trainedBy: String
+}
+
+extend type Query {
+  "Which model this replica serves. Needs a service key."
+  modelInfo: ModelInfo!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2633,6 +2692,20 @@ func (ec *executionContext) childFields_InteractionCount(ctx context.Context, fi
 		return ec.fieldContext_InteractionCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InteractionCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ModelInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_ModelInfo_version(ctx, field)
+	case "trainedAt":
+		return ec.fieldContext_ModelInfo_trainedAt(ctx, field)
+	case "replica":
+		return ec.fieldContext_ModelInfo_replica(ctx, field)
+	case "trainedBy":
+		return ec.fieldContext_ModelInfo_trainedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ModelInfo", field.Name)
 }
 
 func (ec *executionContext) childFields_ModelTraining(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5574,6 +5647,98 @@ func (ec *executionContext) fieldContext_InteractionCount_count(_ context.Contex
 	return graphql.NewScalarFieldContext("InteractionCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _ModelInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.ModelInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelInfo_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelInfo_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModelInfo_trainedAt(ctx context.Context, field graphql.CollectedField, obj *model.ModelInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelInfo_trainedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrainedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelInfo_trainedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelInfo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ModelInfo_replica(ctx context.Context, field graphql.CollectedField, obj *model.ModelInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelInfo_replica(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replica, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ModelInfo_replica(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _ModelInfo_trainedBy(ctx context.Context, field graphql.CollectedField, obj *model.ModelInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ModelInfo_trainedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TrainedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ModelInfo_trainedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ModelInfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _ModelTraining_name(ctx context.Context, field graphql.CollectedField, obj *recommend.ModelReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7432,6 +7597,38 @@ func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, fie
 	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_modelInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_modelInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ModelInfo(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ModelInfo) graphql.Marshaler {
+			return ec.marshalNModelInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐModelInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_modelInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ModelInfo(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11282,6 +11479,54 @@ func (ec *executionContext) _InteractionCount(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var modelInfoImplementors = []string{"ModelInfo"}
+
+func (ec *executionContext) _ModelInfo(ctx context.Context, sel ast.SelectionSet, obj *model.ModelInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, modelInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ModelInfo")
+		case "version":
+			out.Values[i] = ec._ModelInfo_version(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "trainedAt":
+			out.Values[i] = ec._ModelInfo_trainedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "replica":
+			out.Values[i] = ec._ModelInfo_replica(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trainedBy":
+			out.Values[i] = ec._ModelInfo_trainedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var modelTrainingImplementors = []string{"ModelTraining"}
 
 func (ec *executionContext) _ModelTraining(ctx context.Context, sel ast.SelectionSet, obj *recommend.ModelReport) graphql.Marshaler {
@@ -11896,6 +12141,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_campaign(ctx, field)
+				})
+		case "modelInfo":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_modelInfo(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -13202,6 +13453,14 @@ func (ec *executionContext) unmarshalNLanguage2githubᚗcomᚋshopmuseᚋshopmus
 
 func (ec *executionContext) marshalNLanguage2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx context.Context, sel ast.SelectionSet, v shop.Language) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNModelInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐModelInfo(ctx context.Context, sel ast.SelectionSet, v *model.ModelInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ModelInfo!")
+		return graphql.Null
+	}
+	return ec._ModelInfo(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNModelTraining2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐModelReport(ctx context.Context, sel ast.SelectionSet, v recommend.ModelReport) graphql.Marshaler {

@@ -29,6 +29,9 @@ type Metrics struct {
 	StoreBytes     *prometheus.GaugeVec // by part (lsm, vlog)
 	CopyGenerated  *prometheus.CounterVec
 	Recommendation prometheus.Histogram
+	// BusFreshness is the time from a change's commit on any replica to
+	// its application here (replicas on a bus only).
+	BusFreshness prometheus.Histogram
 }
 
 // New registers every series, plus the Go runtime and process ones.
@@ -67,6 +70,9 @@ func New() *Metrics {
 		StoreBytes: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "shopmuse_store_bytes", Help: "Badger size on disk by part (lsm, vlog)."},
 			[]string{"part"}),
+		BusFreshness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "shopmuse_bus_freshness_seconds", Help: "From a change's commit (any replica) to its application on this one.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		CopyGenerated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shopmuse_copy_generated_total", Help: "Copy generation requests by generator."},
 			[]string{"generator"}),
@@ -76,6 +82,7 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.Operations, m.OperationTime, m.Errors, m.HTTPRequests, m.CacheLookups, m.LLMCalls,
 		m.LLMLatency, m.TrainingRuns, m.TrainingTime, m.StoreBytes, m.CopyGenerated, m.Recommendation,
+		m.BusFreshness,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

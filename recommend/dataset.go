@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -149,9 +150,59 @@ func (d *Dataset) addInteractions(its []shop.Interaction, recent int) ([]realtim
 	if err := validateInteractions(its); err != nil {
 		return nil, err
 	}
-	var pairs []realtimePair
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.addLocked(its, recent), nil
+}
+
+// addInteractionsOnce is addInteractions for events that may have been
+// added already: it skips each whose user already holds an event with the
+// same product, kind, second and value, checked and added under one lock.
+// It returns the pairs and how many events were added.
+func (d *Dataset) addInteractionsOnce(its []shop.Interaction, recent int) ([]realtimePair, int, error) {
+	if err := validateInteractions(its); err != nil {
+		return nil, 0, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fresh := make([]shop.Interaction, 0, len(its))
+	for _, it := range its {
+		if !d.holdsLocked(&it) {
+			fresh = append(fresh, it)
+		}
+	}
+	return d.addLocked(fresh, recent), len(fresh), nil
+}
+
+// holdsLocked reports whether the user already has this event (to the
+// second: the dataset keeps Unix seconds). Called with d.mu held.
+func (d *Dataset) holdsLocked(it *shop.Interaction) bool {
+	ui, ok := d.userIdx[it.UserID]
+	if !ok {
+		return false
+	}
+	ii, ok := d.itemIdx[it.ProductID]
+	if !ok {
+		return false
+	}
+	var v float32
+	if it.Value != nil {
+		v = float32(*it.Value)
+	}
+	t, kind := it.OccurredAt.Unix(), uint8(it.Kind.Code())
+	evs := d.users[ui].events
+	k, _ := slices.BinarySearchFunc(evs, t, func(e event, t int64) int { return cmp.Compare(e.t, t) })
+	for ; k < len(evs) && evs[k].t == t; k++ {
+		if e := evs[k]; e.item == ii && e.kind == kind && e.value == v {
+			return true
+		}
+	}
+	return false
+}
+
+// addLocked adds events; called with d.mu held.
+func (d *Dataset) addLocked(its []shop.Interaction, recent int) []realtimePair {
+	var pairs []realtimePair
 	for i := range its {
 		it := &its[i]
 		ui := d.internUser(it.UserID)
@@ -189,7 +240,7 @@ func (d *Dataset) addInteractions(its []shop.Interaction, recent int) ([]realtim
 		d.nEvents++
 	}
 	d.seq.Add(uint64(len(its)))
-	return pairs, nil
+	return pairs
 }
 
 // recentItems returns up to n distinct items the user touched most recently,

@@ -106,6 +106,20 @@ func (e *Engine) AddInteractions(its []shop.Interaction) error {
 	return nil
 }
 
+// AddInteractionsOnce is AddInteractions for events that may have been
+// added already, as a replica receives its own writes back from the bus and
+// a change may arrive twice: an event the user already holds (same product,
+// kind, second and value) is skipped, so applying a batch again changes
+// nothing. It returns how many events were added.
+func (e *Engine) AddInteractionsOnce(its []shop.Interaction) (int, error) {
+	pairs, n, err := e.ds.addInteractionsOnce(its, e.cfg.CFRealtimeItems)
+	if err != nil {
+		return 0, err
+	}
+	e.overlay.Load().cur.applyRealtime(pairs, e.models.Load().cf)
+	return n, nil
+}
+
 // LoadInteractions bulk-loads events, e.g. the store's event log at
 // startup, without the real-time item-CF increments (Train or Restore
 // provides the model for history). Use AddInteractions for live events.

@@ -29,7 +29,7 @@ type loaders struct {
 
 type loadersKey struct{}
 
-func newLoaders(st *store.Store) *loaders {
+func newLoaders(st store.Store) *loaders {
 	return &loaders{
 		products: dataloadgen.NewLoader(func(ctx context.Context, ids []string) ([]*shop.Product, []error) {
 			ps, err := st.Products(ctx, ids)

@@ -10,7 +10,7 @@ import (
 	"github.com/shopmuse/shopmuse/store"
 )
 
-func newClient(t *testing.T) (*client.Client, *store.Store) {
+func newClient(t *testing.T) (*client.Client, store.Store) {
 	t.Helper()
 	a := newApp(t)
 	return newAppClient(a), a.Store
@@ -284,7 +284,7 @@ func TestDeleteProducts(t *testing.T) {
 // and the user, cost one product read and one user read, not sixty.
 func TestDataloadersBatchStoreReads(t *testing.T) {
 	a := newApp(t)
-	st := a.Store
+	st := a.Store.(*store.Badger)
 	c := newAppClient(a)
 	seed(t, c)
 	var input []map[string]any

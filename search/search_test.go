@@ -16,7 +16,7 @@ import (
 var ctx = context.Background()
 
 // demoStore is an in-memory store holding the demo catalogue.
-func demoStore(t testing.TB) *store.Store {
+func demoStore(t testing.TB) store.Store {
 	t.Helper()
 	st, err := store.Open("", store.Options{InMemory: true})
 	if err != nil {
@@ -34,7 +34,7 @@ func demoStore(t testing.TB) *store.Store {
 	return st
 }
 
-func openService(t testing.TB, st *store.Store) *Service {
+func openService(t testing.TB, st store.Store) *Service {
 	t.Helper()
 	emb := embeddings.NewBuiltin(0)
 	idx, err := hnsw.New(emb.Dim(), hnsw.Options{})
@@ -103,7 +103,7 @@ func TestSearchQuality(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func upsert(t *testing.T, st *store.Store, s *Service, in ...shop.ProductInput) []shop.Product {
+func upsert(t *testing.T, st store.Store, s *Service, in ...shop.ProductInput) []shop.Product {
 	t.Helper()
 	ps, errs := shop.NormalizeProducts(in, "input")
 	if errs != nil {

@@ -56,7 +56,7 @@ type Options struct {
 // Service is the product search service. Writers are serialised; searches
 // run concurrently with them.
 type Service struct {
-	st      *store.Store
+	st      store.Store
 	emb     embeddings.Embedder
 	builtin *embeddings.Builtin // the same embedder when it is the built-in one
 	vec     vector.Index
@@ -86,7 +86,7 @@ const (
 
 // Open builds the lexical index from the store, loads or fits the built-in
 // embedder's IDF, and brings the vector index up to date with the catalogue.
-func Open(ctx context.Context, st *store.Store, emb embeddings.Embedder, vec vector.Index, o Options) (*Service, error) {
+func Open(ctx context.Context, st store.Store, emb embeddings.Embedder, vec vector.Index, o Options) (*Service, error) {
 	if emb.Dim() != vec.Dim() {
 		return nil, fmt.Errorf("search: embedder %s has %d dimensions, the vector index %d", emb.Name(), emb.Dim(), vec.Dim())
 	}

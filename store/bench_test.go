@@ -10,7 +10,7 @@ import (
 
 // seedBench makes a store on disk (as the service runs it, with fsync per
 // commit) holding nProducts products and nUsers users.
-func seedBench(b *testing.B, nProducts, nUsers int) *Store {
+func seedBench(b *testing.B, nProducts, nUsers int) *Badger {
 	b.Helper()
 	s, err := Open(b.TempDir(), Options{})
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 // model snapshots, index state. Each lives under b/<namespace>/<key>.
 
 // GetBlob returns the blob, or ok=false.
-func (s *Store) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error) {
+func (s *Badger) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error) {
 	var out []byte
 	err := s.db.View(func(txn *badger.Txn) error {
 		item, err := txn.Get(blobKey(namespace, k))
@@ -33,7 +33,7 @@ func (s *Store) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool,
 }
 
 // PutBlob stores a blob, replacing any before it.
-func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) error {
+func (s *Badger) PutBlob(ctx context.Context, namespace, k string, v []byte) error {
 	err := s.update(ctx, func(txn *badger.Txn) error { return txn.Set(blobKey(namespace, k), v) })
 	if err != nil {
 		return fmt.Errorf("put blob %s/%s: %w", namespace, k, err)
@@ -44,7 +44,7 @@ func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) erro
 // PutBlobTTL stores a blob that Badger drops after ttl: caches that must not
 // grow without bound. A blob written under WithSubject is linked to that
 // user and erased with them (DeleteUser).
-func (s *Store) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, ttl time.Duration) error {
+func (s *Badger) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, ttl time.Duration) error {
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		if id, ok := SubjectFrom(ctx); ok {
 			if err := txn.SetEntry(badger.NewEntry(subjectKeyFor(id, namespace, k), nil).WithTTL(ttl)); err != nil {
@@ -60,7 +60,7 @@ func (s *Store) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, t
 }
 
 // DeleteBlobs removes every blob of a namespace whose key starts with prefix.
-func (s *Store) DeleteBlobs(ctx context.Context, namespace, prefix string) error {
+func (s *Badger) DeleteBlobs(ctx context.Context, namespace, prefix string) error {
 	return s.db.DropPrefix(blobKey(namespace, prefix))
 }
 
@@ -76,7 +76,7 @@ type Blob struct {
 
 // ListBlobs returns up to first blobs of a namespace whose keys start with
 // prefix and sort after after, in key order, and whether more follow.
-func (s *Store) ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]Blob, bool, error) {
+func (s *Badger) ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]Blob, bool, error) {
 	var out []Blob
 	more := false
 	p := blobKey(namespace, prefix)
@@ -115,7 +115,7 @@ func (s *Store) ListBlobs(ctx context.Context, namespace, prefix, after string, 
 }
 
 // PutBlobs stores several blobs of a namespace in one transaction.
-func (s *Store) PutBlobs(ctx context.Context, namespace string, blobs []Blob) error {
+func (s *Badger) PutBlobs(ctx context.Context, namespace string, blobs []Blob) error {
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		for _, b := range blobs {
 			if err := txn.Set(blobKey(namespace, b.Key), b.Value); err != nil {

@@ -6,38 +6,41 @@ import (
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-// productCache keeps decoded products: serving a recommendation list reads
+// ProductCache keeps decoded products: serving a recommendation list reads
 // twenty products, and decoding their JSON from Badger each time was a tenth
 // of the CPU of a request. Writers bump the generation before they commit
 // and update or drop entries after; a reader only fills the cache when no
 // write happened since it started reading, so a stale product never
 // outlives the write that replaced it.
-type productCache struct {
+type ProductCache struct {
 	mu  sync.RWMutex
 	gen uint64
 	m   map[string]*shop.Product
 	max int
 }
 
-func newProductCache(max int) *productCache {
-	return &productCache{m: make(map[string]*shop.Product, min(max, 1024)), max: max}
+// NewProductCache returns a cache of at most max products.
+func NewProductCache(max int) *ProductCache {
+	return &ProductCache{m: make(map[string]*shop.Product, min(max, 1024)), max: max}
 }
 
-func (c *productCache) generation() uint64 {
+// Generation is read before a read of the backend, for Fill.
+func (c *ProductCache) Generation() uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.gen
 }
 
-func (c *productCache) get(id string) (*shop.Product, bool) {
+// Get returns a cached product; callers copy it before changing fields.
+func (c *ProductCache) Get(id string) (*shop.Product, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	p, ok := c.m[id]
 	return p, ok
 }
 
-// fill caches products read at generation gen, unless a write intervened.
-func (c *productCache) fill(gen uint64, ps []*shop.Product) {
+// Fill caches products read at generation gen, unless a write intervened.
+func (c *ProductCache) Fill(gen uint64, ps []*shop.Product) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
@@ -59,9 +62,9 @@ func (c *productCache) fill(gen uint64, ps []*shop.Product) {
 	}
 }
 
-// invalidate is called around every catalogue write: before the commit (so
+// Invalidate is called around every catalogue write: before the commit (so
 // concurrent readers do not fill with what is being replaced) and after it.
-func (c *productCache) invalidate(ids []string) {
+func (c *ProductCache) Invalidate(ids []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++

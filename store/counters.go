@@ -20,7 +20,7 @@ func counterBlobKey(namespace, k string) []byte {
 
 // AddCounters adds each delta to its counter of the namespace, in one
 // transaction. A counter that reaches zero or less is removed.
-func (s *Store) AddCounters(ctx context.Context, namespace string, deltas map[string]int64) error {
+func (s *Badger) AddCounters(ctx context.Context, namespace string, deltas map[string]int64) error {
 	if len(deltas) == 0 {
 		return nil
 	}
@@ -36,7 +36,7 @@ func (s *Store) AddCounters(ctx context.Context, namespace string, deltas map[st
 
 // Counters returns the counters of a namespace whose keys start with prefix,
 // keyed without the namespace.
-func (s *Store) Counters(ctx context.Context, namespace, prefix string) (map[string]int64, error) {
+func (s *Badger) Counters(ctx context.Context, namespace, prefix string) (map[string]int64, error) {
 	out := map[string]int64{}
 	p := counterBlobKey(namespace, prefix)
 	base := len(counterBlobKey(namespace, ""))
@@ -64,7 +64,7 @@ func (s *Store) Counters(ctx context.Context, namespace, prefix string) (map[str
 
 // DeleteCounters removes the counters of a namespace whose keys start with
 // prefix.
-func (s *Store) DeleteCounters(ctx context.Context, namespace, prefix string) error {
+func (s *Badger) DeleteCounters(ctx context.Context, namespace, prefix string) error {
 	if err := s.db.DropPrefix(counterBlobKey(namespace, prefix)); err != nil {
 		return fmt.Errorf("delete counters %s/%s: %w", namespace, prefix, err)
 	}

@@ -35,7 +35,7 @@ func subjectKeyFor(userID, namespace, k string) []byte {
 
 // eraseSubjectBlobs deletes up to limit blobs linked to userID, with their
 // links, and returns how many it deleted.
-func (s *Store) eraseSubjectBlobs(txn *badger.Txn, userID string, limit int) (int, error) {
+func (s *Badger) eraseSubjectBlobs(txn *badger.Txn, userID string, limit int) (int, error) {
 	p := append(append(append([]byte(nil), prefixSubject...), userID...), 0)
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: p})
 	var links [][]byte
@@ -55,7 +55,7 @@ func (s *Store) eraseSubjectBlobs(txn *badger.Txn, userID string, limit int) (in
 }
 
 // DeleteBlob removes one blob; a missing one is not an error.
-func (s *Store) DeleteBlob(ctx context.Context, namespace, k string) error {
+func (s *Badger) DeleteBlob(ctx context.Context, namespace, k string) error {
 	err := s.update(ctx, func(txn *badger.Txn) error { return txn.Delete(blobKey(namespace, k)) })
 	if err != nil {
 		return fmt.Errorf("delete blob %s/%s: %w", namespace, k, err)
@@ -68,7 +68,10 @@ func (s *Store) DeleteBlob(ctx context.Context, namespace, k string) error {
 // ones (with erased users' factors) stay on disk for ever. Badger never
 // rewrites the file it is writing to, so the space it can return is bounded
 // by the value-log file size (Options.ValueLogFileSize).
-func (s *Store) CollectGarbage(ctx context.Context) error {
+func (s *Badger) CollectGarbage(ctx context.Context) error {
+	if s.db.Opts().InMemory {
+		return nil // no value log to collect
+	}
 	s.gcMu.Lock()
 	defer s.gcMu.Unlock()
 	for ctx.Err() == nil {
@@ -83,8 +86,8 @@ func (s *Store) CollectGarbage(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// CollectGarbageEvery runs CollectGarbage every d until ctx ends.
-func (s *Store) CollectGarbageEvery(ctx context.Context, d time.Duration, onErr func(error)) {
+// CollectGarbageEvery runs s.CollectGarbage every d until ctx ends.
+func CollectGarbageEvery(ctx context.Context, s Store, d time.Duration, onErr func(error)) {
 	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
@@ -100,7 +103,7 @@ func (s *Store) CollectGarbageEvery(ctx context.Context, d time.Duration, onErr 
 }
 
 // DiskSize is the bytes the store's files take on disk.
-func (s *Store) DiskSize() int64 {
+func (s *Badger) DiskSize() int64 {
 	lsm, vlog := s.db.Size()
 	return lsm + vlog
 }

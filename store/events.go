@@ -36,7 +36,7 @@ var errRejected = errors.New("input rejected")
 // indexes and the per-product counters in one transaction. An interaction
 // naming an unknown user or product rejects the whole batch with NOT_FOUND
 // errors under field (["input", "3", "userID"]) and writes nothing.
-func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, field string) (RecordResult, []shop.UserError, error) {
+func (s *Badger) RecordInteractions(ctx context.Context, its []shop.Interaction, field string) (RecordResult, []shop.UserError, error) {
 	var res RecordResult
 	var userErrs []shop.UserError
 	err := s.update(ctx, func(txn *badger.Txn) error {
@@ -93,7 +93,7 @@ func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, 
 }
 
 // checkRefs returns NOT_FOUND errors for unknown users and products.
-func (s *Store) checkRefs(txn *badger.Txn, its []shop.Interaction, field string) []shop.UserError {
+func (s *Badger) checkRefs(txn *badger.Txn, its []shop.Interaction, field string) []shop.UserError {
 	exists := map[string]bool{}
 	lookup := func(prefix []byte, id string) bool {
 		k := string(prefix) + id
@@ -120,7 +120,7 @@ func (s *Store) checkRefs(txn *badger.Txn, its []shop.Interaction, field string)
 }
 
 // Exist reports, for each ID, whether a product (products=true) or user exists.
-func (s *Store) Exist(ctx context.Context, products bool, ids []string) ([]bool, error) {
+func (s *Badger) Exist(ctx context.Context, products bool, ids []string) ([]bool, error) {
 	prefix := prefixUser
 	if products {
 		prefix = prefixProd
@@ -140,16 +140,16 @@ func (s *Store) Exist(ctx context.Context, products bool, ids []string) ([]bool,
 }
 
 // UserInteractions returns up to first of the user's interactions, newest first.
-func (s *Store) UserInteractions(ctx context.Context, userID string, first int) ([]Event, error) {
+func (s *Badger) UserInteractions(ctx context.Context, userID string, first int) ([]Event, error) {
 	return s.indexScan(ctx, prefixByUser, userID, first)
 }
 
 // ProductInteractions returns up to first of the product's interactions, newest first.
-func (s *Store) ProductInteractions(ctx context.Context, productID string, first int) ([]Event, error) {
+func (s *Badger) ProductInteractions(ctx context.Context, productID string, first int) ([]Event, error) {
 	return s.indexScan(ctx, prefixByProd, productID, first)
 }
 
-func (s *Store) indexScan(ctx context.Context, prefix []byte, id string, first int) ([]Event, error) {
+func (s *Badger) indexScan(ctx context.Context, prefix []byte, id string, first int) ([]Event, error) {
 	var out []Event
 	p := append(key(prefix, id), 0)
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -177,7 +177,7 @@ func (s *Store) indexScan(ctx context.Context, prefix []byte, id string, first i
 
 // EachEvent calls fn for every event in arrival order: how the recommendation
 // engine rebuilds its in-memory view at start.
-func (s *Store) EachEvent(ctx context.Context, fn func(Event) error) error {
+func (s *Badger) EachEvent(ctx context.Context, fn func(Event) error) error {
 	return scanAfter(s.db, prefixEvent, "", func(v []byte) (bool, error) {
 		if err := ctx.Err(); err != nil {
 			return false, err
@@ -191,10 +191,10 @@ func (s *Store) EachEvent(ctx context.Context, fn func(Event) error) error {
 }
 
 // CountEvents counts the events in the log.
-func (s *Store) CountEvents(ctx context.Context) (int, error) { return s.countPrefix(prefixEvent) }
+func (s *Badger) CountEvents(ctx context.Context) (int, error) { return s.countPrefix(prefixEvent) }
 
 // ProductCounts returns the product's event counts by kind.
-func (s *Store) ProductCounts(ctx context.Context, productID string) (map[shop.InteractionKind]int64, error) {
+func (s *Badger) ProductCounts(ctx context.Context, productID string) (map[shop.InteractionKind]int64, error) {
 	out := map[shop.InteractionKind]int64{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, k := range shop.InteractionKinds {
@@ -213,7 +213,7 @@ func (s *Store) ProductCounts(ctx context.Context, productID string) (map[shop.I
 
 // eraseEvents deletes up to limit events of the user with everything derived
 // from them, and returns how many it deleted.
-func (s *Store) eraseEvents(txn *badger.Txn, userID string, limit int) (int, error) {
+func (s *Badger) eraseEvents(txn *badger.Txn, userID string, limit int) (int, error) {
 	var evs []Event
 	var idxKeys [][]byte
 	p := append(key(prefixByUser, userID), 0)

@@ -16,13 +16,13 @@ import (
 // transaction. A new product gets version 1; a changed product keeps createdAt,
 // bumps updatedAt and its version; an unchanged one is left as it is, so that
 // re-importing a catalogue does not invalidate caches keyed on the version.
-func (s *Store) UpsertProducts(ctx context.Context, products []shop.Product) ([]shop.Product, error) {
+func (s *Badger) UpsertProducts(ctx context.Context, products []shop.Product) ([]shop.Product, error) {
 	ids := make([]string, len(products))
 	for i := range products {
 		ids[i] = products[i].ID
 	}
-	s.products.invalidate(ids)
-	defer s.products.invalidate(ids)
+	s.products.Invalidate(ids)
+	defer s.products.Invalidate(ids)
 	out := make([]shop.Product, len(products))
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		now := s.now().UTC()
@@ -61,7 +61,7 @@ func sameProductContent(a, b *shop.Product) bool {
 }
 
 // Product returns one product, or nil when there is none with that ID.
-func (s *Store) Product(ctx context.Context, id string) (*shop.Product, error) {
+func (s *Badger) Product(ctx context.Context, id string) (*shop.Product, error) {
 	ps, err := s.Products(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -71,14 +71,14 @@ func (s *Store) Product(ctx context.Context, id string) (*shop.Product, error) {
 
 // Products returns the products with the given IDs in the same order, nil
 // where there is none: the shape a dataloader wants.
-func (s *Store) Products(ctx context.Context, ids []string) ([]*shop.Product, error) {
+func (s *Badger) Products(ctx context.Context, ids []string) ([]*shop.Product, error) {
 	s.lookups.Add(1)
 	out := make([]*shop.Product, len(ids))
-	gen := s.products.generation()
+	gen := s.products.Generation()
 	var fresh []*shop.Product
 	err := s.db.View(func(txn *badger.Txn) error {
 		for i, id := range ids {
-			if p, ok := s.products.get(id); ok {
+			if p, ok := s.products.Get(id); ok {
 				cp := *p // a caller may set fields of its copy; slices stay shared and read-only
 				out[i] = &cp
 				continue
@@ -98,15 +98,15 @@ func (s *Store) Products(ctx context.Context, ids []string) ([]*shop.Product, er
 	if err != nil {
 		return nil, fmt.Errorf("get products: %w", err)
 	}
-	s.products.fill(gen, fresh)
+	s.products.Fill(gen, fresh)
 	return out, nil
 }
 
 // DeleteProducts removes products and returns the IDs that existed. Their
 // events stay in the log: they are facts about users, erased with the user.
-func (s *Store) DeleteProducts(ctx context.Context, ids []string) ([]string, error) {
-	s.products.invalidate(ids)
-	defer s.products.invalidate(ids)
+func (s *Badger) DeleteProducts(ctx context.Context, ids []string) ([]string, error) {
+	s.products.Invalidate(ids)
+	defer s.products.Invalidate(ids)
 	var deleted []string
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		deleted = deleted[:0]
@@ -139,7 +139,7 @@ type Page[T any] struct {
 
 // ListProducts returns up to first products after the product ID after ("" =
 // from the start), in ID order, that pass the filter.
-func (s *Store) ListProducts(ctx context.Context, first int, after string, filter *shop.ProductFilter) (Page[shop.Product], error) {
+func (s *Badger) ListProducts(ctx context.Context, first int, after string, filter *shop.ProductFilter) (Page[shop.Product], error) {
 	var page Page[shop.Product]
 	err := scanAfter(s.db, prefixProd, after, func(v []byte) (bool, error) {
 		if err := ctx.Err(); err != nil {
@@ -167,7 +167,7 @@ func (s *Store) ListProducts(ctx context.Context, first int, after string, filte
 
 // CountProducts counts the products that pass the filter. Without a filter it
 // reads keys only.
-func (s *Store) CountProducts(ctx context.Context, filter *shop.ProductFilter) (int, error) {
+func (s *Badger) CountProducts(ctx context.Context, filter *shop.ProductFilter) (int, error) {
 	if filter.IsZero() {
 		return s.countPrefix(prefixProd)
 	}
@@ -182,7 +182,7 @@ func (s *Store) CountProducts(ctx context.Context, filter *shop.ProductFilter) (
 }
 
 // EachProduct calls fn for every product in ID order.
-func (s *Store) EachProduct(ctx context.Context, fn func(*shop.Product) error) error {
+func (s *Badger) EachProduct(ctx context.Context, fn func(*shop.Product) error) error {
 	return scanAfter(s.db, prefixProd, "", func(v []byte) (bool, error) {
 		if err := ctx.Err(); err != nil {
 			return false, err
@@ -195,7 +195,7 @@ func (s *Store) EachProduct(ctx context.Context, fn func(*shop.Product) error) e
 	})
 }
 
-func (s *Store) countPrefix(prefix []byte) (int, error) {
+func (s *Badger) countPrefix(prefix []byte) (int, error) {
 	n := 0
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})

@@ -70,25 +70,26 @@ type Options struct {
 // gigabyte of stale model snapshots before collecting any.
 const DefaultValueLogFileSize = 64 << 20
 
-// Store is the Badger-backed persistence layer. It is safe for concurrent use.
-type Store struct {
+// Badger is the embedded Store, the default: one process per data
+// directory. It is safe for concurrent use.
+type Badger struct {
 	db  *badger.DB
 	seq *badger.Sequence
 	now func() time.Time
 	// lookups counts Products and Users calls (each one batch read), so
 	// tests can prove dataloaders batch.
 	lookups  atomic.Int64
-	products *productCache
+	products *ProductCache
 	// gcMu keeps value-log collections one at a time (Badger refuses
 	// concurrent ones).
 	gcMu sync.Mutex
 }
 
 // Lookups is the number of Products and Users calls so far.
-func (s *Store) Lookups() int64 { return s.lookups.Load() }
+func (s *Badger) Lookups() int64 { return s.lookups.Load() }
 
 // Open opens (creating if needed) the store in dir.
-func Open(dir string, o Options) (*Store, error) {
+func Open(dir string, o Options) (*Badger, error) {
 	bo := badger.DefaultOptions(dir).
 		// An acknowledged write must survive a process crash: fsync the value
 		// log on every commit. Batches keep the cost per event small.
@@ -108,7 +109,7 @@ func Open(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open badger at %q: %w", dir, err)
 	}
-	s := &Store{db: db, now: o.Now, products: newProductCache(50_000)}
+	s := &Badger{db: db, now: o.Now, products: NewProductCache(50_000)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -125,7 +126,7 @@ func Open(dir string, o Options) (*Store, error) {
 
 // migrate stamps a new store with the schema version and refuses a store
 // written by a newer shopmuse.
-func (s *Store) migrate() error {
+func (s *Badger) migrate() error {
 	return s.db.Update(func(txn *badger.Txn) error {
 		item, err := txn.Get(keySchema)
 		if errors.Is(err, badger.ErrKeyNotFound) {
@@ -147,7 +148,7 @@ func (s *Store) migrate() error {
 }
 
 // Close releases the sequence and closes Badger cleanly.
-func (s *Store) Close() error {
+func (s *Badger) Close() error {
 	var errs []error
 	if s.seq != nil {
 		errs = append(errs, s.seq.Release())
@@ -157,11 +158,11 @@ func (s *Store) Close() error {
 }
 
 // Now is the store's clock, shared with validation so both agree on "now".
-func (s *Store) Now() time.Time { return s.now() }
+func (s *Badger) Now() time.Time { return s.now() }
 
 // update runs fn in a read-write transaction, retrying on write conflicts
 // (concurrent writers touching the same counters) a bounded number of times.
-func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
+func (s *Badger) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
 	var err error
 	for attempt := 0; attempt < 16; attempt++ {
 		if err = ctx.Err(); err != nil {
@@ -177,11 +178,11 @@ func (s *Store) update(ctx context.Context, fn func(txn *badger.Txn) error) erro
 }
 
 // Sizes reports Badger's on-disk LSM and value-log sizes in bytes.
-func (s *Store) Sizes() (lsm, vlog int64) { return s.db.Size() }
+func (s *Badger) Sizes() (lsm, vlog int64) { return s.db.Size() }
 
 // IsEmpty reports whether the store holds no products and no users: a fresh
 // store, which is when the demo shop is loaded.
-func (s *Store) IsEmpty() (bool, error) {
+func (s *Badger) IsEmpty() (bool, error) {
 	empty := true
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, prefix := range [][]byte{prefixProd, prefixUser, prefixEvent} {

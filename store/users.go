@@ -12,7 +12,7 @@ import (
 )
 
 // UpsertUsers writes normalised users in one transaction, keeping createdAt.
-func (s *Store) UpsertUsers(ctx context.Context, users []shop.User) ([]shop.User, error) {
+func (s *Badger) UpsertUsers(ctx context.Context, users []shop.User) ([]shop.User, error) {
 	out := make([]shop.User, len(users))
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		now := s.now().UTC()
@@ -50,7 +50,7 @@ func jsonOf(v any) string {
 }
 
 // User returns one user, or nil.
-func (s *Store) User(ctx context.Context, id string) (*shop.User, error) {
+func (s *Badger) User(ctx context.Context, id string) (*shop.User, error) {
 	us, err := s.Users(ctx, []string{id})
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (s *Store) User(ctx context.Context, id string) (*shop.User, error) {
 }
 
 // Users returns the users with the given IDs in order, nil where absent.
-func (s *Store) Users(ctx context.Context, ids []string) ([]*shop.User, error) {
+func (s *Badger) Users(ctx context.Context, ids []string) ([]*shop.User, error) {
 	s.lookups.Add(1)
 	out := make([]*shop.User, len(ids))
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -81,7 +81,7 @@ func (s *Store) Users(ctx context.Context, ids []string) ([]*shop.User, error) {
 }
 
 // ListUsers returns up to first users after the user ID after, in ID order.
-func (s *Store) ListUsers(ctx context.Context, first int, after string) (Page[shop.User], error) {
+func (s *Badger) ListUsers(ctx context.Context, first int, after string) (Page[shop.User], error) {
 	var page Page[shop.User]
 	err := scanAfter(s.db, prefixUser, after, func(v []byte) (bool, error) {
 		if err := ctx.Err(); err != nil {
@@ -105,10 +105,10 @@ func (s *Store) ListUsers(ctx context.Context, first int, after string) (Page[sh
 }
 
 // CountUsers counts every user.
-func (s *Store) CountUsers(ctx context.Context) (int, error) { return s.countPrefix(prefixUser) }
+func (s *Badger) CountUsers(ctx context.Context) (int, error) { return s.countPrefix(prefixUser) }
 
 // EachUser calls fn for every user in ID order.
-func (s *Store) EachUser(ctx context.Context, fn func(*shop.User) error) error {
+func (s *Badger) EachUser(ctx context.Context, fn func(*shop.User) error) error {
 	return scanAfter(s.db, prefixUser, "", func(v []byte) (bool, error) {
 		if err := ctx.Err(); err != nil {
 			return false, err
@@ -129,7 +129,7 @@ func (s *Store) EachUser(ctx context.Context, fn func(*shop.User) error) error {
 // A user with a very long history may not fit one transaction; then events go
 // in several, and the profile last, so that an interrupted erasure leaves the
 // user visible and a retry finishes it.
-func (s *Store) DeleteUser(ctx context.Context, id string) (bool, error) {
+func (s *Badger) DeleteUser(ctx context.Context, id string) (bool, error) {
 	existed := false
 	for {
 		more := false

@@ -71,7 +71,7 @@ func outcomeField(k shop.InteractionKind) (byte, bool) {
 
 // AddImpressions adds impression counts and remembers which variants each
 // product served, in one transaction.
-func (s *Store) AddImpressions(ctx context.Context, counts map[Served]int64) error {
+func (s *Badger) AddImpressions(ctx context.Context, counts map[Served]int64) error {
 	if len(counts) == 0 {
 		return nil
 	}
@@ -93,7 +93,7 @@ func (s *Store) AddImpressions(ctx context.Context, counts map[Served]int64) err
 }
 
 // VariantStats returns the counters of the given variants (zero when none).
-func (s *Store) VariantStats(ctx context.Context, ids []string) (map[string]VariantCounts, error) {
+func (s *Badger) VariantStats(ctx context.Context, ids []string) (map[string]VariantCounts, error) {
 	out := make(map[string]VariantCounts, len(ids))
 	err := s.db.View(func(txn *badger.Txn) error {
 		for _, id := range ids {
@@ -125,7 +125,7 @@ func (s *Store) VariantStats(ctx context.Context, ids []string) (map[string]Vari
 }
 
 // ProductVariants lists the variants a product has served on a channel.
-func (s *Store) ProductVariants(ctx context.Context, productID, channel string) ([]VariantRef, error) {
+func (s *Badger) ProductVariants(ctx context.Context, productID, channel string) ([]VariantRef, error) {
 	var out []VariantRef
 	p := append(key(prefixVariantSeen, productID, channel), 0)
 	err := s.db.View(func(txn *badger.Txn) error {

@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/shop"
@@ -62,6 +64,18 @@ type GeneratedCopy struct {
 type InteractionCount struct {
 	Kind  shop.InteractionKind `json:"kind"`
 	Count int                  `json:"count"`
+}
+
+// The trained recommendation model a replica serves.
+type ModelInfo struct {
+	// Identifies the model (a hash of its snapshot): replicas serving the same model show the same version. Null before the first training.
+	Version *string `json:"version,omitempty"`
+	// When it was trained; null when unknown (a snapshot saved before this was recorded) or untrained.
+	TrainedAt *time.Time `json:"trainedAt,omitempty"`
+	// The replica that answered this query (SHOPMUSE_REPLICA, or host name and process ID).
+	Replica string `json:"replica"`
+	// The replica that trained the model.
+	TrainedBy *string `json:"trainedBy,omitempty"`
 }
 
 type Mutation struct {

@@ -1,0 +1,571 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopmuse/shopmuse/bus"
+	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+// Replicas. With Config.Bus set, several replicas share one store (one
+// with an outbox: PostgreSQL) and keep their in-memory state (recommender,
+// search index, embedded vectors) current from the bus:
+//
+//   - every write commits its outbox row in its own transaction; the
+//     replica that wrote it relays the outbox right away, and the replica
+//     holding the "outbox-sweep" lease relays leftovers every second;
+//   - every replica consumes the stream from the position it read before
+//     replaying the store at Open, and applies each change (applyChange);
+//   - the replica holding the "trainer" lease trains in the background and
+//     saves the snapshot to the store, and every replica loads it when its
+//     "blob" change arrives;
+//   - each campaign runs under its own lease (engage.Config.Lease).
+//
+// Applying is idempotent rather than skipping this replica's own changes,
+// since a change may also arrive twice (a re-publish after the stream's
+// duplicate window, the overlap between the replay and the stream) and an
+// outbox row does not say which replica wrote it:
+//
+//   - interactions go through recommend.AddInteractionsOnce, which skips an
+//     event the user already holds (same product, kind, second, value), and
+//     the local write path uses it too, so whichever of the write and its
+//     echo comes first counts it;
+//   - products and users are re-read from the store and upserted, so the
+//     last change applied leaves the store's current state;
+//   - deletions and erasures remove what may already be gone;
+//   - a model is loaded only when its version differs from the one served.
+
+// ModelInfo says which trained model a replica serves.
+type ModelInfo struct {
+	// Version identifies the snapshot (a hash of its bytes): replicas
+	// serving the same model show the same version. "" before any training.
+	Version   string
+	TrainedAt *time.Time
+	// TrainedBy is the replica that trained it.
+	TrainedBy string
+	// Replica is the replica answering.
+	Replica string
+}
+
+// The model blobs in a shared store: the snapshot, and what ModelInfo shows
+// of it, written together in one PutBlobs (one transaction, one change).
+const (
+	modelsSnapshotKey = "snapshot"
+	modelsInfoKey     = "info"
+)
+
+type modelInfoBlob struct {
+	Version   string    `json:"version"`
+	TrainedAt time.Time `json:"trainedAt"`
+	TrainedBy string    `json:"trainedBy"`
+}
+
+// Leases the replicas share.
+const (
+	leaseTrainer = "trainer"
+	leaseSweep   = "outbox-sweep"
+)
+
+// sweepEvery is how often the sweep relays what writers left pending.
+const sweepEvery = time.Second
+
+// replicaState is the App's part for replicas; zero without a bus.
+type replicaState struct {
+	bus      *bus.Bus
+	relay    *bus.Relay
+	consumer *bus.Consumer
+	// model is what ModelInfo reports; modelReady says the replica serves
+	// what it can (a model, or the end of its first training attempt).
+	model      atomic.Pointer[modelInfoBlob]
+	modelReady atomic.Bool
+	// reloadMu serialises model loads from the bus.
+	reloadMu sync.Mutex
+	// onApply, when set, learns each change applied and when (tests
+	// measure freshness with it).
+	onApply atomic.Pointer[func(c bus.Change, applied time.Time)]
+}
+
+// DefaultReplica names this process: the host name and process ID.
+func DefaultReplica() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		h = "shopmuse"
+	}
+	return h + "-" + strconv.Itoa(os.Getpid())
+}
+
+// snapshotVersion identifies a snapshot by its bytes.
+func snapshotVersion(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:8])
+}
+
+// ModelInfo reports the model this replica serves.
+func (a *App) ModelInfo() ModelInfo {
+	info := ModelInfo{Replica: a.cfg.Replica}
+	if m := a.rep.model.Load(); m != nil {
+		info.Version, info.TrainedBy = m.Version, m.TrainedBy
+		if !m.TrainedAt.IsZero() {
+			t := m.TrainedAt
+			info.TrainedAt = &t
+		}
+	}
+	return info
+}
+
+// Ready reports whether the replica should take traffic: a model loaded
+// (or its first training attempt over) and, with a bus, the stream applied
+// up to where it stood at start. The reason says what is missing.
+func (a *App) Ready() (bool, string) {
+	if !a.rep.modelReady.Load() {
+		return false, "loading the recommendation model"
+	}
+	if a.rep.consumer != nil && !a.rep.consumer.CaughtUp() {
+		return false, "catching up with the bus"
+	}
+	return true, ""
+}
+
+// servesModel records the model now served.
+func (a *App) servesModel(m modelInfoBlob) {
+	a.rep.model.Store(&m)
+	a.rep.modelReady.Store(true)
+}
+
+// openBus connects to the bus and reads the stream position to consume
+// from, before the store is replayed: whatever is committed after the
+// replay read it is published after that position. The store must keep an
+// outbox.
+func (a *App) openBus(ctx context.Context) error {
+	ob, ok := a.Store.(store.Outbox)
+	if !ok {
+		return errors.New("app: SHOPMUSE_BUS needs a store shared by the replicas, with an outbox (SHOPMUSE_STORE=postgres://…)")
+	}
+	c := *a.cfg.Bus
+	c.Replica, c.Log = a.cfg.Replica, a.log
+	b, err := bus.Connect(ctx, c)
+	if err != nil {
+		return err
+	}
+	a.rep.bus = b
+	after, err := b.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	a.rep.relay = b.NewRelay(outbox{ob})
+	a.rep.consumer = b.NewConsumer(after, a.applyChange)
+	a.rep.consumer.OnApply = func(ch bus.Change) {
+		now := time.Now()
+		if !ch.At.IsZero() {
+			a.Metrics.BusFreshness.Observe(now.Sub(ch.At).Seconds())
+		}
+		if f := a.rep.onApply.Load(); f != nil {
+			(*f)(ch, now)
+		}
+	}
+	// Every write through the App reaches the relay at once.
+	a.Store = notifyStore{Store: a.Store, notify: a.rep.relay.Notify}
+	a.log.Info("replica on the bus", "replica", a.cfg.Replica, "stream", c.Stream, "from", after)
+	return nil
+}
+
+// runReplica is Run's part with a bus: consume, relay after writes, and the
+// once-only roles under their leases.
+func (a *App) runReplica(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context){
+		func(c context.Context) {
+			if err := a.rep.consumer.Run(c); err != nil {
+				a.log.Error("bus consumer stopped", "err", err)
+			}
+		},
+		a.rep.relay.Run,
+		func(c context.Context) {
+			a.rep.bus.Hold(c, leaseSweep, func(c context.Context) { a.rep.relay.Sweep(c, sweepEvery) })
+		},
+		func(c context.Context) { a.rep.bus.Hold(c, leaseTrainer, a.trainWhenDue) },
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); run(ctx) }()
+	}
+	// A write made before Run (Open's demo shop) is relayed now.
+	a.rep.relay.Notify()
+	wg.Wait()
+}
+
+// applyChange brings this replica's memory up to a change committed by any
+// replica, itself included (see the top of this file).
+func (a *App) applyChange(ctx context.Context, c bus.Change) error {
+	switch c.Kind {
+	case store.ChangeInteractions:
+		var its []shop.Interaction
+		if err := json.Unmarshal(c.Payload, &its); err != nil {
+			return fmt.Errorf("decode interactions: %w", err)
+		}
+		return a.applyInteractions(ctx, its)
+	case store.ChangeProducts:
+		var ids []string
+		if err := json.Unmarshal(c.Payload, &ids); err != nil {
+			return fmt.Errorf("decode product IDs: %w", err)
+		}
+		return a.reloadProducts(ctx, ids)
+	case store.ChangeProductsDeleted:
+		var ids []string
+		if err := json.Unmarshal(c.Payload, &ids); err != nil {
+			return fmt.Errorf("decode product IDs: %w", err)
+		}
+		a.Store.ForgetProducts(ids)
+		a.Recommend.DeleteProducts(ids)
+		return a.Search.Delete(ctx, ids)
+	case store.ChangeUsers:
+		var ids []string
+		if err := json.Unmarshal(c.Payload, &ids); err != nil {
+			return fmt.Errorf("decode user IDs: %w", err)
+		}
+		us, err := a.Store.Users(ctx, ids)
+		if err != nil {
+			return err
+		}
+		var found []shop.User
+		for _, u := range us {
+			if u != nil {
+				found = append(found, *u)
+			}
+		}
+		return a.Recommend.UpsertUsers(found)
+	case store.ChangeUserErased:
+		var id string
+		if err := json.Unmarshal(c.Payload, &id); err != nil {
+			return fmt.Errorf("decode user ID: %w", err)
+		}
+		a.Recommend.DeleteUser(id)
+		a.Engage.ForgetUser(id)
+		return nil
+	case store.ChangeBlob:
+		var bc store.BlobChange
+		if err := json.Unmarshal(c.Payload, &bc); err != nil {
+			return fmt.Errorf("decode blob change: %w", err)
+		}
+		keys := bc.Keys
+		if bc.Key != "" {
+			keys = append(keys, bc.Key)
+		}
+		switch bc.Namespace {
+		case modelsNS:
+			for _, k := range keys {
+				if k == modelsInfoKey {
+					return a.reloadModel(ctx)
+				}
+			}
+		case campaignNS:
+			for _, k := range keys {
+				if id, ok := strings.CutPrefix(k, campaignKeyPrefix); ok {
+					if err := a.Engage.CampaignChanged(ctx, id); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		return nil
+	}
+	// blob.deleted, counters: nothing here caches them. Copy-variant
+	// counts are read from the store at each use (engage.Stats), so every
+	// replica's impressions and outcomes add up there.
+	return nil
+}
+
+// The engage package's campaign blobs, whose changes reach watchers here.
+const (
+	campaignNS        = "campaign"
+	campaignKeyPrefix = "c/"
+)
+
+// applyInteractions adds interactions another replica (or this one)
+// recorded. Those of users erased since are dropped: the erasure may have
+// overtaken them.
+func (a *App) applyInteractions(ctx context.Context, its []shop.Interaction) error {
+	if len(its) == 0 {
+		return nil
+	}
+	var ids []string
+	seen := map[string]bool{}
+	for _, it := range its {
+		if !seen[it.UserID] {
+			seen[it.UserID] = true
+			ids = append(ids, it.UserID)
+		}
+	}
+	exist, err := a.Store.Exist(ctx, false, ids)
+	if err != nil {
+		return err
+	}
+	gone := map[string]bool{}
+	for i, ok := range exist {
+		if !ok {
+			gone[ids[i]] = true
+		}
+	}
+	if len(gone) > 0 {
+		kept := its[:0:0]
+		for _, it := range its {
+			if !gone[it.UserID] {
+				kept = append(kept, it)
+			}
+		}
+		its = kept
+	}
+	_, err = a.Recommend.AddInteractionsOnce(its)
+	return err
+}
+
+// reloadProducts re-reads changed products and updates the recommender's
+// catalogue and the search index (and the embedded vectors); products
+// deleted since are removed.
+func (a *App) reloadProducts(ctx context.Context, ids []string) error {
+	a.Store.ForgetProducts(ids)
+	ps, err := a.Store.Products(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var found []shop.Product
+	var gone []string
+	for i, p := range ps {
+		if p == nil {
+			gone = append(gone, ids[i])
+		} else {
+			found = append(found, *p)
+		}
+	}
+	if len(gone) > 0 {
+		a.Recommend.DeleteProducts(gone)
+		if err := a.Search.Delete(ctx, gone); err != nil {
+			return err
+		}
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	if err := a.Recommend.UpsertProducts(found); err != nil {
+		return err
+	}
+	return a.Search.Upsert(ctx, found)
+}
+
+// reloadModel loads the snapshot the store holds when it is not the one
+// served: another replica trained.
+func (a *App) reloadModel(ctx context.Context) error {
+	a.rep.reloadMu.Lock()
+	defer a.rep.reloadMu.Unlock()
+	info, ok, err := a.storedModelInfo(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	if cur := a.rep.model.Load(); cur != nil && cur.Version == info.Version {
+		return nil // our own training, or already loaded
+	}
+	snap, ok, err := a.Store.GetBlob(ctx, modelsNS, modelsSnapshotKey)
+	if err != nil || !ok {
+		return err
+	}
+	if v := snapshotVersion(snap); v != info.Version {
+		// A newer save landed between the two reads; its change follows.
+		return nil
+	}
+	if err := a.Recommend.Restore(ctx, snap); err != nil {
+		return fmt.Errorf("load the model trained by %s: %w", info.TrainedBy, err)
+	}
+	a.servesModel(info)
+	a.log.Info("recommendation model loaded from another replica", "version", info.Version, "trained_by", info.TrainedBy)
+	return nil
+}
+
+func (a *App) storedModelInfo(ctx context.Context) (modelInfoBlob, bool, error) {
+	b, ok, err := a.Store.GetBlob(ctx, modelsNS, modelsInfoKey)
+	if err != nil || !ok {
+		return modelInfoBlob{}, false, err
+	}
+	var m modelInfoBlob
+	if err := json.Unmarshal(b, &m); err != nil {
+		return modelInfoBlob{}, false, fmt.Errorf("decode model info: %w", err)
+	}
+	return m, true, nil
+}
+
+// sharedSnapshot reports whether the model snapshot lives in the store, as
+// the blob models/snapshot where every replica finds it (PostgreSQL, or any
+// store replicas share over a bus), rather than in a file under Data.
+func (a *App) sharedSnapshot() bool { return a.rep.bus != nil || a.cfg.sharedStore() }
+
+// readSnapshot returns the saved snapshot: the shared blob, or the file
+// under the data directory (or a blob from before files).
+func (a *App) readSnapshot(ctx context.Context) ([]byte, bool, error) {
+	if a.sharedSnapshot() {
+		return a.Store.GetBlob(ctx, modelsNS, modelsSnapshotKey)
+	}
+	snap, ok, err := readSnapshotFile(a.cfg.SnapshotPath())
+	if err != nil || ok {
+		return snap, ok, err
+	}
+	return a.Store.GetBlob(ctx, modelsNS, modelsKey)
+}
+
+// restoredModel records what a restored snapshot is: its info blob when
+// that describes these bytes.
+func (a *App) restoredModel(ctx context.Context, snap []byte) {
+	m := modelInfoBlob{Version: snapshotVersion(snap)}
+	if info, ok, err := a.storedModelInfo(ctx); err == nil && ok && info.Version == m.Version {
+		m = info
+	}
+	a.servesModel(m)
+}
+
+// writeSnapshot saves a trained snapshot with its info: with a bus both as
+// blobs in one transaction (its change makes the other replicas load it),
+// without one the file and then the info blob.
+func (a *App) writeSnapshot(ctx context.Context, snap []byte) error {
+	info := modelInfoBlob{Version: snapshotVersion(snap), TrainedAt: time.Now().UTC(), TrainedBy: a.cfg.Replica}
+	ib, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	shared := a.sharedSnapshot() && a.putSnapshot == nil
+	switch {
+	case a.putSnapshot != nil:
+		err = a.putSnapshot(ctx, snap)
+	case shared:
+		err = a.Store.PutBlobs(ctx, modelsNS, []store.Blob{{Key: modelsSnapshotKey, Value: snap}, {Key: modelsInfoKey, Value: ib}})
+	default:
+		err = writeSnapshotFile(a.cfg.SnapshotPath(), snap)
+	}
+	if err != nil {
+		return err
+	}
+	if !shared {
+		// What ModelInfo shows after a restart; the file is the truth.
+		if err := a.Store.PutBlob(ctx, modelsNS, modelsInfoKey, ib); err != nil {
+			a.log.Warn("save model info", "err", err)
+		}
+	}
+	a.servesModel(info)
+	return nil
+}
+
+// removeSnapshot deletes the saved snapshot (nothing trained to save).
+func (a *App) removeSnapshot(ctx context.Context) error {
+	if a.sharedSnapshot() {
+		return a.Store.DeleteBlob(ctx, modelsNS, modelsSnapshotKey)
+	}
+	return removeSnapshotFile(a.cfg.SnapshotPath())
+}
+
+// outbox adapts the store's outbox to the bus's.
+type outbox struct{ ob store.Outbox }
+
+func (o outbox) PendingChanges(ctx context.Context, after int64, limit int) ([]bus.Change, error) {
+	cs, err := o.ob.PendingChanges(ctx, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]bus.Change, len(cs))
+	for i, c := range cs {
+		out[i] = bus.Change{Seq: c.Seq, Kind: c.Kind, Payload: c.Payload, At: c.At}
+	}
+	return out, nil
+}
+
+func (o outbox) MarkPublished(ctx context.Context, upTo int64) error {
+	return o.ob.MarkPublished(ctx, upTo)
+}
+
+// notifyStore signals the relay after each write that succeeded, whoever
+// made it (the use cases, engage, the copy cache).
+type notifyStore struct {
+	store.Store
+	notify func()
+}
+
+func (s notifyStore) done(err error) error {
+	if err == nil {
+		s.notify()
+	}
+	return err
+}
+
+func (s notifyStore) UpsertProducts(ctx context.Context, ps []shop.Product) ([]shop.Product, error) {
+	out, err := s.Store.UpsertProducts(ctx, ps)
+	return out, s.done(err)
+}
+
+func (s notifyStore) DeleteProducts(ctx context.Context, ids []string) ([]string, error) {
+	out, err := s.Store.DeleteProducts(ctx, ids)
+	return out, s.done(err)
+}
+
+func (s notifyStore) UpsertUsers(ctx context.Context, us []shop.User) ([]shop.User, error) {
+	out, err := s.Store.UpsertUsers(ctx, us)
+	return out, s.done(err)
+}
+
+func (s notifyStore) DeleteUser(ctx context.Context, id string) (bool, error) {
+	ok, err := s.Store.DeleteUser(ctx, id)
+	return ok, s.done(err)
+}
+
+func (s notifyStore) RecordInteractions(ctx context.Context, its []shop.Interaction, field string) (store.RecordResult, []shop.UserError, error) {
+	res, errs, err := s.Store.RecordInteractions(ctx, its, field)
+	if errs == nil {
+		err = s.done(err)
+	}
+	return res, errs, err
+}
+
+func (s notifyStore) AddImpressions(ctx context.Context, counts map[store.Served]int64) error {
+	return s.done(s.Store.AddImpressions(ctx, counts))
+}
+
+func (s notifyStore) PutBlob(ctx context.Context, ns, k string, v []byte) error {
+	return s.done(s.Store.PutBlob(ctx, ns, k, v))
+}
+
+func (s notifyStore) PutBlobs(ctx context.Context, ns string, blobs []store.Blob) error {
+	return s.done(s.Store.PutBlobs(ctx, ns, blobs))
+}
+
+func (s notifyStore) DeleteBlob(ctx context.Context, ns, k string) error {
+	return s.done(s.Store.DeleteBlob(ctx, ns, k))
+}
+
+func (s notifyStore) DeleteBlobs(ctx context.Context, ns, prefix string) error {
+	return s.done(s.Store.DeleteBlobs(ctx, ns, prefix))
+}
+
+func (s notifyStore) AddCounters(ctx context.Context, ns string, deltas map[string]int64) error {
+	return s.done(s.Store.AddCounters(ctx, ns, deltas))
+}
+
+func (s notifyStore) DeleteCounters(ctx context.Context, ns, prefix string) error {
+	return s.done(s.Store.DeleteCounters(ctx, ns, prefix))
+}
+
+// engageConfig runs campaigns under leases when there are replicas.
+func (a *App) engageConfig() engage.Config {
+	c := engage.Config{Log: a.log}
+	if a.rep.bus != nil {
+		c.Lease = a.rep.bus.TryLease
+		c.ResumeEvery = a.rep.bus.LeaseTTL()
+	}
+	return c
+}
