@@ -62,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runCampaign(ctx, getenv, args[1:], stdout, stderr)
 	case "token":
 		return runToken(getenv, args[1:], stdout, stderr)
+	case "probe":
+		return runProbe(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -85,6 +87,7 @@ const usage = `usage: shopmuse [command]
   eval copy       copy quality and latency over the demo shop
   campaign export ID --out F.jsonl   a campaign's messages as JSON lines
   token --user ID [--ttl 1h]         a shopper token (needs SHOPMUSE_SHOPPER_TOKEN_SECRET)
+  probe [URL]     exit 0 when URL (default http://127.0.0.1:8080/readyz) answers 200
 `
 
 // handler builds the HTTP routes over an opened app; ready answers /readyz.
