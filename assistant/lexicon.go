@@ -41,7 +41,7 @@ var topics = []topic{
 	{key: "material", attrs: []string{"材质", "material", "面料", "fabric", "鞋面", "upper"}, words: []string{"材质", "材料", "面料", "什么做的", "啥做的", "material", "fabric", "made of"}},
 	{key: "suction", unit: "", more: true, attrs: []string{"吸力", "suction"}, words: []string{"吸力", "吸得干净", "suction"}},
 	{key: "shelflife", attrs: []string{"保质期", "shelf life"}, words: []string{"保质期", "过期", "放多久", "能放多长时间", "shelf life", "expire", "expiry", "expiration"}},
-	{key: "origin", attrs: []string{"产地", "origin", "奶源", "milk source"}, words: []string{"产地", "哪里产", "哪产的", "哪里生产", "哪里的", "原产", "made in", "origin", "where is it made", "where is it from"}},
+	{key: "origin", attrs: []string{"产地", "origin"}, words: []string{"产地", "哪里产", "哪产的", "哪里生产", "哪里的", "原产", "made in", "origin", "where is it made", "where is it from"}},
 	{key: "skin", attrs: []string{"适用肤质", "skin type"}, words: []string{"肤质", "皮肤", "敏感肌", "干皮", "油皮", "skin", "skin type"}},
 	{key: "benefit", attrs: []string{"功效", "benefit"}, words: []string{"功效", "作用", "效果", "benefit", "benefits", "does it do"}},
 	{key: "fit", attrs: []string{"版型", "fit"}, words: []string{"版型", "修身吗", "宽松吗", "fit", "slim fit"}},

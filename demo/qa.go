@@ -125,3 +125,40 @@ func skuKey(id string) string {
 	}
 	return key
 }
+
+// Noun is what shoppers call the products of a category, in both languages.
+type Noun struct{ ZH, EN string }
+
+// CategoryNouns maps each category path of the demo catalogue to its noun:
+// 数码/手机 → 手机, Smartphone. Question sets are written with them.
+func CategoryNouns() map[string]Noun {
+	out := map[string]Noun{}
+	for _, t := range templates {
+		out[t.path] = Noun{ZH: t.zh, EN: t.en}
+	}
+	return out
+}
+
+// BrandPairs lists the demo brands sold under two names (华为 and Huawei).
+func BrandPairs() [][2]string {
+	var out [][2]string
+	seen := map[string]bool{}
+	for _, t := range templates {
+		for _, ml := range parseBrands(t.brands) {
+			if ml.brandEN && !seen[ml.brand.zh] {
+				seen[ml.brand.zh] = true
+				out = append(out, [2]string{ml.brand.zh, ml.brand.en})
+			}
+		}
+	}
+	return out
+}
+
+// TagWords maps each demo tag to the English word English listings carry.
+func TagWords() map[string]string {
+	out := make(map[string]string, len(tagEN))
+	for k, v := range tagEN {
+		out[k] = v
+	}
+	return out
+}
