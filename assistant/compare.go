@@ -158,7 +158,15 @@ func decide(p Parsed, fx, fy fact) int {
 	if fx.cite.Field == FieldPrice {
 		more = false // the cheaper one, unless the question asks for the dearer
 	}
+	// the wish follows the question word: 哪个续航更长, which is lighter
+	// (小米 in a product's name is not 小)
 	t := p.norm
+	for _, cue := range []string{"哪个", "哪款", "谁", "更", "which"} {
+		if i := strings.LastIndex(t, cue); i >= 0 {
+			t = t[i+len(cue):]
+			break
+		}
+	}
 	switch {
 	case hasAny(t, "轻", "小", "便宜", "短", "少", "低", "省", "lighter", "smaller", "cheaper", "less", "fewer", "shorter", "lower", "quieter"):
 		more = false

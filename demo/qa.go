@@ -74,7 +74,7 @@ var qaTemplates = []qaTemplate{
 		everyNth: 7, categoryKeys: []string{"stroller"}},
 	{topic: "care", zhQ: "可以用开水烫洗消毒吗？", zhA: "可以煮沸或蒸汽消毒，奶嘴建议每2个月更换一次。", enQ: "Can I sterilise it in boiling water?", enA: "Yes, boil or steam it; replace the teat every 2 months.",
 		everyNth: 7, categoryKeys: []string{"bottle"}},
-	{topic: "care", zhQ: "可以装牛奶或果汁吗？", zhA: "建议只装水和茶，牛奶、果汁等饮品容易变质，也不宜长时间存放。", enQ: "Can I put milk or juice in it?", enA: "Water and tea are best; milk and juice spoil and should not be kept in it for long.",
+	{topic: "usage", zhQ: "可以装牛奶或果汁吗？", zhA: "建议只装水和茶，牛奶、果汁等饮品容易变质，也不宜长时间存放。", enQ: "Can I put milk or juice in it?", enA: "Water and tea are best; milk and juice spoil and should not be kept in it for long.",
 		everyNth: 5, categoryKeys: []string{"cup"}},
 	{topic: "warranty", zhQ: "保修吗？", zhA: "杯身保温性能保修1年，杯盖密封圈等配件可单独购买。", enQ: "Is there a warranty?", enA: "Heat retention is guaranteed for 1 year; seals and lids can be bought separately.",
 		everyNth: 7, categoryKeys: []string{"cup"}},
