@@ -35,11 +35,11 @@ type Metrics struct {
 	N int
 	// Accuracy per category, and over the answerable attribute questions
 	// (attribute, colloquial, typo, yes/no, q&a).
-	Accuracy      map[string]float64
-	Count         map[string]int
-	AttrAccuracy  float64
-	OverallAcc    float64
-	CitationPrec  float64
+	Accuracy     map[string]float64
+	Count        map[string]int
+	AttrAccuracy float64
+	OverallAcc   float64
+	CitationPrec float64
 	// RefusalPrecision: of the UNKNOWN/HANDOFF answers, the share that
 	// should have refused. RefusalRecall: of the questions that should be
 	// refused, the share refused.

@@ -84,7 +84,7 @@ func (g *gen) needs() {
 				if strings.Contains(pricePat, "{x}") {
 					x := roundUpNice(float64(b) / 100)
 					if g.pick(8) == 0 {
-						x = roundNice(float64(minPrice(ps))/100*0.5) // below everything
+						x = roundNice(float64(minPrice(ps)) / 100 * 0.5) // below everything
 					}
 					d := shop.Decimal(x * 100)
 					maxP = &d
