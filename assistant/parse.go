@@ -1,7 +1,6 @@
 package assistant
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/shopmuse/shopmuse/copywriter"
@@ -83,7 +82,7 @@ type Parsed struct {
 // DetectLanguage is ZH when the text is mostly Chinese, else EN.
 func DetectLanguage(text string) shop.Language {
 	share, n := copywriter.HanShare(text)
-	if n > 0 && share >= 0.3 {
+	if n > 0 && share >= 0.4 {
 		return shop.LanguageZH
 	}
 	if n == 0 && words.HasHan(text) {
@@ -441,14 +440,4 @@ func splitMentions(text string) []string {
 		}
 	}
 	return nil
-}
-
-// sortedKeys is a helper for deterministic output.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
