@@ -39,6 +39,13 @@ type Facets interface {
 	Categories(ctx context.Context) ([]string, error)
 }
 
+// Brands is optionally implemented by a Catalog: the brand names of the
+// shop, so that a need naming a brand the built-in alias table does not
+// know (雪中飞, Lululemon) filters by it.
+type Brands interface {
+	Brands(ctx context.Context) ([]string, error)
+}
+
 // Builtin answers from the facts with rules and tables; no model.
 type Builtin struct {
 	cat Catalog
@@ -268,10 +275,12 @@ func factsFor(p Parsed, prod *shop.Product, lang shop.Language) (facts []fact, m
 	}
 	// an attribute name typed with a slip (lenth, 净含亮), when nothing else
 	// matched
-	if len(facts) == 0 && len(p.Topics) == 0 {
+	if len(facts) == 0 {
 		for _, a := range prod.Attributes {
 			if fuzzyName(p.norm, a.Name) {
 				add(attr("", a))
+				// "fill poewr" read as power was the attribute Fill power
+				missing = nil
 				break
 			}
 		}

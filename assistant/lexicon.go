@@ -59,7 +59,7 @@ var topics = []topic{
 	{key: "flight", words: []string{"飞机", "登机", "坐飞机", "托运", "plane", "flight", "flights", "airline", "carry-on"}},
 	{key: "sizing", words: []string{"偏大", "偏小", "尺码准", "码数准", "码准", "选哪个码", "选大", "选小", "true to size", "size up", "size down", "run large", "run small", "runs large", "runs small", "sizing"}},
 	{key: "switch", words: []string{"转奶", "换奶", "switch", "switching", "changing to"}},
-	{key: "made", words: []string{"生产日期", "保存方法", "怎么保存", "认证", "3c", "production date", "certified", "certification"}},
+	{key: "made", words: []string{"生产日期", "认证", "3c", "production date", "certified", "certification"}},
 	{key: "stock", attrs: []string{}, field: FieldAvailable, words: []string{"有货", "有没有货", "缺货", "现货", "库存", "还有吗", "in stock", "available", "availability", "out of stock"}},
 	{key: "brand", field: FieldBrand, words: []string{"品牌", "什么牌子", "啥牌子", "哪个牌子", "brand", "who makes"}},
 }

@@ -51,6 +51,11 @@ type Metrics struct {
 	P50, P99        time.Duration
 }
 
+// Repeats is how many times Run times each question; the latency reported
+// is the median, so that a pause of the machine (eight engineers share two
+// cores) does not pass for the answerer's.
+const Repeats = 3
+
 // Run answers every item with a and scores it.
 func Run(ctx context.Context, a assistant.Answerer, set *Set, items []Item) []Result {
 	byID := map[string]*shop.Product{}
@@ -63,9 +68,16 @@ func Run(ctx context.Context, a assistant.Answerer, set *Set, items []Item) []Re
 	}
 	out := make([]Result, 0, len(items))
 	for _, it := range items {
-		start := time.Now()
-		ans, err := a.Answer(ctx, it.Question)
-		r := Result{Item: it, Answer: ans, Err: err, Latency: time.Since(start)}
+		var ans assistant.Answer
+		var err error
+		var lat []time.Duration
+		for range Repeats {
+			start := time.Now()
+			ans, err = a.Answer(ctx, it.Question)
+			lat = append(lat, time.Since(start))
+		}
+		slices.Sort(lat)
+		r := Result{Item: it, Answer: ans, Err: err, Latency: lat[len(lat)/2]}
 		if err == nil {
 			score(&r, byID, set.QAs)
 		} else {
@@ -224,7 +236,7 @@ func ndcg5(hits []assistant.ProductHit, rel map[string]int) float64 {
 }
 
 // answerable attribute categories: the accuracy target's scope.
-var attrCategories = []string{CatAttr, CatColloquial, CatTypo, CatYesNo, CatQA}
+var attrCategories = []string{CatAttr, CatColloquial, CatCrossLang, CatTypo, CatYesNo, CatQA}
 
 // Score sums results into metrics.
 func Score(rs []Result) Metrics {
@@ -321,7 +333,7 @@ func Report(w io.Writer, set *Set, rs []Result, verbose bool) (dev, held Metrics
 	fmt.Fprintf(w, "%-34s %10d %10d\n", "questions", dev.N, held.N)
 	row("accuracy, answerable attribute Qs", dev.AttrAccuracy, held.AttrAccuracy, fmt.Sprintf("target ≥ %.2f", TargetAttrAccuracy))
 	row("accuracy, all", dev.OverallAcc, held.OverallAcc, "")
-	for _, c := range []string{CatAttr, CatColloquial, CatTypo, CatYesNo, CatQA, CatUnknown, CatHandoff, CatNeed, CatCompare} {
+	for _, c := range []string{CatAttr, CatColloquial, CatCrossLang, CatTypo, CatYesNo, CatQA, CatUnknown, CatHandoff, CatNeed, CatCompare} {
 		row("  "+c+fmt.Sprintf(" (%d/%d)", dev.Count[c], held.Count[c]), dev.Accuracy[c], held.Accuracy[c], "")
 	}
 	row("citation precision", dev.CitationPrec, held.CitationPrec, "")
@@ -329,6 +341,7 @@ func Report(w io.Writer, set *Set, rs []Result, verbose bool) (dev, held Metrics
 	row("refusal precision (refused rightly)", dev.RefusalPrecision, held.RefusalPrecision, "")
 	row("refusal recall", dev.RefusalRecall, held.RefusalRecall, "")
 	row("NDCG@5, need questions", dev.NDCG5, held.NDCG5, "")
+	fmt.Fprintf(w, "latency: each question timed %d times in process, its median taken\n", Repeats)
 	fmt.Fprintf(w, "%-34s %10s %10s\n", "latency p50", dev.P50.Round(time.Microsecond), held.P50.Round(time.Microsecond))
 	fmt.Fprintf(w, "%-34s %10s %10s  target ≤ %s\n", "latency p99", dev.P99.Round(time.Microsecond), held.P99.Round(time.Microsecond), TargetP99)
 	if verbose {

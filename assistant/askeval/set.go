@@ -17,15 +17,16 @@ import (
 
 // Categories of questions, as reported.
 const (
-	CatAttr       = "attribute"  // an attribute named outright
-	CatColloquial = "colloquial" // 续航咋样, how heavy is it?
-	CatTypo       = "typo"       // the two above with a slip
-	CatYesNo      = "yes/no"     // 电池超过4500mAh吗
-	CatQA         = "q&a"        // answered by a customer-service entry
-	CatUnknown    = "unknown"    // the facts do not say
-	CatHandoff    = "handoff"    // orders, refunds, delivery
-	CatNeed       = "need"       // products for a need
-	CatCompare    = "comparison" // two products
+	CatAttr       = "attribute"      // an attribute named outright
+	CatColloquial = "colloquial"     // 续航咋样, how heavy is it?
+	CatTypo       = "typo"           // the two above with a slip
+	CatYesNo      = "yes/no"         // 电池超过4500mAh吗
+	CatQA         = "q&a"            // answered by a customer-service entry
+	CatUnknown    = "unknown"        // the facts do not say
+	CatHandoff    = "handoff"        // orders, refunds, delivery
+	CatNeed       = "need"           // products for a need
+	CatCompare    = "comparison"     // two products
+	CatCrossLang  = "cross-language" // a Chinese question on an English listing
 )
 
 // Item is one labelled question.
@@ -96,6 +97,7 @@ func Generate() (*Set, error) {
 	g.tagWords = demo.TagWords()
 	g.attributes()
 	g.colloquial()
+	g.crossLanguage()
 	g.yesNo()
 	g.unknown()
 	g.qa()
@@ -452,5 +454,24 @@ func (g *gen) handoff() {
 			q.ProductID = p.ID
 		}
 		g.add(Item{Category: CatHandoff, Pattern: pat, Question: q, Expect: assistant.KindHandoff})
+	}
+}
+
+// crossLanguage: Chinese shoppers ask about English listings in Chinese.
+func (g *gen) crossLanguage() {
+	for _, p := range g.sample(60, isEN) {
+		var fits []colloquialTopic
+		for _, t := range colloquialTopics {
+			if len(t.answers(p, g.qaTopics[p.ID])) > 0 && len(t.qaKeys) == 0 {
+				fits = append(fits, t)
+			}
+		}
+		if len(fits) == 0 {
+			continue
+		}
+		t := fits[g.pick(len(fits))]
+		pat := t.zh[g.pick(len(t.zh))]
+		g.add(Item{Category: CatCrossLang, Pattern: pat, Question: assistant.Question{Text: pat, ProductID: p.ID},
+			Expect: assistant.KindAnswer, Fields: t.answers(p, g.qaTopics[p.ID]), About: []string{p.ID}})
 	}
 }
