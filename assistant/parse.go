@@ -429,16 +429,24 @@ func findCategory(t string) string {
 
 // findBrands returns every name of the brand the text names.
 func findBrands(t string) []string {
-	for _, a := range brandAliases {
+	for i, a := range brandAliasesLower {
 		for _, n := range a {
-			ln := strings.ToLower(n)
-			if has(t, ln) {
-				return []string{a[0], a[1]}
+			if has(t, n) {
+				return []string{brandAliases[i][0], brandAliases[i][1]}
 			}
 		}
 	}
 	return nil
 }
+
+// brandAliasesLower is brandAliases lower-cased once.
+var brandAliasesLower = func() [][2]string {
+	out := make([][2]string, len(brandAliases))
+	for i, a := range brandAliases {
+		out[i] = [2]string{strings.ToLower(a[0]), strings.ToLower(a[1])}
+	}
+	return out
+}()
 
 // splitMentions splits "A和B哪个好" into its two product names.
 func splitMentions(text string) []string {
