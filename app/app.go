@@ -22,6 +22,8 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/experiment"
+	"github.com/shopmuse/shopmuse/fatigue"
 	"github.com/shopmuse/shopmuse/metrics"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/search"
@@ -62,6 +64,12 @@ type Config struct {
 	// GCInterval is how often the store's value log is garbage-collected
 	// (default 10 minutes; also after every model snapshot).
 	GCInterval time.Duration
+	// Fatigue is the frequency cap (SHOPMUSE_REC_FATIGUE); the zero value
+	// is off.
+	Fatigue fatigue.Config
+	// FlushEvery is how often buffered showings and experiment exposures
+	// reach the store (default DefaultFlushEvery).
+	FlushEvery time.Duration
 	// Now is the clock of the store and the recommender (default time.Now).
 	Now func() time.Time
 	// Logger (default slog.Default) and Metrics (default a fresh registry).
@@ -83,6 +91,10 @@ type App struct {
 	Recommend *recommend.Engine
 	Engage    *engage.Service
 	Metrics   *metrics.Metrics
+	// Fatigue caps showings without a reaction; Experiments assigns arms
+	// and counts their outcomes (Experiments.Reload re-reads them).
+	Fatigue     *fatigue.Tracker
+	Experiments *experiment.Manager
 
 	cfg     Config
 	log     *slog.Logger
@@ -160,6 +172,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, engage.Config{Log: a.log}); err != nil {
+		return nil, err
+	}
+	if err := a.openExperiments(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -260,6 +275,7 @@ func (a *App) Run(ctx context.Context) {
 			a.Store.CollectGarbageEvery(c, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
 		},
 		a.Engage.Run, // its last flush of impressions precedes closing the store
+		a.flushCountsEvery,
 	} {
 		workers.Add(1)
 		go func() { defer workers.Done(); run(ctx) }()
