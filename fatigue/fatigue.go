@@ -147,7 +147,9 @@ func (t *Tracker) on() bool { return t != nil && t.cfg.On() }
 
 func userPrefix(userID string) string { return url.PathEscape(userID) + "/" }
 
-func itemPrefix(userID, itemID string) string { return userPrefix(userID) + url.PathEscape(itemID) + "/" }
+func itemPrefix(userID, itemID string) string {
+	return userPrefix(userID) + url.PathEscape(itemID) + "/"
+}
 
 func (t *Tracker) current() int64 { return t.now().Unix() / t.bucket }
 
