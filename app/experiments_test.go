@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopmuse/shopmuse/experiment"
+	"github.com/shopmuse/shopmuse/fatigue"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -134,4 +135,64 @@ func deref(s *string) string {
 		return "none"
 	}
 	return *s
+}
+
+// TestDeleteUserErasesCapsAndExperimentRecords: a shopper's frequency-cap
+// counters and experiment assignment and outcome records go with them;
+// the arms' totals, which name nobody, stay.
+func TestDeleteUserErasesCapsAndExperimentRecords(t *testing.T) {
+	ctx := context.Background()
+	a, err := Open(ctx, Config{Data: t.TempDir(), Logger: slog.New(quiet()), Fatigue: fatigue.Config{Shows: 3, Window: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	seedShop(t, a)
+	exp, _, err := a.CreateExperiment(ctx, experiment.Input{Name: "e", Arms: []experiment.ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"user-01", "user-02"} {
+		recs, err := a.ServeRecommendations(ctx, recommend.Request{UserID: u, N: 5})
+		if err != nil || len(recs) == 0 {
+			t.Fatal(err, recs)
+		}
+		id := recs[0].RecommendationID
+		if _, errs, err := a.RecordInteractions(ctx, []shop.InteractionInput{{UserID: u, ProductID: recs[0].ItemID, Kind: shop.KindAddToCart, RecommendationID: &id}}); err != nil || errs != nil {
+			t.Fatal(err, errs)
+		}
+	}
+	if err := a.FlushCounts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	personal := func(user string) int {
+		n := 0
+		for _, c := range []struct{ ns, prefix string }{{fatigue.Namespace, user + "/"}, {experiment.Namespace, "u/" + user + "/"}, {experiment.Namespace, "d/" + user + "/"}} {
+			got, err := a.Store.Counters(ctx, c.ns, c.prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += len(got)
+		}
+		return n
+	}
+	if personal("user-01") < 3 || personal("user-02") < 3 {
+		t.Fatalf("nothing to erase: %d %d", personal("user-01"), personal("user-02"))
+	}
+	if _, errs, err := a.DeleteUser(ctx, "user-01"); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	if n := personal("user-01"); n != 0 {
+		t.Fatalf("%d counters of the erased user remain", n)
+	}
+	if personal("user-02") < 3 {
+		t.Fatal("the erasure took another user's counters")
+	}
+	rep, err := a.Experiments.Report(ctx, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if carts := rep.Arms[0].Carts + rep.Arms[1].Carts; carts != 2 {
+		t.Fatalf("the arms' totals changed: %d carts", carts)
+	}
 }
