@@ -308,6 +308,10 @@ func (a *App) Close() error {
 	a.closeMu.Unlock()
 	a.work.Wait()
 	var errs []error
+	if a.Experiments != nil {
+		// Counts buffered without Run (tests, commands) reach the store too.
+		errs = append(errs, a.FlushCounts(context.Background()))
+	}
 	if a.Search != nil {
 		errs = append(errs, a.Search.Save(context.Background()))
 	}

@@ -196,3 +196,51 @@ func TestDeleteUserErasesCapsAndExperimentRecords(t *testing.T) {
 		t.Fatalf("the arms' totals changed: %d carts", carts)
 	}
 }
+
+// BenchmarkServeRecommendationsCap measures what the frequency cap and a
+// running experiment add to a recommendation request (one prefix scan of
+// the shopper's cap counters, the assignment hash, the signed IDs) beside
+// the same request with neither: compare the two sub-benchmarks' ns/op
+// (go test -run '^$' -bench ServeRecommendationsCap -benchtime 500x ./app/).
+func BenchmarkServeRecommendationsCap(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "off"
+		if on {
+			name = "cap_and_experiment"
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			cfg := Config{Data: b.TempDir(), Logger: slog.New(quiet())}
+			if on {
+				cfg.Fatigue = fatigue.Config{Shows: 1000, Window: 24 * time.Hour}
+			}
+			a, err := Open(ctx, cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Close()
+			seedShop(b, a)
+			if on {
+				if _, _, err := a.CreateExperiment(ctx, experiment.Input{Name: "b", Arms: []experiment.ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}}); err != nil {
+					b.Fatal(err)
+				}
+				// A shopper with a history of flushed showings (the cap of 1000
+				// is not reached within the benchmark's 500 more lists).
+				for range 100 {
+					if _, err := a.ServeRecommendations(ctx, recommend.Request{UserID: "user-01", N: 10}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := a.FlushCounts(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := a.ServeRecommendations(ctx, recommend.Request{UserID: "user-01", N: 10}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -117,10 +117,11 @@ type Tracker struct {
 	flushMu sync.Mutex
 
 	mu sync.Mutex
-	// pending holds deltas not yet in the store: showings (positive) and
-	// the removal of buckets that have aged out (negative, set not added,
-	// so that reading a stale bucket twice removes it once).
-	pending map[string]int64
+	// pending holds deltas not yet in the store, by user prefix then
+	// counter key (a request reads only its shopper's): showings
+	// (positive) and the removal of buckets that have aged out (negative,
+	// set not added, so that reading a stale bucket twice removes it once).
+	pending map[string]map[string]int64
 }
 
 // New returns a tracker; now is the clock (nil: time.Now).
@@ -132,7 +133,7 @@ func New(st counterStore, cfg Config, now func() time.Time) *Tracker {
 	if b < 1 {
 		b = 1
 	}
-	return &Tracker{cfg: cfg, st: st, now: now, bucket: b, pending: map[string]int64{}}
+	return &Tracker{cfg: cfg, st: st, now: now, bucket: b, pending: map[string]map[string]int64{}}
 }
 
 // Config is the tracker's cap.
@@ -159,9 +160,15 @@ func (t *Tracker) Shown(userID string, itemIDs []string) {
 		return
 	}
 	b := strconv.FormatInt(t.current(), 10)
+	up := userPrefix(userID)
 	t.mu.Lock()
+	p := t.pending[up]
+	if p == nil {
+		p = map[string]int64{}
+		t.pending[up] = p
+	}
 	for _, id := range itemIDs {
-		t.pending[itemPrefix(userID, id)+b]++
+		p[itemPrefix(userID, id)+b]++
 	}
 	t.mu.Unlock()
 }
@@ -195,19 +202,24 @@ func (t *Tracker) Resting(ctx context.Context, userID string) ([]string, error) 
 	}
 	shows := map[string]int64{}
 	t.mu.Lock()
+	p := t.pending[up]
 	for k, n := range stored {
 		item, ok, stale := live(k)
 		switch {
 		case stale:
 			// Aged out: removed at the next flush, by the read that found it
 			// rather than by a sweep over every shopper.
-			t.pending[k] = -n
+			if p == nil {
+				p = map[string]int64{}
+				t.pending[up] = p
+			}
+			p[k] = -n
 		case ok:
 			shows[item] += n
 		}
 	}
-	for k, n := range t.pending {
-		if n > 0 && strings.HasPrefix(k, up) {
+	for k, n := range p {
+		if n > 0 {
 			if item, ok, _ := live(k); ok {
 				shows[item] += n
 			}
@@ -237,9 +249,9 @@ func (t *Tracker) Reacted(ctx context.Context, userID, itemID string) error {
 		return fmt.Errorf("reset fatigue of %q on %q: %w", userID, itemID, err)
 	}
 	t.mu.Lock()
-	for k := range t.pending {
+	for k := range t.pending[userPrefix(userID)] {
 		if strings.HasPrefix(k, p) {
-			delete(t.pending, k)
+			delete(t.pending[userPrefix(userID)], k)
 		}
 	}
 	t.mu.Unlock()
@@ -264,11 +276,7 @@ func (t *Tracker) EraseUser(ctx context.Context, userID string) error {
 	defer t.flushMu.Unlock()
 	up := userPrefix(userID)
 	t.mu.Lock()
-	for k := range t.pending {
-		if strings.HasPrefix(k, up) {
-			delete(t.pending, k)
-		}
-	}
+	delete(t.pending, up)
 	t.mu.Unlock()
 	// Whatever the cap is now: counters may remain from when it was on.
 	if err := t.st.DeleteCounters(ctx, Namespace, up); err != nil {
@@ -286,19 +294,32 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	t.flushMu.Lock()
 	defer t.flushMu.Unlock()
 	t.mu.Lock()
-	batch := t.pending
-	t.pending = map[string]int64{}
+	byUser := t.pending
+	t.pending = map[string]map[string]int64{}
 	t.mu.Unlock()
+	batch := map[string]int64{}
+	for _, p := range byUser {
+		for k, n := range p {
+			batch[k] = n
+		}
+	}
 	if len(batch) == 0 {
 		return nil
 	}
 	if err := t.st.AddCounters(ctx, Namespace, batch); err != nil {
 		t.mu.Lock()
-		for k, n := range batch {
-			if n > 0 {
-				t.pending[k] += n
-			} else {
-				t.pending[k] = n
+		for up, p := range byUser {
+			cur := t.pending[up]
+			if cur == nil {
+				cur = map[string]int64{}
+				t.pending[up] = cur
+			}
+			for k, n := range p {
+				if n > 0 {
+					cur[k] += n
+				} else {
+					cur[k] = n
+				}
 			}
 		}
 		t.mu.Unlock()
