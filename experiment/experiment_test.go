@@ -314,3 +314,28 @@ func TestStatistics(t *testing.T) {
 		t.Errorf("P(best) of equal arms: %v", eq)
 	}
 }
+
+// BenchmarkAssignAndSign is the experiment's cost on a request of 20
+// items: the assignment hash, a list nonce and 20 signed IDs.
+func BenchmarkAssignAndSign(b *testing.B) {
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	m, err := Open(context.Background(), st, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := &Experiment{ID: "x1", Arms: []Arm{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}}
+	for b.Loop() {
+		arm := e.Assign("user-42")
+		l, err := m.NewList("user-42", e, arm)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range 20 {
+			_ = l.ID(i, "sku-000"+strconv.Itoa(i))
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"time"
 )
@@ -51,10 +52,12 @@ type Claim struct {
 	mac string
 }
 
-// List issues the IDs of one served list.
+// List issues the IDs of one served list; not safe for concurrent use.
 type List struct {
-	m      *Manager
-	secret []byte
+	m *Manager
+	// mac is keyed once per list; each ID resets it (cheaper than a new
+	// HMAC per item).
+	mac    hash.Hash
 	userID string
 	exp    *Experiment
 	arm    int
@@ -68,7 +71,7 @@ func (m *Manager) NewList(userID string, exp *Experiment, arm int) (*List, error
 	m.mu.RLock()
 	secret := m.secret
 	m.mu.RUnlock()
-	l := &List{m: m, secret: secret, userID: userID, exp: exp, arm: arm, issued: m.now()}
+	l := &List{m: m, mac: hmac.New(sha256.New, secret), userID: userID, exp: exp, arm: arm, issued: m.now()}
 	if _, err := io.ReadFull(m.rand, l.nonce[:]); err != nil {
 		return nil, fmt.Errorf("recommendation list nonce: %w", err)
 	}
@@ -94,18 +97,24 @@ func (l *List) ID(rank int, itemID string) string {
 	}
 	b = append(b, arm, byte(len(expID)))
 	b = append(b, expID...)
-	b = append(b, mac(l.secret, b, l.userID, itemID)...)
+	l.mac.Reset()
+	b = append(b, sum(l.mac, b, l.userID, itemID)...)
 	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
 func mac(secret, payload []byte, userID, itemID string) []byte {
-	h := hmac.New(sha256.New, secret)
+	return sum(hmac.New(sha256.New, secret), payload, userID, itemID)
+}
+
+// sum writes the MAC's input to a keyed, reset h and returns the MAC.
+func sum(h hash.Hash, payload []byte, userID, itemID string) []byte {
 	h.Write(payload)
 	h.Write([]byte{0})
 	h.Write([]byte(userID))
 	h.Write([]byte{0})
 	h.Write([]byte(itemID))
-	return h.Sum(nil)[:macLen]
+	var out [sha256.Size]byte
+	return h.Sum(out[:0])[:macLen]
 }
 
 // MaxIDLen bounds a recommendation ID: anything longer is refused before

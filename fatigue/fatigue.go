@@ -103,6 +103,20 @@ type counterStore interface {
 	DeleteCounters(ctx context.Context, namespace, prefix string) error
 }
 
+// A shopper's stored counters are read once and then kept in memory,
+// updated by this process's own flushes, for cacheTTL (so that showings
+// another replica counted are seen within it): a counter scan costs about
+// 3 µs a key, and a busy shopper has hundreds.
+const (
+	cacheTTL  = time.Minute
+	maxCached = 5000
+)
+
+type cached struct {
+	at     time.Time
+	counts map[string]int64 // counter key → stored value
+}
+
 // Tracker counts showings and answers which items rest. Safe for
 // concurrent use. A nil *Tracker, or one with the cap off, counts nothing
 // and hides nothing.
@@ -112,9 +126,11 @@ type Tracker struct {
 	now    func() time.Time
 	bucket int64 // seconds per bucket
 
-	// flushMu keeps an erasure from running between a flush's taking the
-	// buffer and its write, which would bring the erased counts back.
-	flushMu sync.Mutex
+	// storeMu orders the store's writes against the cache's loads: every
+	// write (flush, reset, erasure) holds it exclusively and updates the
+	// cache after the write; a load holds it shared. So a cached entry is
+	// always the store's state plus exactly this process's later writes.
+	storeMu sync.RWMutex
 
 	mu sync.Mutex
 	// pending holds deltas not yet in the store, by user prefix then
@@ -122,6 +138,7 @@ type Tracker struct {
 	// (positive) and the removal of buckets that have aged out (negative,
 	// set not added, so that reading a stale bucket twice removes it once).
 	pending map[string]map[string]int64
+	cache   map[string]*cached // by user prefix
 }
 
 // New returns a tracker; now is the clock (nil: time.Now).
@@ -133,7 +150,7 @@ func New(st counterStore, cfg Config, now func() time.Time) *Tracker {
 	if b < 1 {
 		b = 1
 	}
-	return &Tracker{cfg: cfg, st: st, now: now, bucket: b, pending: map[string]map[string]int64{}}
+	return &Tracker{cfg: cfg, st: st, now: now, bucket: b, pending: map[string]map[string]int64{}, cache: map[string]*cached{}}
 }
 
 // Config is the tracker's cap.
@@ -173,6 +190,57 @@ func (t *Tracker) Shown(userID string, itemIDs []string) {
 	t.mu.Unlock()
 }
 
+// stored returns the user's stored counters, from the cache when fresh.
+// Callers hold t.mu and must not modify the map.
+func (t *Tracker) stored(ctx context.Context, up string) (map[string]int64, error) {
+	now := t.now()
+	if c := t.cache[up]; c != nil && now.Sub(c.at) < cacheTTL && now.Sub(c.at) >= 0 {
+		return c.counts, nil
+	}
+	t.mu.Unlock()
+	t.storeMu.RLock()
+	counts, err := t.st.Counters(ctx, Namespace, up)
+	if err == nil {
+		t.mu.Lock()
+		t.remember(up, counts, now)
+		t.mu.Unlock()
+	}
+	t.storeMu.RUnlock()
+	t.mu.Lock()
+	return counts, err
+}
+
+// remember caches a user's counters (t.mu held), making room when full.
+func (t *Tracker) remember(up string, counts map[string]int64, now time.Time) {
+	if len(t.cache) >= maxCached {
+		for k, c := range t.cache {
+			if now.Sub(c.at) >= cacheTTL || len(t.cache) >= maxCached {
+				delete(t.cache, k)
+			}
+			if len(t.cache) < maxCached*9/10 {
+				break
+			}
+		}
+	}
+	t.cache[up] = &cached{at: now, counts: counts}
+}
+
+// applyCached adds deltas this process wrote to the store to the cached
+// entries (t.mu and t.storeMu held).
+func (t *Tracker) applyCached(up string, deltas map[string]int64) {
+	c := t.cache[up]
+	if c == nil {
+		return
+	}
+	for k, n := range deltas {
+		if v := c.counts[k] + n; v > 0 {
+			c.counts[k] = v
+		} else {
+			delete(c.counts, k)
+		}
+	}
+}
+
 // Resting returns the items the user may not be shown now: those with Shows
 // or more showings within the window, flushed or not.
 func (t *Tracker) Resting(ctx context.Context, userID string) ([]string, error) {
@@ -180,10 +248,6 @@ func (t *Tracker) Resting(ctx context.Context, userID string) ([]string, error) 
 		return nil, nil
 	}
 	up := userPrefix(userID)
-	stored, err := t.st.Counters(ctx, Namespace, up)
-	if err != nil {
-		return nil, fmt.Errorf("fatigue of %q: %w", userID, err)
-	}
 	cur := t.current()
 	live := func(k string) (item string, ok, stale bool) {
 		rest := strings.TrimPrefix(k, up)
@@ -202,6 +266,11 @@ func (t *Tracker) Resting(ctx context.Context, userID string) ([]string, error) 
 	}
 	shows := map[string]int64{}
 	t.mu.Lock()
+	stored, err := t.stored(ctx, up)
+	if err != nil {
+		t.mu.Unlock()
+		return nil, fmt.Errorf("fatigue of %q: %w", userID, err)
+	}
 	p := t.pending[up]
 	for k, n := range stored {
 		item, ok, stale := live(k)
@@ -243,27 +312,35 @@ func (t *Tracker) Reacted(ctx context.Context, userID, itemID string) error {
 	if !t.on() {
 		return nil
 	}
-	p := itemPrefix(userID, itemID)
+	up, p := userPrefix(userID), itemPrefix(userID, itemID)
+	t.storeMu.Lock()
+	defer t.storeMu.Unlock()
 	stored, err := t.st.Counters(ctx, Namespace, p)
 	if err != nil {
 		return fmt.Errorf("reset fatigue of %q on %q: %w", userID, itemID, err)
 	}
 	t.mu.Lock()
-	for k := range t.pending[userPrefix(userID)] {
+	for k := range t.pending[up] {
 		if strings.HasPrefix(k, p) {
-			delete(t.pending[userPrefix(userID)], k)
+			delete(t.pending[up], k)
 		}
 	}
 	t.mu.Unlock()
-	// Subtract what was read rather than delete: a concurrent flush's
-	// additions stay, and counters at zero disappear.
+	// Subtract what was read rather than delete: counters at zero
+	// disappear, and the cache follows the same deltas.
 	neg := make(map[string]int64, len(stored))
 	for k, n := range stored {
 		neg[k] = -n
 	}
 	if err := t.st.AddCounters(ctx, Namespace, neg); err != nil {
+		t.mu.Lock()
+		delete(t.cache, up)
+		t.mu.Unlock()
 		return fmt.Errorf("reset fatigue of %q on %q: %w", userID, itemID, err)
 	}
+	t.mu.Lock()
+	t.applyCached(up, neg)
+	t.mu.Unlock()
 	return nil
 }
 
@@ -272,11 +349,13 @@ func (t *Tracker) EraseUser(ctx context.Context, userID string) error {
 	if t == nil {
 		return nil
 	}
-	t.flushMu.Lock()
-	defer t.flushMu.Unlock()
+	// Exclusive: no flush writes the user's counts back meanwhile.
+	t.storeMu.Lock()
+	defer t.storeMu.Unlock()
 	up := userPrefix(userID)
 	t.mu.Lock()
 	delete(t.pending, up)
+	delete(t.cache, up)
 	t.mu.Unlock()
 	// Whatever the cap is now: counters may remain from when it was on.
 	if err := t.st.DeleteCounters(ctx, Namespace, up); err != nil {
@@ -291,8 +370,8 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	if t == nil {
 		return nil
 	}
-	t.flushMu.Lock()
-	defer t.flushMu.Unlock()
+	t.storeMu.Lock()
+	defer t.storeMu.Unlock()
 	t.mu.Lock()
 	byUser := t.pending
 	t.pending = map[string]map[string]int64{}
@@ -306,8 +385,10 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	if err := t.st.AddCounters(ctx, Namespace, batch); err != nil {
-		t.mu.Lock()
+	err := t.st.AddCounters(ctx, Namespace, batch)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err != nil {
 		for up, p := range byUser {
 			cur := t.pending[up]
 			if cur == nil {
@@ -322,8 +403,10 @@ func (t *Tracker) Flush(ctx context.Context) error {
 				}
 			}
 		}
-		t.mu.Unlock()
 		return fmt.Errorf("flush fatigue: %w", err)
+	}
+	for up, p := range byUser {
+		t.applyCached(up, p)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package fatigue
 import (
 	"context"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -118,4 +119,96 @@ func TestCapRestsAnItemAndLetsItBack(t *testing.T) {
 	if r, _ := off.Resting(ctx, "v"); len(r) != 0 {
 		t.Fatalf("cap off: resting %v", r)
 	}
+}
+
+// BenchmarkResting is the cap's cost on each recommendation request: one
+// prefix scan of a shopper with 50 items shown across the window, plus
+// the buffered showings.
+func BenchmarkResting(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	tr := New(st, Config{Shows: 1000, Window: 24 * time.Hour}, c.now)
+	items := make([]string, 50)
+	for i := range items {
+		items[i] = "item-" + strconv.Itoa(i)
+	}
+	for range 5 {
+		tr.Shown("u1", items)
+		c.add(6 * time.Hour)
+	}
+	if err := tr.Flush(ctx); err != nil {
+		b.Fatal(err)
+	}
+	tr.Shown("u1", items[:10])
+	for b.Loop() {
+		if _, err := tr.Resting(ctx, "u1"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestCacheStaysTheStorePlusOwnWrites: showings, flushes, resets and reads
+// racing leave the cached counts equal to the store's.
+func TestCacheStaysTheStorePlusOwnWrites(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	tr := New(st, Config{Shows: 150, Window: time.Hour}, c.now)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				tr.Shown("u", []string{"a", "b"})
+				switch i % 10 {
+				case 0:
+					if err := tr.Flush(ctx); err != nil {
+						t.Error(err)
+					}
+				case 5:
+					if _, err := tr.Resting(ctx, "u"); err != nil {
+						t.Error(err)
+					}
+				case 7:
+					if w == 0 && i == 57 {
+						if err := tr.Reacted(ctx, "u", "b"); err != nil {
+							t.Error(err)
+						}
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := tr.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fresh := New(st, tr.Config(), c.now)
+	got, _ := tr.Resting(ctx, "u")
+	want, _ := fresh.Resting(ctx, "u")
+	if !slices.Equal(got, want) || !slices.Contains(got, "a") {
+		t.Fatalf("cached %v, store %v (a was shown 400 times)", got, want)
+	}
+	stored, _ := st.Counters(ctx, Namespace, "u/")
+	tr.mu.Lock()
+	cachedCounts := tr.cache["u/"].counts
+	if len(cachedCounts) != len(stored) {
+		t.Fatalf("cache %v, store %v", cachedCounts, stored)
+	}
+	for k, n := range stored {
+		if cachedCounts[k] != n {
+			t.Fatalf("cache %v, store %v", cachedCounts, stored)
+		}
+	}
+	tr.mu.Unlock()
 }
