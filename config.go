@@ -13,6 +13,7 @@ import (
 	"github.com/shopmuse/shopmuse/bus"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
+	"github.com/shopmuse/shopmuse/fatigue"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
@@ -179,6 +180,10 @@ func readAppConfig(e *envReader) app.Config {
 		e.fail("%v", err)
 	}
 	if cfg.Tuning, err = recommend.ParseTuning(e.getenv); err != nil {
+		e.fail("%v", err)
+	}
+	// Unset: fatigue.Default, on, as shops expect of a recommender.
+	if cfg.Fatigue, err = fatigue.Parse(e.getenv(fatigue.Env)); err != nil {
 		e.fail("%v", err)
 	}
 	if llm, ok, err := copywriter.LLMConfigFrom(e.getenv); err != nil {

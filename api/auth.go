@@ -333,6 +333,9 @@ func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
 		// Lists of shoppers, and campaigns: whom they target and what
 		// they were sent.
 		return false
+	case "Query.experiments", "Query.experiment", "Query.experimentReport":
+		// The shop's experiments and their revenue: admin only.
+		return false
 	case "Mutation.recordInteractions":
 		return role == RoleShopper && ownInteractions(fc.Args, shopper)
 	case "Query.user":

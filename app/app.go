@@ -23,6 +23,8 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/experiment"
+	"github.com/shopmuse/shopmuse/fatigue"
 	"github.com/shopmuse/shopmuse/metrics"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/search"
@@ -77,6 +79,12 @@ type Config struct {
 	// OpenedStore, when set, is used instead of opening one under Data,
 	// and Close leaves it open: replicas in one test process share it.
 	OpenedStore store.Store
+	// Fatigue is the frequency cap (SHOPMUSE_REC_FATIGUE); the zero value
+	// is off.
+	Fatigue fatigue.Config
+	// FlushEvery is how often buffered showings and experiment exposures
+	// reach the store (default DefaultFlushEvery).
+	FlushEvery time.Duration
 	// Now is the clock of the store and the recommender (default time.Now).
 	Now func() time.Time
 	// Logger (default slog.Default) and Metrics (default a fresh registry).
@@ -98,6 +106,10 @@ type App struct {
 	Recommend *recommend.Engine
 	Engage    *engage.Service
 	Metrics   *metrics.Metrics
+	// Fatigue caps showings without a reaction; Experiments assigns arms
+	// and counts their outcomes (Experiments.Reload re-reads them).
+	Fatigue     *fatigue.Tracker
+	Experiments *experiment.Manager
 
 	cfg     Config
 	log     *slog.Logger
@@ -187,6 +199,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, a.engageConfig()); err != nil {
+		return nil, err
+	}
+	if err := a.openExperiments(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -293,6 +308,7 @@ func (a *App) Run(ctx context.Context) {
 			store.CollectGarbageEvery(c, a.Store, a.cfg.GCInterval, func(err error) { a.log.Warn("value log GC", "err", err) })
 		},
 		a.Engage.Run, // its last flush of impressions precedes closing the store
+		a.flushCountsEvery,
 	} {
 		workers.Add(1)
 		go func() { defer workers.Done(); run(ctx) }()
@@ -327,6 +343,10 @@ func (a *App) Close() error {
 	a.closeMu.Unlock()
 	a.work.Wait()
 	var errs []error
+	if a.Experiments != nil {
+		// Counts buffered without Run (tests, commands) reach the store too.
+		errs = append(errs, a.FlushCounts(context.Background()))
+	}
 	if a.Search != nil {
 		errs = append(errs, a.Search.Save(context.Background()))
 	}

@@ -54,7 +54,7 @@ func open(t *testing.T, dir string, h slog.Handler) *App {
 
 // seedShop writes a small shop through the use cases: 30 products in two
 // categories, 12 users, each viewing and buying within one category.
-func seedShop(t *testing.T, a *App) {
+func seedShop(t testing.TB, a *App) {
 	t.Helper()
 	ctx := context.Background()
 	var ps []shop.ProductInput

@@ -105,6 +105,9 @@ func (a *App) DeleteUser(ctx context.Context, id string) (bool, []shop.UserError
 	if err := a.Engage.EraseUser(dctx, id); err != nil {
 		return existed, nil, err
 	}
+	if err := a.eraseCounts(dctx, id); err != nil {
+		return existed, nil, err
+	}
 	if !a.Recommend.DeleteUser(id) && !wasStale {
 		// The models never had the user, so neither has the snapshot they
 		// were saved as: no need to rewrite it (bulk erasures stay cheap).
@@ -127,6 +130,10 @@ func (a *App) RecordInteractions(ctx context.Context, in []shop.InteractionInput
 	if errs != nil {
 		return store.RecordResult{}, errs, nil
 	}
+	claims, errs := a.verifyRecommendationIDs(in)
+	if errs != nil {
+		return store.RecordResult{}, errs, nil
+	}
 	res, errs, err := a.Store.RecordInteractions(ctx, its, "input")
 	if err != nil || errs != nil {
 		return res, errs, err
@@ -141,6 +148,7 @@ func (a *App) RecordInteractions(ctx context.Context, in []shop.InteractionInput
 		if err := add(res.Recorded); err != nil {
 			a.log.Error("recommend: add interactions", "err", err)
 		}
+		a.afterRecorded(ctx, res.Recorded, claims)
 	}
 	return res, nil, nil
 }

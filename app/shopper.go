@@ -56,6 +56,11 @@ func (a *App) RecordShopperInteractions(ctx context.Context, in []shop.Interacti
 			}
 		}
 	}
+	// Checked before repeats are dropped: a forged ID is refused even on
+	// an event that would count as a repeat.
+	if _, idErrs := a.verifyRecommendationIDs(in); idErrs != nil {
+		errs = append(errs, idErrs...)
+	}
 	if errs != nil {
 		return store.RecordResult{}, errs, nil
 	}

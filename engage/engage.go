@@ -341,6 +341,11 @@ func (s *Service) Performance(ctx context.Context, productID string, ch copywrit
 type Recommendation struct {
 	recommend.Recommendation
 	UserID string
+	// RecommendationID identifies this item in this list, for attribution
+	// (app.ServeRecommendations); ExperimentArm is the arm that served
+	// it, nil without a running experiment.
+	RecommendationID string
+	ExperimentArm    *string
 }
 
 // ForUser tags recommendations with the shopper they are for.

@@ -151,6 +151,78 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	Estimate struct {
+		High  func(childComplexity int) int
+		Low   func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	Experiment struct {
+		Arms      func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Status    func(childComplexity int) int
+		StoppedAt func(childComplexity int) int
+	}
+
+	ExperimentArm struct {
+		Config  func(childComplexity int) int
+		Control func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Weight  func(childComplexity int) int
+	}
+
+	ExperimentArmConfig struct {
+		CategoryCap func(childComplexity int) int
+		MmrLambda   func(childComplexity int) int
+		Placement   func(childComplexity int) int
+		RuleSets    func(childComplexity int) int
+		Weights     func(childComplexity int) int
+	}
+
+	ExperimentArmReport struct {
+		Carts              func(childComplexity int) int
+		Clicks             func(childComplexity int) int
+		Control            func(childComplexity int) int
+		Conversion         func(childComplexity int) int
+		Ctr                func(childComplexity int) int
+		Exposures          func(childComplexity int) int
+		Name               func(childComplexity int) int
+		PBest              func(childComplexity int) int
+		PBestConversion    func(childComplexity int) int
+		Purchases          func(childComplexity int) int
+		Revenue            func(childComplexity int) int
+		RevenuePerExposure func(childComplexity int) int
+		Users              func(childComplexity int) int
+		Weight             func(childComplexity int) int
+	}
+
+	ExperimentConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ExperimentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ExperimentPayload struct {
+		Experiment func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	ExperimentReport struct {
+		Arms                func(childComplexity int) int
+		Experiment          func(childComplexity int) int
+		PrimaryMetric       func(childComplexity int) int
+		SampleRatioMismatch func(childComplexity int) int
+		SampleRatioP        func(childComplexity int) int
+		Winner              func(childComplexity int) int
+	}
+
 	GeneratedCopy struct {
 		Cached    func(childComplexity int) int
 		Channel   func(childComplexity int) int
@@ -198,9 +270,11 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		CreateCampaign     func(childComplexity int, input model.CampaignInput) int
+		CreateExperiment   func(childComplexity int, input model.ExperimentInput) int
 		DeleteProducts     func(childComplexity int, ids []string) int
 		DeleteUser         func(childComplexity int, id string) int
 		RecordInteractions func(childComplexity int, input []shop.InteractionInput) int
+		StopExperiment     func(childComplexity int, id string) int
 		TrainModels        func(childComplexity int) int
 		UpsertProducts     func(childComplexity int, input []shop.ProductInput) int
 		UpsertUsers        func(childComplexity int, input []shop.UserInput) int
@@ -264,6 +338,9 @@ type ComplexityRoot struct {
 	Query struct {
 		Campaign               func(childComplexity int, id string) int
 		CopyPerformance        func(childComplexity int, productID string, channel *copywriter.Channel) int
+		Experiment             func(childComplexity int, id string) int
+		ExperimentReport       func(childComplexity int, id string) int
+		Experiments            func(childComplexity int, first *int, after *string) int
 		GeneratedCopy          func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
 		ModelInfo              func(childComplexity int) int
 		Product                func(childComplexity int, id string) int
@@ -277,10 +354,12 @@ type ComplexityRoot struct {
 	}
 
 	Recommendation struct {
-		Copy    func(childComplexity int, channel *copywriter.Channel, language *shop.Language) int
-		Product func(childComplexity int) int
-		Reasons func(childComplexity int) int
-		Score   func(childComplexity int) int
+		Copy             func(childComplexity int, channel *copywriter.Channel, language *shop.Language) int
+		ExperimentArm    func(childComplexity int) int
+		Product          func(childComplexity int) int
+		Reasons          func(childComplexity int) int
+		RecommendationID func(childComplexity int) int
+		Score            func(childComplexity int) int
 	}
 
 	RecommendationReason struct {
@@ -294,6 +373,11 @@ type ComplexityRoot struct {
 		Accepted   func(childComplexity int) int
 		Duplicates func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	RetrieverWeight struct {
+		Retriever func(childComplexity int) int
+		Weight    func(childComplexity int) int
 	}
 
 	Subscription struct {
@@ -384,6 +468,8 @@ type MutationResolver interface {
 	TrainModels(ctx context.Context) (*recommend.TrainingReport, error)
 	CreateCampaign(ctx context.Context, input model.CampaignInput) (*model.CreateCampaignPayload, error)
 	RecordInteractions(ctx context.Context, input []shop.InteractionInput) (*model.RecordInteractionsPayload, error)
+	CreateExperiment(ctx context.Context, input model.ExperimentInput) (*model.ExperimentPayload, error)
+	StopExperiment(ctx context.Context, id string) (*model.ExperimentPayload, error)
 }
 type ProductResolver interface {
 	InteractionCounts(ctx context.Context, obj *shop.Product) ([]model.InteractionCount, error)
@@ -404,6 +490,9 @@ type QueryResolver interface {
 	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
 	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
+	Experiments(ctx context.Context, first *int, after *string) (*model.ExperimentConnection, error)
+	Experiment(ctx context.Context, id string) (*model.Experiment, error)
+	ExperimentReport(ctx context.Context, id string) (*model.ExperimentReport, error)
 	ModelInfo(ctx context.Context) (*model.ModelInfo, error)
 }
 type RecommendationResolver interface {
@@ -814,6 +903,285 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeletePayload.UserErrors(childComplexity), true
 
+	case "Estimate.high":
+		if e.ComplexityRoot.Estimate.High == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Estimate.High(childComplexity), true
+	case "Estimate.low":
+		if e.ComplexityRoot.Estimate.Low == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Estimate.Low(childComplexity), true
+	case "Estimate.value":
+		if e.ComplexityRoot.Estimate.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Estimate.Value(childComplexity), true
+
+	case "Experiment.arms":
+		if e.ComplexityRoot.Experiment.Arms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Experiment.Arms(childComplexity), true
+	case "Experiment.createdAt":
+		if e.ComplexityRoot.Experiment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Experiment.CreatedAt(childComplexity), true
+	case "Experiment.id":
+		if e.ComplexityRoot.Experiment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Experiment.ID(childComplexity), true
+	case "Experiment.name":
+		if e.ComplexityRoot.Experiment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Experiment.Name(childComplexity), true
+	case "Experiment.status":
+		if e.ComplexityRoot.Experiment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Experiment.Status(childComplexity), true
+	case "Experiment.stoppedAt":
+		if e.ComplexityRoot.Experiment.StoppedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Experiment.StoppedAt(childComplexity), true
+
+	case "ExperimentArm.config":
+		if e.ComplexityRoot.ExperimentArm.Config == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArm.Config(childComplexity), true
+	case "ExperimentArm.control":
+		if e.ComplexityRoot.ExperimentArm.Control == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArm.Control(childComplexity), true
+	case "ExperimentArm.name":
+		if e.ComplexityRoot.ExperimentArm.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArm.Name(childComplexity), true
+	case "ExperimentArm.weight":
+		if e.ComplexityRoot.ExperimentArm.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArm.Weight(childComplexity), true
+
+	case "ExperimentArmConfig.categoryCap":
+		if e.ComplexityRoot.ExperimentArmConfig.CategoryCap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmConfig.CategoryCap(childComplexity), true
+	case "ExperimentArmConfig.mmrLambda":
+		if e.ComplexityRoot.ExperimentArmConfig.MmrLambda == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmConfig.MmrLambda(childComplexity), true
+	case "ExperimentArmConfig.placement":
+		if e.ComplexityRoot.ExperimentArmConfig.Placement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmConfig.Placement(childComplexity), true
+	case "ExperimentArmConfig.ruleSets":
+		if e.ComplexityRoot.ExperimentArmConfig.RuleSets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmConfig.RuleSets(childComplexity), true
+	case "ExperimentArmConfig.weights":
+		if e.ComplexityRoot.ExperimentArmConfig.Weights == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmConfig.Weights(childComplexity), true
+
+	case "ExperimentArmReport.carts":
+		if e.ComplexityRoot.ExperimentArmReport.Carts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Carts(childComplexity), true
+	case "ExperimentArmReport.clicks":
+		if e.ComplexityRoot.ExperimentArmReport.Clicks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Clicks(childComplexity), true
+	case "ExperimentArmReport.control":
+		if e.ComplexityRoot.ExperimentArmReport.Control == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Control(childComplexity), true
+	case "ExperimentArmReport.conversion":
+		if e.ComplexityRoot.ExperimentArmReport.Conversion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Conversion(childComplexity), true
+	case "ExperimentArmReport.ctr":
+		if e.ComplexityRoot.ExperimentArmReport.Ctr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Ctr(childComplexity), true
+	case "ExperimentArmReport.exposures":
+		if e.ComplexityRoot.ExperimentArmReport.Exposures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Exposures(childComplexity), true
+	case "ExperimentArmReport.name":
+		if e.ComplexityRoot.ExperimentArmReport.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Name(childComplexity), true
+	case "ExperimentArmReport.pBest":
+		if e.ComplexityRoot.ExperimentArmReport.PBest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.PBest(childComplexity), true
+	case "ExperimentArmReport.pBestConversion":
+		if e.ComplexityRoot.ExperimentArmReport.PBestConversion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.PBestConversion(childComplexity), true
+	case "ExperimentArmReport.purchases":
+		if e.ComplexityRoot.ExperimentArmReport.Purchases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Purchases(childComplexity), true
+	case "ExperimentArmReport.revenue":
+		if e.ComplexityRoot.ExperimentArmReport.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Revenue(childComplexity), true
+	case "ExperimentArmReport.revenuePerExposure":
+		if e.ComplexityRoot.ExperimentArmReport.RevenuePerExposure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.RevenuePerExposure(childComplexity), true
+	case "ExperimentArmReport.users":
+		if e.ComplexityRoot.ExperimentArmReport.Users == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Users(childComplexity), true
+	case "ExperimentArmReport.weight":
+		if e.ComplexityRoot.ExperimentArmReport.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentArmReport.Weight(childComplexity), true
+
+	case "ExperimentConnection.edges":
+		if e.ComplexityRoot.ExperimentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentConnection.Edges(childComplexity), true
+	case "ExperimentConnection.nodes":
+		if e.ComplexityRoot.ExperimentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentConnection.Nodes(childComplexity), true
+	case "ExperimentConnection.pageInfo":
+		if e.ComplexityRoot.ExperimentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentConnection.PageInfo(childComplexity), true
+
+	case "ExperimentEdge.cursor":
+		if e.ComplexityRoot.ExperimentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentEdge.Cursor(childComplexity), true
+	case "ExperimentEdge.node":
+		if e.ComplexityRoot.ExperimentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentEdge.Node(childComplexity), true
+
+	case "ExperimentPayload.experiment":
+		if e.ComplexityRoot.ExperimentPayload.Experiment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentPayload.Experiment(childComplexity), true
+	case "ExperimentPayload.userErrors":
+		if e.ComplexityRoot.ExperimentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentPayload.UserErrors(childComplexity), true
+
+	case "ExperimentReport.arms":
+		if e.ComplexityRoot.ExperimentReport.Arms == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentReport.Arms(childComplexity), true
+	case "ExperimentReport.experiment":
+		if e.ComplexityRoot.ExperimentReport.Experiment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentReport.Experiment(childComplexity), true
+	case "ExperimentReport.primaryMetric":
+		if e.ComplexityRoot.ExperimentReport.PrimaryMetric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentReport.PrimaryMetric(childComplexity), true
+	case "ExperimentReport.sampleRatioMismatch":
+		if e.ComplexityRoot.ExperimentReport.SampleRatioMismatch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentReport.SampleRatioMismatch(childComplexity), true
+	case "ExperimentReport.sampleRatioP":
+		if e.ComplexityRoot.ExperimentReport.SampleRatioP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentReport.SampleRatioP(childComplexity), true
+	case "ExperimentReport.winner":
+		if e.ComplexityRoot.ExperimentReport.Winner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExperimentReport.Winner(childComplexity), true
+
 	case "GeneratedCopy.cached":
 		if e.ComplexityRoot.GeneratedCopy.Cached == nil {
 			break
@@ -993,6 +1361,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCampaign(childComplexity, args["input"].(model.CampaignInput)), true
+	case "Mutation.createExperiment":
+		if e.ComplexityRoot.Mutation.CreateExperiment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createExperiment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateExperiment(childComplexity, args["input"].(model.ExperimentInput)), true
 	case "Mutation.deleteProducts":
 		if e.ComplexityRoot.Mutation.DeleteProducts == nil {
 			break
@@ -1026,6 +1405,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordInteractions(childComplexity, args["input"].([]shop.InteractionInput)), true
+	case "Mutation.stopExperiment":
+		if e.ComplexityRoot.Mutation.StopExperiment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_stopExperiment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StopExperiment(childComplexity, args["id"].(string)), true
 	case "Mutation.trainModels":
 		if e.ComplexityRoot.Mutation.TrainModels == nil {
 			break
@@ -1310,6 +1700,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CopyPerformance(childComplexity, args["productID"].(string), args["channel"].(*copywriter.Channel)), true
+	case "Query.experiment":
+		if e.ComplexityRoot.Query.Experiment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_experiment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Experiment(childComplexity, args["id"].(string)), true
+	case "Query.experimentReport":
+		if e.ComplexityRoot.Query.ExperimentReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_experimentReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExperimentReport(childComplexity, args["id"].(string)), true
+	case "Query.experiments":
+		if e.ComplexityRoot.Query.Experiments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_experiments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Experiments(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.generatedCopy":
 		if e.ComplexityRoot.Query.GeneratedCopy == nil {
 			break
@@ -1428,6 +1851,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Recommendation.Copy(childComplexity, args["channel"].(*copywriter.Channel), args["language"].(*shop.Language)), true
+	case "Recommendation.experimentArm":
+		if e.ComplexityRoot.Recommendation.ExperimentArm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.ExperimentArm(childComplexity), true
 	case "Recommendation.product":
 		if e.ComplexityRoot.Recommendation.Product == nil {
 			break
@@ -1440,6 +1869,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Recommendation.Reasons(childComplexity), true
+	case "Recommendation.recommendationID":
+		if e.ComplexityRoot.Recommendation.RecommendationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Recommendation.RecommendationID(childComplexity), true
 	case "Recommendation.score":
 		if e.ComplexityRoot.Recommendation.Score == nil {
 			break
@@ -1490,6 +1925,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordInteractionsPayload.UserErrors(childComplexity), true
+
+	case "RetrieverWeight.retriever":
+		if e.ComplexityRoot.RetrieverWeight.Retriever == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetrieverWeight.Retriever(childComplexity), true
+	case "RetrieverWeight.weight":
+		if e.ComplexityRoot.RetrieverWeight.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RetrieverWeight.Weight(childComplexity), true
 
 	case "Subscription.campaignProgress":
 		if e.ComplexityRoot.Subscription.CampaignProgress == nil {
@@ -1716,11 +2164,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
 			graphql.NewInputUnmarshaler("CampaignInput", ec.unmarshalInputCampaignInput),
+			graphql.NewInputUnmarshaler("ExperimentArmConfigInput", ec.unmarshalInputExperimentArmConfigInput),
+			graphql.NewInputUnmarshaler("ExperimentArmInput", ec.unmarshalInputExperimentArmInput),
+			graphql.NewInputUnmarshaler("ExperimentInput", ec.unmarshalInputExperimentInput),
 			graphql.NewInputUnmarshaler("InteractionInput", ec.unmarshalInputInteractionInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("PersonaInput", ec.unmarshalInputPersonaInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
+			graphql.NewInputUnmarshaler("RetrieverWeightInput", ec.unmarshalInputRetrieverWeightInput),
 			graphql.NewInputUnmarshaler("SegmentInput", ec.unmarshalInputSegmentInput),
 			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
 		)
@@ -2422,6 +2874,182 @@ type CampaignItem {
   copy: CopyVariant!
 }
 `, BuiltIn: false},
+	{Name: "../schema/experiments.graphqls", Input: `# Experiments (A/B tests of recommender configurations) and attribution.
+# Admin only, except the two Recommendation fields and recommendationID on
+# InteractionInput.
+
+extend type Recommendation {
+  """
+  Identifies this item in this list. Send it back as recommendationID with the
+  shopper's interactions: clicks, carts and purchases then count for the
+  experiment arm that served it. Opaque and signed: valid only for the user and
+  product it was served for.
+  """
+  recommendationID: ID!
+  "The experiment arm that served this list; null when no experiment runs."
+  experimentArm: String
+}
+
+extend input InteractionInput {
+  "The recommendationID of the recommendation the user acted on, when any."
+  recommendationID: ID
+}
+
+extend type Query {
+  "Experiments, oldest first. Admin only."
+  experiments(first: Int = 20, after: String): ExperimentConnection!
+  "One experiment, or null. Admin only."
+  experiment(id: ID!): Experiment
+  "Results per arm, with 95% intervals, P(best) and a sample-ratio check. Admin only."
+  experimentReport(id: ID!): ExperimentReport
+}
+
+extend type Mutation {
+  """
+  Starts an experiment: each shopper is assigned to an arm by a hash of their
+  user ID and the experiment ID, in proportion to the arms' weights, and stays
+  there. One experiment runs at a time. Admin only.
+  """
+  createExperiment(input: ExperimentInput!): ExperimentPayload!
+  "Ends an experiment: shoppers get the service's configuration again. Admin only."
+  stopExperiment(id: ID!): ExperimentPayload!
+}
+
+input ExperimentInput {
+  "1–100 characters."
+  name: String!
+  "2–10 arms with unique names."
+  arms: [ExperimentArmInput!]!
+}
+
+input ExperimentArmInput {
+  "1–50 characters, unique in the experiment."
+  name: String!
+  "Share of shoppers, relative to the other arms: above 0, at most 1000000."
+  weight: Float! = 1
+  "What the arm changes; empty (the default) is the control."
+  config: ExperimentArmConfigInput
+}
+
+input ExperimentArmConfigInput {
+  "Blend weights by retriever (0–100); retrievers not named keep theirs."
+  weights: [RetrieverWeightInput!]
+  "MMR lambda in (0,1]: 1 is pure relevance."
+  mmrLambda: Float
+  "Category cap in (0,1] as a fraction of the list (1: no cap)."
+  categoryCap: Float
+  "The placement of requests that name none."
+  placement: Placement
+  "Merchandising rule sets active for this arm's shoppers (up to 20)."
+  ruleSets: [String!]
+}
+
+input RetrieverWeightInput {
+  "itemcf, mf, content, session, repeat, seen, trending or popular."
+  retriever: String!
+  weight: Float!
+}
+
+type RetrieverWeight {
+  retriever: String!
+  weight: Float!
+}
+
+type ExperimentArmConfig {
+  weights: [RetrieverWeight!]!
+  mmrLambda: Float
+  categoryCap: Float
+  placement: Placement
+  ruleSets: [String!]!
+}
+
+type ExperimentArm {
+  name: String!
+  weight: Float!
+  config: ExperimentArmConfig!
+  "The arm changes nothing: the service's own configuration."
+  control: Boolean!
+}
+
+enum ExperimentStatus {
+  RUNNING
+  STOPPED
+}
+
+type Experiment {
+  id: ID!
+  name: String!
+  status: ExperimentStatus!
+  arms: [ExperimentArm!]!
+  createdAt: Time!
+  stoppedAt: Time
+}
+
+type ExperimentConnection {
+  edges: [ExperimentEdge!]!
+  nodes: [Experiment!]!
+  pageInfo: PageInfo!
+}
+
+type ExperimentEdge {
+  cursor: String!
+  node: Experiment!
+}
+
+type ExperimentPayload {
+  experiment: Experiment
+  userErrors: [UserError!]!
+}
+
+"An estimate with its 95% interval."
+type Estimate {
+  value: Float!
+  low: Float!
+  high: Float!
+}
+
+type ExperimentArmReport {
+  name: String!
+  weight: Float!
+  control: Boolean!
+  "Shoppers assigned to the arm who were served at least once."
+  users: Int!
+  "Recommended items served (each list item once)."
+  exposures: Int!
+  "Recommendations clicked, carted and bought (each recommendationID once per kind)."
+  clicks: Int!
+  carts: Int!
+  purchases: Int!
+  "Price × quantity of the purchases."
+  revenue: Decimal!
+  "clicks / exposures with a Wilson 95% interval."
+  ctr: Estimate!
+  "purchases / exposures with a Wilson 95% interval."
+  conversion: Estimate!
+  "revenue / exposures with a normal-approximation 95% interval (sample variance)."
+  revenuePerExposure: Estimate!
+  "Posterior probability that this arm has the highest CTR (Beta(1,1) prior, Monte Carlo)."
+  pBest: Float!
+  "Likewise for conversion."
+  pBestConversion: Float!
+}
+
+type ExperimentReport {
+  experiment: Experiment!
+  arms: [ExperimentArmReport!]!
+  "What pBest and winner are about: CTR."
+  primaryMetric: String!
+  """
+  The arm with pBest ≥ 0.95 once every arm has 100 exposures and the sample
+  ratio is sound; null until then.
+  """
+  winner: String
+  "Chi-square p-value of assigned users per arm against the weights."
+  sampleRatioP: Float!
+  "True when sampleRatioP < 0.001: assignment or counting is broken; do not trust the results."
+  sampleRatioMismatch: Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../schema/replicas.graphqls", Input: `# Replicas: several shopmuse processes sharing one store (docs/scaling.md).
 
 "The trained recommendation model a replica serves."
@@ -2642,6 +3270,150 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Estimate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_Estimate_value(ctx, field)
+	case "low":
+		return ec.fieldContext_Estimate_low(ctx, field)
+	case "high":
+		return ec.fieldContext_Estimate_high(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Estimate", field.Name)
+}
+
+func (ec *executionContext) childFields_Experiment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Experiment_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Experiment_name(ctx, field)
+	case "status":
+		return ec.fieldContext_Experiment_status(ctx, field)
+	case "arms":
+		return ec.fieldContext_Experiment_arms(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Experiment_createdAt(ctx, field)
+	case "stoppedAt":
+		return ec.fieldContext_Experiment_stoppedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Experiment", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentArm(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ExperimentArm_name(ctx, field)
+	case "weight":
+		return ec.fieldContext_ExperimentArm_weight(ctx, field)
+	case "config":
+		return ec.fieldContext_ExperimentArm_config(ctx, field)
+	case "control":
+		return ec.fieldContext_ExperimentArm_control(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentArm", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentArmConfig(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weights":
+		return ec.fieldContext_ExperimentArmConfig_weights(ctx, field)
+	case "mmrLambda":
+		return ec.fieldContext_ExperimentArmConfig_mmrLambda(ctx, field)
+	case "categoryCap":
+		return ec.fieldContext_ExperimentArmConfig_categoryCap(ctx, field)
+	case "placement":
+		return ec.fieldContext_ExperimentArmConfig_placement(ctx, field)
+	case "ruleSets":
+		return ec.fieldContext_ExperimentArmConfig_ruleSets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentArmConfig", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentArmReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ExperimentArmReport_name(ctx, field)
+	case "weight":
+		return ec.fieldContext_ExperimentArmReport_weight(ctx, field)
+	case "control":
+		return ec.fieldContext_ExperimentArmReport_control(ctx, field)
+	case "users":
+		return ec.fieldContext_ExperimentArmReport_users(ctx, field)
+	case "exposures":
+		return ec.fieldContext_ExperimentArmReport_exposures(ctx, field)
+	case "clicks":
+		return ec.fieldContext_ExperimentArmReport_clicks(ctx, field)
+	case "carts":
+		return ec.fieldContext_ExperimentArmReport_carts(ctx, field)
+	case "purchases":
+		return ec.fieldContext_ExperimentArmReport_purchases(ctx, field)
+	case "revenue":
+		return ec.fieldContext_ExperimentArmReport_revenue(ctx, field)
+	case "ctr":
+		return ec.fieldContext_ExperimentArmReport_ctr(ctx, field)
+	case "conversion":
+		return ec.fieldContext_ExperimentArmReport_conversion(ctx, field)
+	case "revenuePerExposure":
+		return ec.fieldContext_ExperimentArmReport_revenuePerExposure(ctx, field)
+	case "pBest":
+		return ec.fieldContext_ExperimentArmReport_pBest(ctx, field)
+	case "pBestConversion":
+		return ec.fieldContext_ExperimentArmReport_pBestConversion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentArmReport", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ExperimentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ExperimentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ExperimentConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ExperimentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ExperimentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "experiment":
+		return ec.fieldContext_ExperimentPayload_experiment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ExperimentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ExperimentReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "experiment":
+		return ec.fieldContext_ExperimentReport_experiment(ctx, field)
+	case "arms":
+		return ec.fieldContext_ExperimentReport_arms(ctx, field)
+	case "primaryMetric":
+		return ec.fieldContext_ExperimentReport_primaryMetric(ctx, field)
+	case "winner":
+		return ec.fieldContext_ExperimentReport_winner(ctx, field)
+	case "sampleRatioP":
+		return ec.fieldContext_ExperimentReport_sampleRatioP(ctx, field)
+	case "sampleRatioMismatch":
+		return ec.fieldContext_ExperimentReport_sampleRatioMismatch(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExperimentReport", field.Name)
+}
+
 func (ec *executionContext) childFields_GeneratedCopy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "product":
@@ -2852,6 +3624,10 @@ func (ec *executionContext) childFields_Recommendation(ctx context.Context, fiel
 		return ec.fieldContext_Recommendation_reasons(ctx, field)
 	case "copy":
 		return ec.fieldContext_Recommendation_copy(ctx, field)
+	case "recommendationID":
+		return ec.fieldContext_Recommendation_recommendationID(ctx, field)
+	case "experimentArm":
+		return ec.fieldContext_Recommendation_experimentArm(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Recommendation", field.Name)
 }
@@ -2880,6 +3656,16 @@ func (ec *executionContext) childFields_RecordInteractionsPayload(ctx context.Co
 		return ec.fieldContext_RecordInteractionsPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordInteractionsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RetrieverWeight(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "retriever":
+		return ec.fieldContext_RetrieverWeight_retriever(ctx, field)
+	case "weight":
+		return ec.fieldContext_RetrieverWeight_weight(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RetrieverWeight", field.Name)
 }
 
 func (ec *executionContext) childFields_TrainingRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3134,6 +3920,20 @@ func (ec *executionContext) field_Mutation_createCampaign_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createExperiment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ExperimentInput, error) {
+			return ec.unmarshalNExperimentInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteProducts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3173,6 +3973,20 @@ func (ec *executionContext) field_Mutation_recordInteractions_args(ctx context.C
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_stopExperiment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3265,6 +4079,56 @@ func (ec *executionContext) field_Query_copyPerformance_args(ctx context.Context
 		return nil, err
 	}
 	args["channel"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_experimentReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_experiment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_experiments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -5220,6 +6084,1167 @@ func (ec *executionContext) fieldContext_DeletePayload_userErrors(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Estimate_value(ctx context.Context, field graphql.CollectedField, obj *model.Estimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Estimate_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Estimate_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Estimate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Estimate_low(ctx context.Context, field graphql.CollectedField, obj *model.Estimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Estimate_low(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Low, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Estimate_low(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Estimate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Estimate_high(ctx context.Context, field graphql.CollectedField, obj *model.Estimate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Estimate_high(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.High, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Estimate_high(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Estimate", field, false, false, "Float")
+}
+
+func (ec *executionContext) _Experiment_id(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Experiment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Experiment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Experiment_name(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Experiment_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Experiment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, "String")
+}
+
+func (ec *executionContext) _Experiment_status(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Experiment_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ExperimentStatus) graphql.Marshaler {
+			return ec.marshalNExperimentStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Experiment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, "ExperimentStatus")
+}
+
+func (ec *executionContext) _Experiment_arms(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Experiment_arms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ExperimentArm) graphql.Marshaler {
+			return ec.marshalNExperimentArm2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Experiment_arms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Experiment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentArm(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Experiment_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Experiment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Experiment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Experiment_stoppedAt(ctx context.Context, field graphql.CollectedField, obj *model.Experiment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Experiment_stoppedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StoppedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Experiment_stoppedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Experiment", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExperimentArm_name(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArm_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArm_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArm", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExperimentArm_weight(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArm_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArm_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArm", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExperimentArm_config(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArm_config(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Config, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExperimentArmConfig) graphql.Marshaler {
+			return ec.marshalNExperimentArmConfig2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmConfig(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArm_config(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentArm",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentArmConfig(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentArm_control(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArm) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArm_control(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Control, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArm_control(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArm", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ExperimentArmConfig_weights(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmConfig_weights(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weights, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.RetrieverWeight) graphql.Marshaler {
+			return ec.marshalNRetrieverWeight2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeightᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmConfig_weights(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentArmConfig",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RetrieverWeight(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentArmConfig_mmrLambda(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmConfig_mmrLambda(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MmrLambda, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmConfig_mmrLambda(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmConfig", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExperimentArmConfig_categoryCap(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmConfig_categoryCap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryCap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmConfig_categoryCap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmConfig", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExperimentArmConfig_placement(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmConfig_placement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Placement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *recommend.Placement) graphql.Marshaler {
+			return ec.marshalOPlacement2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmConfig_placement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmConfig", field, false, false, "Placement")
+}
+
+func (ec *executionContext) _ExperimentArmConfig_ruleSets(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmConfig) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmConfig_ruleSets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RuleSets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmConfig_ruleSets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmConfig", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExperimentArmReport_name(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExperimentArmReport_weight(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExperimentArmReport_control(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_control(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Control, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_control(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ExperimentArmReport_users(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_users(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Users, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_users(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExperimentArmReport_exposures(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_exposures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Exposures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_exposures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExperimentArmReport_clicks(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_clicks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Clicks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_clicks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExperimentArmReport_carts(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_carts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Carts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_carts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExperimentArmReport_purchases(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_purchases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purchases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_purchases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExperimentArmReport_revenue(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v shop.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _ExperimentArmReport_ctr(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_ctr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ctr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Estimate) graphql.Marshaler {
+			return ec.marshalNEstimate2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐEstimate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_ctr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentArmReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Estimate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentArmReport_conversion(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_conversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Estimate) graphql.Marshaler {
+			return ec.marshalNEstimate2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐEstimate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_conversion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentArmReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Estimate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentArmReport_revenuePerExposure(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_revenuePerExposure(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenuePerExposure, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Estimate) graphql.Marshaler {
+			return ec.marshalNEstimate2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐEstimate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_revenuePerExposure(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentArmReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Estimate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentArmReport_pBest(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_pBest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PBest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_pBest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExperimentArmReport_pBestConversion(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentArmReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentArmReport_pBestConversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PBestConversion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentArmReport_pBestConversion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentArmReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExperimentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ExperimentEdge) graphql.Marshaler {
+			return ec.marshalNExperimentEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Experiment) graphql.Marshaler {
+			return ec.marshalNExperiment2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExperimentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
+			return ec.marshalNExperiment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentPayload_experiment(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentPayload_experiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Experiment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
+			return ec.marshalOExperiment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentPayload_experiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []shop.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentReport_experiment(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentReport_experiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Experiment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
+			return ec.marshalNExperiment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentReport_experiment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentReport_arms(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentReport_arms(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arms, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ExperimentArmReport) graphql.Marshaler {
+			return ec.marshalNExperimentArmReport2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmReportᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentReport_arms(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExperimentReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentArmReport(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExperimentReport_primaryMetric(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentReport_primaryMetric(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrimaryMetric, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentReport_primaryMetric(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExperimentReport_winner(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentReport_winner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Winner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentReport_winner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentReport", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExperimentReport_sampleRatioP(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentReport_sampleRatioP(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SampleRatioP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentReport_sampleRatioP(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentReport", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ExperimentReport_sampleRatioMismatch(ctx context.Context, field graphql.CollectedField, obj *model.ExperimentReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExperimentReport_sampleRatioMismatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SampleRatioMismatch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExperimentReport_sampleRatioMismatch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExperimentReport", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _GeneratedCopy_product(ctx context.Context, field graphql.CollectedField, obj *model.GeneratedCopy) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6167,6 +8192,94 @@ func (ec *executionContext) fieldContext_Mutation_recordInteractions(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_recordInteractions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createExperiment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createExperiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateExperiment(ctx, fc.Args["input"].(model.ExperimentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExperimentPayload) graphql.Marshaler {
+			return ec.marshalNExperimentPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createExperiment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createExperiment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_stopExperiment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_stopExperiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StopExperiment(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExperimentPayload) graphql.Marshaler {
+			return ec.marshalNExperimentPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_stopExperiment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_stopExperiment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7601,6 +9714,138 @@ func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_experiments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_experiments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Experiments(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExperimentConnection) graphql.Marshaler {
+			return ec.marshalNExperimentConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_experiments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_experiments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_experiment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_experiment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Experiment(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
+			return ec.marshalOExperiment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_experiment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Experiment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_experiment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_experimentReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_experimentReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExperimentReport(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ExperimentReport) graphql.Marshaler {
+			return ec.marshalOExperimentReport2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentReport(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_experimentReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExperimentReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_experimentReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_modelInfo(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7840,6 +10085,52 @@ func (ec *executionContext) fieldContext_Recommendation_copy(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Recommendation_recommendationID(ctx context.Context, field graphql.CollectedField, obj *engage.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_recommendationID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecommendationID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_recommendationID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Recommendation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Recommendation_experimentArm(ctx context.Context, field graphql.CollectedField, obj *engage.Recommendation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Recommendation_experimentArm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExperimentArm, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Recommendation_experimentArm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Recommendation", field, false, false, "String")
+}
+
 func (ec *executionContext) _RecommendationReason_kind(ctx context.Context, field graphql.CollectedField, obj *recommend.Reason) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8017,6 +10308,52 @@ func (ec *executionContext) fieldContext_RecordInteractionsPayload_userErrors(_ 
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _RetrieverWeight_retriever(ctx context.Context, field graphql.CollectedField, obj *model.RetrieverWeight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetrieverWeight_retriever(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retriever, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetrieverWeight_retriever(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetrieverWeight", field, false, false, "String")
+}
+
+func (ec *executionContext) _RetrieverWeight_weight(ctx context.Context, field graphql.CollectedField, obj *model.RetrieverWeight) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RetrieverWeight_weight(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weight, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RetrieverWeight_weight(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RetrieverWeight", field, false, false, "Float")
 }
 
 func (ec *executionContext) _Subscription_campaignProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
@@ -10109,6 +12446,185 @@ func UnmarshalCampaignInput(ctx context.Context, raw any) (model.CampaignInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputExperimentArmConfigInput(ctx context.Context, obj any) (model.ExperimentArmConfigInput, error) {
+	var it model.ExperimentArmConfigInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"weights", "mmrLambda", "categoryCap", "placement", "ruleSets"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "weights":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weights"))
+			data, err := ec.unmarshalORetrieverWeightInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeightInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weights = data
+		case "mmrLambda":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mmrLambda"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MmrLambda = data
+		case "categoryCap":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryCap"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryCap = data
+		case "placement":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placement"))
+			data, err := ec.unmarshalOPlacement2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Placement = data
+		case "ruleSets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSets"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSets = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExperimentArmConfigInput unmarshals raw into the ExperimentArmConfigInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExperimentArmConfigInput(ctx context.Context, raw any) (model.ExperimentArmConfigInput, error) {
+	var out model.ExperimentArmConfigInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExperimentArmConfigInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputExperimentArmInput(ctx context.Context, obj any) (model.ExperimentArmInput, error) {
+	var it model.ExperimentArmInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["weight"]; !present {
+		asMap["weight"] = 1
+	}
+
+	fieldsInOrder := [...]string{"name", "weight", "config"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "weight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weight = data
+		case "config":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("config"))
+			data, err := ec.unmarshalOExperimentArmConfigInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmConfigInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Config = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExperimentArmInput unmarshals raw into the ExperimentArmInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExperimentArmInput(ctx context.Context, raw any) (model.ExperimentArmInput, error) {
+	var out model.ExperimentArmInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExperimentArmInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputExperimentInput(ctx context.Context, obj any) (model.ExperimentInput, error) {
+	var it model.ExperimentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "arms"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "arms":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("arms"))
+			data, err := ec.unmarshalNExperimentArmInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Arms = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExperimentInput unmarshals raw into the ExperimentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExperimentInput(ctx context.Context, raw any) (model.ExperimentInput, error) {
+	var out model.ExperimentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExperimentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInteractionInput(ctx context.Context, obj any) (shop.InteractionInput, error) {
 	var it shop.InteractionInput
 	if obj == nil {
@@ -10120,7 +12636,7 @@ func (ec *executionContext) unmarshalInputInteractionInput(ctx context.Context, 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"userID", "productID", "kind", "value", "occurredAt", "copyVariantID"}
+	fieldsInOrder := [...]string{"userID", "productID", "kind", "value", "occurredAt", "copyVariantID", "recommendationID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -10169,6 +12685,13 @@ func (ec *executionContext) unmarshalInputInteractionInput(ctx context.Context, 
 				return it, err
 			}
 			it.CopyVariantID = data
+		case "recommendationID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("recommendationID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RecommendationID = data
 		}
 	}
 	return it, nil
@@ -10505,6 +13028,55 @@ func (ec *executionContext) unmarshalInputProductInput(ctx context.Context, obj 
 func UnmarshalProductInput(ctx context.Context, raw any) (shop.ProductInput, error) {
 	var out shop.ProductInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProductInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRetrieverWeightInput(ctx context.Context, obj any) (model.RetrieverWeightInput, error) {
+	var it model.RetrieverWeightInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"retriever", "weight"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "retriever":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retriever"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retriever = data
+		case "weight":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weight"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weight = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRetrieverWeightInput unmarshals raw into the RetrieverWeightInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRetrieverWeightInput(ctx context.Context, raw any) (model.RetrieverWeightInput, error) {
+	var out model.RetrieverWeightInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RetrieverWeightInput", raw, &out)
 	return out, err
 }
 
@@ -11308,6 +13880,483 @@ func (ec *executionContext) _DeletePayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var estimateImplementors = []string{"Estimate"}
+
+func (ec *executionContext) _Estimate(ctx context.Context, sel ast.SelectionSet, obj *model.Estimate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, estimateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Estimate")
+		case "value":
+			out.Values[i] = ec._Estimate_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "low":
+			out.Values[i] = ec._Estimate_low(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "high":
+			out.Values[i] = ec._Estimate_high(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentImplementors = []string{"Experiment"}
+
+func (ec *executionContext) _Experiment(ctx context.Context, sel ast.SelectionSet, obj *model.Experiment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Experiment")
+		case "id":
+			out.Values[i] = ec._Experiment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._Experiment_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Experiment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arms":
+			out.Values[i] = ec._Experiment_arms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Experiment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stoppedAt":
+			out.Values[i] = ec._Experiment_stoppedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentArmImplementors = []string{"ExperimentArm"}
+
+func (ec *executionContext) _ExperimentArm(ctx context.Context, sel ast.SelectionSet, obj *model.ExperimentArm) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentArmImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentArm")
+		case "name":
+			out.Values[i] = ec._ExperimentArm_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._ExperimentArm_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "config":
+			out.Values[i] = ec._ExperimentArm_config(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "control":
+			out.Values[i] = ec._ExperimentArm_control(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentArmConfigImplementors = []string{"ExperimentArmConfig"}
+
+func (ec *executionContext) _ExperimentArmConfig(ctx context.Context, sel ast.SelectionSet, obj *model.ExperimentArmConfig) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentArmConfigImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentArmConfig")
+		case "weights":
+			out.Values[i] = ec._ExperimentArmConfig_weights(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mmrLambda":
+			out.Values[i] = ec._ExperimentArmConfig_mmrLambda(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "categoryCap":
+			out.Values[i] = ec._ExperimentArmConfig_categoryCap(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "placement":
+			out.Values[i] = ec._ExperimentArmConfig_placement(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ruleSets":
+			out.Values[i] = ec._ExperimentArmConfig_ruleSets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentArmReportImplementors = []string{"ExperimentArmReport"}
+
+func (ec *executionContext) _ExperimentArmReport(ctx context.Context, sel ast.SelectionSet, obj *model.ExperimentArmReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentArmReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentArmReport")
+		case "name":
+			out.Values[i] = ec._ExperimentArmReport_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._ExperimentArmReport_weight(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "control":
+			out.Values[i] = ec._ExperimentArmReport_control(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "users":
+			out.Values[i] = ec._ExperimentArmReport_users(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "exposures":
+			out.Values[i] = ec._ExperimentArmReport_exposures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "clicks":
+			out.Values[i] = ec._ExperimentArmReport_clicks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "carts":
+			out.Values[i] = ec._ExperimentArmReport_carts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchases":
+			out.Values[i] = ec._ExperimentArmReport_purchases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._ExperimentArmReport_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ctr":
+			out.Values[i] = ec._ExperimentArmReport_ctr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversion":
+			out.Values[i] = ec._ExperimentArmReport_conversion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenuePerExposure":
+			out.Values[i] = ec._ExperimentArmReport_revenuePerExposure(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pBest":
+			out.Values[i] = ec._ExperimentArmReport_pBest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pBestConversion":
+			out.Values[i] = ec._ExperimentArmReport_pBestConversion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentConnectionImplementors = []string{"ExperimentConnection"}
+
+func (ec *executionContext) _ExperimentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ExperimentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentConnection")
+		case "edges":
+			out.Values[i] = ec._ExperimentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ExperimentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ExperimentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentEdgeImplementors = []string{"ExperimentEdge"}
+
+func (ec *executionContext) _ExperimentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ExperimentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentEdge")
+		case "cursor":
+			out.Values[i] = ec._ExperimentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ExperimentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentPayloadImplementors = []string{"ExperimentPayload"}
+
+func (ec *executionContext) _ExperimentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ExperimentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentPayload")
+		case "experiment":
+			out.Values[i] = ec._ExperimentPayload_experiment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ExperimentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var experimentReportImplementors = []string{"ExperimentReport"}
+
+func (ec *executionContext) _ExperimentReport(ctx context.Context, sel ast.SelectionSet, obj *model.ExperimentReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, experimentReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExperimentReport")
+		case "experiment":
+			out.Values[i] = ec._ExperimentReport_experiment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arms":
+			out.Values[i] = ec._ExperimentReport_arms(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "primaryMetric":
+			out.Values[i] = ec._ExperimentReport_primaryMetric(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "winner":
+			out.Values[i] = ec._ExperimentReport_winner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sampleRatioP":
+			out.Values[i] = ec._ExperimentReport_sampleRatioP(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sampleRatioMismatch":
+			out.Values[i] = ec._ExperimentReport_sampleRatioMismatch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var generatedCopyImplementors = []string{"GeneratedCopy"}
 
 func (ec *executionContext) _GeneratedCopy(ctx context.Context, sel ast.SelectionSet, obj *model.GeneratedCopy) graphql.Marshaler {
@@ -11679,6 +14728,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "recordInteractions":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordInteractions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createExperiment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createExperiment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stopExperiment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_stopExperiment(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -12142,6 +15205,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_campaign(ctx, field)
 				})
+		case "experiments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_experiments(ctx, field)
+				})
+		case "experiment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_experiment(ctx, field)
+				})
+		case "experimentReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_experimentReport(ctx, field)
+				})
 		case "modelInfo":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -12212,6 +15293,16 @@ func (ec *executionContext) _Recommendation(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Recommendation_copy(ctx, field, obj)
 				})
+		case "recommendationID":
+			out.Values[i] = ec._Recommendation_recommendationID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "experimentArm":
+			out.Values[i] = ec._Recommendation_experimentArm(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12302,6 +15393,44 @@ func (ec *executionContext) _RecordInteractionsPayload(ctx context.Context, sel 
 			}
 		case "userErrors":
 			out.Values[i] = ec._RecordInteractionsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var retrieverWeightImplementors = []string{"RetrieverWeight"}
+
+func (ec *executionContext) _RetrieverWeight(ctx context.Context, sel ast.SelectionSet, obj *model.RetrieverWeight) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, retrieverWeightImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RetrieverWeight")
+		case "retriever":
+			out.Values[i] = ec._RetrieverWeight_retriever(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weight":
+			out.Values[i] = ec._RetrieverWeight_weight(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13283,6 +16412,160 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋshopmuseᚋs
 	return ec._DeletePayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNEstimate2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐEstimate(ctx context.Context, sel ast.SelectionSet, v *model.Estimate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Estimate!")
+		return graphql.Null
+	}
+	return ec._Estimate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExperiment2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx context.Context, sel ast.SelectionSet, v model.Experiment) graphql.Marshaler {
+	return ec._Experiment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExperiment2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Experiment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExperiment2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExperiment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx context.Context, sel ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Experiment!")
+		return graphql.Null
+	}
+	return ec._Experiment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExperimentArm2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArm(ctx context.Context, sel ast.SelectionSet, v model.ExperimentArm) graphql.Marshaler {
+	return ec._ExperimentArm(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExperimentArm2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ExperimentArm) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExperimentArm2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArm(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExperimentArmConfig2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmConfig(ctx context.Context, sel ast.SelectionSet, v *model.ExperimentArmConfig) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExperimentArmConfig!")
+		return graphql.Null
+	}
+	return ec._ExperimentArmConfig(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExperimentArmInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmInput(ctx context.Context, v any) (model.ExperimentArmInput, error) {
+	res, err := ec.unmarshalInputExperimentArmInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNExperimentArmInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmInputᚄ(ctx context.Context, v any) ([]model.ExperimentArmInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.ExperimentArmInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExperimentArmInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNExperimentArmReport2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmReport(ctx context.Context, sel ast.SelectionSet, v model.ExperimentArmReport) graphql.Marshaler {
+	return ec._ExperimentArmReport(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExperimentArmReport2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmReportᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ExperimentArmReport) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExperimentArmReport2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmReport(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExperimentConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentConnection(ctx context.Context, sel ast.SelectionSet, v *model.ExperimentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExperimentConnection!")
+		return graphql.Null
+	}
+	return ec._ExperimentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExperimentEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentEdge(ctx context.Context, sel ast.SelectionSet, v model.ExperimentEdge) graphql.Marshaler {
+	return ec._ExperimentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNExperimentEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ExperimentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExperimentEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNExperimentInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentInput(ctx context.Context, v any) (model.ExperimentInput, error) {
+	res, err := ec.unmarshalInputExperimentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExperimentPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentPayload(ctx context.Context, sel ast.SelectionSet, v *model.ExperimentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExperimentPayload!")
+		return graphql.Null
+	}
+	return ec._ExperimentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExperimentStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentStatus(ctx context.Context, v any) (model.ExperimentStatus, error) {
+	var res model.ExperimentStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExperimentStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentStatus(ctx context.Context, sel ast.SelectionSet, v model.ExperimentStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13496,6 +16779,14 @@ func (ec *executionContext) marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuse�
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *pagination.PageInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageInfo!")
+		return graphql.Null
+	}
+	return ec._PageInfo(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpersonaᚐPersona(ctx context.Context, sel ast.SelectionSet, v *persona.Persona) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Persona!")
@@ -13645,6 +16936,31 @@ func (ec *executionContext) marshalNRecordInteractionsPayload2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._RecordInteractionsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRetrieverWeight2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeight(ctx context.Context, sel ast.SelectionSet, v model.RetrieverWeight) graphql.Marshaler {
+	return ec._RetrieverWeight(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRetrieverWeight2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeightᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RetrieverWeight) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRetrieverWeight2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeight(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRetrieverWeightInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeightInput(ctx context.Context, v any) (model.RetrieverWeightInput, error) {
+	res, err := ec.unmarshalInputRetrieverWeightInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -14060,6 +17376,28 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmus
 	return v
 }
 
+func (ec *executionContext) marshalOExperiment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperiment(ctx context.Context, sel ast.SelectionSet, v *model.Experiment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Experiment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOExperimentArmConfigInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentArmConfigInput(ctx context.Context, v any) (*model.ExperimentArmConfigInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputExperimentArmConfigInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOExperimentReport2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐExperimentReport(ctx context.Context, sel ast.SelectionSet, v *model.ExperimentReport) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ExperimentReport(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -14246,6 +17584,23 @@ func (ec *executionContext) marshalORecommendationIntent2ᚖgithubᚗcomᚋshopm
 	_ = ctx
 	res := graphql.MarshalString(string(*v))
 	return res
+}
+
+func (ec *executionContext) unmarshalORetrieverWeightInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeightInputᚄ(ctx context.Context, v any) ([]model.RetrieverWeightInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.RetrieverWeightInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRetrieverWeightInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐRetrieverWeightInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐSegmentInput(ctx context.Context, v any) (*model.SegmentInput, error) {

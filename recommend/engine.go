@@ -188,6 +188,14 @@ type Request struct {
 	Language shop.Language // ZH (default) or EN, for reason messages
 	// Placement decides what the list may hold; empty means FOR_YOU.
 	Placement Placement
+	// Tuning overrides the engine's blend weights, MMR lambda and category
+	// cap for this request only (an experiment arm's configuration); nil or
+	// zero fields keep the engine's. Its MF part is ignored: models are
+	// trained once for every arm.
+	Tuning *Tuning
+	// RuleSets names the merchandising rule sets active for this request
+	// (an experiment arm's ruleSets); rules without a rule set always apply.
+	RuleSets []string
 }
 
 // MaxN bounds one request's result size.
@@ -305,9 +313,10 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	default:
 		return nil, fmt.Errorf("recommend: unknown placement %q", req.Placement)
 	}
-	weights := e.cfg.Weights
+	mix := e.mixFor(req.Tuning)
+	weights := mix.weights
 	if len(q.user.items) == 0 {
-		weights = e.cfg.ColdWeights
+		weights = mix.coldWeights
 	}
 	discover := req.Placement == PlacementDiscover
 	if discover {
@@ -328,7 +337,28 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 			kept = append(kept, m)
 		}
 	}
-	return finish(e.diversify(ctx, kept, req.N, shares(q.affinity)), lists), nil
+	return finish(e.diversify(ctx, kept, req.N, shares(q.affinity), mix), lists), nil
+}
+
+// servingMix is what one request blends and diversifies with: the engine's
+// configuration, or a Request.Tuning's overrides of it.
+type servingMix struct {
+	weights, coldWeights   map[string]float64
+	mmrLambda, categoryCap float64
+}
+
+// mixFor applies a request's tuning to the engine's configuration, the way
+// Tuning.Apply does at start-up (weights: warm users only; named ones
+// override, others keep theirs).
+func (e *Engine) mixFor(t *Tuning) servingMix {
+	m := servingMix{weights: e.cfg.Weights, coldWeights: e.cfg.ColdWeights, mmrLambda: e.cfg.MMRLambda, categoryCap: e.cfg.MaxPerCategory}
+	if t == nil {
+		return m
+	}
+	c := Config{Weights: e.cfg.Weights, MMRLambda: m.mmrLambda, MaxPerCategory: m.categoryCap}
+	Tuning{Weights: t.Weights, MMRLambda: t.MMRLambda, CategoryCap: t.CategoryCap}.Apply(&c)
+	m.weights, m.mmrLambda, m.categoryCap = c.Weights, c.MMRLambda, c.MaxPerCategory
+	return m
 }
 
 // retrieveAll runs the retrievers concurrently.
@@ -479,7 +509,7 @@ func shares(aff map[string]float64) map[string]float64 {
 // fill at least MaxPerCategory of the page, and as much as its share of the
 // user's history, so a shopper who only buys electronics is not pushed into
 // other departments while a broad one still sees a varied page.
-func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares map[string]float64) []blended {
+func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares map[string]float64, mix servingMix) []blended {
 	if len(cands) == 0 {
 		return nil
 	}
@@ -491,7 +521,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 	}
 	prods := e.ds.products(ids)
 	vecs := make([][]float32, len(pool))
-	if e.deps.Products != nil && e.cfg.MMRLambda < 1 {
+	if e.deps.Products != nil && mix.mmrLambda < 1 {
 		for i, id := range ids {
 			if v, ok, err := e.deps.Products.Vector(ctx, id); err == nil && ok {
 				vecs[i] = normalized(v)
@@ -499,7 +529,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 		}
 	}
 	capOf := func(cat string) int {
-		return max(1, int(math.Ceil(math.Max(e.cfg.MaxPerCategory, shares[cat])*float64(n))))
+		return max(1, int(math.Ceil(math.Max(mix.categoryCap, shares[cat])*float64(n))))
 	}
 	perCat := map[string]int{}
 	taken := make([]bool, len(pool))
@@ -515,7 +545,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 				if pass == 0 && prods[i] != nil && perCat[prods[i].TopCategory()] >= capOf(prods[i].TopCategory()) {
 					continue
 				}
-				v := e.cfg.MMRLambda*pool[i].Score/maxScore - (1-e.cfg.MMRLambda)*maxSim[i]
+				v := mix.mmrLambda*pool[i].Score/maxScore - (1-mix.mmrLambda)*maxSim[i]
 				if v > bestVal {
 					best, bestVal = i, v
 				}

@@ -42,4 +42,8 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Mutation.UpsertUsers = func(child int, in []shop.UserInput) int { return child + len(in) }
 	c.Mutation.RecordInteractions = func(child int, in []shop.InteractionInput) int { return child + len(in) }
 	c.Mutation.DeleteProducts = func(child int, ids []string) int { return child + len(ids) }
+	c.Query.Experiments = func(child int, first *int, _ *string) int { return page(first, 20, child) }
+	// A report scans the experiment's counters and every served shopper's
+	// assignment counter, and draws 40,000 posterior samples.
+	c.Query.ExperimentReport = func(child int, _ string) int { return 200 + child }
 }

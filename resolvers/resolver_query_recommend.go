@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
@@ -35,12 +37,22 @@ func (r *Resolver) recommend(ctx context.Context, userID string, n int, placemen
 		return nil, err
 	}
 	start := time.Now()
-	recs, err := r.app.Recommend.Recommend(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang, Placement: placementOr(placement)})
+	recs, err := r.app.ServeRecommendations(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang,
+		Placement: placementIfGiven(ctx, placement)})
 	if err != nil {
 		return nil, err
 	}
 	r.app.Metrics.Recommendation.Observe(time.Since(start).Seconds())
-	return engage.ForUser(userID, recs), nil
+	return recs, nil
+}
+
+// placementIfGiven is the placement the query names, or "" when it relies
+// on the schema's default, so that an experiment arm may set the default.
+func placementIfGiven(ctx context.Context, p *recommend.Placement) recommend.Placement {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Field != nil && fc.Field.Arguments.ForName("placement") == nil {
+		return ""
+	}
+	return placementOr(p)
 }
 
 // userLanguage is the language of reasons: the one asked for, else the
@@ -74,11 +86,11 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 	} else if p, err := r.product(ctx, productID); err == nil && p != nil {
 		req.Language = p.Language
 	}
-	recs, err := r.app.Recommend.Related(ctx, req)
+	recs, err := r.app.ServeRelated(ctx, req)
 	if errors.Is(err, recommend.ErrUnknownItem) {
 		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
 	}
-	return engage.ForUser("", recs), err
+	return recs, err
 }
 
 func placementOr(p *recommend.Placement) recommend.Placement {

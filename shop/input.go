@@ -324,6 +324,9 @@ type InteractionInput struct {
 	Value         *float64        `json:"value,omitempty"`
 	OccurredAt    *time.Time      `json:"occurredAt,omitempty"`
 	CopyVariantID *string         `json:"copyVariantID,omitempty"`
+	// RecommendationID is the recommendation the user acted on, as served
+	// with it; the app verifies it and credits the experiment arm.
+	RecommendationID *string `json:"recommendationID,omitempty"`
 }
 
 // Normalize validates the input against the server clock now and returns the

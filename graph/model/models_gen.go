@@ -3,10 +3,16 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -47,6 +53,123 @@ type CreateCampaignPayload struct {
 type DeletePayload struct {
 	DeletedIDs []string         `json:"deletedIDs"`
 	UserErrors []shop.UserError `json:"userErrors"`
+}
+
+// An estimate with its 95% interval.
+type Estimate struct {
+	Value float64 `json:"value"`
+	Low   float64 `json:"low"`
+	High  float64 `json:"high"`
+}
+
+type Experiment struct {
+	ID        string           `json:"id"`
+	Name      string           `json:"name"`
+	Status    ExperimentStatus `json:"status"`
+	Arms      []ExperimentArm  `json:"arms"`
+	CreatedAt time.Time        `json:"createdAt"`
+	StoppedAt *time.Time       `json:"stoppedAt,omitempty"`
+}
+
+type ExperimentArm struct {
+	Name   string               `json:"name"`
+	Weight float64              `json:"weight"`
+	Config *ExperimentArmConfig `json:"config"`
+	// The arm changes nothing: the service's own configuration.
+	Control bool `json:"control"`
+}
+
+type ExperimentArmConfig struct {
+	Weights     []RetrieverWeight    `json:"weights"`
+	MmrLambda   *float64             `json:"mmrLambda,omitempty"`
+	CategoryCap *float64             `json:"categoryCap,omitempty"`
+	Placement   *recommend.Placement `json:"placement,omitempty"`
+	RuleSets    []string             `json:"ruleSets"`
+}
+
+type ExperimentArmConfigInput struct {
+	// Blend weights by retriever (0–100); retrievers not named keep theirs.
+	Weights []RetrieverWeightInput `json:"weights,omitempty"`
+	// MMR lambda in (0,1]: 1 is pure relevance.
+	MmrLambda *float64 `json:"mmrLambda,omitempty"`
+	// Category cap in (0,1] as a fraction of the list (1: no cap).
+	CategoryCap *float64 `json:"categoryCap,omitempty"`
+	// The placement of requests that name none.
+	Placement *recommend.Placement `json:"placement,omitempty"`
+	// Merchandising rule sets active for this arm's shoppers (up to 20).
+	RuleSets []string `json:"ruleSets,omitempty"`
+}
+
+type ExperimentArmInput struct {
+	// 1–50 characters, unique in the experiment.
+	Name string `json:"name"`
+	// Share of shoppers, relative to the other arms: above 0, at most 1000000.
+	Weight float64 `json:"weight"`
+	// What the arm changes; empty (the default) is the control.
+	Config *ExperimentArmConfigInput `json:"config,omitempty"`
+}
+
+type ExperimentArmReport struct {
+	Name    string  `json:"name"`
+	Weight  float64 `json:"weight"`
+	Control bool    `json:"control"`
+	// Shoppers assigned to the arm who were served at least once.
+	Users int `json:"users"`
+	// Recommended items served (each list item once).
+	Exposures int `json:"exposures"`
+	// Recommendations clicked, carted and bought (each recommendationID once per kind).
+	Clicks    int `json:"clicks"`
+	Carts     int `json:"carts"`
+	Purchases int `json:"purchases"`
+	// Price × quantity of the purchases.
+	Revenue shop.Decimal `json:"revenue"`
+	// clicks / exposures with a Wilson 95% interval.
+	Ctr *Estimate `json:"ctr"`
+	// purchases / exposures with a Wilson 95% interval.
+	Conversion *Estimate `json:"conversion"`
+	// revenue / exposures with a normal-approximation 95% interval (sample variance).
+	RevenuePerExposure *Estimate `json:"revenuePerExposure"`
+	// Posterior probability that this arm has the highest CTR (Beta(1,1) prior, Monte Carlo).
+	PBest float64 `json:"pBest"`
+	// Likewise for conversion.
+	PBestConversion float64 `json:"pBestConversion"`
+}
+
+type ExperimentConnection struct {
+	Edges    []ExperimentEdge     `json:"edges"`
+	Nodes    []Experiment         `json:"nodes"`
+	PageInfo *pagination.PageInfo `json:"pageInfo"`
+}
+
+type ExperimentEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *Experiment `json:"node"`
+}
+
+type ExperimentInput struct {
+	// 1–100 characters.
+	Name string `json:"name"`
+	// 2–10 arms with unique names.
+	Arms []ExperimentArmInput `json:"arms"`
+}
+
+type ExperimentPayload struct {
+	Experiment *Experiment      `json:"experiment,omitempty"`
+	UserErrors []shop.UserError `json:"userErrors"`
+}
+
+type ExperimentReport struct {
+	Experiment *Experiment           `json:"experiment"`
+	Arms       []ExperimentArmReport `json:"arms"`
+	// What pBest and winner are about: CTR.
+	PrimaryMetric string `json:"primaryMetric"`
+	// The arm with pBest ≥ 0.95 once every arm has 100 exposures and the sample
+	// ratio is sound; null until then.
+	Winner *string `json:"winner,omitempty"`
+	// Chi-square p-value of assigned users per arm against the weights.
+	SampleRatioP float64 `json:"sampleRatioP"`
+	// True when sampleRatioP < 0.001: assignment or counting is broken; do not trust the results.
+	SampleRatioMismatch bool `json:"sampleRatioMismatch"`
 }
 
 type GeneratedCopy struct {
@@ -102,6 +225,17 @@ type RecordInteractionsPayload struct {
 	UserErrors []shop.UserError `json:"userErrors"`
 }
 
+type RetrieverWeight struct {
+	Retriever string  `json:"retriever"`
+	Weight    float64 `json:"weight"`
+}
+
+type RetrieverWeightInput struct {
+	// itemcf, mf, content, session, repeat, seen, trending or popular.
+	Retriever string  `json:"retriever"`
+	Weight    float64 `json:"weight"`
+}
+
 // Users whose declared profile matches every given part.
 type SegmentInput struct {
 	// At least one of these interests (拍照 matches photography).
@@ -122,4 +256,59 @@ type UpsertProductsPayload struct {
 type UpsertUsersPayload struct {
 	Users      []shop.User      `json:"users"`
 	UserErrors []shop.UserError `json:"userErrors"`
+}
+
+type ExperimentStatus string
+
+const (
+	ExperimentStatusRunning ExperimentStatus = "RUNNING"
+	ExperimentStatusStopped ExperimentStatus = "STOPPED"
+)
+
+var AllExperimentStatus = []ExperimentStatus{
+	ExperimentStatusRunning,
+	ExperimentStatusStopped,
+}
+
+func (e ExperimentStatus) IsValid() bool {
+	switch e {
+	case ExperimentStatusRunning, ExperimentStatusStopped:
+		return true
+	}
+	return false
+}
+
+func (e ExperimentStatus) String() string {
+	return string(e)
+}
+
+func (e *ExperimentStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ExperimentStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ExperimentStatus", str)
+	}
+	return nil
+}
+
+func (e ExperimentStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ExperimentStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ExperimentStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
