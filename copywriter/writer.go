@@ -81,8 +81,8 @@ type Cache interface {
 
 // Config assembles a Writer. Every field is optional.
 type Config struct {
-	LLM    *LLMWriter // nil: built-in writer only
-	Cache  Cache      // nil: no caching
+	LLM   *LLMWriter // nil: built-in writer only
+	Cache Cache      // nil: no caching
 	// Facts adds approved facts beyond the catalogue's (image facts); nil: none.
 	Facts  FactProvider
 	Logger *slog.Logger
