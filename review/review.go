@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -460,12 +461,17 @@ func (s *Service) decide(ctx context.Context, actor string, ids []string, action
 	return out, nil, nil
 }
 
-// auditKey sorts newest first: the time subtracted from the largest
-// 19-digit number, then random bytes so two entries never collide.
+// auditSeq orders this process's entries of one instant.
+var auditSeq atomic.Int64
+
+// auditKey sorts newest first: the time subtracted from a large 19-digit
+// number, then this process's sequence likewise (two decisions in one clock
+// tick), then random bytes so two replicas' entries never collide.
 func auditKey(t time.Time) string {
 	var rb [4]byte
 	_, _ = rand.Read(rb[:])
-	return fmt.Sprintf("%019d-%s", int64(9_000_000_000_000_000_000)-t.UnixNano(), hex.EncodeToString(rb[:]))
+	return fmt.Sprintf("%019d-%012d-%s", int64(9_000_000_000_000_000_000)-t.UnixNano(), 999_999_999_999-auditSeq.Add(1)%999_999_999_999,
+		hex.EncodeToString(rb[:]))
 }
 
 // ErrBadCursor is an audit cursor that is not one.
