@@ -42,7 +42,7 @@ type Fact struct {
 	Confidence *float64          `json:"confidence,omitempty"`
 	// Warning says why the fact deserves a second look (it contradicts the
 	// catalogue); "" when nothing was noticed.
-	Warning    string    `json:"warning,omitempty"`
+	Warning    *string   `json:"warning,omitempty"`
 	CreatedAt  time.Time `json:"createdAt"`
 	ReviewedBy string    `json:"reviewedBy,omitempty"`
 	ReviewedAt time.Time `json:"reviewedAt"`
