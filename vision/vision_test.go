@@ -126,7 +126,6 @@ type standIn struct {
 	mu      sync.Mutex
 	answer  string
 	images  int
-	lastErr string
 }
 
 func (s *standIn) seen(req chat, wantB64 string) {
