@@ -123,9 +123,9 @@ type chat struct {
 // the request carried the image (OpenAI: an image_url part with a data URL;
 // Ollama: a base64 image on the message).
 type standIn struct {
-	mu      sync.Mutex
-	answer  string
-	images  int
+	mu     sync.Mutex
+	answer string
+	images int
 }
 
 func (s *standIn) seen(req chat, wantB64 string) {
