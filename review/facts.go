@@ -180,7 +180,12 @@ func (s *Service) DecideFacts(ctx context.Context, actor, productID string, ids 
 	}
 	var ues []shop.UserError
 	var picked []int
+	seen := map[string]bool{}
 	for i, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		j, ok := byID[id]
 		if !ok {
 			ues = append(ues, shop.UserError{Field: []string{"ids", strconv.Itoa(i)}, Code: shop.CodeNotFound,
