@@ -27,11 +27,13 @@ import (
 	"github.com/shopmuse/shopmuse/fatigue"
 	"github.com/shopmuse/shopmuse/metrics"
 	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/store"
 	"github.com/shopmuse/shopmuse/vector"
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
+	"github.com/shopmuse/shopmuse/vision"
 )
 
 // Config is what the use cases need; package main reads it from the
@@ -56,6 +58,11 @@ type Config struct {
 	// DefaultLLMConcurrency); past it, calls wait briefly and then the
 	// built-in writer answers (counted in shopmuse_llm_saturated_total).
 	LLMConcurrency int
+	// CopyReview (SHOPMUSE_COPY_REVIEW=on): new copy variants wait for an
+	// admin's approval, and shoppers are served approved copy only.
+	CopyReview bool
+	// Vision configures the image reader for image facts; nil: none.
+	Vision *vision.Config
 	// Tuning overrides the recommender's defaults, as `eval --tune` prints.
 	Tuning recommend.Tuning
 	// Background training: after TrainAfter new interactions or every
@@ -110,6 +117,8 @@ type App struct {
 	// and counts their outcomes (Experiments.Reload re-reads them).
 	Fatigue     *fatigue.Tracker
 	Experiments *experiment.Manager
+	// Review holds copy review records, their audit log and image facts.
+	Review *review.Service
 
 	cfg     Config
 	log     *slog.Logger
@@ -126,6 +135,10 @@ type App struct {
 	// closeMu orders detach's check-and-count against Close's end of life,
 	// so no save starts after Close began waiting.
 	closeMu sync.Mutex
+
+	vision         *vision.Extractor
+	imageMalformed prometheus.Counter
+	batches        batchJobs
 
 	// putSnapshot replaces the snapshot write in tests (nil: the store).
 	putSnapshot func(ctx context.Context, snap []byte) error
@@ -178,6 +191,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 	if err := a.openSearch(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openReview(); err != nil {
 		return nil, err
 	}
 	if err := a.openCopy(); err != nil {
@@ -235,7 +251,7 @@ func (a *App) openCopy() error {
 			return err
 		}
 	}
-	a.Copy = copywriter.NewWriter(copywriter.Config{LLM: llm, Cache: copyCache{a.Store}, Logger: a.log})
+	a.Copy = copywriter.NewWriter(copywriter.Config{LLM: llm, Cache: copyCache{a.Store}, Facts: a.Review, Logger: a.log})
 	a.log.Info("copy writer ready", "generator", a.Copy.Generator())
 	return nil
 }

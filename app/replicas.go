@@ -602,7 +602,7 @@ func (s notifyStore) DeleteCounters(ctx context.Context, ns, prefix string) erro
 
 // engageConfig runs campaigns under leases when there are replicas.
 func (a *App) engageConfig() engage.Config {
-	c := engage.Config{Log: a.log}
+	c := engage.Config{Log: a.log, Review: a.Review}
 	if a.rep.bus != nil {
 		c.Lease = a.rep.bus.TryLease
 		c.ResumeEvery = a.rep.bus.LeaseTTL()

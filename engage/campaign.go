@@ -351,6 +351,13 @@ func (s *Service) Messages(ctx context.Context, id string, first int, afterUser 
 		if err := json.Unmarshal(b.Value, &out[i]); err != nil {
 			return nil, false, fmt.Errorf("decode message: %w", err)
 		}
+		// Messages written before variants said what they were for.
+		m := &out[i]
+		for j := range m.Items {
+			if c := &m.Items[j].Copy; c.ProductID == "" {
+				c.ProductID, c.Channel, c.Language = m.Items[j].ProductID, m.Channel, m.Language
+			}
+		}
 	}
 	return out, more, nil
 }
@@ -717,6 +724,11 @@ func (s *Service) message(ctx context.Context, c *Campaign, u *shop.User) (Messa
 		served, err := s.ServeCopy(ctx, ps[i], persona, c.Input.Channel, &lang)
 		if err != nil {
 			return Message{}, err
+		}
+		if !served.Ok() {
+			// Nothing approved for this product: it is left out rather
+			// than sent with unreviewed copy.
+			continue
 		}
 		msg.Items = append(msg.Items, MessageItem{ProductID: r.ItemID, Score: r.Score, Reasons: r.Reasons, Copy: served.Variant})
 	}

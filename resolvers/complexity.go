@@ -46,4 +46,18 @@ func setComplexity(c *graph.ComplexityRoot) {
 	// A report scans the experiment's counters and every served shopper's
 	// assignment counter, and draws 40,000 posterior samples.
 	c.Query.ExperimentReport = func(child int, _ string) int { return 200 + child }
+	// Review (issue 18): pages like any list; decisions one per ID; a batch
+	// job and reading an image are the expensive calls.
+	// The queue is filtered by scanning the records (totalCount scans them all).
+	c.Query.CopyReviewQueue = func(child int, first *int, _ *string, _ *model.CopyReviewFilter) int {
+		return 200 + page(first, 20, child)
+	}
+	c.Query.CopyReviewAudit = func(child int, _ *string, first *int, _ *string) int { return page(first, 50, child) }
+	c.Mutation.ApproveCopy = func(child int, ids []string) int { return child + len(ids) }
+	c.Mutation.RejectCopy = func(child int, ids []string, _ string) int { return child + len(ids) }
+	c.Mutation.EditCopy = func(child int, _ string, _ *string, _ string) int { return 20 + child }
+	c.Mutation.GenerateCopyBatch = func(child int, _ *shop.ProductFilter, _ []copywriter.Channel, _ []model.PersonaInput) int {
+		return 500 + child
+	}
+	c.Mutation.ExtractImageFacts = func(child int, _ string, _ *string) int { return 200 + child }
 }

@@ -84,7 +84,7 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 	if api.RoleFrom(ctx) < api.RoleShopper {
 		// A catalog key is no shopper: what it is shown is no impression,
 		// and a loop with it must not skew the bandit.
-		ctx = engage.WithoutImpressions(ctx)
+		ctx = reviewContext(engage.WithoutImpressions(ctx))
 	}
 	served, err := r.app.Engage.ServeCopy(ctx, p, persona, ch, language)
 	if err != nil {
@@ -92,7 +92,10 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 	}
 	r.countCopy(served.Result)
 	g := generatedCopy(p, served.Result)
-	g.Variants = []copywriter.Variant{served.Variant}
+	g.Variants = []copywriter.Variant{}
+	if served.Ok() {
+		g.Variants = append(g.Variants, served.Variant)
+	}
 	if api.RoleFrom(ctx) < api.RoleAdmin {
 		// The persona text is this shopper's profile and history: personal
 		// data, which read keys do not see.

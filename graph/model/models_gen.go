@@ -13,6 +13,7 @@ import (
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -43,6 +44,23 @@ type CopyPerformance struct {
 	// The variant with the best posterior mean once it has 30 impressions; null before.
 	Leader   *engage.VariantPerformance  `json:"leader,omitempty"`
 	Variants []engage.VariantPerformance `json:"variants"`
+}
+
+// Narrows the review queue. Every given field must match.
+type CopyReviewFilter struct {
+	// Default: every status.
+	Status    *copywriter.Status `json:"status,omitempty"`
+	ProductID *string            `json:"productID,omitempty"`
+	// A category path prefix by whole segments, as ProductFilter.category.
+	CategoryPrefix *string             `json:"categoryPrefix,omitempty"`
+	Channel        *copywriter.Channel `json:"channel,omitempty"`
+	// true: only variants with a failing check; false: only variants passing every check.
+	FailedChecks *bool `json:"failedChecks,omitempty"`
+}
+
+type CopyReviewPayload struct {
+	Variants   []copywriter.Variant `json:"variants"`
+	UserErrors []shop.UserError     `json:"userErrors"`
 }
 
 type CreateCampaignPayload struct {
@@ -182,6 +200,11 @@ type GeneratedCopy struct {
 	Generator string               `json:"generator"`
 	Cached    bool                 `json:"cached"`
 	Variants  []copywriter.Variant `json:"variants"`
+}
+
+type ImageFactsPayload struct {
+	Facts      []review.Fact    `json:"facts"`
+	UserErrors []shop.UserError `json:"userErrors"`
 }
 
 type InteractionCount struct {
