@@ -85,6 +85,8 @@ CREATE TABLE outbox (
     payload bytea NOT NULL,
     at      timestamptz NOT NULL
 );
+-- Payloads are read once and deleted: compressing them costs more than it saves.
+ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL;
 CREATE TABLE outbox_head (
     id  int PRIMARY KEY,
     seq bigint NOT NULL
