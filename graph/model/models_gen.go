@@ -3,10 +3,30 @@
 package model
 
 import (
+	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/shop"
 )
+
+type AnswerChunk struct {
+	// Checked text since the previous chunk.
+	Delta string `json:"delta"`
+	Done  bool   `json:"done"`
+	// The final answer, on the last chunk.
+	Answer *assistant.Answer `json:"answer,omitempty"`
+}
+
+type AskInput struct {
+	// The shopper's question, 1–500 characters, Chinese or English.
+	Question string `json:"question"`
+	// The product the question is about (a product page); comparisons may name a second one in the text.
+	ProductID *string `json:"productID,omitempty"`
+	// Personalises need questions with the shopper's recommendations (roles as recommendations).
+	UserID *string `json:"userID,omitempty"`
+	// The answer's language; default: the question's.
+	Language *shop.Language `json:"language,omitempty"`
+}
 
 type CampaignInput struct {
 	Name *string `json:"name,omitempty"`
@@ -98,6 +118,11 @@ type SegmentInput struct {
 }
 
 type Subscription struct {
+}
+
+type UpsertProductQAsPayload struct {
+	Qas        []assistant.QA   `json:"qas"`
+	UserErrors []shop.UserError `json:"userErrors"`
 }
 
 type UpsertProductsPayload struct {
