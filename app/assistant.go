@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,6 +25,10 @@ import (
 // assistantState is the assistant's part of App.
 type assistantState struct {
 	builtin assistant.Answerer
+	// cats caches the shop's category paths for a minute (Facets).
+	catsMu sync.Mutex
+	cats   []string
+	catsAt time.Time
 	// llm answers first when SHOPMUSE_LLM is set; nil otherwise.
 	llm       *assistant.LLM
 	fallbacks *prometheus.CounterVec
@@ -269,6 +275,8 @@ func textPieces(s string) []string {
 // assistantCatalog is the shop as the assistant reads it.
 type assistantCatalog struct{ a *App }
 
+var _ assistant.Facets = assistantCatalog{}
+
 func (c assistantCatalog) Product(ctx context.Context, id string) (*shop.Product, error) {
 	return c.a.Store.Product(ctx, id)
 }
@@ -285,6 +293,32 @@ func (c assistantCatalog) Products(ctx context.Context, ids []string) ([]*shop.P
 		}
 	}
 	return out, nil
+}
+
+// Categories implements assistant.Facets: the shop's category paths, read
+// from the catalogue at most once a minute.
+func (c assistantCatalog) Categories(ctx context.Context) ([]string, error) {
+	s := c.a.assist
+	s.catsMu.Lock()
+	defer s.catsMu.Unlock()
+	if s.cats != nil && time.Since(s.catsAt) < time.Minute {
+		return s.cats, nil
+	}
+	seen := map[string]bool{}
+	cats := []string{}
+	err := c.a.Store.EachProduct(ctx, func(p *shop.Product) error {
+		if p.Category != "" && !seen[p.Category] {
+			seen[p.Category] = true
+			cats = append(cats, p.Category)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("categories: %w", err)
+	}
+	slices.Sort(cats)
+	s.cats, s.catsAt = cats, time.Now()
+	return cats, nil
 }
 
 func (c assistantCatalog) QAs(_ context.Context, productID string) ([]assistant.QA, error) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"text/template"
 	"time"
@@ -189,26 +188,23 @@ func (b *factBook) add(p *shop.Product, qas []QA) {
 }
 
 // FactValues are the citable facts of a product and its Q&A entries, by
-// citation field: title, brand, category, price (as ¥5999), promotion,
-// description, available, attribute:<name> and qa:<id> (the entry's answer).
+// citation field, with the values the built-in answerer cites (fieldValue):
+// title, brand, category, price (5999.00), promotion, description,
+// available, attribute:<name> and qa:<id> (the entry's answer).
 func FactValues(p *shop.Product, qas []QA) map[string]string {
-	f := map[string]string{FieldTitle: p.Title, FieldPrice: copywriter.FormatPrice(p.Price)}
-	set := func(k, v string) {
-		if strings.TrimSpace(v) != "" {
-			f[k] = v
-		}
-	}
-	set(FieldBrand, p.Brand)
-	set(FieldCategory, p.Category)
-	set(FieldPromotion, p.Promotion)
-	set(FieldDescription, p.Description)
-	f[FieldAvailable] = strconv.FormatBool(p.Available)
+	byID := map[string]QA{}
+	fields := []string{FieldTitle, FieldBrand, FieldCategory, FieldPrice, FieldPromotion, FieldDescription, FieldAvailable}
 	for _, a := range p.Attributes {
-		set(FieldAttrPrefix+a.Name, a.Value)
+		fields = append(fields, FieldAttrPrefix+a.Name)
 	}
 	for _, qa := range qas {
-		if qa.ProductID == p.ID {
-			set(FieldQAPrefix+qa.ID, qa.Answer)
+		byID[qa.ID] = qa
+		fields = append(fields, FieldQAPrefix+qa.ID)
+	}
+	f := map[string]string{}
+	for _, k := range fields {
+		if v, ok := fieldValue(p, k, byID); ok && strings.TrimSpace(v) != "" {
+			f[k] = v
 		}
 	}
 	return f
@@ -290,7 +286,7 @@ func fenceSafe(s string) string {
 	}, s)
 }
 
-func clip(s string, n int) string {
+func clipRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -338,12 +334,12 @@ func renderFacts(b *factBook) string {
 		for _, k := range keys {
 			v := f[k]
 			if k == FieldDescription {
-				v = clip(v, 600)
+				v = clipRunes(v, 600)
 			}
 			if strings.HasPrefix(k, FieldQAPrefix) {
 				for _, qa := range b.qas[p.ID] {
 					if FieldQAPrefix+qa.ID == k {
-						fmt.Fprintf(&sb, "[%s] (Q: %s) %s\n", fenceSafe(k), fenceSafe(clip(qa.Question, 200)), fenceSafe(v))
+						fmt.Fprintf(&sb, "[%s] (Q: %s) %s\n", fenceSafe(k), fenceSafe(clipRunes(qa.Question, 200)), fenceSafe(v))
 					}
 				}
 				continue
@@ -422,7 +418,7 @@ func verifyLLMAnswer(b *factBook, raw string) (Answer, error) {
 	a := Answer{Kind: Kind(strings.ToUpper(strings.TrimSpace(r.Kind))), Text: strings.TrimSpace(r.Text)}
 	switch {
 	case !a.Kind.Valid():
-		return Answer{}, unverified(ReasonBadKind, "kind %q", clip(r.Kind, 40))
+		return Answer{}, unverified(ReasonBadKind, "kind %q", clipRunes(r.Kind, 40))
 	case a.Text == "":
 		return Answer{}, unverified(ReasonBadJSON, "no text")
 	case utf8.RuneCountInString(a.Text) > maxLLMText:
@@ -438,7 +434,7 @@ func verifyLLMAnswer(b *factBook, raw string) (Answer, error) {
 	for _, c := range r.Citations {
 		v, ok := verifyCitation(b, c)
 		if !ok {
-			return Answer{}, unverified(ReasonBadCitation, "%s %s = %q", clip(c.ProductID, 60), clip(c.Field, 60), clip(c.Value, 80))
+			return Answer{}, unverified(ReasonBadCitation, "%s %s = %q", clipRunes(c.ProductID, 60), clipRunes(c.Field, 60), clipRunes(c.Value, 80))
 		}
 		c.Value = v
 		if !seen[c] {
@@ -454,7 +450,7 @@ func verifyLLMAnswer(b *factBook, raw string) (Answer, error) {
 		for _, p := range r.Products {
 			rank := slices.IndexFunc(b.products, func(x *shop.Product) bool { return x.ID == p.ProductID })
 			if rank < 0 {
-				return Answer{}, unverified(ReasonBadCitation, "product %q was not among the facts", clip(p.ProductID, 60))
+				return Answer{}, unverified(ReasonBadCitation, "product %q was not among the facts", clipRunes(p.ProductID, 60))
 			}
 			if listed[p.ProductID] {
 				continue
@@ -511,7 +507,14 @@ func verifyLLMAnswer(b *factBook, raw string) (Answer, error) {
 			return Answer{}, unverified(ReasonUnsupported, "the text speaks of %q without citing it", name)
 		}
 	}
-	a.Checks = checks
+	a.Checks = append([]copywriter.Check{{Name: CheckCitations, Passed: true,
+		Detail: fmt.Sprintf("%d citations quote the facts given", len(a.Citations))}}, checks...)
+	if a.Products == nil {
+		a.Products = []ProductHit{}
+	}
+	if a.Citations == nil {
+		a.Citations = []Citation{}
+	}
 	return a, nil
 }
 
@@ -566,6 +569,10 @@ func citedGrounds(b *factBook, a Answer) []string {
 	named := map[string]bool{}
 	for _, c := range a.Citations {
 		g = append(g, c.Value)
+		if p := b.product(c.ProductID); p != nil && c.Field == FieldPrice {
+			// the price as the text writes it: ¥5999, not 5999.00
+			g = append(g, copywriter.FormatPrice(p.Price))
+		}
 		named[c.ProductID] = true
 	}
 	for _, p := range a.Products {

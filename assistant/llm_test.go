@@ -251,7 +251,7 @@ func TestLLMAnswererVerifiesEverything(t *testing.T) {
 					if a.Kind != c.kind || a.Generator != "llm:"+provider+"/test-model" {
 						t.Fatalf("answer %+v", a)
 					}
-					if len(a.Checks) != 2 || !copywriter.Passed(a.Checks) {
+					if len(a.Checks) != 3 || !copywriter.Passed(a.Checks) {
 						t.Fatalf("checks %+v", a.Checks)
 					}
 					for _, ct := range a.Citations {
@@ -305,7 +305,7 @@ func TestLLMAnswererPrompt(t *testing.T) {
 		t.Fatalf("messages %v", msgs)
 	}
 	user := msgs[1].(map[string]any)["content"].(string)
-	for _, want := range []string{"<facts>", `<product id="p1">`, "[attribute:电池] 5000mAh", "[price] ¥5999", "[qa:q1] (Q: 保修多久？) 全国联保1年", "<question>"} {
+	for _, want := range []string{"<facts>", `<product id="p1">`, "[attribute:电池] 5000mAh", "[price] 5999.00", "[qa:q1] (Q: 保修多久？) 全国联保1年", "<question>"} {
 		if !strings.Contains(user, want) {
 			t.Errorf("user prompt lacks %q:\n%s", want, user)
 		}
