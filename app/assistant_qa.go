@@ -96,38 +96,52 @@ func (x *qaIndex) rebuildLocked() {
 	}
 }
 
-// UpsertProductQAs creates or replaces Q&A entries. The whole batch is
-// validated first (IDs, lengths, products that exist, the caps); one bad
-// row writes nothing and is named in a UserError.
-func (a *App) UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
+// CheckProductQAs validates a batch of Q&A entries as UpsertProductQAs
+// does, without writing: the importer checks a file's lines with it.
+func (a *App) CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
 	if errs := shop.BatchTooLarge(len(in), "input"); errs != nil {
 		return nil, errs, nil
 	}
 	qas, errs := normalizeQAs(in)
-	if errs != nil {
-		return nil, errs, nil
-	}
-	ids := make([]string, len(qas))
+	// Every row's product is looked up, also when other fields are bad,
+	// so one answer names every problem.
+	var ids []string
+	var at []int
 	for i, qa := range qas {
-		ids[i] = qa.ProductID
+		if code, _ := shop.ValidateID(qa.ProductID); code == "" {
+			ids, at = append(ids, qa.ProductID), append(at, i)
+		}
 	}
 	found, err := a.Store.Exist(ctx, true, ids)
 	if err != nil {
 		return nil, nil, err
 	}
-	for i, ok := range found {
+	for k, ok := range found {
 		if !ok {
-			errs = append(errs, shop.UserError{Field: []string{"input", strconv.Itoa(i), "productID"},
-				Message: fmt.Sprintf("no product with id %q", qas[i].ProductID), Code: shop.CodeNotFound})
+			errs = append(errs, shop.UserError{Field: []string{"input", strconv.Itoa(at[k]), "productID"},
+				Message: fmt.Sprintf("no product with id %q", ids[k]), Code: shop.CodeNotFound})
 		}
 	}
 	if errs != nil {
+		slices.SortStableFunc(errs, func(x, y shop.UserError) int {
+			xi, _ := strconv.Atoi(x.Field[1])
+			yi, _ := strconv.Atoi(y.Field[1])
+			return xi - yi
+		})
 		return nil, errs, nil
 	}
+	return qas, a.qas.checkCaps(qas), nil
+}
+
+// UpsertProductQAs creates or replaces Q&A entries. The whole batch is
+// validated first (IDs, lengths, products that exist, the caps); one bad
+// row writes nothing and is named in a UserError.
+func (a *App) UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
 	a.qas.writeMu.Lock()
 	defer a.qas.writeMu.Unlock()
-	if errs := a.qas.checkCaps(qas); errs != nil {
-		return nil, errs, nil
+	qas, errs, err := a.CheckProductQAs(ctx, in)
+	if err != nil || errs != nil {
+		return nil, errs, err
 	}
 	blobs := make([]store.Blob, len(qas))
 	for i, qa := range qas {
