@@ -2,11 +2,11 @@ package importer
 
 import (
 	"context"
-	"slices"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
