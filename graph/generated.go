@@ -2772,6 +2772,8 @@ input AskInput {
   question: String!
   "The product the question is about (a product page); comparisons may name a second one in the text."
   productID: ID
+  "Products to compare (2–4), for a comparison the page offers; otherwise the question names them."
+  productIDs: [ID!]
   "Personalises need questions with the shopper's recommendations (roles as recommendations)."
   userID: ID
   "The answer's language; default: the question's."
@@ -11501,7 +11503,7 @@ func (ec *executionContext) unmarshalInputAskInput(ctx context.Context, obj any)
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"question", "productID", "userID", "language"}
+	fieldsInOrder := [...]string{"question", "productID", "productIDs", "userID", "language"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11522,6 +11524,13 @@ func (ec *executionContext) unmarshalInputAskInput(ctx context.Context, obj any)
 				return it, err
 			}
 			it.ProductID = data
+		case "productIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productIDs"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductIDs = data
 		case "userID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userID"))
 			data, err := ec.unmarshalOID2ᚖstring(ctx, v)

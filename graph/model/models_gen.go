@@ -22,6 +22,8 @@ type AskInput struct {
 	Question string `json:"question"`
 	// The product the question is about (a product page); comparisons may name a second one in the text.
 	ProductID *string `json:"productID,omitempty"`
+	// Products to compare (2–4), for a comparison the page offers; otherwise the question names them.
+	ProductIDs []string `json:"productIDs,omitempty"`
 	// Personalises need questions with the shopper's recommendations (roles as recommendations).
 	UserID *string `json:"userID,omitempty"`
 	// The answer's language; default: the question's.
