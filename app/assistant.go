@@ -123,13 +123,19 @@ func (a *App) CheckQuestion(ctx context.Context, q *assistant.Question) error {
 			return fmt.Errorf("%w: id %s", ErrBadQuestion, msg)
 		}
 	}
+	ids := q.ProductIDs
 	if q.ProductID != "" {
-		p, err := a.Store.Product(ctx, q.ProductID)
+		ids = append([]string{q.ProductID}, ids...)
+	}
+	if len(ids) > 0 {
+		found, err := a.Store.Exist(ctx, true, ids)
 		if err != nil {
 			return err
 		}
-		if p == nil {
-			return fmt.Errorf("%w: %w", ErrBadQuestion, &NotFoundError{What: "product", ID: q.ProductID})
+		for i, ok := range found {
+			if !ok {
+				return fmt.Errorf("%w: %w", ErrBadQuestion, &NotFoundError{What: "product", ID: ids[i]})
+			}
 		}
 	}
 	return nil

@@ -24,7 +24,7 @@ func (r *queryResolver) Ask(ctx context.Context, input model.AskInput) (*assista
 // question translates AskInput. A shopper token's omitted userID is its
 // own (api.Guard has checked that a given one is its own).
 func question(ctx context.Context, in model.AskInput) assistant.Question {
-	q := assistant.Question{Text: in.Question, ProductID: strOr(in.ProductID), UserID: strOr(in.UserID)}
+	q := assistant.Question{Text: in.Question, ProductID: strOr(in.ProductID), UserID: strOr(in.UserID), ProductIDs: in.ProductIDs}
 	if in.UserID == nil {
 		if s, ok := api.ShopperFrom(ctx); ok {
 			q.UserID = s
@@ -41,7 +41,7 @@ func askErr(err error) error {
 	var nf *app.NotFoundError
 	switch {
 	case errors.As(err, &nf):
-		return notFound("input.productID: " + nf.Error())
+		return notFound("input: " + nf.Error())
 	case errors.Is(err, app.ErrBadQuestion):
 		return badInput("input." + strings.TrimPrefix(err.Error(), app.ErrBadQuestion.Error()+": "))
 	}
