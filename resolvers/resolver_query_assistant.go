@@ -10,10 +10,14 @@ import (
 	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/shop"
 )
 
 func (r *queryResolver) Ask(ctx context.Context, input model.AskInput) (*assistant.Answer, error) {
-	q := question(ctx, input)
+	q, err := question(ctx, input)
+	if err != nil {
+		return nil, err
+	}
 	ans, err := r.app.Ask(ctx, q)
 	if err != nil {
 		return nil, askErr(err)
@@ -22,8 +26,17 @@ func (r *queryResolver) Ask(ctx context.Context, input model.AskInput) (*assista
 }
 
 // question translates AskInput. A shopper token's omitted userID is its
-// own (api.Guard has checked that a given one is its own).
-func question(ctx context.Context, in model.AskInput) assistant.Question {
+// own (api.Guard has checked that a given one is its own). An ID given
+// empty is refused rather than read as omitted.
+func question(ctx context.Context, in model.AskInput) (assistant.Question, error) {
+	for name, id := range map[string]*string{"productID": in.ProductID, "userID": in.UserID} {
+		if id == nil {
+			continue
+		}
+		if code, msg := shop.ValidateID(*id); code != "" {
+			return assistant.Question{}, badInput("input." + name + " " + msg)
+		}
+	}
 	q := assistant.Question{Text: in.Question, ProductID: strOr(in.ProductID), UserID: strOr(in.UserID), ProductIDs: in.ProductIDs}
 	if in.UserID == nil {
 		if s, ok := api.ShopperFrom(ctx); ok {
@@ -33,7 +46,7 @@ func question(ctx context.Context, in model.AskInput) assistant.Question {
 	if in.Language != nil {
 		q.Language = *in.Language
 	}
-	return q
+	return q, nil
 }
 
 // askErr turns the use case's refusals into top-level errors with codes.

@@ -10,7 +10,10 @@ import (
 // not an empty stream), then sends the checked answer's text in pieces and
 // the answer last.
 func (r *subscriptionResolver) AskStream(ctx context.Context, input model.AskInput) (<-chan *model.AnswerChunk, error) {
-	q := question(ctx, input)
+	q, err := question(ctx, input)
+	if err != nil {
+		return nil, err
+	}
 	if err := r.app.CheckQuestion(ctx, &q); err != nil {
 		return nil, askErr(err)
 	}
