@@ -283,3 +283,21 @@ func cleanText(s string, max int) (string, shop.ErrorCode, string) {
 	}
 	return s, "", ""
 }
+
+// dropProductQAs deletes the Q&A entries of deleted products, so that no
+// entry outlives its product (and counts against the caps).
+func (a *App) dropProductQAs(ctx context.Context, productIDs []string) error {
+	var ids []string
+	a.qas.mu.RLock()
+	for _, pid := range productIDs {
+		for _, qa := range a.qas.byProduct[pid] {
+			ids = append(ids, qa.ID)
+		}
+	}
+	a.qas.mu.RUnlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	_, _, err := a.DeleteProductQAs(ctx, ids)
+	return err
+}

@@ -191,6 +191,13 @@ func TestAssistantStateReloads(t *testing.T) {
 	if err != nil || len(conn.Edges) != 1 || conn.Edges[0].Node.Count != 4 {
 		t.Fatalf("unanswered after a restart: %+v %v", conn, err)
 	}
+	// A deleted product takes its entries with it.
+	if _, _, err := b.DeleteProducts(ctx, []string{"p1"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := b.Store.ListBlobs(ctx, qaNS, "", "", 10); len(b.ProductQAs("p1")) != 0 || len(n) != 0 {
+		t.Fatalf("entries of a deleted product: %d in memory, %d stored", len(b.ProductQAs("p1")), len(n))
+	}
 }
 
 // The unanswered log keeps at most MaxUnansweredGroups groups and clips
