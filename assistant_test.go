@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,39 @@ func TestAskKindsOnTheDemoShop(t *testing.T) {
 		if c.kind == "COMPARISON" && len(a.Products) != 2 {
 			t.Errorf("%s: compared %+v", c.input, a.Products)
 		}
+	}
+	// The README's example says what it gives on the demo shop.
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(readme), "  battery: ask(")
+	if start < 0 {
+		t.Fatal("README lost its ask example")
+	}
+	block := "{\n" + string(readme[start:start+strings.Index(string(readme[start:]), "```")])
+	_, out, _ := post(t, base, "cat-1", block)
+	got := toJSON(out)
+	for _, want := range []string{`"text":"这款的电池是3349mAh。"`, `"field":"attribute:电池"`, `"value":"3349mAh"`,
+		`"text":"店铺答复：包装内含主机、USB-C数据线和说明书，不含充电头。"`, `"field":"qa:qa-sku-phone-0001-01"`,
+		`"kind":"PRODUCTS"`, `"kind":"COMPARISON"`, `"text":"商品信息里没有写保修期，建议咨询店铺客服。"`, `"kind":"HANDOFF"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the README example gives %s, without %s", got, want)
+		}
+	}
+	if strings.Contains(got, `"passed":false`) || out["errors"] != nil {
+		t.Errorf("the README example: %s", got)
+	}
+	var need struct {
+		Data struct {
+			Need struct {
+				Products []struct{ Product struct{ Title string } }
+			}
+		}
+	}
+	fromJSON(t, out, &need)
+	if len(need.Data.Need.Products) != 4 {
+		t.Errorf("the README promises four products for the need: %+v", need.Data.Need.Products)
 	}
 	// A search hit has no reason.
 	if _, out, _ := post(t, base, "cat-1", `{ searchProducts(query: "手机", first: 1) { reason } }`); !strings.Contains(toJSON(out), `"reason":null`) {
