@@ -29,6 +29,10 @@ const evalUsage = `usage: shopmuse eval <what> [flags]
                          Distinct-2, latency, the rubric (persona angles, echoes, filler,
                          repeated openings, benefit density) and BLEU-4/ROUGE-L against
                          the built-in human-written reference set (shopmuse eval copy [--llm])
+  ask [-v]               the shopping assistant over a question set generated from the demo
+                         shop: accuracy per category, citation precision, answer and refusal
+                         precision, refusal recall, NDCG@5 of need questions, latency p50/p99,
+                         dev and held-out third apart (-v lists the dev failures)
 `
 
 // runEval is `shopmuse eval ...`.
@@ -39,6 +43,8 @@ func runEval(ctx context.Context, getenv func(string) string, args []string, std
 	switch {
 	case args[0] == "copy":
 		return evalCopy(ctx, getenv, args[1:], stdout, stderr)
+	case args[0] == "ask":
+		return evalAsk(ctx, args[1:], stdout, stderr)
 	case args[0] == "plot":
 		return evalrec.RunPlot(args[1:], stderr)
 	case args[0] == "rec" || strings.HasPrefix(args[0], "-"):

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/copywriter"
@@ -36,6 +37,13 @@ var ErrBadQuestion = errors.New("assistant: bad question")
 // category is matched against path segments after the search.
 type Facets interface {
 	Categories(ctx context.Context) ([]string, error)
+}
+
+// Brands is optionally implemented by a Catalog: the brand names of the
+// shop, so that a need naming a brand the built-in alias table does not
+// know (雪中飞, Lululemon) filters by it.
+type Brands interface {
+	Brands(ctx context.Context) ([]string, error)
 }
 
 // Builtin answers from the facts with rules and tables; no model.
@@ -265,6 +273,18 @@ func factsFor(p Parsed, prod *shop.Product, lang shop.Language) (facts []fact, m
 			}
 		}
 	}
+	// an attribute name typed with a slip (lenth, 净含亮), when nothing else
+	// matched
+	if len(facts) == 0 {
+		for _, a := range prod.Attributes {
+			if fuzzyName(p.norm, a.Name) {
+				add(attr("", a))
+				// "fill poewr" read as power was the attribute Fill power
+				missing = nil
+				break
+			}
+		}
+	}
 	// values named outright
 	if len(facts) == 0 {
 		for _, a := range prod.Attributes {
@@ -283,7 +303,7 @@ func factsFor(p Parsed, prod *shop.Product, lang shop.Language) (facts []fact, m
 
 // commonAttrWord are attribute names too common as words to mean the
 // attribute when they occur in a question ("can I use it", "what kit").
-var commonAttrWord = map[string]bool{"use": true, "cut": true, "kit": true, "pack": true, "dock": true, "count": true, "size": true, "age": true, "适用": true}
+var commonAttrWord = map[string]bool{"use": true, "cut": true, "kit": true, "pack": true, "dock": true, "count": true, "size": true, "age": true}
 
 // attrFor finds the product's attribute called name (case-insensitive),
 // refusing one whose value is not in the topic's kind of unit (容量 of an
@@ -449,11 +469,17 @@ func matchQA(p Parsed, qas []QA, missing []string, answered bool) (QA, bool) {
 		qn := normalize(qa.Question)
 		score := dice(bigrams(qn), bigrams(p.norm))
 		qt := findTopics(qn)
+		weight := 1.0
+		if len(qt) == 0 {
+			// the entry's question names no topic (帐篷包含地钉吗): its
+			// answer may (标配地钉…), with less weight
+			qt, weight = findTopics(normalize(qa.Answer)), 0.7
+		}
 		for _, t := range qt {
 			if contains(missing, t) {
-				score += 1
+				score += weight
 			} else if contains(p.Topics, t) && !answered {
-				score += 0.6
+				score += 0.6 * weight
 			}
 		}
 		if score > bestScore {
@@ -553,16 +579,68 @@ func nameScore(t string, p *shop.Product) float64 {
 	return float64(n) / float64(len(units))
 }
 
+// nameUnits splits a title into Chinese characters and runs of other
+// characters (6-12个月 → 6-12, 个, 月).
 func nameUnits(title string) []string {
 	var out []string
-	for _, f := range strings.FieldsFunc(title, func(r rune) bool { return r == ' ' || r == ',' || r == '+' || r == '(' || r == ')' }) {
-		if words.HasHan(f) {
-			for _, r := range f {
-				out = append(out, string(r))
+	for _, f := range strings.FieldsFunc(title, func(r rune) bool { return r == ' ' || r == ',' || r == '(' || r == ')' }) {
+		run := []rune{}
+		flush := func() {
+			if len(run) > 0 {
+				out = append(out, string(run))
+				run = run[:0]
 			}
-			continue
 		}
-		out = append(out, f)
+		for _, r := range f {
+			if unicode.Is(unicode.Han, r) {
+				flush()
+				out = append(out, string(r))
+				continue
+			}
+			run = append(run, r)
+		}
+		flush()
 	}
 	return out
+}
+
+// fuzzyName reports whether the text names the attribute with one slip: a
+// homophone in a Chinese name of three characters or more, or one edit in
+// each word of four letters or more of an English name (the other words
+// exact).
+func fuzzyName(t, name string) bool {
+	n := strings.ToLower(name)
+	if words.HasHan(n) {
+		rs := []rune(n)
+		if len(rs) < 3 {
+			return false
+		}
+		ft := []rune(fuzzyForm(t))
+		for i := 0; i+len(rs) <= len(ft); i++ {
+			miss := 0
+			for j := range rs {
+				if ft[i+j] != rs[j] {
+					miss++
+				}
+			}
+			if miss <= 1 {
+				return true
+			}
+		}
+		return false
+	}
+	tw := strings.FieldsFunc(t, func(r rune) bool { return !(r < 128 && words.IsWordByte(byte(r))) })
+	for _, w := range strings.Fields(n) {
+		found := false
+		for _, x := range tw {
+			if x == w || len(w) >= 4 && editDistance(x, w, 1) <= 1 {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/internal/words"
@@ -158,7 +159,15 @@ func decide(p Parsed, fx, fy fact) int {
 	if fx.cite.Field == FieldPrice {
 		more = false // the cheaper one, unless the question asks for the dearer
 	}
+	// the wish follows the question word: 哪个续航更长, which is lighter
+	// (小米 in a product's name is not 小)
 	t := p.norm
+	for _, cue := range []string{"哪个", "哪款", "谁", "更", "which"} {
+		if i := strings.LastIndex(t, cue); i >= 0 {
+			t = t[i+len(cue):]
+			break
+		}
+	}
 	switch {
 	case hasAny(t, "轻", "小", "便宜", "短", "少", "低", "省", "lighter", "smaller", "cheaper", "less", "fewer", "shorter", "lower", "quieter"):
 		more = false
@@ -193,6 +202,15 @@ func (b *Builtin) need(ctx context.Context, q Question, p Parsed) (Answer, []*sh
 			if path := categoryPath(cats, leaf); path != "" {
 				filter.Category = &path
 			}
+		}
+	}
+	if len(p.Brands) == 0 {
+		if bl, ok := b.cat.(Brands); ok {
+			all, err := bl.Brands(ctx)
+			if err != nil {
+				return Answer{}, nil, fmt.Errorf("assistant: brands: %w", err)
+			}
+			p.Brands = brandIn(q.Text, p.norm, all)
 		}
 	}
 	cands, err := b.cat.Candidates(ctx, p.Query, filter, q.UserID, candidatePool)
@@ -343,4 +361,36 @@ func softScore(p Parsed, c *shop.Product) int {
 		}
 	}
 	return n
+}
+
+// wordBrands are brand names that are also English words: they name the
+// brand only when written capitalised ("Keep" the brand, "keeps warm").
+var wordBrands = map[string]bool{"keep": true, "peak": true, "bear": true, "tiger": true, "camel": true, "fortune": true, "lee": true, "mac": true}
+
+// brandIn finds the longest catalogue brand the question names, with its
+// other-language name when the alias table knows it.
+func brandIn(text, norm string, brands []string) []string {
+	best := ""
+	for _, b := range brands {
+		lb := strings.ToLower(strings.TrimSpace(b))
+		if utf8.RuneCountInString(lb) < 2 || len(lb) <= len(best) {
+			continue
+		}
+		ok := has(norm, lb)
+		if ok && wordBrands[lb] {
+			ok = strings.Contains(text, b)
+		}
+		if ok {
+			best = b
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	for _, a := range brandAliases {
+		if strings.EqualFold(a[0], best) || strings.EqualFold(a[1], best) {
+			return []string{a[0], a[1]}
+		}
+	}
+	return []string{best}
 }

@@ -12,11 +12,12 @@ import (
 // BM25 search for candidates (no recommendations). The evaluation and tests
 // use it; the service's Catalog lives in app over the store and hybrid search.
 type MemCatalog struct {
-	byID  map[string]*shop.Product
-	order []*shop.Product
-	qas   map[string][]QA
-	lex   *search.Lexical
-	cats  []string
+	byID   map[string]*shop.Product
+	order  []*shop.Product
+	qas    map[string][]QA
+	lex    *search.Lexical
+	cats   []string
+	brands []string
 }
 
 // NewMemCatalog indexes products and qas. The products must not change
@@ -32,8 +33,13 @@ func NewMemCatalog(products []shop.Product, qas []QA) *MemCatalog {
 			seen[p.Category] = true
 			m.cats = append(m.cats, p.Category)
 		}
+		if p.Brand != "" && !seen["brand:"+p.Brand] {
+			seen["brand:"+p.Brand] = true
+			m.brands = append(m.brands, p.Brand)
+		}
 	}
 	sort.Strings(m.cats)
+	sort.Strings(m.brands)
 	m.lex.Upsert(products)
 	for _, q := range qas {
 		m.qas[q.ProductID] = append(m.qas[q.ProductID], q)
@@ -61,6 +67,9 @@ func (m *MemCatalog) Products(_ context.Context, ids []string) ([]*shop.Product,
 func (m *MemCatalog) QAs(_ context.Context, productID string) ([]QA, error) {
 	return m.qas[productID], nil
 }
+
+// Brands implements Brands.
+func (m *MemCatalog) Brands(context.Context) ([]string, error) { return m.brands, nil }
 
 // Categories implements Facets.
 func (m *MemCatalog) Categories(context.Context) ([]string, error) { return m.cats, nil }

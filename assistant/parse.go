@@ -1,7 +1,6 @@
 package assistant
 
 import (
-	"sort"
 	"strings"
 
 	"github.com/shopmuse/shopmuse/copywriter"
@@ -83,7 +82,7 @@ type Parsed struct {
 // DetectLanguage is ZH when the text is mostly Chinese, else EN.
 func DetectLanguage(text string) shop.Language {
 	share, n := copywriter.HanShare(text)
-	if n > 0 && share >= 0.3 {
+	if n > 0 && share >= 0.4 {
 		return shop.LanguageZH
 	}
 	if n == 0 && words.HasHan(text) {
@@ -101,15 +100,20 @@ func Parse(q Question) Parsed {
 	if !p.Language.Valid() {
 		p.Language = DetectLanguage(q.Text)
 	}
-	for _, h := range handoffWords {
-		if has(t, h.word) {
-			p.HandoffTopic = h.topic
-			break
-		}
-	}
-	p.Topics = findTopics(t)
+	p.Topics = findTopics(englishFuzzy(t, false))
 	if len(p.Topics) == 0 {
 		p.Topics = findTopics(fuzzyForm(t))
+	}
+	for _, h := range handoffWords {
+		// 坏了保修吗 asks about the warranty: a weak word hands off only
+		// a question about nothing else
+		if has(t, h.word) && (h.topic != "weak" || len(p.Topics) == 0) {
+			p.HandoffTopic = h.topic
+			if p.HandoffTopic == "weak" {
+				p.HandoffTopic = "complaint"
+			}
+			break
+		}
 	}
 	p.Number = numberAsk(t)
 	for _, w := range compareWords {
@@ -199,8 +203,8 @@ func findTopics(t string) []string {
 	if contains(out, "screen") {
 		out = remove(out, "size")
 	}
-	// "how much does it weigh" asks for the weight, not the price
-	if contains(out, "weight") && has(t, "how much") && !has(t, "cost") && !has(t, "price") {
+	// "how much does it weigh", "how much storage": another topic, not the price
+	if contains(out, "price") && len(out) > 1 && has(t, "how much") && !hasAny(t, "cost", "price", "pay", "is it", "is this", "are they") {
 		out = remove(out, "price")
 	}
 	// 电池容量 asks about the battery
@@ -246,17 +250,36 @@ func fuzzyForm(t string) string {
 		}
 		b.WriteRune(r)
 	}
-	out := b.String()
-	fields := strings.FieldsFunc(out, func(r rune) bool { return !(r < 128 && words.IsWordByte(byte(r))) })
+	return englishFuzzy(b.String(), true)
+}
+
+// englishFuzzy corrects English words one slip away from a topic word. Not
+// in fallback mode it corrects only toward words of six letters or more,
+// and never a common word (later is not water).
+func englishFuzzy(t string, fallback bool) string {
+	out := t
+	fields := strings.FieldsFunc(t, func(r rune) bool { return !(r < 128 && words.IsWordByte(byte(r))) })
 	for _, f := range fields {
-		if len(f) < 4 || !isAlpha(f) {
+		if len(f) < 4 || !isAlpha(f) || commonEnglish[f] {
 			continue
 		}
-		if w, ok := nearestTopicWord(f); ok && w != f {
+		if w, ok := nearestTopicWord(f); ok && w != f && (fallback || len(w) >= 5) {
 			out = replaceWord(out, f, w)
 		}
 	}
 	return out
+}
+
+// commonEnglish are words one letter away from a topic word that mean
+// something else.
+var commonEnglish = map[string]bool{
+	"later": true, "right": true, "night": true, "might": true, "sight": true, "fight": true, "tight": true, "eight": true,
+	"prize": true, "pride": true, "thing": true, "think": true, "where": true, "there": true, "these": true, "those": true,
+	"which": true, "would": true, "could": true, "about": true, "white": true, "while": true, "height": true, "hours": true,
+	"phone": true, "ships": true, "sales": true, "deals": true, "offers": true, "holds": true, "costs": true, "lasts": true,
+	"power": true, "tower": true, "lower": true, "cable": true, "table": true, "safe": true, "same": true, "size": true,
+	"does": true, "done": true, "gone": true, "have": true, "this": true, "that": true, "what": true, "with": true,
+	"will": true, "your": true, "from": true, "they": true, "them": true, "than": true, "then": true, "when": true,
 }
 
 func isAlpha(s string) bool {
@@ -417,14 +440,4 @@ func splitMentions(text string) []string {
 		}
 	}
 	return nil
-}
-
-// sortedKeys is a helper for deterministic output.
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -146,6 +146,7 @@ var units = []struct {
 	{"db", "db", 1}, {"分贝", "db", 1}, {"pa", "pa", 1}, {"aw", "aw", 1}, {"atm", "atm", 1},
 	{"元", "CNY", 1}, {"块钱", "CNY", 1}, {"块", "CNY", 1}, {"yuan", "CNY", 1}, {"rmb", "CNY", 1},
 	{"%", "%", 1}, {"蓬", "fp", 1}, {"fill power", "fp", 1}, {"支", "s", 1},
+	{"码", "size", 1}, {"号", "size", 1}, {"人", "person", 1}, {"片", "pcs", 1}, {"层", "layer", 1},
 }
 
 // quantities reads every number with its unit from a normalised text.

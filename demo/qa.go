@@ -74,7 +74,7 @@ var qaTemplates = []qaTemplate{
 		everyNth: 7, categoryKeys: []string{"stroller"}},
 	{topic: "care", zhQ: "可以用开水烫洗消毒吗？", zhA: "可以煮沸或蒸汽消毒，奶嘴建议每2个月更换一次。", enQ: "Can I sterilise it in boiling water?", enA: "Yes, boil or steam it; replace the teat every 2 months.",
 		everyNth: 7, categoryKeys: []string{"bottle"}},
-	{topic: "care", zhQ: "可以装牛奶或果汁吗？", zhA: "建议只装水和茶，牛奶、果汁等饮品容易变质，也不宜长时间存放。", enQ: "Can I put milk or juice in it?", enA: "Water and tea are best; milk and juice spoil and should not be kept in it for long.",
+	{topic: "usage", zhQ: "可以装牛奶或果汁吗？", zhA: "建议只装水和茶，牛奶、果汁等饮品容易变质，也不宜长时间存放。", enQ: "Can I put milk or juice in it?", enA: "Water and tea are best; milk and juice spoil and should not be kept in it for long.",
 		everyNth: 5, categoryKeys: []string{"cup"}},
 	{topic: "warranty", zhQ: "保修吗？", zhA: "杯身保温性能保修1年，杯盖密封圈等配件可单独购买。", enQ: "Is there a warranty?", enA: "Heat retention is guaranteed for 1 year; seals and lids can be bought separately.",
 		everyNth: 7, categoryKeys: []string{"cup"}},
@@ -124,4 +124,41 @@ func skuKey(id string) string {
 		}
 	}
 	return key
+}
+
+// Noun is what shoppers call the products of a category, in both languages.
+type Noun struct{ ZH, EN string }
+
+// CategoryNouns maps each category path of the demo catalogue to its noun:
+// 数码/手机 → 手机, Smartphone. Question sets are written with them.
+func CategoryNouns() map[string]Noun {
+	out := map[string]Noun{}
+	for _, t := range templates {
+		out[t.path] = Noun{ZH: t.zh, EN: t.en}
+	}
+	return out
+}
+
+// BrandPairs lists the demo brands sold under two names (华为 and Huawei).
+func BrandPairs() [][2]string {
+	var out [][2]string
+	seen := map[string]bool{}
+	for _, t := range templates {
+		for _, ml := range parseBrands(t.brands) {
+			if ml.brandEN && !seen[ml.brand.zh] {
+				seen[ml.brand.zh] = true
+				out = append(out, [2]string{ml.brand.zh, ml.brand.en})
+			}
+		}
+	}
+	return out
+}
+
+// TagWords maps each demo tag to the English word English listings carry.
+func TagWords() map[string]string {
+	out := make(map[string]string, len(tagEN))
+	for k, v := range tagEN {
+		out[k] = v
+	}
+	return out
 }
