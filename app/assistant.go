@@ -25,10 +25,12 @@ import (
 // assistantState is the assistant's part of App.
 type assistantState struct {
 	builtin assistant.Answerer
-	// cats caches the shop's category paths for a minute (Facets).
-	catsMu sync.Mutex
-	cats   []string
-	catsAt time.Time
+	// facets caches the shop's category paths and brands for a minute
+	// (assistant.Facets and assistant.Brands).
+	facetsMu sync.Mutex
+	cats     []string
+	brands   []string
+	facetsAt time.Time
 	// llm answers first when SHOPMUSE_LLM is set; nil otherwise.
 	llm       *assistant.LLM
 	fallbacks *prometheus.CounterVec
@@ -281,7 +283,10 @@ func textPieces(s string) []string {
 // assistantCatalog is the shop as the assistant reads it.
 type assistantCatalog struct{ a *App }
 
-var _ assistant.Facets = assistantCatalog{}
+var (
+	_ assistant.Facets = assistantCatalog{}
+	_ assistant.Brands = assistantCatalog{}
+)
 
 func (c assistantCatalog) Product(ctx context.Context, id string) (*shop.Product, error) {
 	return c.a.Store.Product(ctx, id)
@@ -301,30 +306,47 @@ func (c assistantCatalog) Products(ctx context.Context, ids []string) ([]*shop.P
 	return out, nil
 }
 
-// Categories implements assistant.Facets: the shop's category paths, read
-// from the catalogue at most once a minute.
+// Categories implements assistant.Facets: the shop's category paths.
 func (c assistantCatalog) Categories(ctx context.Context) ([]string, error) {
+	cats, _, err := c.facets(ctx)
+	return cats, err
+}
+
+// Brands implements assistant.Brands: the shop's brand names.
+func (c assistantCatalog) Brands(ctx context.Context) ([]string, error) {
+	_, brands, err := c.facets(ctx)
+	return brands, err
+}
+
+// facets reads the category paths and brands from the catalogue, at most
+// once a minute (a scan of every product).
+func (c assistantCatalog) facets(ctx context.Context) (cats, brands []string, err error) {
 	s := c.a.assist
-	s.catsMu.Lock()
-	defer s.catsMu.Unlock()
-	if s.cats != nil && time.Since(s.catsAt) < time.Minute {
-		return s.cats, nil
+	s.facetsMu.Lock()
+	defer s.facetsMu.Unlock()
+	if s.cats != nil && time.Since(s.facetsAt) < time.Minute {
+		return s.cats, s.brands, nil
 	}
 	seen := map[string]bool{}
-	cats := []string{}
-	err := c.a.Store.EachProduct(ctx, func(p *shop.Product) error {
-		if p.Category != "" && !seen[p.Category] {
-			seen[p.Category] = true
+	cats, brands = []string{}, []string{}
+	err = c.a.Store.EachProduct(ctx, func(p *shop.Product) error {
+		if p.Category != "" && !seen["c\x00"+p.Category] {
+			seen["c\x00"+p.Category] = true
 			cats = append(cats, p.Category)
+		}
+		if p.Brand != "" && !seen["b\x00"+p.Brand] {
+			seen["b\x00"+p.Brand] = true
+			brands = append(brands, p.Brand)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("categories: %w", err)
+		return nil, nil, fmt.Errorf("catalogue facets: %w", err)
 	}
 	slices.Sort(cats)
-	s.cats, s.catsAt = cats, time.Now()
-	return cats, nil
+	slices.Sort(brands)
+	s.cats, s.brands, s.facetsAt = cats, brands, time.Now()
+	return cats, brands, nil
 }
 
 func (c assistantCatalog) QAs(_ context.Context, productID string) ([]assistant.QA, error) {
