@@ -181,6 +181,44 @@ func TestParsePrice(t *testing.T) {
 	}
 }
 
+func TestSpecsAndComparators(t *testing.T) {
+	cases := map[string][]NumberAsk{
+		"电池5000mAh以上的手机":                             {{Op: CmpGT, Value: 5000, Unit: "mah"}},
+		"有没有200g以下的跑鞋":                               {{Op: CmpLT, Value: 200, Unit: "g"}},
+		"重量不超过200g的跑鞋":                               {{Op: CmpLT, Value: 200, Unit: "g"}},
+		"屏幕不低于6.5英寸的手机":                              {{Op: CmpGT, Value: 6.5, Unit: "in"}},
+		"Any phone with battery of 5000mAh or more?": {{Op: CmpGT, Value: 5000, Unit: "mah"}},
+		"a tent under 2kg":                           {{Op: CmpLT, Value: 2000, Unit: "g"}},
+		"3000以内的手机":                                  nil, // a price, not a spec
+	}
+	for text, want := range cases {
+		got := Parse(Question{Text: text}).Specs
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: specs %v, want %v", text, got, want)
+		}
+	}
+	for text, want := range map[string]Comparator{"电池超过4500mAh吗": CmpGT, "电池不超过4500mAh吗": CmpLT, "重量低于200g吗": CmpLT, "重量不低于200g吗": CmpGT, "is it under 200g?": CmpLT, "电池是5000mAh吗": CmpEQ} {
+		if n := Parse(Question{Text: text, ProductID: "p"}).Number; n == nil || n.Op != want {
+			t.Errorf("%q: %v, want %s", text, n, want)
+		}
+	}
+	b, ps := demoBuiltin(t)
+	a := ask(t, b, Question{Text: "电池5000mAh以上的手机"})
+	if a.Kind != KindProducts {
+		t.Fatalf("%s %q", a.Kind, a.Text)
+	}
+	for _, h := range a.Products {
+		p := find(t, ps, func(p *shop.Product) bool { return p.ID == h.ProductID })
+		v, ok := p.Attribute("电池")
+		if !ok {
+			v, _ = p.Attribute("Battery")
+		}
+		if q, _ := mainQuantity(v); q.value < 5000 {
+			t.Errorf("lists %s with %s", p.ID, v)
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	b, _ := demoBuiltin(t)
 	for _, q := range []Question{

@@ -41,6 +41,16 @@ func (b *Builtin) compare(ctx context.Context, q Question, p Parsed) (Answer, []
 		return a, nil, nil
 	}
 	x, y := prods[0], prods[1]
+	if len(p.Mentions) > 0 {
+		// the products' names are not the question: 全能基站 in a title does
+		// not ask about the dock
+		rest := q.Text
+		for _, m := range p.Mentions {
+			rest = strings.Replace(rest, m, " ", 1)
+		}
+		r := Parse(Question{Text: rest, Language: p.Language})
+		p.Topics, p.norm, p.Number = r.Topics, r.norm, r.Number
+	}
 	type row struct{ fx, fy fact }
 	var rows []row
 	if len(p.Topics) > 0 || hasNamedAttr(p, x) {
@@ -219,7 +229,7 @@ func (b *Builtin) need(ctx context.Context, q Question, p Parsed) (Answer, []*sh
 	}
 	var picked []*shop.Product
 	for _, c := range cands {
-		if c == nil || !filter.Matches(c) || !c.Available || !leafOK(c) || !brandOK(p.Brands, c) || !tagsOK(p.TagGroups, c) {
+		if c == nil || !filter.Matches(c) || !c.Available || !leafOK(c) || !brandOK(p.Brands, c) || !tagsOK(p.TagGroups, c) || !specsOK(p.Specs, c) {
 			continue
 		}
 		picked = append(picked, c)
@@ -263,7 +273,17 @@ func reasonFor(p Parsed, c *shop.Product, lang shop.Language) (string, []Citatio
 	parts := []string{copywriter.FormatPrice(c.Price)}
 	cites := []Citation{{ProductID: c.ID, Field: FieldPrice, Value: c.Price.Amount.String()}}
 	var chosen *shop.Attribute
+	// the attribute a bound asks about is the reason first
+	for _, sp := range p.Specs {
+		if a, ok := specAttr(sp, c); ok {
+			chosen = &a
+			break
+		}
+	}
 	for _, g := range p.TagGroups {
+		if chosen != nil {
+			break
+		}
 		if key, ok := tagTopic[g[0]]; ok {
 			for _, an := range topicByKey[key].attrs {
 				if a, ok := attrFor(c, an, key); ok {
@@ -393,4 +413,37 @@ func brandIn(text, norm string, brands []string) []string {
 		}
 	}
 	return []string{best}
+}
+
+// specAttr is the product's first attribute in the bound's unit.
+func specAttr(sp NumberAsk, c *shop.Product) (shop.Attribute, bool) {
+	for _, a := range c.Attributes {
+		if q, ok := mainQuantity(a.Value); ok && q.unit == sp.Unit {
+			return a, true
+		}
+	}
+	return shop.Attribute{}, false
+}
+
+// specsOK reports whether the product states every bound's attribute
+// within the bound (a product that does not state it does not fit).
+func specsOK(specs []NumberAsk, c *shop.Product) bool {
+	for _, sp := range specs {
+		a, ok := specAttr(sp, c)
+		if !ok {
+			return false
+		}
+		q, _ := mainQuantity(a.Value)
+		switch sp.Op {
+		case CmpGT:
+			if q.value < sp.Value-1e-9 {
+				return false
+			}
+		case CmpLT:
+			if q.value > sp.Value+1e-9 {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -70,6 +70,10 @@ type Parsed struct {
 	Mentions []string
 	// Number is set for yes/no questions about a number.
 	Number *NumberAsk
+	// Specs are a need's bounds on attributes ("电池5000mAh以上": GT 5000
+	// mah, read as at least): a product fits when an attribute in that unit
+	// is within every bound.
+	Specs []NumberAsk
 	// Compares is true when the question asks which of two is better or
 	// what differs.
 	Compares bool
@@ -143,7 +147,7 @@ func Parse(q Question) Parsed {
 			}
 		}
 	}
-	need := !price.empty()
+	need := !price.empty() || len(specs(t)) > 0 && p.CategoryLeaf != ""
 	for _, w := range needWords {
 		if has(t+" ", w) {
 			need = true
@@ -174,6 +178,7 @@ func Parse(q Question) Parsed {
 	if p.Intent == IntentNeed {
 		avail := true
 		p.Filter.AvailableOnly = &avail
+		p.Specs = specs(t)
 	}
 	return p
 }
@@ -374,13 +379,26 @@ func numberAsk(t string) *NumberAsk {
 		return nil
 	}
 	op := CmpEQ
-	switch {
-	case hasAny(t, "超过", "大于", "高于", "多于", "以上", "不止", "over", "more than", "above", "at least", "bigger than", "larger than", "longer than", "heavier than"):
-		op = CmpGT
-	case hasAny(t, "低于", "小于", "少于", "以下", "不到", "不超过", "under", "less than", "below", "lighter than", "smaller than", "shorter than"):
-		op = CmpLT
+	// the longest cue wins: 不超过 is not 超过, 不低于 not 低于
+	best := 0
+	for _, c := range comparatorCues {
+		if len(c.cue) > best && has(t, c.cue) {
+			op, best = c.op, len(c.cue)
+		}
 	}
 	return &NumberAsk{Op: op, Value: q.value, Unit: q.unit}
+}
+
+// comparatorCues say which way a number bounds: GT is "at least", LT "at
+// most" (a need's bounds include their value; a yes/no question's do not).
+var comparatorCues = []struct {
+	cue string
+	op  Comparator
+}{
+	{"超过", CmpGT}, {"大于", CmpGT}, {"高于", CmpGT}, {"多于", CmpGT}, {"以上", CmpGT}, {"不止", CmpGT}, {"至少", CmpGT}, {"不低于", CmpGT}, {"不少于", CmpGT}, {"不小于", CmpGT},
+	{"over", CmpGT}, {"more than", CmpGT}, {"above", CmpGT}, {"at least", CmpGT}, {"bigger than", CmpGT}, {"larger than", CmpGT}, {"longer than", CmpGT}, {"heavier than", CmpGT}, {"or more", CmpGT},
+	{"低于", CmpLT}, {"小于", CmpLT}, {"少于", CmpLT}, {"以下", CmpLT}, {"不到", CmpLT}, {"不超过", CmpLT}, {"不高于", CmpLT}, {"不大于", CmpLT}, {"不多于", CmpLT}, {"以内", CmpLT},
+	{"under", CmpLT}, {"less than", CmpLT}, {"below", CmpLT}, {"lighter than", CmpLT}, {"smaller than", CmpLT}, {"shorter than", CmpLT}, {"at most", CmpLT}, {"or less", CmpLT}, {"no more than", CmpLT},
 }
 
 func hasAny(t string, ws ...string) bool {
@@ -411,16 +429,24 @@ func findCategory(t string) string {
 
 // findBrands returns every name of the brand the text names.
 func findBrands(t string) []string {
-	for _, a := range brandAliases {
+	for i, a := range brandAliasesLower {
 		for _, n := range a {
-			ln := strings.ToLower(n)
-			if has(t, ln) {
-				return []string{a[0], a[1]}
+			if has(t, n) {
+				return []string{brandAliases[i][0], brandAliases[i][1]}
 			}
 		}
 	}
 	return nil
 }
+
+// brandAliasesLower is brandAliases lower-cased once.
+var brandAliasesLower = func() [][2]string {
+	out := make([][2]string, len(brandAliases))
+	for i, a := range brandAliases {
+		out[i] = [2]string{strings.ToLower(a[0]), strings.ToLower(a[1])}
+	}
+	return out
+}()
 
 // splitMentions splits "A和B哪个好" into its two product names.
 func splitMentions(text string) []string {
@@ -440,4 +466,59 @@ func splitMentions(text string) []string {
 		}
 	}
 	return nil
+}
+
+// specs reads a need's bounds on attributes: 5000mAh以上, 200g以内, 6.5英寸
+// 以上, over 5000mAh, under 200g. Bounds include their value.
+func specs(t string) []NumberAsk {
+	var out []NumberAsk
+	for _, q := range quantities(t) {
+		if q.unit == "" || q.unit == "CNY" {
+			continue
+		}
+		after := strings.TrimLeft(t[q.end:], " ")
+		before := strings.TrimRight(t[:q.start], " ")
+		op := Comparator("")
+		switch {
+		case hasPrefixAny(after, "以上", "起", "或以上", "+", "及以上", "or more", "or higher", "or above", "or bigger", "or longer"):
+			op = CmpGT
+		case hasPrefixAny(after, "以下", "以内", "之内", "内", "或以下", "or less", "or lower", "or under", "or lighter", "or smaller"):
+			op = CmpLT
+		default:
+			best := 0
+			for _, c := range comparatorCues {
+				if len(c.cue) > best && hasSuffixAny(before, c.cue) {
+					op, best = c.op, len(c.cue)
+				}
+			}
+			if best == 0 {
+				switch {
+				case hasSuffixAny(before, "within", "up to"):
+					op = CmpLT
+				}
+			}
+		}
+		if op != "" {
+			out = append(out, NumberAsk{Op: op, Value: q.value, Unit: q.unit})
+		}
+	}
+	return out
+}
+
+func hasPrefixAny(s string, ps ...string) bool {
+	for _, p := range ps {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSuffixAny(s string, ps ...string) bool {
+	for _, p := range ps {
+		if strings.HasSuffix(s, p) && (words.HasHan(p) || len(s) == len(p) || !isLetter(s[len(s)-len(p)-1])) {
+			return true
+		}
+	}
+	return false
 }

@@ -122,8 +122,9 @@ func hanValue(rs []rune) (int, bool) {
 // quantity is a number with its canonical unit: 5000mAh → 5000 "mah",
 // 1.5kg → 1500 "g", 7天 → 10080 "min".
 type quantity struct {
-	value float64
-	unit  string
+	value      float64
+	unit       string
+	start, end int // byte span in the text it was read from
 }
 
 // units, longest first within a prefix, as written after a number
@@ -177,7 +178,7 @@ func quantities(s string) []quantity {
 			v *= 1000
 			k++
 		}
-		q := quantity{value: v}
+		q := quantity{value: v, start: i}
 		for _, u := range units {
 			if strings.HasPrefix(s[k:], u.form) {
 				end := k + len(u.form)
@@ -197,6 +198,7 @@ func quantities(s string) []quantity {
 			i = j
 			continue
 		}
+		q.end = j
 		out = append(out, q)
 		i = j
 	}

@@ -42,6 +42,106 @@ var needPatterns = []needPattern{
 	{pat: "A {noun} as a gift, {price}?", en: true, price: true, soft: "送礼"},
 }
 
+// specPatterns ask for products with a bound on an attribute; {spec} is
+// filled by specPhrases.
+var specPatterns = []needPattern{
+	{pat: "有没有{spec}的{noun}？"},
+	{pat: "{spec}的{noun}推荐几款"},
+	{pat: "Any {noun} with {spec}?", en: true},
+	{pat: "Show me a {noun} with {spec}.", en: true},
+}
+
+var specPhrasesZH = map[string][]string{">": {"{attr}{v}以上", "{attr}不低于{v}"}, "<": {"{attr}{v}以下", "{attr}不超过{v}"}}
+var specPhrasesEN = map[string][]string{">": {"{attr} of {v} or more", "{attr} of at least {v}"}, "<": {"{attr} of {v} or less", "{attr} of at most {v}"}}
+
+// measureUnits are the units a shopper bounds ("60s" thread count and
+// "316不锈钢" are not measures).
+var measureUnits = map[string]bool{"mah": true, "g": true, "kg": true, "ml": true, "l": true, "英寸": true, "in": true, "w": true,
+	"mm": true, "cm": true, "小时": true, "h": true, "天": true, "days": true, "分钟": true, "min": true, "pa": true, "aw": true,
+	"db": true, "atm": true, "万像素": true, "mp": true}
+
+// specNeeds: products with an attribute above or below a bound, the right
+// set read from the same attribute (by its place in the listing, which is
+// the same in both languages) of every product of the category.
+func (g *gen) specNeeds(byCat map[string][]*shop.Product, cats []string) {
+	for _, cat := range cats {
+		ps := byCat[cat]
+		for try := 0; try < 2; try++ {
+			sp := specPatterns[g.pick(len(specPatterns))]
+			lang := shop.LanguageZH
+			if sp.en {
+				lang = shop.LanguageEN
+			}
+			var same []*shop.Product
+			for _, p := range ps {
+				if p.Language == lang {
+					same = append(same, p)
+				}
+			}
+			if len(same) == 0 {
+				continue
+			}
+			// an attribute every listing states as a number in one unit
+			var idx []int
+			for i := range same[0].Attributes {
+				units := map[string]bool{}
+				ok := true
+				for _, p := range ps {
+					if i >= len(p.Attributes) {
+						ok = false
+						break
+					}
+					_, u, isQ := splitQuantity(p.Attributes[i].Value)
+					if !isQ || !measureUnits[strings.ToLower(u)] {
+						ok = false
+						break
+					}
+					if p.Language == lang {
+						units[u] = true
+					}
+				}
+				if ok && len(units) == 1 {
+					idx = append(idx, i)
+				}
+			}
+			if len(idx) == 0 {
+				continue
+			}
+			i := idx[g.pick(len(idx))]
+			ref := same[g.pick(len(same))].Attributes[i]
+			bound, unit, _ := splitQuantity(ref.Value)
+			op := []string{">", "<"}[g.pick(2)]
+			phrases, name := specPhrasesZH[op], ref.Name
+			v := strconv.FormatFloat(bound, 'f', -1, 64) + unit
+			if sp.en {
+				phrases, name = specPhrasesEN[op], strings.ToLower(ref.Name)
+				if strings.Contains(ref.Value, " ") {
+					v = strconv.FormatFloat(bound, 'f', -1, 64) + " " + unit
+				}
+			}
+			phrase := phrases[g.pick(len(phrases))]
+			noun := g.nouns[cat].ZH
+			if sp.en {
+				noun = strings.ToLower(g.nouns[cat].EN)
+			}
+			text := strings.NewReplacer("{spec}", strings.NewReplacer("{attr}", name, "{v}", v).Replace(phrase), "{noun}", noun).Replace(sp.pat)
+			rel := map[string]int{}
+			for _, p := range ps {
+				n, _, _ := splitQuantity(p.Attributes[i].Value)
+				if p.Available && (op == ">" && n >= bound || op == "<" && n <= bound) {
+					rel[p.ID] = 1
+				}
+			}
+			expect := assistant.KindProducts
+			if len(rel) == 0 {
+				expect = assistant.KindUnknown
+			}
+			g.add(Item{Category: CatNeed, Pattern: sp.pat + " / " + phrase, Question: assistant.Question{Text: text}, Expect: expect, Relevance: rel})
+			break
+		}
+	}
+}
+
 var pricePhrasesZH = []string{"{x}以内", "{x}元以内", "不超过{x}元", "{a}-{b}元", "{a}到{b}块"}
 var pricePhrasesEN = []string{"under ¥{x}", "below {x} yuan", "between {a} and {b} yuan", "for less than {x} yuan", "under ${x}"}
 
@@ -57,6 +157,7 @@ func (g *gen) needs() {
 		byCat[p.Category] = append(byCat[p.Category], p)
 	}
 	sort.Strings(cats)
+	defer g.specNeeds(byCat, cats)
 	for round := 0; round < 2; round++ {
 		for _, cat := range cats {
 			ps := byCat[cat]
