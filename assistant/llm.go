@@ -519,8 +519,9 @@ func verifyLLMAnswer(b *factBook, raw string) (Answer, error) {
 }
 
 // verifyCitation checks a citation against the facts and returns the value
-// to show: the stored value, or for a description or Q&A answer the quoted
-// part of it.
+// to show: the stored value, as the built-in answerer cites it. A citation
+// of a description or a Q&A answer may quote a part of it (4 characters at
+// least); the text is then checked against the quote's whole field.
 func verifyCitation(b *factBook, c Citation) (string, bool) {
 	f, ok := b.facts[c.ProductID]
 	if !ok {
@@ -542,7 +543,7 @@ func verifyCitation(b *factBook, c Citation) (string, bool) {
 	case c.Field == FieldDescription || strings.HasPrefix(c.Field, FieldQAPrefix):
 		// a quote from a long text: at least 4 characters of it
 		if utf8.RuneCountInString(got) >= 4 && strings.Contains(want, got) {
-			return strings.TrimSpace(c.Value), true
+			return stored, true
 		}
 	}
 	return "", false
