@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -431,4 +434,50 @@ func TestAskStreamOverWebSocket(t *testing.T) {
 		chunks = append(chunks, p.Data.AskStream)
 	}
 	checkAnswerStream(t, chunks)
+}
+
+// With an LLM configured, what it writes is verified before anything is
+// streamed: an invented number never reaches the client over SSE, the
+// built-in answer does, and the fallback is counted in /metrics.
+func TestAskStreamWithAnUnverifiedLLMAnswer(t *testing.T) {
+	var calls atomic.Int64
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		content := `{"kind": "ANSWER", "text": "电池是6000mAh，续航两天。", "citations": [{"productID": "sku-phone-0001", "field": "attribute:电池", "value": "3349mAh"}]}`
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+			"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": content}, "finish_reason": "stop"}}})
+	}))
+	defer llm.Close()
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(),
+		"SHOPMUSE_LLM": "openai", "SHOPMUSE_LLM_MODEL": "m", "OPENAI_BASE_URL": llm.URL + "/v1"})
+	defer stop()
+	body, _ := json.Marshal(map[string]any{"query": `subscription { askStream(input: {question: "电池多大？", productID: "sku-phone-0001"}) { delta done answer { kind text generator } } }`})
+	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if calls.Load() != 1 {
+		t.Fatalf("%d LLM calls", calls.Load())
+	}
+	if strings.Contains(string(raw), "6000") || strings.Contains(string(raw), "两天") {
+		t.Fatalf("the unverified answer reached the client:\n%s", raw)
+	}
+	if !strings.Contains(string(raw), `"generator":"builtin"`) || !strings.Contains(string(raw), `"text":"这款的电池是3349mAh。"`) {
+		t.Fatalf("no built-in answer in the stream:\n%s", raw)
+	}
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(m), `shopmuse_assistant_fallbacks_total{reason="unsupported_claim"} 1`) {
+		t.Fatalf("fallback not counted:\n%s", m)
+	}
 }
