@@ -452,8 +452,12 @@ var brandAliasesLower = func() [][2]string {
 func splitMentions(text string) []string {
 	t := strings.TrimSpace(text)
 	for _, tail := range []string{"哪个", "哪款", "谁", "有什么区别", "有啥区别", "区别", "对比", "比较", "怎么选", "which", "what's the difference", "what is the difference", "difference", "compared", "?", "？"} {
-		if i := strings.Index(strings.ToLower(t), tail); i > 0 {
-			t = t[:i]
+		// lower-casing can change a string's length (invalid bytes, İ):
+		// only an index into a same-length form is an index into t
+		if lower := strings.ToLower(t); len(lower) == len(t) {
+			if i := strings.Index(lower, tail); i > 0 {
+				t = t[:i]
+			}
 		}
 	}
 	t = strings.TrimPrefix(strings.TrimPrefix(t, "compare "), "Compare ")

@@ -239,8 +239,13 @@ type priceRange struct {
 
 func (r priceRange) empty() bool { return r.min == nil && r.max == nil }
 
+// dec turns a budget into a Decimal, clamped to what a price can be (a
+// question may say 99999999999999999999元).
 func dec(v float64) *shop.Decimal {
-	d := shop.Decimal(math.Round(v * 100))
+	d := shop.MaxDecimal
+	if c := math.Round(v * 100); c < float64(shop.MaxDecimal) {
+		d = shop.Decimal(max(c, 0))
+	}
 	return &d
 }
 
