@@ -12,7 +12,7 @@ import (
 	"github.com/shopmuse/shopmuse/importer"
 )
 
-// runImport is `shopmuse import --products F --users F --interactions F`.
+// runImport is `shopmuse import --products F --users F --interactions F --qas F`.
 // It opens the data directory itself, so the service must not be running,
 // and writes through the same use cases as the API.
 func runImport(ctx context.Context, getenv func(string) string, args []string, stdout, stderr io.Writer) error {
@@ -26,12 +26,13 @@ func runImport(ctx context.Context, getenv func(string) string, args []string, s
 	fs.StringVar(&f.Products, "products", "", "products file (.jsonl or .csv)")
 	fs.StringVar(&f.Users, "users", "", "users file (.jsonl or .csv)")
 	fs.StringVar(&f.Interactions, "interactions", "", "interactions file (.jsonl or .csv)")
+	fs.StringVar(&f.QAs, "qas", "", "Q&A entries file (.jsonl or .csv: id,productID,question,answer)")
 	fs.StringVar(&cfg.Data, "data", cfg.Data, "data directory (SHOPMUSE_DATA)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if f == (importer.Files{}) {
-		return errors.New("import: name at least one of --products, --users, --interactions")
+		return errors.New("import: name at least one of --products, --users, --interactions, --qas")
 	}
 	// An import is data of its own: the demo shop must not join it.
 	cfg.Demo = false
@@ -56,7 +57,7 @@ func runImport(ctx context.Context, getenv func(string) string, args []string, s
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "imported %d products, %d users, %d interactions (%d already present)\n",
-		rep.Products, rep.Users, rep.Interactions, rep.Duplicates)
+	fmt.Fprintf(stdout, "imported %d products, %d users, %d interactions (%d already present), %d Q&A entries\n",
+		rep.Products, rep.Users, rep.Interactions, rep.Duplicates, rep.QAs)
 	return nil
 }

@@ -357,6 +357,7 @@ var ShopperKinds = map[shop.InteractionKind]bool{
 var catalogRoots = map[string]bool{
 	"Query.product": true, "Query.products": true, "Query.searchProducts": true, "Query.similarProducts": true,
 	"Query.productRecommendations": true, "Query.generatedCopy": true, "Subscription.copyStream": true,
+	"Query.ask": true, "Subscription.askStream": true,
 }
 
 func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
@@ -370,7 +371,7 @@ func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
 	}
 	key := fc.Object + "." + fc.Field.Name
 	switch key {
-	case "Query.users", "Query.campaign", "Subscription.campaignProgress":
+	case "Query.users", "Query.campaign", "Subscription.campaignProgress", "Query.unansweredQuestions":
 		// Lists of shoppers, and campaigns: whom they target and what
 		// they were sent.
 		return false
@@ -397,7 +398,15 @@ func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
 		// one shopper's clicks.
 		return role >= RoleService
 	case "Query.generatedCopy", "Subscription.copyStream":
-		if id, ok := personaUser(fc.Args); ok {
+		if id, ok := nestedUser(fc.Args, "persona"); ok {
+			return role >= RoleService || role == RoleShopper && id == shopper
+		}
+		return true
+	case "Query.ask", "Subscription.askStream":
+		// An answer personalised by userID draws on the shopper's
+		// recommendations: the roles of recommendations. Without one
+		// (a shopper token's omitted userID means itself) anyone may ask.
+		if id, ok := nestedUser(fc.Args, "input"); ok {
 			return role >= RoleService || role == RoleShopper && id == shopper
 		}
 		return true
@@ -472,9 +481,10 @@ func sumHex(s string) string {
 	return fmt.Sprintf("%x", d[:8])
 }
 
-// personaUser returns persona.userID of the field's arguments, if given.
-func personaUser(args map[string]any) (string, bool) {
-	p, ok := args["persona"]
+// nestedUser returns <arg>.userID of the field's arguments (persona.userID,
+// input.userID), if given.
+func nestedUser(args map[string]any, arg string) (string, bool) {
+	p, ok := args[arg]
 	if !ok || p == nil {
 		return "", false
 	}

@@ -144,6 +144,12 @@ type App struct {
 	putSnapshot func(ctx context.Context, snap []byte) error
 
 	rep replicaState
+	// The shopping assistant (assistant*.go), and the LLM client it shares
+	// with the copy writer (nil without an LLM).
+	assist     *assistantState
+	qas        *qaIndex
+	unanswered *unansweredLog
+	llmHTTP    *http.Client
 }
 
 // Open opens the store, loads the demo shop when configured and the store
@@ -202,6 +208,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.openRecommend(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openAssistant(ctx); err != nil {
+		return nil, err
+	}
 	// The demo shop is written through the use cases, like any client's
 	// data, once the engines it feeds are open.
 	if cfg.Demo {
@@ -246,6 +255,7 @@ func (a *App) openCopy() error {
 			saturated = are.ExistingCollector.(prometheus.Counter)
 		}
 		c.HTTPClient = &http.Client{Transport: limitLLM(a.Metrics.InstrumentLLM(c.Provider, nil), n, saturated)}
+		a.llmHTTP = c.HTTPClient
 		var err error
 		if llm, err = copywriter.NewLLMWriter(c); err != nil {
 			return err
@@ -325,6 +335,7 @@ func (a *App) Run(ctx context.Context) {
 		},
 		a.Engage.Run, // its last flush of impressions precedes closing the store
 		a.flushCountsEvery,
+		a.flushUnansweredEvery,
 	} {
 		workers.Add(1)
 		go func() { defer workers.Done(); run(ctx) }()
@@ -362,6 +373,10 @@ func (a *App) Close() error {
 	if a.Experiments != nil {
 		// Counts buffered without Run (tests, commands) reach the store too.
 		errs = append(errs, a.FlushCounts(context.Background()))
+	}
+	if a.unanswered != nil {
+		// Counts recorded without Run (commands, tests) reach the store too.
+		errs = append(errs, a.flushUnanswered(context.Background()))
 	}
 	if a.Search != nil {
 		errs = append(errs, a.Search.Save(context.Background()))

@@ -45,6 +45,9 @@ func (a *App) DeleteProducts(ctx context.Context, ids []string) ([]string, []sho
 		return nil, nil, err
 	}
 	a.Recommend.DeleteProducts(deleted)
+	if err := a.dropProductQAs(ctx, deleted); err != nil {
+		a.log.Error("delete the Q&A entries of deleted products", "err", err, "count", len(deleted))
+	}
 	if len(deleted) > 0 {
 		if err := a.Search.Delete(ctx, deleted); err != nil {
 			a.log.Error("unindex deleted products", "err", err, "count", len(deleted))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/demo"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -41,11 +42,21 @@ func (a *App) loadDemo(ctx context.Context) error {
 	}); err != nil {
 		return fmt.Errorf("interactions: %w", err)
 	}
+	var qas []assistant.QA
+	for _, q := range demo.QAs() {
+		qas = append(qas, assistant.QA{ID: q.ID, ProductID: q.ProductID, Question: q.Question, Answer: q.Answer})
+	}
+	if err := inBatches(qas, func(b []assistant.QA) ([]shop.UserError, error) {
+		_, errs, err := a.UpsertProductQAs(ctx, b)
+		return errs, err
+	}); err != nil {
+		return fmt.Errorf("Q&A entries: %w", err)
+	}
 	if err := a.Store.PutBlob(ctx, "meta", "demo-loaded", []byte(time.Now().UTC().Format(time.RFC3339))); err != nil {
 		return err
 	}
 	a.log.Info("loaded the demo shop", "products", len(d.Products), "users", len(d.Users),
-		"interactions", len(d.Interactions), "took", time.Since(start).Round(time.Millisecond).String())
+		"interactions", len(d.Interactions), "qas", len(qas), "took", time.Since(start).Round(time.Millisecond).String())
 	return nil
 }
 

@@ -116,6 +116,21 @@ func NewLLMWriter(cfg LLMConfig) (*LLMWriter, error) {
 		w.log = slog.Default()
 	}
 	w.log = w.log.With("component", "copywriter.llm")
+	m, name, err := NewChatModel(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("LLM writer: %w", err)
+	}
+	w.model, w.name = m, name
+	return w, nil
+}
+
+// NewChatModel builds the langchaingo chat model of cfg (OpenAI or Ollama)
+// and its generator name, llm:<provider>/<model>. It makes no network call.
+// The copy writer and the shopping assistant share it.
+func NewChatModel(cfg LLMConfig) (llms.Model, string, error) {
+	if cfg.Model == "" {
+		return nil, "", fmt.Errorf("a model is required (SHOPMUSE_LLM_MODEL)")
+	}
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{} // the per-call context carries the deadline
@@ -126,7 +141,7 @@ func NewLLMWriter(cfg LLMConfig) (*LLMWriter, error) {
 		token := cfg.APIKey
 		if cfg.BaseURL != "" {
 			if _, err := parseHTTPURL(cfg.BaseURL); err != nil {
-				return nil, fmt.Errorf("LLM writer: OPENAI_BASE_URL: %w", err)
+				return nil, "", fmt.Errorf("OPENAI_BASE_URL: %w", err)
 			}
 			opts = append(opts, openai.WithBaseURL(cfg.BaseURL))
 			if token == "" {
@@ -136,33 +151,32 @@ func NewLLMWriter(cfg LLMConfig) (*LLMWriter, error) {
 			}
 		}
 		if token == "" {
-			return nil, fmt.Errorf("LLM writer: OPENAI_API_KEY is required for api.openai.com")
+			return nil, "", fmt.Errorf("OPENAI_API_KEY is required for api.openai.com")
 		}
 		opts = append(opts, openai.WithToken(token))
 		m, err := openai.New(opts...)
 		if err != nil {
-			return nil, fmt.Errorf("LLM writer: openai client: %w", err)
+			return nil, "", fmt.Errorf("openai client: %w", err)
 		}
-		w.model, w.name = m, "llm:openai/"+cfg.Model
+		return m, "llm:openai/" + cfg.Model, nil
 	case ProviderOllama:
 		opts := []ollama.Option{ollama.WithModel(cfg.Model), ollama.WithHTTPClient(hc)}
 		if cfg.BaseURL != "" {
 			// ollama.WithServerURL calls log.Fatal on a bad URL; validate first.
 			u, err := parseHTTPURL(ollamaURL(cfg.BaseURL))
 			if err != nil {
-				return nil, fmt.Errorf("LLM writer: OLLAMA_HOST: %w", err)
+				return nil, "", fmt.Errorf("OLLAMA_HOST: %w", err)
 			}
 			opts = append(opts, ollama.WithServerURL(u.String()))
 		}
 		m, err := ollama.New(opts...)
 		if err != nil {
-			return nil, fmt.Errorf("LLM writer: ollama client: %w", err)
+			return nil, "", fmt.Errorf("ollama client: %w", err)
 		}
-		w.model, w.name = m, "llm:ollama/"+cfg.Model
+		return m, "llm:ollama/" + cfg.Model, nil
 	default:
-		return nil, fmt.Errorf("LLM writer: provider %q: want openai or ollama", cfg.Provider)
+		return nil, "", fmt.Errorf("provider %q: want openai or ollama", cfg.Provider)
 	}
-	return w, nil
 }
 
 // ollamaURL accepts OLLAMA_HOST as Ollama does: host:port without a scheme.

@@ -14,6 +14,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/shopmuse/shopmuse/app"
+	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
@@ -37,6 +38,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Answer() AnswerResolver
 	Campaign() CampaignResolver
 	CampaignItem() CampaignItemResolver
 	CopyVariant() CopyVariantResolver
@@ -50,6 +52,7 @@ type ResolverRoot interface {
 	RecommendationReason() RecommendationReasonResolver
 	Subscription() SubscriptionResolver
 	TrainingRun() TrainingRunResolver
+	UnansweredQuestion() UnansweredQuestionResolver
 	User() UserResolver
 }
 
@@ -57,6 +60,21 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Answer struct {
+		Checks    func(childComplexity int) int
+		Citations func(childComplexity int) int
+		Generator func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Products  func(childComplexity int) int
+		Text      func(childComplexity int) int
+	}
+
+	AnswerChunk struct {
+		Answer func(childComplexity int) int
+		Delta  func(childComplexity int) int
+		Done   func(childComplexity int) int
+	}
+
 	Attribute struct {
 		Name  func(childComplexity int) int
 		Value func(childComplexity int) int
@@ -102,6 +120,12 @@ type ComplexityRoot struct {
 	CampaignMessageEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Citation struct {
+		Field     func(childComplexity int) int
+		ProductID func(childComplexity int) int
+		Value     func(childComplexity int) int
 	}
 
 	CopyBatchJob struct {
@@ -356,6 +380,7 @@ type ComplexityRoot struct {
 		ApproveImageFacts  func(childComplexity int, productID string, ids []string) int
 		CreateCampaign     func(childComplexity int, input model.CampaignInput) int
 		CreateExperiment   func(childComplexity int, input model.ExperimentInput) int
+		DeleteProductQAs   func(childComplexity int, ids []string) int
 		DeleteProducts     func(childComplexity int, ids []string) int
 		DeleteUser         func(childComplexity int, id string) int
 		EditCopy           func(childComplexity int, id string, headline *string, text string) int
@@ -366,6 +391,7 @@ type ComplexityRoot struct {
 		RejectImageFacts   func(childComplexity int, productID string, ids []string) int
 		StopExperiment     func(childComplexity int, id string) int
 		TrainModels        func(childComplexity int) int
+		UpsertProductQAs   func(childComplexity int, input []assistant.QA) int
 		UpsertProducts     func(childComplexity int, input []shop.ProductInput) int
 		UpsertUsers        func(childComplexity int, input []shop.UserInput) int
 	}
@@ -401,6 +427,7 @@ type ComplexityRoot struct {
 		Language          func(childComplexity int) int
 		Price             func(childComplexity int) int
 		Promotion         func(childComplexity int) int
+		Qas               func(childComplexity int) int
 		Similar           func(childComplexity int, first *int) int
 		Tags              func(childComplexity int) int
 		Title             func(childComplexity int) int
@@ -422,10 +449,19 @@ type ComplexityRoot struct {
 
 	ProductHit struct {
 		Product func(childComplexity int) int
+		Reason  func(childComplexity int) int
 		Score   func(childComplexity int) int
 	}
 
+	ProductQA struct {
+		Answer    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		ProductID func(childComplexity int) int
+		Question  func(childComplexity int) int
+	}
+
 	Query struct {
+		Ask                    func(childComplexity int, input model.AskInput) int
 		Campaign               func(childComplexity int, id string) int
 		CopyBatchJob           func(childComplexity int, id string) int
 		CopyPerformance        func(childComplexity int, productID string, channel *copywriter.Channel) int
@@ -443,6 +479,7 @@ type ComplexityRoot struct {
 		Recommendations        func(childComplexity int, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) int
 		SearchProducts         func(childComplexity int, query string, first *int, filter *shop.ProductFilter) int
 		SimilarProducts        func(childComplexity int, productID string, first *int, filter *shop.ProductFilter) int
+		UnansweredQuestions    func(childComplexity int, first *int, after *string) int
 		User                   func(childComplexity int, id *string) int
 		Users                  func(childComplexity int, first *int, after *string) int
 	}
@@ -475,6 +512,7 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
+		AskStream         func(childComplexity int, input model.AskInput) int
 		CampaignProgress  func(childComplexity int, id string) int
 		CopyBatchProgress func(childComplexity int, id string) int
 		CopyStream        func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) int
@@ -487,6 +525,31 @@ type ComplexityRoot struct {
 		Products     func(childComplexity int) int
 		StartedAt    func(childComplexity int) int
 		Users        func(childComplexity int) int
+	}
+
+	UnansweredQuestion struct {
+		Count       func(childComplexity int) int
+		Examples    func(childComplexity int) int
+		LastAskedAt func(childComplexity int) int
+		Product     func(childComplexity int) int
+		ProductID   func(childComplexity int) int
+		Topic       func(childComplexity int) int
+	}
+
+	UnansweredQuestionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	UnansweredQuestionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	UpsertProductQAsPayload struct {
+		Qas        func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	UpsertProductsPayload struct {
@@ -535,6 +598,9 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AnswerResolver interface {
+	Products(ctx context.Context, obj *assistant.Answer) ([]search.Hit, error)
+}
 type CampaignResolver interface {
 	Name(ctx context.Context, obj *engage.Campaign) (string, error)
 	Channel(ctx context.Context, obj *engage.Campaign) (copywriter.Channel, error)
@@ -573,6 +639,8 @@ type MutationResolver interface {
 	TrainModels(ctx context.Context) (*recommend.TrainingReport, error)
 	CreateCampaign(ctx context.Context, input model.CampaignInput) (*model.CreateCampaignPayload, error)
 	RecordInteractions(ctx context.Context, input []shop.InteractionInput) (*model.RecordInteractionsPayload, error)
+	UpsertProductQAs(ctx context.Context, input []assistant.QA) (*model.UpsertProductQAsPayload, error)
+	DeleteProductQAs(ctx context.Context, ids []string) (*model.DeletePayload, error)
 	CreateExperiment(ctx context.Context, input model.ExperimentInput) (*model.ExperimentPayload, error)
 	StopExperiment(ctx context.Context, id string) (*model.ExperimentPayload, error)
 	ExtractImageFacts(ctx context.Context, productID string, image *string) (*model.ImageFactsPayload, error)
@@ -586,9 +654,12 @@ type MutationResolver interface {
 type ProductResolver interface {
 	InteractionCounts(ctx context.Context, obj *shop.Product) ([]model.InteractionCount, error)
 	Similar(ctx context.Context, obj *shop.Product, first *int) ([]search.Hit, error)
+	Qas(ctx context.Context, obj *shop.Product) ([]assistant.QA, error)
 }
 type ProductHitResolver interface {
 	Product(ctx context.Context, obj *search.Hit) (*shop.Product, error)
+
+	Reason(ctx context.Context, obj *search.Hit) (*string, error)
 }
 type QueryResolver interface {
 	Product(ctx context.Context, id string) (*shop.Product, error)
@@ -602,6 +673,8 @@ type QueryResolver interface {
 	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
 	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
+	Ask(ctx context.Context, input model.AskInput) (*assistant.Answer, error)
+	UnansweredQuestions(ctx context.Context, first *int, after *string) (*pagination.Connection[app.UnansweredQuestion], error)
 	Experiments(ctx context.Context, first *int, after *string) (*model.ExperimentConnection, error)
 	Experiment(ctx context.Context, id string) (*model.Experiment, error)
 	ExperimentReport(ctx context.Context, id string) (*model.ExperimentReport, error)
@@ -623,12 +696,17 @@ type RecommendationReasonResolver interface {
 type SubscriptionResolver interface {
 	CampaignProgress(ctx context.Context, id string) (<-chan *engage.Campaign, error)
 	CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error)
+	AskStream(ctx context.Context, input model.AskInput) (<-chan *model.AnswerChunk, error)
 	CopyBatchProgress(ctx context.Context, id string) (<-chan *app.CopyBatchJob, error)
 }
 type TrainingRunResolver interface {
 	DurationMs(ctx context.Context, obj *recommend.TrainingReport) (float64, error)
 
 	Products(ctx context.Context, obj *recommend.TrainingReport) (int, error)
+}
+type UnansweredQuestionResolver interface {
+	Product(ctx context.Context, obj *app.UnansweredQuestion) (*shop.Product, error)
+	ProductID(ctx context.Context, obj *app.UnansweredQuestion) (*string, error)
 }
 type UserResolver interface {
 	Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error)
@@ -653,6 +731,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Answer.checks":
+		if e.ComplexityRoot.Answer.Checks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Checks(childComplexity), true
+	case "Answer.citations":
+		if e.ComplexityRoot.Answer.Citations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Citations(childComplexity), true
+	case "Answer.generator":
+		if e.ComplexityRoot.Answer.Generator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Generator(childComplexity), true
+	case "Answer.kind":
+		if e.ComplexityRoot.Answer.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Kind(childComplexity), true
+	case "Answer.products":
+		if e.ComplexityRoot.Answer.Products == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Products(childComplexity), true
+	case "Answer.text":
+		if e.ComplexityRoot.Answer.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Answer.Text(childComplexity), true
+
+	case "AnswerChunk.answer":
+		if e.ComplexityRoot.AnswerChunk.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChunk.Answer(childComplexity), true
+	case "AnswerChunk.delta":
+		if e.ComplexityRoot.AnswerChunk.Delta == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChunk.Delta(childComplexity), true
+	case "AnswerChunk.done":
+		if e.ComplexityRoot.AnswerChunk.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnswerChunk.Done(childComplexity), true
 
 	case "Attribute.name":
 		if e.ComplexityRoot.Attribute.Name == nil {
@@ -838,6 +972,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CampaignMessageEdge.Node(childComplexity), true
+
+	case "Citation.field":
+		if e.ComplexityRoot.Citation.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Field(childComplexity), true
+	case "Citation.productID":
+		if e.ComplexityRoot.Citation.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.ProductID(childComplexity), true
+	case "Citation.value":
+		if e.ComplexityRoot.Citation.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Citation.Value(childComplexity), true
 
 	case "CopyBatchJob.done":
 		if e.ComplexityRoot.CopyBatchJob.Done == nil {
@@ -1821,6 +1974,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateExperiment(childComplexity, args["input"].(model.ExperimentInput)), true
+	case "Mutation.deleteProductQAs":
+		if e.ComplexityRoot.Mutation.DeleteProductQAs == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteProductQAs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteProductQAs(childComplexity, args["ids"].([]string)), true
 	case "Mutation.deleteProducts":
 		if e.ComplexityRoot.Mutation.DeleteProducts == nil {
 			break
@@ -1926,6 +2090,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TrainModels(childComplexity), true
+	case "Mutation.upsertProductQAs":
+		if e.ComplexityRoot.Mutation.UpsertProductQAs == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertProductQAs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertProductQAs(childComplexity, args["input"].([]assistant.QA)), true
 	case "Mutation.upsertProducts":
 		if e.ComplexityRoot.Mutation.UpsertProducts == nil {
 			break
@@ -2095,6 +2270,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Product.Promotion(childComplexity), true
+	case "Product.qas":
+		if e.ComplexityRoot.Product.Qas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Product.Qas(childComplexity), true
 	case "Product.similar":
 		if e.ComplexityRoot.Product.Similar == nil {
 			break
@@ -2175,6 +2356,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProductHit.Product(childComplexity), true
+	case "ProductHit.reason":
+		if e.ComplexityRoot.ProductHit.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductHit.Reason(childComplexity), true
 	case "ProductHit.score":
 		if e.ComplexityRoot.ProductHit.Score == nil {
 			break
@@ -2182,6 +2369,42 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductHit.Score(childComplexity), true
 
+	case "ProductQA.answer":
+		if e.ComplexityRoot.ProductQA.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductQA.Answer(childComplexity), true
+	case "ProductQA.id":
+		if e.ComplexityRoot.ProductQA.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductQA.ID(childComplexity), true
+	case "ProductQA.productID":
+		if e.ComplexityRoot.ProductQA.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductQA.ProductID(childComplexity), true
+	case "ProductQA.question":
+		if e.ComplexityRoot.ProductQA.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProductQA.Question(childComplexity), true
+
+	case "Query.ask":
+		if e.ComplexityRoot.Query.Ask == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Ask(childComplexity, args["input"].(model.AskInput)), true
 	case "Query.campaign":
 		if e.ComplexityRoot.Query.Campaign == nil {
 			break
@@ -2365,6 +2588,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.SimilarProducts(childComplexity, args["productID"].(string), args["first"].(*int), args["filter"].(*shop.ProductFilter)), true
+	case "Query.unansweredQuestions":
+		if e.ComplexityRoot.Query.UnansweredQuestions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unansweredQuestions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnansweredQuestions(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.user":
 		if e.ComplexityRoot.Query.User == nil {
 			break
@@ -2487,6 +2721,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RetrieverWeight.Weight(childComplexity), true
 
+	case "Subscription.askStream":
+		if e.ComplexityRoot.Subscription.AskStream == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_askStream_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.AskStream(childComplexity, args["input"].(model.AskInput)), true
 	case "Subscription.campaignProgress":
 		if e.ComplexityRoot.Subscription.CampaignProgress == nil {
 			break
@@ -2557,6 +2802,88 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TrainingRun.Users(childComplexity), true
+
+	case "UnansweredQuestion.count":
+		if e.ComplexityRoot.UnansweredQuestion.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.Count(childComplexity), true
+	case "UnansweredQuestion.examples":
+		if e.ComplexityRoot.UnansweredQuestion.Examples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.Examples(childComplexity), true
+	case "UnansweredQuestion.lastAskedAt":
+		if e.ComplexityRoot.UnansweredQuestion.LastAskedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.LastAskedAt(childComplexity), true
+	case "UnansweredQuestion.product":
+		if e.ComplexityRoot.UnansweredQuestion.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.Product(childComplexity), true
+	case "UnansweredQuestion.productID":
+		if e.ComplexityRoot.UnansweredQuestion.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.ProductID(childComplexity), true
+	case "UnansweredQuestion.topic":
+		if e.ComplexityRoot.UnansweredQuestion.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.Topic(childComplexity), true
+
+	case "UnansweredQuestionConnection.edges":
+		if e.ComplexityRoot.UnansweredQuestionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestionConnection.Edges(childComplexity), true
+	case "UnansweredQuestionConnection.pageInfo":
+		if e.ComplexityRoot.UnansweredQuestionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestionConnection.PageInfo(childComplexity), true
+	case "UnansweredQuestionConnection.totalCount":
+		if e.ComplexityRoot.UnansweredQuestionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestionConnection.TotalCount(childComplexity), true
+
+	case "UnansweredQuestionEdge.cursor":
+		if e.ComplexityRoot.UnansweredQuestionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestionEdge.Cursor(childComplexity), true
+	case "UnansweredQuestionEdge.node":
+		if e.ComplexityRoot.UnansweredQuestionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestionEdge.Node(childComplexity), true
+
+	case "UpsertProductQAsPayload.qas":
+		if e.ComplexityRoot.UpsertProductQAsPayload.Qas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertProductQAsPayload.Qas(childComplexity), true
+	case "UpsertProductQAsPayload.userErrors":
+		if e.ComplexityRoot.UpsertProductQAsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertProductQAsPayload.UserErrors(childComplexity), true
 
 	case "UpsertProductsPayload.products":
 		if e.ComplexityRoot.UpsertProductsPayload.Products == nil {
@@ -2721,6 +3048,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AskInput", ec.unmarshalInputAskInput),
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
 			graphql.NewInputUnmarshaler("CampaignInput", ec.unmarshalInputCampaignInput),
 			graphql.NewInputUnmarshaler("CopyReviewFilter", ec.unmarshalInputCopyReviewFilter),
@@ -2732,6 +3060,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PersonaInput", ec.unmarshalInputPersonaInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
+			graphql.NewInputUnmarshaler("ProductQAInput", ec.unmarshalInputProductQAInput),
 			graphql.NewInputUnmarshaler("RetrieverWeightInput", ec.unmarshalInputRetrieverWeightInput),
 			graphql.NewInputUnmarshaler("SegmentInput", ec.unmarshalInputSegmentInput),
 			graphql.NewInputUnmarshaler("UserInput", ec.unmarshalInputUserInput),
@@ -3434,6 +3763,166 @@ type CampaignItem {
   copy: CopyVariant!
 }
 `, BuiltIn: false},
+	{Name: "../schema/assistant.graphqls", Input: `# The shopping assistant (issue 17): grounded answers to shoppers' questions,
+# with citations, an honest UNKNOWN, and products inside the answer; the
+# shop's own Q&A entries as facts; what shoppers asked and the catalogue
+# could not answer.
+
+extend type Query {
+  """
+  Answers a shopper's question from the catalogue's facts and the shop's Q&A
+  entries. Every claim in text is cited; what the facts do not say is
+  UNKNOWN, never guessed; orders, refunds and delivery are HANDOFF. A catalog
+  key may ask without userID; with userID (personalised candidates) the roles
+  are those of recommendations: a service key for anyone, a shopper token for
+  itself only (omitted: itself).
+  """
+  ask(input: AskInput!): Answer!
+  """
+  The questions the assistant answered UNKNOWN, grouped by product and topic
+  (the attribute asked about), most asked first. Admin only. Counts are kept
+  for at most 10,000 groups; examples are clipped, and never name who asked.
+  """
+  unansweredQuestions(first: Int = 20, after: String): UnansweredQuestionConnection!
+}
+
+extend type Subscription {
+  """
+  ask, streamed: the answer's text in pieces, then the final Answer on the
+  last chunk (done). Only checked text is streamed: an LLM's answer is
+  verified (citations, numbers, barred terms) before its first piece is sent,
+  and an answer that fails is replaced by the built-in answerer's, so no
+  unverified text ever reaches the client. Same roles as ask.
+  """
+  askStream(input: AskInput!): AnswerChunk!
+}
+
+extend type Mutation {
+  """
+  Creates or replaces up to 1,000 Q&A entries (a shop's customer-service
+  answers), which the assistant then cites as qa:<id>. The whole batch is
+  validated first; one bad row writes nothing. Admin only.
+  """
+  upsertProductQAs(input: [ProductQAInput!]!): UpsertProductQAsPayload!
+  "Deletes Q&A entries; IDs that do not exist are ignored. Admin only."
+  deleteProductQAs(ids: [ID!]!): DeletePayload!
+}
+
+extend type Product {
+  "The shop's Q&A entries for this product, in ID order (at most 200)."
+  qas: [ProductQA!]!
+}
+
+extend type ProductHit {
+  "Why the assistant suggests this product; null on search hits."
+  reason: String
+}
+
+input AskInput {
+  "The shopper's question, 1–500 characters, Chinese or English."
+  question: String!
+  "The product the question is about (a product page); comparisons may name a second one in the text."
+  productID: ID
+  "Products to compare (2–4), for a comparison the page offers; otherwise the question names them."
+  productIDs: [ID!]
+  "Personalises need questions with the shopper's recommendations (roles as recommendations)."
+  userID: ID
+  "The answer's language; default: the question's."
+  language: Language
+}
+
+enum AnswerKind {
+  "A question about a product, answered from its facts."
+  ANSWER
+  "A need (送女朋友的护肤品，500以内): products that fit, each with a reason."
+  PRODUCTS
+  "Two products compared attribute by attribute."
+  COMPARISON
+  "The facts do not say; nothing is guessed."
+  UNKNOWN
+  "Not for a catalogue (orders, refunds, delivery): ask the shop's customer service."
+  HANDOFF
+}
+
+type Answer {
+  kind: AnswerKind!
+  text: String!
+  "Where each claim in text comes from."
+  citations: [Citation!]!
+  "For PRODUCTS and COMPARISON, the products, best first."
+  products: [ProductHit!]!
+  "builtin, or llm:<provider>/<model> when an LLM's answer passed verification."
+  generator: String!
+  "faithfulness and compliance of text against the cited facts."
+  checks: [CopyCheck!]!
+}
+
+"A fact an answer rests on."
+type Citation {
+  productID: ID!
+  "title, price, promotion, description, brand, category, attribute:<name>, or qa:<id> for a Q&A entry."
+  field: String!
+  "The fact's value as stored."
+  value: String!
+}
+
+type AnswerChunk {
+  "Checked text since the previous chunk."
+  delta: String!
+  done: Boolean!
+  "The final answer, on the last chunk."
+  answer: Answer
+}
+
+"A question the shop has answered, as its customer service would."
+type ProductQA {
+  id: ID!
+  productID: ID!
+  question: String!
+  answer: String!
+}
+
+input ProductQAInput {
+  "Letters, digits, - _ . : (at most 128)."
+  id: ID!
+  productID: ID!
+  "At most 500 characters."
+  question: String!
+  "At most 2,000 characters."
+  answer: String!
+}
+
+type UpsertProductQAsPayload {
+  qas: [ProductQA!]!
+  userErrors: [UserError!]!
+}
+
+"Questions about one product (or none) and one topic the assistant could not answer."
+type UnansweredQuestion {
+  "null for questions asked without a product."
+  product: Product
+  productID: ID
+  "The attribute asked about (电池, 保修, …), or other."
+  topic: String!
+  "How often it was asked."
+  count: Int!
+  "Up to 3 of the questions as asked, clipped to 100 characters."
+  examples: [String!]!
+  lastAskedAt: Time!
+}
+
+type UnansweredQuestionConnection {
+  edges: [UnansweredQuestionEdge!]!
+  pageInfo: PageInfo!
+  "Groups in all."
+  totalCount: Int!
+}
+
+type UnansweredQuestionEdge {
+  cursor: String!
+  node: UnansweredQuestion!
+}
+`, BuiltIn: false},
 	{Name: "../schema/experiments.graphqls", Input: `# Experiments (A/B tests of recommender configurations) and attribution.
 # Admin only, except the two Recommendation fields and recommendationID on
 # InteractionInput.
@@ -3819,6 +4308,36 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Answer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_Answer_kind(ctx, field)
+	case "text":
+		return ec.fieldContext_Answer_text(ctx, field)
+	case "citations":
+		return ec.fieldContext_Answer_citations(ctx, field)
+	case "products":
+		return ec.fieldContext_Answer_products(ctx, field)
+	case "generator":
+		return ec.fieldContext_Answer_generator(ctx, field)
+	case "checks":
+		return ec.fieldContext_Answer_checks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Answer", field.Name)
+}
+
+func (ec *executionContext) childFields_AnswerChunk(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "delta":
+		return ec.fieldContext_AnswerChunk_delta(ctx, field)
+	case "done":
+		return ec.fieldContext_AnswerChunk_done(ctx, field)
+	case "answer":
+		return ec.fieldContext_AnswerChunk_answer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnswerChunk", field.Name)
+}
+
 func (ec *executionContext) childFields_Attribute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -3911,6 +4430,18 @@ func (ec *executionContext) childFields_CampaignMessageEdge(ctx context.Context,
 		return ec.fieldContext_CampaignMessageEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CampaignMessageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Citation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "productID":
+		return ec.fieldContext_Citation_productID(ctx, field)
+	case "field":
+		return ec.fieldContext_Citation_field(ctx, field)
+	case "value":
+		return ec.fieldContext_Citation_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Citation", field.Name)
 }
 
 func (ec *executionContext) childFields_CopyBatchJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4479,6 +5010,8 @@ func (ec *executionContext) childFields_Product(ctx context.Context, field graph
 		return ec.fieldContext_Product_interactionCounts(ctx, field)
 	case "similar":
 		return ec.fieldContext_Product_similar(ctx, field)
+	case "qas":
+		return ec.fieldContext_Product_qas(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Product", field.Name)
 }
@@ -4513,8 +5046,24 @@ func (ec *executionContext) childFields_ProductHit(ctx context.Context, field gr
 		return ec.fieldContext_ProductHit_product(ctx, field)
 	case "score":
 		return ec.fieldContext_ProductHit_score(ctx, field)
+	case "reason":
+		return ec.fieldContext_ProductHit_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProductHit", field.Name)
+}
+
+func (ec *executionContext) childFields_ProductQA(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProductQA_id(ctx, field)
+	case "productID":
+		return ec.fieldContext_ProductQA_productID(ctx, field)
+	case "question":
+		return ec.fieldContext_ProductQA_question(ctx, field)
+	case "answer":
+		return ec.fieldContext_ProductQA_answer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProductQA", field.Name)
 }
 
 func (ec *executionContext) childFields_Recommendation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4587,6 +5136,56 @@ func (ec *executionContext) childFields_TrainingRun(ctx context.Context, field g
 		return ec.fieldContext_TrainingRun_models(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TrainingRun", field.Name)
+}
+
+func (ec *executionContext) childFields_UnansweredQuestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "product":
+		return ec.fieldContext_UnansweredQuestion_product(ctx, field)
+	case "productID":
+		return ec.fieldContext_UnansweredQuestion_productID(ctx, field)
+	case "topic":
+		return ec.fieldContext_UnansweredQuestion_topic(ctx, field)
+	case "count":
+		return ec.fieldContext_UnansweredQuestion_count(ctx, field)
+	case "examples":
+		return ec.fieldContext_UnansweredQuestion_examples(ctx, field)
+	case "lastAskedAt":
+		return ec.fieldContext_UnansweredQuestion_lastAskedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnansweredQuestion", field.Name)
+}
+
+func (ec *executionContext) childFields_UnansweredQuestionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UnansweredQuestionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UnansweredQuestionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_UnansweredQuestionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnansweredQuestionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_UnansweredQuestionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_UnansweredQuestionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_UnansweredQuestionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnansweredQuestionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UpsertProductQAsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "qas":
+		return ec.fieldContext_UpsertProductQAsPayload_qas(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpsertProductQAsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertProductQAsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpsertProductsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4873,6 +5472,20 @@ func (ec *executionContext) field_Mutation_createExperiment_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteProductQAs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteProducts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5055,6 +5668,20 @@ func (ec *executionContext) field_Mutation_stopExperiment_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_upsertProductQAs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]assistant.QA, error) {
+			return ec.unmarshalNProductQAInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQAᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_upsertProducts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5108,6 +5735,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_ask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AskInput, error) {
+			return ec.unmarshalNAskInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐAskInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5535,6 +6176,28 @@ func (ec *executionContext) field_Query_similarProducts_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_unansweredQuestions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_user_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5590,6 +6253,20 @@ func (ec *executionContext) field_Recommendation_copy_args(ctx context.Context, 
 		return nil, err
 	}
 	args["language"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_askStream_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AskInput, error) {
+			return ec.unmarshalNAskInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐAskInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5768,6 +6445,249 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Answer_kind(ctx context.Context, field graphql.CollectedField, obj *assistant.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v assistant.Kind) graphql.Marshaler {
+			return ec.marshalNAnswerKind2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "AnswerKind")
+}
+
+func (ec *executionContext) _Answer_text(ctx context.Context, field graphql.CollectedField, obj *assistant.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Answer_citations(ctx context.Context, field graphql.CollectedField, obj *assistant.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_citations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Citations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []assistant.Citation) graphql.Marshaler {
+			return ec.marshalNCitation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐCitationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_citations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Citation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Answer_products(ctx context.Context, field graphql.CollectedField, obj *assistant.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_products(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Answer().Products(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []search.Hit) graphql.Marshaler {
+			return ec.marshalNProductHit2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋsearchᚐHitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_products(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductHit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Answer_generator(ctx context.Context, field graphql.CollectedField, obj *assistant.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_generator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Generator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_generator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Answer", field, false, false, "String")
+}
+
+func (ec *executionContext) _Answer_checks(ctx context.Context, field graphql.CollectedField, obj *assistant.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Answer_checks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Checks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []copywriter.Check) graphql.Marshaler {
+			return ec.marshalNCopyCheck2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐCheckᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Answer_checks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Answer",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnswerChunk_delta(ctx context.Context, field graphql.CollectedField, obj *model.AnswerChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChunk_delta(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Delta, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChunk_delta(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChunk", field, false, false, "String")
+}
+
+func (ec *executionContext) _AnswerChunk_done(ctx context.Context, field graphql.CollectedField, obj *model.AnswerChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChunk_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChunk_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnswerChunk", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AnswerChunk_answer(ctx context.Context, field graphql.CollectedField, obj *model.AnswerChunk) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnswerChunk_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assistant.Answer) graphql.Marshaler {
+			return ec.marshalOAnswer2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐAnswer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AnswerChunk_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnswerChunk",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Answer(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _Attribute_name(ctx context.Context, field graphql.CollectedField, obj *shop.Attribute) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -6518,6 +7438,75 @@ func (ec *executionContext) fieldContext_CampaignMessageEdge_node(_ context.Cont
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Citation_productID(ctx context.Context, field graphql.CollectedField, obj *assistant.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_productID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_productID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Citation_field(ctx context.Context, field graphql.CollectedField, obj *assistant.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "String")
+}
+
+func (ec *executionContext) _Citation_value(ctx context.Context, field graphql.CollectedField, obj *assistant.Citation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Citation_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Citation_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Citation", field, false, false, "String")
 }
 
 func (ec *executionContext) _CopyBatchJob_id(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
@@ -10640,6 +11629,94 @@ func (ec *executionContext) fieldContext_Mutation_recordInteractions(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_upsertProductQAs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertProductQAs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertProductQAs(ctx, fc.Args["input"].([]assistant.QA))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpsertProductQAsPayload) graphql.Marshaler {
+			return ec.marshalNUpsertProductQAsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐUpsertProductQAsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertProductQAs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertProductQAsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertProductQAs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteProductQAs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteProductQAs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteProductQAs(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteProductQAs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteProductQAs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createExperiment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11751,6 +12828,38 @@ func (ec *executionContext) fieldContext_Product_similar(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Product_qas(ctx context.Context, field graphql.CollectedField, obj *shop.Product) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Product_qas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Product().Qas(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []assistant.QA) graphql.Marshaler {
+			return ec.marshalNProductQA2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQAᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Product_qas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductQA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[shop.Product]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11978,6 +13087,121 @@ func (ec *executionContext) _ProductHit_score(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ProductHit_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductHit", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ProductHit_reason(ctx context.Context, field graphql.CollectedField, obj *search.Hit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductHit_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProductHit().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProductHit_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductHit", field, true, true, "String")
+}
+
+func (ec *executionContext) _ProductQA_id(ctx context.Context, field graphql.CollectedField, obj *assistant.QA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductQA_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductQA_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductQA", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ProductQA_productID(ctx context.Context, field graphql.CollectedField, obj *assistant.QA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductQA_productID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductQA_productID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductQA", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ProductQA_question(ctx context.Context, field graphql.CollectedField, obj *assistant.QA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductQA_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductQA_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductQA", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProductQA_answer(ctx context.Context, field graphql.CollectedField, obj *assistant.QA) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProductQA_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProductQA_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProductQA", field, false, false, "String")
 }
 
 func (ec *executionContext) _Query_product(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -12458,6 +13682,94 @@ func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_campaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_ask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Ask(ctx, fc.Args["input"].(model.AskInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *assistant.Answer) graphql.Marshaler {
+			return ec.marshalNAnswer2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐAnswer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Answer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_unansweredQuestions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unansweredQuestions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnansweredQuestions(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[app.UnansweredQuestion]) graphql.Marshaler {
+			return ec.marshalNUnansweredQuestionConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unansweredQuestions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnansweredQuestionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unansweredQuestions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13370,6 +14682,50 @@ func (ec *executionContext) fieldContext_Subscription_copyStream(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_askStream(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_askStream(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().AskStream(ctx, fc.Args["input"].(model.AskInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnswerChunk) graphql.Marshaler {
+			return ec.marshalNAnswerChunk2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐAnswerChunk(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_askStream(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnswerChunk(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_askStream_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Subscription_copyBatchProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -13556,6 +14912,359 @@ func (ec *executionContext) fieldContext_TrainingRun_models(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ModelTraining(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnansweredQuestion_product(ctx context.Context, field graphql.CollectedField, obj *app.UnansweredQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestion_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnansweredQuestion().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestion_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnansweredQuestion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnansweredQuestion_productID(ctx context.Context, field graphql.CollectedField, obj *app.UnansweredQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestion_productID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnansweredQuestion().ProductID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestion_productID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredQuestion", field, true, true, "ID")
+}
+
+func (ec *executionContext) _UnansweredQuestion_topic(ctx context.Context, field graphql.CollectedField, obj *app.UnansweredQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestion_topic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Topic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestion_topic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredQuestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnansweredQuestion_count(ctx context.Context, field graphql.CollectedField, obj *app.UnansweredQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestion_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestion_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredQuestion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _UnansweredQuestion_examples(ctx context.Context, field graphql.CollectedField, obj *app.UnansweredQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestion_examples(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Examples, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestion_examples(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredQuestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnansweredQuestion_lastAskedAt(ctx context.Context, field graphql.CollectedField, obj *app.UnansweredQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestion_lastAskedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAskedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestion_lastAskedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredQuestion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _UnansweredQuestionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[app.UnansweredQuestion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []pagination.Edge[app.UnansweredQuestion]) graphql.Marshaler {
+			return ec.marshalNUnansweredQuestionEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnansweredQuestionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnansweredQuestionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnansweredQuestionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[app.UnansweredQuestion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnansweredQuestionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnansweredQuestionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[app.UnansweredQuestion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredQuestionConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _UnansweredQuestionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[app.UnansweredQuestion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnansweredQuestionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _UnansweredQuestionEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[app.UnansweredQuestion]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnansweredQuestionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v app.UnansweredQuestion) graphql.Marshaler {
+			return ec.marshalNUnansweredQuestion2githubᚗcomᚋshopmuseᚋshopmuseᚋappᚐUnansweredQuestion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnansweredQuestionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnansweredQuestionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnansweredQuestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertProductQAsPayload_qas(ctx context.Context, field graphql.CollectedField, obj *model.UpsertProductQAsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertProductQAsPayload_qas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Qas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []assistant.QA) graphql.Marshaler {
+			return ec.marshalNProductQA2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQAᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertProductQAsPayload_qas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertProductQAsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductQA(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertProductQAsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpsertProductQAsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertProductQAsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []shop.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertProductQAsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertProductQAsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15286,6 +16995,76 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputAskInput(ctx context.Context, obj any) (model.AskInput, error) {
+	var it model.AskInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"question", "productID", "productIDs", "userID", "language"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "productID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "productIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productIDs"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductIDs = data
+		case "userID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "language":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("language"))
+			data, err := ec.unmarshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Language = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAskInput unmarshals raw into the AskInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAskInput(ctx context.Context, raw any) (model.AskInput, error) {
+	var out model.AskInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AskInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAttributeInput(ctx context.Context, obj any) (shop.AttributeInput, error) {
 	var it shop.AttributeInput
 	if obj == nil {
@@ -16071,6 +17850,69 @@ func UnmarshalProductInput(ctx context.Context, raw any) (shop.ProductInput, err
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputProductQAInput(ctx context.Context, obj any) (assistant.QA, error) {
+	var it assistant.QA
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "productID", "question", "answer"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "productID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productID"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "answer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answer"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answer = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalProductQAInput unmarshals raw into the ProductQAInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalProductQAInput(ctx context.Context, raw any) (assistant.QA, error) {
+	var out assistant.QA
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ProductQAInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRetrieverWeightInput(ctx context.Context, obj any) (model.RetrieverWeightInput, error) {
 	var it model.RetrieverWeightInput
 	if obj == nil {
@@ -16260,6 +18102,108 @@ func UnmarshalUserInput(ctx context.Context, raw any) (shop.UserInput, error) {
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var answerImplementors = []string{"Answer"}
+
+func (ec *executionContext) _Answer(ctx context.Context, sel ast.SelectionSet, obj *assistant.Answer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Answer")
+		case "kind":
+			out.Values[i] = ec._Answer_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._Answer_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "citations":
+			out.Values[i] = ec._Answer_citations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "products":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Answer_products(ctx, field, obj)
+				})
+		case "generator":
+			out.Values[i] = ec._Answer_generator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checks":
+			out.Values[i] = ec._Answer_checks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var answerChunkImplementors = []string{"AnswerChunk"}
+
+func (ec *executionContext) _AnswerChunk(ctx context.Context, sel ast.SelectionSet, obj *model.AnswerChunk) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, answerChunkImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnswerChunk")
+		case "delta":
+			out.Values[i] = ec._AnswerChunk_delta(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._AnswerChunk_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answer":
+			out.Values[i] = ec._AnswerChunk_answer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var attributeImplementors = []string{"Attribute"}
 
@@ -16559,6 +18503,49 @@ func (ec *executionContext) _CampaignMessageEdge(ctx context.Context, sel ast.Se
 			}
 		case "node":
 			out.Values[i] = ec._CampaignMessageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var citationImplementors = []string{"Citation"}
+
+func (ec *executionContext) _Citation(ctx context.Context, sel ast.SelectionSet, obj *assistant.Citation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, citationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Citation")
+		case "productID":
+			out.Values[i] = ec._Citation_productID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "field":
+			out.Values[i] = ec._Citation_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Citation_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18310,6 +20297,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "upsertProductQAs":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertProductQAs(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteProductQAs":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteProductQAs(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createExperiment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createExperiment(ctx, field)
@@ -18604,6 +20605,12 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Product_similar(ctx, field, obj)
 				})
+		case "qas":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Product_qas(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18730,6 +20737,60 @@ func (ec *executionContext) _ProductHit(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "reason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProductHit_reason(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var productQAImplementors = []string{"ProductQA"}
+
+func (ec *executionContext) _ProductQA(ctx context.Context, sel ast.SelectionSet, obj *assistant.QA) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, productQAImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProductQA")
+		case "id":
+			out.Values[i] = ec._ProductQA_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productID":
+			out.Values[i] = ec._ProductQA_productID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "question":
+			out.Values[i] = ec._ProductQA_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answer":
+			out.Values[i] = ec._ProductQA_answer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18831,6 +20892,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_campaign(ctx, field)
+				})
+		case "ask":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ask(ctx, field)
+				})
+		case "unansweredQuestions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_unansweredQuestions(ctx, field)
 				})
 		case "experiments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -19119,6 +21192,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_campaignProgress(ctx, fields[0])
 	case "copyStream":
 		return ec._Subscription_copyStream(ctx, fields[0])
+	case "askStream":
+		return ec._Subscription_askStream(ctx, fields[0])
 	case "copyBatchProgress":
 		return ec._Subscription_copyBatchProgress(ctx, fields[0])
 	default:
@@ -19168,6 +21243,186 @@ func (ec *executionContext) _TrainingRun(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._TrainingRun_models(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unansweredQuestionImplementors = []string{"UnansweredQuestion"}
+
+func (ec *executionContext) _UnansweredQuestion(ctx context.Context, sel ast.SelectionSet, obj *app.UnansweredQuestion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unansweredQuestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnansweredQuestion")
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UnansweredQuestion_product(ctx, field, obj)
+				})
+		case "productID":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UnansweredQuestion_productID(ctx, field, obj)
+				})
+		case "topic":
+			out.Values[i] = ec._UnansweredQuestion_topic(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "count":
+			out.Values[i] = ec._UnansweredQuestion_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "examples":
+			out.Values[i] = ec._UnansweredQuestion_examples(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAskedAt":
+			out.Values[i] = ec._UnansweredQuestion_lastAskedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unansweredQuestionConnectionImplementors = []string{"UnansweredQuestionConnection"}
+
+func (ec *executionContext) _UnansweredQuestionConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[app.UnansweredQuestion]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unansweredQuestionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnansweredQuestionConnection")
+		case "edges":
+			out.Values[i] = ec._UnansweredQuestionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._UnansweredQuestionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UnansweredQuestionConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var unansweredQuestionEdgeImplementors = []string{"UnansweredQuestionEdge"}
+
+func (ec *executionContext) _UnansweredQuestionEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[app.UnansweredQuestion]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unansweredQuestionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnansweredQuestionEdge")
+		case "cursor":
+			out.Values[i] = ec._UnansweredQuestionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._UnansweredQuestionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upsertProductQAsPayloadImplementors = []string{"UpsertProductQAsPayload"}
+
+func (ec *executionContext) _UpsertProductQAsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpsertProductQAsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertProductQAsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertProductQAsPayload")
+		case "qas":
+			out.Values[i] = ec._UpsertProductQAsPayload_qas(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpsertProductQAsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -19835,6 +22090,42 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAnswer2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐAnswer(ctx context.Context, sel ast.SelectionSet, v *assistant.Answer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Answer!")
+		return graphql.Null
+	}
+	return ec._Answer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnswerChunk2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐAnswerChunk(ctx context.Context, sel ast.SelectionSet, v *model.AnswerChunk) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AnswerChunk!")
+		return graphql.Null
+	}
+	return ec._AnswerChunk(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnswerKind2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐKind(ctx context.Context, v any) (assistant.Kind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := assistant.Kind(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnswerKind2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐKind(ctx context.Context, sel ast.SelectionSet, v assistant.Kind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "AnswerKind!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNAskInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐAskInput(ctx context.Context, v any) (model.AskInput, error) {
+	res, err := ec.unmarshalInputAskInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNAttribute2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐAttribute(ctx context.Context, sel ast.SelectionSet, v shop.Attribute) graphql.Marshaler {
 	return ec._Attribute(ctx, sel, &v)
 }
@@ -19951,6 +22242,26 @@ func (ec *executionContext) marshalNCampaignStatus2string(ctx context.Context, s
 		graphql.AddInvalidNullFromMarshaler(ctx, "CampaignStatus!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCitation2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐCitation(ctx context.Context, sel ast.SelectionSet, v assistant.Citation) graphql.Marshaler {
+	return ec._Citation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCitation2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐCitationᚄ(ctx context.Context, sel ast.SelectionSet, v []assistant.Citation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCitation2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐCitation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNCopyBatchJob2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋappᚐCopyBatchJob(ctx context.Context, sel ast.SelectionSet, v *app.CopyBatchJob) graphql.Marshaler {
@@ -20706,6 +23017,45 @@ func (ec *executionContext) unmarshalNProductInput2ᚕgithubᚗcomᚋshopmuseᚋ
 	return res, nil
 }
 
+func (ec *executionContext) marshalNProductQA2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQA(ctx context.Context, sel ast.SelectionSet, v assistant.QA) graphql.Marshaler {
+	return ec._ProductQA(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNProductQA2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQAᚄ(ctx context.Context, sel ast.SelectionSet, v []assistant.QA) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProductQA2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQA(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNProductQAInput2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQA(ctx context.Context, v any) (assistant.QA, error) {
+	res, err := ec.unmarshalInputProductQAInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNProductQAInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQAᚄ(ctx context.Context, v any) ([]assistant.QA, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]assistant.QA, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNProductQAInput2githubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐQA(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNRecommendation2githubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐRecommendation(ctx context.Context, sel ast.SelectionSet, v engage.Recommendation) graphql.Marshaler {
 	return ec._Recommendation(ctx, sel, &v)
 }
@@ -20842,6 +23192,46 @@ func (ec *executionContext) marshalNTrainingRun2ᚖgithubᚗcomᚋshopmuseᚋsho
 		return graphql.Null
 	}
 	return ec._TrainingRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnansweredQuestion2githubᚗcomᚋshopmuseᚋshopmuseᚋappᚐUnansweredQuestion(ctx context.Context, sel ast.SelectionSet, v app.UnansweredQuestion) graphql.Marshaler {
+	return ec._UnansweredQuestion(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUnansweredQuestionConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[app.UnansweredQuestion]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnansweredQuestionConnection!")
+		return graphql.Null
+	}
+	return ec._UnansweredQuestionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnansweredQuestionEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v pagination.Edge[app.UnansweredQuestion]) graphql.Marshaler {
+	return ec._UnansweredQuestionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNUnansweredQuestionEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.Edge[app.UnansweredQuestion]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnansweredQuestionEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUpsertProductQAsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐUpsertProductQAsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpsertProductQAsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpsertProductQAsPayload!")
+		return graphql.Null
+	}
+	return ec._UpsertProductQAsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUpsertProductsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐUpsertProductsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpsertProductsPayload) graphql.Marshaler {
@@ -21097,6 +23487,13 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		graphql.AddInvalidNullFromMarshaler(ctx, "__TypeKind!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOAnswer2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋassistantᚐAnswer(ctx context.Context, sel ast.SelectionSet, v *assistant.Answer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Answer(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOAttributeInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐAttributeInputᚄ(ctx context.Context, v any) ([]shop.AttributeInput, error) {

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
@@ -16,6 +19,9 @@ import (
 // Files names the files to import; any may be empty.
 type Files struct {
 	Products, Users, Interactions string
+	// QAs are a shop's Q&A entries (id, productID, question, answer); they
+	// may name products of the same import or already stored.
+	QAs string
 }
 
 // Options tune Run.
@@ -43,6 +49,7 @@ func (e LineError) String() string { return fmt.Sprintf("%s:%d: %s", e.File, e.L
 // Report says what Run found and did.
 type Report struct {
 	Products, Users, Interactions int // records written (or, when invalid, read)
+	QAs                           int
 	Duplicates                    int // interactions already present
 	Errors                        []LineError
 	BadLines                      int // every bad line, also past MaxErrors
@@ -59,6 +66,9 @@ type Target interface {
 	UpsertProducts(ctx context.Context, in []shop.ProductInput) ([]shop.Product, []shop.UserError, error)
 	UpsertUsers(ctx context.Context, in []shop.UserInput) ([]shop.User, []shop.UserError, error)
 	RecordInteractions(ctx context.Context, in []shop.InteractionInput) (store.RecordResult, []shop.UserError, error)
+	// CheckProductQAs validates Q&A entries without writing them.
+	CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error)
+	UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error)
 }
 
 // Run validates every file completely, then writes products, users and
@@ -189,6 +199,11 @@ func (im *run) validate(ctx context.Context, f Files, now time.Time) error {
 			return err
 		}
 	}
+	if f.QAs != "" {
+		if err := im.validateQAs(ctx, f.QAs); err != nil {
+			return err
+		}
+	}
 	if f.Interactions == "" {
 		return nil
 	}
@@ -291,6 +306,16 @@ func (im *run) write(ctx context.Context, f Files) error {
 	if err != nil {
 		return err
 	}
+	err = writeFile(im, f.QAs, "Q&A entries", im.report.QAs, ParseQACSV, func(batch []assistant.QA) error {
+		_, errs, err := im.t.UpsertProductQAs(ctx, batch)
+		if err == nil && errs != nil {
+			err = changed(f.QAs, errs)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	return writeFile(im, f.Interactions, "interactions", im.report.Interactions, ParseInteractionCSV, func(batch []shop.InteractionInput) error {
 		res, errs, err := im.t.RecordInteractions(ctx, batch)
 		if err != nil {
@@ -380,7 +405,7 @@ type fileStamp struct {
 
 func statFiles(f Files) (map[string]fileStamp, error) {
 	out := map[string]fileStamp{}
-	for _, p := range []string{f.Products, f.Users, f.Interactions} {
+	for _, p := range []string{f.Products, f.Users, f.Interactions, f.QAs} {
 		if p == "" {
 			continue
 		}
@@ -403,4 +428,81 @@ func (im *run) unchanged(path string) error {
 		return fmt.Errorf("%s changed after it was validated: import it again", path)
 	}
 	return nil
+}
+
+// validateQAs checks the Q&A file in batches through the use case's own
+// validation; an entry may name a product of the products file, which is
+// not stored yet.
+func (im *run) validateQAs(ctx context.Context, path string) error {
+	first := map[string]int{} // ID -> line
+	var batch []assistant.QA
+	var lines []int
+	// lines already known bad (unparsable, a repeated ID), reported in
+	// line order with the batch they fall in
+	early := map[int]string{}
+	flush := func() error {
+		byLine := map[int][]shop.UserError{}
+		var errs []shop.UserError
+		if len(batch) > 0 {
+			var err error
+			if _, errs, err = im.t.CheckProductQAs(ctx, batch); err != nil {
+				return err
+			}
+		}
+		for _, e := range errs {
+			i := -1
+			if len(e.Field) >= 2 {
+				i, _ = strconv.Atoi(e.Field[1])
+			}
+			if i < 0 || i >= len(batch) {
+				// a batch-wide error (the caps): blame the batch's last line
+				i = len(batch) - 1
+			}
+			if e.Code == shop.CodeNotFound && len(e.Field) == 3 && e.Field[2] == "productID" {
+				if _, inFile := im.products[batch[i].ProductID]; inFile {
+					continue
+				}
+			}
+			e.Field = e.Field[min(2, len(e.Field)):]
+			byLine[lines[i]] = append(byLine[lines[i]], e)
+		}
+		all := slices.Clone(lines)
+		for l := range early {
+			all = append(all, l)
+		}
+		slices.Sort(all)
+		for _, l := range all {
+			if msg, ok := early[l]; ok {
+				im.bad(path, l, msg)
+			} else {
+				im.userErrs(path, l, byLine[l])
+			}
+		}
+		batch, lines = batch[:0], lines[:0]
+		clear(early)
+		return nil
+	}
+	err := each(path, ParseQACSV, func(line int, qa assistant.QA, perr error) error {
+		im.report.QAs++
+		if perr != nil {
+			early[line] = perr.Error()
+			return ctx.Err()
+		}
+		if l, dup := first[qa.ID]; dup && qa.ID != "" {
+			early[line] = fmt.Sprintf("id %q is also on line %d", qa.ID, l)
+			return ctx.Err()
+		}
+		first[qa.ID] = line
+		batch, lines = append(batch, qa), append(lines, line)
+		if len(batch)+len(early) >= im.o.BatchSize {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -225,6 +226,18 @@ func ParseInteractionCSV(row map[string]string) (shop.InteractionInput, error) {
 		in.OccurredAt = &t
 	}
 	return in, nil
+}
+
+// ParseQACSV builds a Q&A entry from a CSV row keyed by header
+// (id,productID,question,answer).
+func ParseQACSV(row map[string]string) (assistant.QA, error) {
+	for _, col := range []string{"id", "productID", "question", "answer"} {
+		if _, ok := row[col]; !ok {
+			return assistant.QA{}, fmt.Errorf("the header has no %s column", col)
+		}
+	}
+	return assistant.QA{ID: strings.TrimSpace(row["id"]), ProductID: strings.TrimSpace(row["productID"]),
+		Question: row["question"], Answer: row["answer"]}, nil
 }
 
 func opt(s string) *string {

@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/graph/model"
@@ -33,6 +34,12 @@ func setComplexity(c *graph.ComplexityRoot) {
 		return 50 + child
 	}
 	c.Mutation.TrainModels = func(child int) int { return 1000 + child }
+	// An answer may be an LLM call, like a variant of copy.
+	c.Query.Ask = func(child int, _ model.AskInput) int { return 50 + child }
+	c.Subscription.AskStream = func(child int, _ model.AskInput) int { return 50 + child }
+	c.Query.UnansweredQuestions = func(child int, first *int, _ *string) int { return 20 + page(first, 20, child) }
+	// Up to 200 entries of up to 2,000 characters each: priced as a page of 20.
+	c.Product.Qas = func(child int) int { return 20 * max(1, child) }
 	// Personal copy is cached after the first call; its cost is that first call.
 	c.Recommendation.Copy = func(child int, _ *copywriter.Channel, _ *shop.Language) int { return 20 + child }
 	c.Query.CopyPerformance = func(child int, _ string, _ *copywriter.Channel) int { return 20 + child }
@@ -60,4 +67,6 @@ func setComplexity(c *graph.ComplexityRoot) {
 		return 500 + child
 	}
 	c.Mutation.ExtractImageFacts = func(child int, _ string, _ *string) int { return 200 + child }
+	c.Mutation.UpsertProductQAs = func(child int, in []assistant.QA) int { return child + len(in) }
+	c.Mutation.DeleteProductQAs = func(child int, ids []string) int { return child + len(ids) }
 }

@@ -38,6 +38,9 @@ const embedBatch = 128
 type Hit struct {
 	ProductID string
 	Score     float64
+	// Reason says why the hit was chosen, where a caller has one to give
+	// (the shopping assistant's suggestions); empty for search.
+	Reason string
 }
 
 // Options configure Open.

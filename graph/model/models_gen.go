@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/pagination"
@@ -16,6 +17,27 @@ import (
 	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/shop"
 )
+
+type AnswerChunk struct {
+	// Checked text since the previous chunk.
+	Delta string `json:"delta"`
+	Done  bool   `json:"done"`
+	// The final answer, on the last chunk.
+	Answer *assistant.Answer `json:"answer,omitempty"`
+}
+
+type AskInput struct {
+	// The shopper's question, 1–500 characters, Chinese or English.
+	Question string `json:"question"`
+	// The product the question is about (a product page); comparisons may name a second one in the text.
+	ProductID *string `json:"productID,omitempty"`
+	// Products to compare (2–4), for a comparison the page offers; otherwise the question names them.
+	ProductIDs []string `json:"productIDs,omitempty"`
+	// Personalises need questions with the shopper's recommendations (roles as recommendations).
+	UserID *string `json:"userID,omitempty"`
+	// The answer's language; default: the question's.
+	Language *shop.Language `json:"language,omitempty"`
+}
 
 type CampaignInput struct {
 	Name *string `json:"name,omitempty"`
@@ -269,6 +291,11 @@ type SegmentInput struct {
 }
 
 type Subscription struct {
+}
+
+type UpsertProductQAsPayload struct {
+	Qas        []assistant.QA   `json:"qas"`
+	UserErrors []shop.UserError `json:"userErrors"`
 }
 
 type UpsertProductsPayload struct {

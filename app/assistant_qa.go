@@ -1,0 +1,303 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/shopmuse/shopmuse/assistant"
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+// A shop's Q&A entries (its customer service's answers) are facts the
+// assistant cites as qa:<id>. They are blobs of their own namespace, one per
+// entry keyed by its ID, and an in-memory index by product that Reload
+// rebuilds from the store (another replica may have written).
+
+// qaNS is the blob namespace of Q&A entries.
+const qaNS = "assistant-qa"
+
+// Limits on Q&A entries. Every answer is held in memory, so the total is
+// bounded too: 50,000 entries of at most 2,000 characters each.
+const (
+	MaxQAQuestionLen = 500
+	MaxQAAnswerLen   = 2000
+	MaxQAsPerProduct = 200
+	MaxQAs           = 50_000
+)
+
+// qaIndex is the in-memory copy of the stored Q&A entries.
+type qaIndex struct {
+	// writeMu serialises writes, so the per-product and total caps checked
+	// before a write still hold after it.
+	writeMu sync.Mutex
+	mu      sync.RWMutex
+	byID    map[string]assistant.QA
+	// byProduct holds each product's entries in ID order.
+	byProduct map[string][]assistant.QA
+}
+
+func newQAIndex() *qaIndex {
+	return &qaIndex{byID: map[string]assistant.QA{}, byProduct: map[string][]assistant.QA{}}
+}
+
+// ProductQAs returns a product's Q&A entries in ID order.
+func (a *App) ProductQAs(productID string) []assistant.QA {
+	a.qas.mu.RLock()
+	defer a.qas.mu.RUnlock()
+	return slices.Clone(a.qas.byProduct[productID])
+}
+
+// ReloadQAs re-reads every Q&A entry from the store: a replica calls it
+// when another one changed them. Entries that no longer decode are logged
+// and skipped.
+func (a *App) ReloadQAs(ctx context.Context) error {
+	byID := map[string]assistant.QA{}
+	after := ""
+	for {
+		page, more, err := a.Store.ListBlobs(ctx, qaNS, "", after, 1000)
+		if err != nil {
+			return fmt.Errorf("reload Q&A entries: %w", err)
+		}
+		for _, b := range page {
+			var qa assistant.QA
+			if err := json.Unmarshal(b.Value, &qa); err != nil || qa.ID != b.Key {
+				a.log.Warn("skipping an undecodable Q&A entry", "key", b.Key, "err", err)
+				continue
+			}
+			byID[qa.ID] = qa
+		}
+		if !more || len(page) == 0 {
+			break
+		}
+		after = page[len(page)-1].Key
+	}
+	a.qas.mu.Lock()
+	a.qas.byID = byID
+	a.qas.rebuildLocked()
+	a.qas.mu.Unlock()
+	return nil
+}
+
+func (x *qaIndex) rebuildLocked() {
+	x.byProduct = map[string][]assistant.QA{}
+	for _, qa := range x.byID {
+		x.byProduct[qa.ProductID] = append(x.byProduct[qa.ProductID], qa)
+	}
+	for _, qs := range x.byProduct {
+		slices.SortFunc(qs, func(a, b assistant.QA) int { return strings.Compare(a.ID, b.ID) })
+	}
+}
+
+// CheckProductQAs validates a batch of Q&A entries as UpsertProductQAs
+// does, without writing: the importer checks a file's lines with it.
+func (a *App) CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
+	if errs := shop.BatchTooLarge(len(in), "input"); errs != nil {
+		return nil, errs, nil
+	}
+	qas, errs := normalizeQAs(in)
+	// Every row's product is looked up, also when other fields are bad,
+	// so one answer names every problem.
+	var ids []string
+	var at []int
+	for i, qa := range qas {
+		if code, _ := shop.ValidateID(qa.ProductID); code == "" {
+			ids, at = append(ids, qa.ProductID), append(at, i)
+		}
+	}
+	found, err := a.Store.Exist(ctx, true, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k, ok := range found {
+		if !ok {
+			errs = append(errs, shop.UserError{Field: []string{"input", strconv.Itoa(at[k]), "productID"},
+				Message: fmt.Sprintf("no product with id %q", ids[k]), Code: shop.CodeNotFound})
+		}
+	}
+	if errs != nil {
+		slices.SortStableFunc(errs, func(x, y shop.UserError) int {
+			xi, _ := strconv.Atoi(x.Field[1])
+			yi, _ := strconv.Atoi(y.Field[1])
+			return xi - yi
+		})
+		return nil, errs, nil
+	}
+	return qas, a.qas.checkCaps(qas), nil
+}
+
+// UpsertProductQAs creates or replaces Q&A entries. The whole batch is
+// validated first (IDs, lengths, products that exist, the caps); one bad
+// row writes nothing and is named in a UserError.
+func (a *App) UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
+	a.qas.writeMu.Lock()
+	defer a.qas.writeMu.Unlock()
+	qas, errs, err := a.CheckProductQAs(ctx, in)
+	if err != nil || errs != nil {
+		return nil, errs, err
+	}
+	blobs := make([]store.Blob, len(qas))
+	for i, qa := range qas {
+		b, err := json.Marshal(qa)
+		if err != nil {
+			return nil, nil, fmt.Errorf("encode Q&A entry %q: %w", qa.ID, err)
+		}
+		blobs[i] = store.Blob{Key: qa.ID, Value: b}
+	}
+	if err := a.Store.PutBlobs(ctx, qaNS, blobs); err != nil {
+		return nil, nil, err
+	}
+	a.qas.mu.Lock()
+	for _, qa := range qas {
+		a.qas.byID[qa.ID] = qa
+	}
+	a.qas.rebuildLocked()
+	a.qas.mu.Unlock()
+	return qas, nil, nil
+}
+
+// checkCaps refuses a batch that would leave a product with more than
+// MaxQAsPerProduct entries or the shop with more than MaxQAs.
+func (x *qaIndex) checkCaps(qas []assistant.QA) []shop.UserError {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	total := len(x.byID)
+	perProduct := map[string]int{}
+	for _, qa := range qas {
+		old, exists := x.byID[qa.ID]
+		if !exists {
+			total++
+		} else if old.ProductID != qa.ProductID {
+			perProduct[old.ProductID]--
+		}
+		if !exists || old.ProductID != qa.ProductID {
+			perProduct[qa.ProductID]++
+		}
+	}
+	if total > MaxQAs {
+		return []shop.UserError{{Field: []string{"input"}, Code: shop.CodeTooLarge,
+			Message: fmt.Sprintf("the shop would hold %d Q&A entries; at most %d are allowed", total, MaxQAs)}}
+	}
+	for i, qa := range qas {
+		if n := len(x.byProduct[qa.ProductID]) + perProduct[qa.ProductID]; n > MaxQAsPerProduct {
+			return []shop.UserError{{Field: []string{"input", strconv.Itoa(i), "productID"}, Code: shop.CodeTooLarge,
+				Message: fmt.Sprintf("product %q would have %d Q&A entries; at most %d are allowed", qa.ProductID, n, MaxQAsPerProduct)}}
+		}
+	}
+	return nil
+}
+
+// DeleteProductQAs deletes Q&A entries and returns the IDs that existed.
+func (a *App) DeleteProductQAs(ctx context.Context, ids []string) ([]string, []shop.UserError, error) {
+	if errs := checkIDs(ids, "ids"); errs != nil {
+		return nil, errs, nil
+	}
+	a.qas.writeMu.Lock()
+	defer a.qas.writeMu.Unlock()
+	var deleted []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		// The store is the truth: an entry another replica wrote is
+		// deleted too, even if this replica has not reloaded yet.
+		_, ok, err := a.Store.GetBlob(ctx, qaNS, id)
+		if err != nil {
+			return deleted, nil, err
+		}
+		if !ok {
+			continue
+		}
+		if err := a.Store.DeleteBlob(ctx, qaNS, id); err != nil {
+			return deleted, nil, err
+		}
+		deleted = append(deleted, id)
+	}
+	a.qas.mu.Lock()
+	for _, id := range deleted {
+		delete(a.qas.byID, id)
+	}
+	a.qas.rebuildLocked()
+	a.qas.mu.Unlock()
+	return deleted, nil, nil
+}
+
+// normalizeQAs trims and validates a batch of Q&A entries.
+func normalizeQAs(in []assistant.QA) ([]assistant.QA, []shop.UserError) {
+	var errs []shop.UserError
+	bad := func(i int, field string, code shop.ErrorCode, msg string) {
+		errs = append(errs, shop.UserError{Field: []string{"input", strconv.Itoa(i), field}, Message: msg, Code: code})
+	}
+	out := make([]assistant.QA, len(in))
+	first := map[string]int{}
+	for i, qa := range in {
+		if code, msg := shop.ValidateID(qa.ID); code != "" {
+			bad(i, "id", code, msg)
+		} else if j, dup := first[qa.ID]; dup {
+			bad(i, "id", shop.CodeDuplicate, fmt.Sprintf("id %q is also input %d", qa.ID, j))
+		} else {
+			first[qa.ID] = i
+		}
+		if code, msg := shop.ValidateID(qa.ProductID); code != "" {
+			bad(i, "productID", code, msg)
+		}
+		var code shop.ErrorCode
+		var msg string
+		if qa.Question, code, msg = cleanText(qa.Question, MaxQAQuestionLen); code != "" {
+			bad(i, "question", code, msg)
+		}
+		if qa.Answer, code, msg = cleanText(qa.Answer, MaxQAAnswerLen); code != "" {
+			bad(i, "answer", code, msg)
+		}
+		out[i] = qa
+	}
+	return out, errs
+}
+
+// cleanText trims s and checks it: valid UTF-8, not empty, at most max
+// characters, no control characters but line breaks and tabs (they would
+// reach prompts and logs).
+func cleanText(s string, max int) (string, shop.ErrorCode, string) {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s):
+		return s, shop.CodeInvalid, "must be valid UTF-8"
+	case s == "":
+		return s, shop.CodeRequired, "must not be empty"
+	case utf8.RuneCountInString(s) > max:
+		return s, shop.CodeTooLong, fmt.Sprintf("must be at most %d characters", max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' || r == '\u2028' || r == '\u2029' || unicode.Is(unicode.Cf, r) && r != '\u200d' {
+			return s, shop.CodeInvalid, "must not contain control or format characters"
+		}
+	}
+	return s, "", ""
+}
+
+// dropProductQAs deletes the Q&A entries of deleted products, so that no
+// entry outlives its product (and counts against the caps).
+func (a *App) dropProductQAs(ctx context.Context, productIDs []string) error {
+	var ids []string
+	a.qas.mu.RLock()
+	for _, pid := range productIDs {
+		for _, qa := range a.qas.byProduct[pid] {
+			ids = append(ids, qa.ID)
+		}
+	}
+	a.qas.mu.RUnlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	_, _, err := a.DeleteProductQAs(ctx, ids)
+	return err
+}
