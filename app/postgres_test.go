@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/internal/pgtest"
 	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
 
@@ -109,5 +111,48 @@ func TestStoreConfig(t *testing.T) {
 	_, err := Open(context.Background(), Config{Data: t.TempDir(), Store: "postgres://nobody@127.0.0.1:1/db?connect_timeout=2", Logger: slog.New(quiet())})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
 		t.Fatalf("unreachable postgres: %v", err)
+	}
+}
+
+// Erasure and validation through the use cases on PostgreSQL: a batch
+// naming an unknown user writes nothing; erasing a trained user removes
+// their events and leaves a fresh snapshot without them in the store.
+func TestPostgresErasureAndRejectedBatches(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	a := openPostgres(t, t.TempDir(), url)
+	defer a.Close()
+	seedShop(t, a)
+	if _, err := a.Train(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := a.Store.CountEvents(ctx)
+	res, errs, err := a.RecordInteractions(ctx, []shop.InteractionInput{
+		{UserID: "user-01", ProductID: "p01", Kind: shop.KindView},
+		{UserID: "nobody", ProductID: "p01", Kind: shop.KindView},
+	})
+	if err != nil || len(errs) != 1 || errs[0].Code != shop.CodeNotFound || len(res.Recorded) != 0 {
+		t.Fatalf("rejected batch: %+v %+v %v", res, errs, err)
+	}
+	if n, _ := a.Store.CountEvents(ctx); n != before {
+		t.Fatalf("a rejected batch wrote %d events", n-before)
+	}
+	oldSnap, _, _ := a.Store.GetBlob(ctx, modelsNS, modelsSnapshotKey)
+	existed, uerrs, err := a.DeleteUser(ctx, "user-03")
+	if err != nil || uerrs != nil || !existed {
+		t.Fatalf("erase: %v %v %v", existed, uerrs, err)
+	}
+	if evs, _ := a.Store.UserInteractions(ctx, "user-03", 100); len(evs) != 0 {
+		t.Fatalf("%d events of the erased user remain", len(evs))
+	}
+	if n, _ := a.Store.CountEvents(ctx); n != before-8 {
+		t.Fatalf("events %d, want %d", n, before-8)
+	}
+	newSnap, ok, _ := a.Store.GetBlob(ctx, modelsNS, modelsSnapshotKey)
+	if !ok || bytes.Equal(newSnap, oldSnap) {
+		t.Fatal("the snapshot in the store was not rewritten without the erased user")
+	}
+	if _, stale, _ := a.Store.GetBlob(ctx, modelsNS, modelsStaleKey); stale {
+		t.Fatal("the stale mark survived a successful save")
 	}
 }

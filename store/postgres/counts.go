@@ -55,8 +55,19 @@ var (
 // apply adds the deltas in key order: every writer locks counter rows in
 // the same order, so two batches never deadlock on them.
 func (c *counts) apply(ctx context.Context, tx pgx.Tx, t counterTable) error {
-	if len(c.keys) == 0 {
+	var b pgx.Batch
+	c.queue(&b, t)
+	if b.Len() == 0 {
 		return nil
+	}
+	return tx.SendBatch(ctx, &b).Close()
+}
+
+// queue adds apply's statements to a batch, to go in one round trip with
+// others.
+func (c *counts) queue(b *pgx.Batch, t counterTable) {
+	if len(c.keys) == 0 {
+		return
 	}
 	ks := make([][2]string, 0, len(c.keys))
 	for k := range c.keys {
@@ -72,15 +83,12 @@ func (c *counts) apply(ctx context.Context, tx pgx.Tx, t counterTable) error {
 	for i, k := range ks {
 		as[i], bs[i], ds[i] = k[0], k[1], c.keys[k]
 	}
-	var a, b any = as, bs
+	var x, y any = as, bs
 	if t.bytes {
-		a, b = toBytes(as), toBytes(bs)
+		x, y = toBytes(as), toBytes(bs)
 	}
-	if _, err := tx.Exec(ctx, t.upsert, a, b, ds); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, t.prune, a, b)
-	return err
+	b.Queue(t.upsert, x, y, ds)
+	b.Queue(t.prune, x, y)
 }
 
 func toBytes(ss []string) [][]byte {

@@ -97,13 +97,14 @@ func (s *Store) RecordInteractions(ctx context.Context, its []shop.Interaction, 
 		if len(res.Recorded) == 0 {
 			return nil
 		}
-		if err := pc.apply(ctx, tx, productCounts); err != nil {
+		// Counts and the outbox row in one round trip.
+		var b pgx.Batch
+		pc.queue(&b, productCounts)
+		vc.queue(&b, variantCounts)
+		if err := s.queueEmit(&b, store.ChangeInteractions, res.Recorded); err != nil {
 			return err
 		}
-		if err := vc.apply(ctx, tx, variantCounts); err != nil {
-			return err
-		}
-		return s.emit(ctx, tx, store.ChangeInteractions, res.Recorded)
+		return tx.SendBatch(ctx, &b).Close()
 	})
 	if errors.Is(err, errRejected) {
 		return store.RecordResult{}, userErrs, nil
@@ -134,12 +135,19 @@ func checkRefs(ctx context.Context, tx pgx.Tx, its []shop.Interaction, field str
 		}
 	}
 	sortStrings(userIDs)
-	users, err := existing(ctx, tx, "SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR SHARE", userIDs)
-	if err != nil {
-		return nil, err
+	// Both reads in one round trip.
+	var b pgx.Batch
+	users, prods := map[string]bool{}, map[string]bool{}
+	collect := func(set map[string]bool) func(pgx.Rows) error {
+		return func(rows pgx.Rows) error {
+			var id string
+			_, err := pgx.ForEachRow(rows, []any{&id}, func() error { set[id] = true; return nil })
+			return err
+		}
 	}
-	prods, err := existing(ctx, tx, "SELECT id FROM products WHERE id = ANY($1)", prodIDs)
-	if err != nil {
+	b.Queue("SELECT id FROM users WHERE id = ANY($1) ORDER BY id FOR SHARE", userIDs).Query(collect(users))
+	b.Queue("SELECT id FROM products WHERE id = ANY($1)", prodIDs).Query(collect(prods))
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
 	var errs []shop.UserError

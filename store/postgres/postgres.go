@@ -258,16 +258,25 @@ func (s *Store) CollectGarbage(ctx context.Context) error {
 // must be the write's last statement: outbox_head stays locked until the
 // commit, which is what keeps changes visible in Seq order.
 func (s *Store) emit(ctx context.Context, tx pgx.Tx, kind string, payload any) error {
-	b, err := json.Marshal(payload)
+	var b pgx.Batch
+	if err := s.queueEmit(&b, kind, payload); err != nil {
+		return err
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	return nil
+}
+
+// queueEmit adds emit's statement to a batch; it must be the batch's last.
+func (s *Store) queueEmit(b *pgx.Batch, kind string, payload any) error {
+	p, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("encode %s change: %w", kind, err)
 	}
-	_, err = tx.Exec(ctx, `WITH h AS (UPDATE outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq)
+	b.Queue(`WITH h AS (UPDATE outbox_head SET seq = seq + 1 WHERE id = 1 RETURNING seq)
 		INSERT INTO outbox (seq, kind, payload, at) SELECT h.seq, $1, $2, $3 FROM h`,
-		kind, b, s.now().UTC())
-	if err != nil {
-		return fmt.Errorf("outbox: %w", err)
-	}
+		kind, p, s.now().UTC())
 	return nil
 }
 

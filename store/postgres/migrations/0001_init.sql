@@ -57,6 +57,8 @@ CREATE TABLE blobs (
     expires_at timestamptz, -- PutBlobTTL; NULL = kept
     PRIMARY KEY (namespace, key)
 );
+-- CollectGarbage finds expired cache blobs without reading the others.
+CREATE INDEX blobs_expiry ON blobs (expires_at) WHERE expires_at IS NOT NULL;
 
 -- Blobs built from one user's data (WithSubject), erased with the user.
 CREATE TABLE blob_subjects (
@@ -83,6 +85,8 @@ CREATE TABLE outbox (
     payload bytea NOT NULL,
     at      timestamptz NOT NULL
 );
+-- Payloads are read once and deleted: compressing them costs more than it saves.
+ALTER TABLE outbox ALTER COLUMN payload SET STORAGE EXTERNAL;
 CREATE TABLE outbox_head (
     id  int PRIMARY KEY,
     seq bigint NOT NULL
