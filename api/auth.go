@@ -329,9 +329,9 @@ func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
 	}
 	key := fc.Object + "." + fc.Field.Name
 	switch key {
-	case "Query.users", "Query.campaign", "Subscription.campaignProgress":
+	case "Query.users", "Query.campaign", "Subscription.campaignProgress", "Query.merchandisingRules":
 		// Lists of shoppers, and campaigns: whom they target and what
-		// they were sent.
+		// they were sent; the shop's merchandising rules.
 		return false
 	case "Mutation.recordInteractions":
 		return role == RoleShopper && ownInteractions(fc.Args, shopper)

@@ -22,6 +22,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/metrics"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/search"
@@ -83,6 +84,9 @@ type App struct {
 	Recommend *recommend.Engine
 	Engage    *engage.Service
 	Metrics   *metrics.Metrics
+	// Merch keeps the merchandising rules and installs them in Recommend;
+	// its Reload re-reads them (ReloadMerchandisingRules).
+	Merch *merch.Service
 
 	cfg     Config
 	log     *slog.Logger
@@ -145,6 +149,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	if err := a.openRecommend(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openMerchandising(ctx); err != nil {
 		return nil, err
 	}
 	// The demo shop is written through the use cases, like any client's

@@ -25,6 +25,9 @@ type userRec struct {
 	id        string
 	events    []event // ascending by time
 	interests []string
+	// age and gender are the declared profile, for merchandising segments.
+	age    *int
+	gender *shop.Gender
 }
 
 // decayed is an exponentially decayed sum: its value at time t is
@@ -280,6 +283,7 @@ func (d *Dataset) UpsertUsers(us []shop.User) error {
 	for i := range us {
 		ui := d.internUser(us[i].ID)
 		d.users[ui].interests = slices.Clone(us[i].Interests)
+		d.users[ui].age, d.users[ui].gender = clonePtr(us[i].Age), clonePtr(us[i].Gender)
 	}
 	return nil
 }
@@ -380,6 +384,8 @@ type userView struct {
 	id        string
 	known     bool
 	interests []string
+	age       *int
+	gender    *shop.Gender
 	items     []histItem // most recent first
 	events    []event    // the raw events, oldest first (capped)
 	nEvents   int
@@ -400,6 +406,7 @@ func (d *Dataset) view(userID string, now int64) userView {
 	u := &d.users[ui]
 	uv.known = true
 	uv.interests = u.interests
+	uv.age, uv.gender = u.age, u.gender
 	uv.nEvents = len(u.events)
 	evs := u.events
 	if len(evs) > maxViewEvents {
@@ -516,4 +523,12 @@ func (d *Dataset) rebuildTop(now time.Time) *topLists {
 // newTopK keeps the k best scored items, ties by ID for determinism.
 func newTopK(k int) *topk.Keeper[scored] {
 	return topk.New(k, func(a, b scored) bool { return a.id > b.id })
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

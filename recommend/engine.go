@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Engine struct {
 	erasureMu sync.Mutex
 	trained   atomic.Uint64 // dataset seq at the last training snapshot
 	interest  interestCache
+	// merch is the shop's merchandising rules (SetMerchandising).
+	merch atomic.Pointer[merchHolder]
 }
 
 // models is one consistent set of trained models; it is replaced whole.
@@ -174,6 +177,9 @@ type Request struct {
 	Language shop.Language // ZH (default) or EN, for reason messages
 	// Placement decides what the list may hold; empty means FOR_YOU.
 	Placement Placement
+	// RuleSets are the merchandising rule sets active for this request
+	// (the shopper's experiment arm); rules without a rule set always apply.
+	RuleSets []string
 }
 
 // MaxN bounds one request's result size.
@@ -214,6 +220,9 @@ type Query struct {
 	hist      []*histState
 	histIDs   []string
 	histProds []*shop.Product
+	// merch is the merchandising rules that apply to this request; nil
+	// when none can.
+	merch MerchPlan
 }
 
 // allowed reports whether item id may be recommended at all: known to the
@@ -284,6 +293,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	if err != nil {
 		return nil, err
 	}
+	q.merch = e.merchPlan(q, cmp.Or(req.Placement, PlacementForYou), req.RuleSets)
 	switch req.Placement {
 	case "", PlacementForYou, PlacementDiscover:
 	case PlacementContinue, PlacementBuyAgain:
@@ -314,7 +324,13 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 			kept = append(kept, m)
 		}
 	}
-	return finish(e.diversify(ctx, kept, req.N, shares(q.affinity)), lists), nil
+	// Merchandising: hide, boost and bury before the cut; pins take their
+	// places around what diversify picks.
+	kept = e.merchAdjust(q.merch, kept)
+	pinned, pos, kept := e.merchPins(q.merch, kept, req.N, true,
+		func(id string) bool { return e.allowed(q, id) && !(discover && q.history[id]) })
+	chosen := placePins(e.diversify(ctx, kept, req.N-len(pinned), shares(q.affinity)), pinned, pos, req.N, blendedScore, setBlendedScore)
+	return withMerchReasons(finish(chosen, lists), chosen, q.Language), nil
 }
 
 // retrieveAll runs the retrievers concurrently.
@@ -347,7 +363,12 @@ type blended struct {
 	ItemID string
 	Score  float64
 	refs   []contribRef
+	// merchRule is the merchandising rule that pinned or boosted the item.
+	merchRule string
 }
+
+func blendedScore(b *blended) float64         { return b.Score }
+func setBlendedScore(b *blended, s float64) { b.Score = s }
 
 type contribRef struct {
 	list  string // retriever name
@@ -388,15 +409,7 @@ func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64)
 			b.refs = append(b.refs, contribRef{name, int32(rank), s})
 		}
 	}
-	slices.SortStableFunc(out, func(a, b blended) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return 0
-	})
+	sortBlended(out)
 	return out
 }
 
