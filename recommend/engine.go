@@ -367,7 +367,7 @@ type blended struct {
 	merchRule string
 }
 
-func blendedScore(b *blended) float64         { return b.Score }
+func blendedScore(b *blended) float64       { return b.Score }
 func setBlendedScore(b *blended, s float64) { b.Score = s }
 
 type contribRef struct {

@@ -19,7 +19,9 @@ import (
 
 // asAdmin runs an operation with the admin role, as api.Keys does for an
 // admin key (the test handler has no key middleware).
-func asAdmin(r *client.Request) { r.HTTP = r.HTTP.WithContext(api.WithRole(r.HTTP.Context(), api.RoleAdmin)) }
+func asAdmin(r *client.Request) {
+	r.HTTP = r.HTTP.WithContext(api.WithRole(r.HTTP.Context(), api.RoleAdmin))
+}
 
 type merchRec struct {
 	Score   float64
