@@ -1,29 +1,66 @@
 package merch
 
 import (
+	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-// Index is a compiled rule set: each rule is filed under one key of its
-// condition (a product ID, else a brand, else its category prefix, else a
-// tag; the rest in a short list), so a candidate meets only the rules that
-// can match it. It is immutable; it implements recommend.Merchandising.
+// Index is a compiled rule set; it implements recommend.Merchandising.
+//
+// Whether a rule's condition matches a product does not depend on the
+// request, so it is worked out once per product and kept: each rule is
+// filed under one key of its condition (a product ID, else a brand, else its
+// category prefix, else a tag; the rest in a short list), a product meets
+// only the rules under its keys, and the rules it matches are folded into
+// one effect per context (rule set, placements, window, segment). A request
+// then costs, per candidate, one cache read and a check of a context or
+// two, decided once per request. The cache lives as long as the index (a
+// rule change compiles a new one) and is keyed by product ID, checked
+// against the product's identity (the recommender replaces a product's
+// value on every change).
 type Index struct {
 	rules                       []compiled
+	contexts                    []ruleContext
 	byID, byBrand, byCat, byTag map[string][]int32
 	rest                        []int32
 	pins                        []int32 // PIN rules by position, then ID
+	// cache holds each product's effects by its slot in the engine.
+	cacheMu sync.Mutex
+	cache   atomic.Pointer[[]atomic.Pointer[cached]]
 }
 
 type compiled struct {
-	r          *Rule
+	r   *Rule
+	ctx int32 // index into contexts
+}
+
+// ruleContext is when rules apply: in which rule set, placements, window and
+// segment. Rules that share one are decided together.
+type ruleContext struct {
+	ruleSet    string
 	placements uint8 // bit per recommend.Placements; 0: every list
 	start, end int64 // unix seconds; 0: open
-	match      func(p *shop.Product) bool
+	segment    *Segment
+}
+
+// effect is what the rules of one context that match a product do to it.
+type effect struct {
+	ctx    int32
+	hide   bool
+	factor float64 // BOOST factors multiplied, BURY factors divided
+	boost  float64 // the largest BOOST factor, credited in the reason
+	rule   string  // its rule
+}
+
+type cached struct {
+	p       *shop.Product
+	effects []effect
 }
 
 func placementBit(p recommend.Placement) uint8 {
@@ -33,13 +70,14 @@ func placementBit(p recommend.Placement) uint8 {
 	return 0
 }
 
-// Compile builds the index of a rule set.
+// Compile builds the index of a rule set; the rules must not change after.
 func Compile(rules []Rule) *Index {
 	x := &Index{rules: make([]compiled, len(rules)), byID: map[string][]int32{}, byBrand: map[string][]int32{},
 		byCat: map[string][]int32{}, byTag: map[string][]int32{}}
+	ctxOf := map[string]int32{}
 	for i := range rules {
 		r := &rules[i]
-		c := compiled{r: r, match: r.Condition.Matches}
+		c := ruleContext{ruleSet: r.RuleSet, segment: r.Segment}
 		for _, p := range r.Placements {
 			c.placements |= placementBit(p)
 		}
@@ -49,7 +87,17 @@ func Compile(rules []Rule) *Index {
 		if r.EndsAt != nil {
 			c.end = r.EndsAt.Unix()
 		}
-		x.rules[i] = c
+		key := fmt.Sprintf("%s|%d|%d|%d|%p", c.ruleSet, c.placements, c.start, c.end, c.segment)
+		if c.segment == nil {
+			key = fmt.Sprintf("%s|%d|%d|%d|-", c.ruleSet, c.placements, c.start, c.end)
+		}
+		ci, ok := ctxOf[key]
+		if !ok {
+			ci = int32(len(x.contexts))
+			ctxOf[key] = ci
+			x.contexts = append(x.contexts, c)
+		}
+		x.rules[i] = compiled{r: r, ctx: ci}
 		k := int32(i)
 		if r.Action == ActionPin {
 			// Pins are found by position, not by candidate.
@@ -95,26 +143,114 @@ func Compile(rules []Rule) *Index {
 // Len is the number of rules.
 func (x *Index) Len() int { return len(x.rules) }
 
-// Active implements recommend.Merchandising. Which rules are in force is
-// decided lazily, per rule a candidate meets, and remembered for the
+// effects returns what the rules do to p, per context: from the cache (by
+// slot), or worked out and cached.
+func (x *Index) effects(p *shop.Product, slot int32) []effect {
+	if slot >= 0 {
+		if cs := x.cache.Load(); cs != nil && int(slot) < len(*cs) {
+			if c := (*cs)[slot].Load(); c != nil && c.p == p {
+				return c.effects
+			}
+		}
+	}
+	out := x.match(p)
+	if slot >= 0 {
+		x.store(slot, &cached{p: p, effects: out})
+	}
+	return out
+}
+
+// store caches one product's effects, growing the slots as needed.
+func (x *Index) store(slot int32, c *cached) {
+	if cs := x.cache.Load(); cs != nil && int(slot) < len(*cs) {
+		(*cs)[slot].Store(c)
+		return
+	}
+	x.cacheMu.Lock()
+	defer x.cacheMu.Unlock()
+	cs := x.cache.Load()
+	if cs == nil || int(slot) >= len(*cs) {
+		n := max(1024, 2*int(slot)+1)
+		grown := make([]atomic.Pointer[cached], n)
+		if cs != nil {
+			for i := range *cs {
+				grown[i].Store((*cs)[i].Load())
+			}
+		}
+		cs = &grown
+		x.cache.Store(cs)
+	}
+	(*cs)[slot].Store(c)
+}
+
+// match works out what the rules do to p, per context.
+func (x *Index) match(p *shop.Product) []effect {
+	var matched []int32
+	visit := func(list []int32) {
+		for _, k := range list {
+			if !slices.Contains(matched, k) && x.rules[k].r.Condition.Matches(p) {
+				matched = append(matched, k)
+			}
+		}
+	}
+	visit(x.byID[p.ID])
+	if len(x.byBrand) > 0 && p.Brand != "" {
+		visit(x.byBrand[strings.ToLower(p.Brand)])
+	}
+	if len(x.byCat) > 0 {
+		cat := p.Category
+		for i := 0; i <= len(cat); i++ {
+			if i == len(cat) || cat[i] == '/' {
+				visit(x.byCat[cat[:i]])
+			}
+		}
+	}
+	if len(x.byTag) > 0 {
+		for _, t := range p.Tags {
+			visit(x.byTag[strings.ToLower(t)])
+		}
+	}
+	visit(x.rest)
+	var out []effect
+	for _, k := range matched {
+		c := &x.rules[k]
+		i := slices.IndexFunc(out, func(e effect) bool { return e.ctx == c.ctx })
+		if i < 0 {
+			i = len(out)
+			out = append(out, effect{ctx: c.ctx, factor: 1})
+		}
+		e := &out[i]
+		switch c.r.Action {
+		case ActionHide:
+			e.hide = true
+		case ActionBoost:
+			e.factor *= *c.r.Factor
+			if f := *c.r.Factor; f > e.boost || f == e.boost && c.r.ID < e.rule {
+				e.boost, e.rule = f, c.r.ID
+			}
+		case ActionBury:
+			e.factor /= *c.r.Factor
+		}
+	}
+	return out
+}
+
+// Active implements recommend.Merchandising. Which contexts are in force
+// is decided lazily, when a candidate meets one, and remembered for the
 // request.
 func (x *Index) Active(req recommend.MerchRequest) recommend.MerchPlan {
 	if len(x.rules) == 0 {
 		return nil
 	}
-	return &plan{x: x, req: req, bit: placementBit(req.Placement), state: make([]uint32, len(x.rules))}
+	return &plan{x: x, req: req, bit: placementBit(req.Placement), state: make([]uint8, len(x.contexts))}
 }
 
 // plan is one request's view of the index.
 type plan struct {
-	x   *Index
-	req recommend.MerchRequest
-	bit uint8
-	// state per rule: bits 0-1 whether it is in force (0 unknown, 1 yes,
-	// 2 no); the rest the last candidate that met it, so a product with two
-	// of a rule's tags counts it once.
-	state []uint32
-	gen   uint32
+	x     *Index
+	req   recommend.MerchRequest
+	bit   uint8
+	state []uint8 // per context: 0 undecided, stateYes, stateNo
 }
 
 const (
@@ -122,108 +258,56 @@ const (
 	stateNo  = 2
 )
 
-// inForce reports whether rule k applies to this request: its rule set,
-// placement, time window and segment.
-func (pl *plan) inForce(k int32) bool {
-	switch pl.state[k] & 3 {
+// inForce reports whether context ci applies to this request: its rule
+// set, placement, time window and segment.
+func (pl *plan) inForce(ci int32) bool {
+	switch pl.state[ci] {
 	case stateYes:
 		return true
 	case stateNo:
 		return false
 	}
-	c := &pl.x.rules[k]
-	ok := (c.r.RuleSet == "" || slices.Contains(pl.req.RuleSets, c.r.RuleSet)) &&
+	c := &pl.x.contexts[ci]
+	ok := (c.ruleSet == "" || slices.Contains(pl.req.RuleSets, c.ruleSet)) &&
 		(c.placements == 0 || c.placements&pl.bit != 0) &&
 		(c.start == 0 || pl.req.Now >= c.start) && (c.end == 0 || pl.req.Now < c.end) &&
-		(c.r.Segment == nil || c.r.Segment.Matches(pl.req.User))
+		(c.segment == nil || c.segment.Matches(pl.req.User))
+	pl.state[ci] = stateNo
 	if ok {
-		pl.state[k] = pl.state[k]&^3 | stateYes
-	} else {
-		pl.state[k] = pl.state[k]&^3 | stateNo
+		pl.state[ci] = stateYes
 	}
 	return ok
 }
 
-// adjust accumulates what the rules in list do to p.
-type adjustment struct {
-	hide   bool
-	factor float64
-	boost  float64
-	rule   string
-}
-
-func (pl *plan) visit(list []int32, p *shop.Product, a *adjustment) {
-	for _, k := range list {
-		if pl.state[k]>>2 == pl.gen {
-			continue // already met through another key
-		}
-		pl.state[k] = pl.state[k]&3 | pl.gen<<2
-		c := &pl.x.rules[k]
-		if !pl.inForce(k) || !c.match(p) {
-			continue
-		}
-		switch c.r.Action {
-		case ActionHide:
-			a.hide = true
-		case ActionBoost:
-			a.factor *= *c.r.Factor
-			if *c.r.Factor > a.boost || *c.r.Factor == a.boost && c.r.ID < a.rule {
-				a.boost, a.rule = *c.r.Factor, c.r.ID
-			}
-		case ActionBury:
-			a.factor /= *c.r.Factor
-		}
-	}
-}
-
 // Adjust implements recommend.MerchPlan: several rules combine (factors
 // multiply; HIDE wins); the boost credited is the largest.
-func (pl *plan) Adjust(p *shop.Product) (hide bool, factor float64, ruleID string) {
-	pl.gen = (pl.gen + 1) & (1<<30 - 1)
-	if pl.gen == 0 {
-		// Wrapped: forget the marks (after a billion candidates).
-		for i := range pl.state {
-			pl.state[i] &= 3
+func (pl *plan) Adjust(p *shop.Product, slot int32) (hide bool, factor float64, ruleID string) {
+	factor = 1
+	var boost float64
+	for _, e := range pl.x.effects(p, slot) {
+		if !pl.inForce(e.ctx) {
+			continue
 		}
-		pl.gen = 1
-	}
-	a := adjustment{factor: 1}
-	x := pl.x
-	if l := x.byID[p.ID]; l != nil {
-		pl.visit(l, p, &a)
-	}
-	if len(x.byBrand) > 0 && p.Brand != "" {
-		pl.visit(x.byBrand[strings.ToLower(p.Brand)], p, &a)
-	}
-	if len(x.byCat) > 0 {
-		cat := p.Category
-		for i := 0; i <= len(cat); i++ {
-			if i == len(cat) || cat[i] == '/' {
-				pl.visit(x.byCat[cat[:i]], p, &a)
-			}
+		if e.hide {
+			return true, 0, ""
+		}
+		factor *= e.factor
+		if e.boost > boost || e.boost == boost && e.rule < ruleID {
+			boost, ruleID = e.boost, e.rule
 		}
 	}
-	if len(x.byTag) > 0 {
-		for _, t := range p.Tags {
-			pl.visit(x.byTag[strings.ToLower(t)], p, &a)
-		}
-	}
-	pl.visit(x.rest, p, &a)
-	if a.hide {
-		return true, 0, ""
-	}
-	return false, a.factor, a.rule
+	return false, factor, ruleID
 }
 
 // Pins implements recommend.MerchPlan.
 func (pl *plan) Pins() []recommend.Pin {
 	var out []recommend.Pin
 	for _, k := range pl.x.pins {
-		if !pl.inForce(k) {
+		c := &pl.x.rules[k]
+		if !pl.inForce(c.ctx) {
 			continue
 		}
-		c := &pl.x.rules[k]
-		out = append(out, recommend.Pin{Position: *c.r.Position, RuleID: c.r.ID, ProductIDs: c.r.Condition.ProductIDs, Matches: c.match})
+		out = append(out, recommend.Pin{Position: *c.r.Position, RuleID: c.r.ID, ProductIDs: c.r.Condition.ProductIDs, Matches: c.r.Condition.Matches})
 	}
 	return out
 }

@@ -348,6 +348,37 @@ func (d *Dataset) products(ids []string) []*shop.Product {
 	return out
 }
 
+// productSlots is the candidates' products with each item's dense index
+// (-1 when absent): a key callers may cache by (merchandising does). The
+// slices are sc's, grown as needed.
+func (d *Dataset) productSlots(cands []blended, sc *merchScratch) ([]*shop.Product, []int32) {
+	out, slots := grow(sc.prods, len(cands)), grow(sc.slots, len(cands))
+	sc.prods, sc.slots = out, slots
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for k := range cands {
+		out[k], slots[k] = nil, -1
+		if i, ok := d.itemIdx[cands[k].ItemID]; ok {
+			out[k], slots[k] = d.items[i].product, i
+		}
+	}
+	return out, slots
+}
+
+// slots returns items' dense indices (-1 when unknown).
+func (d *Dataset) slots(ids []string) []int32 {
+	out := make([]int32, len(ids))
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for k, id := range ids {
+		out[k] = -1
+		if i, ok := d.itemIdx[id]; ok {
+			out[k] = i
+		}
+	}
+	return out
+}
+
 // Stats are the dataset's sizes.
 type Stats struct {
 	Users, Items, Products, Interactions int

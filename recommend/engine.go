@@ -231,8 +231,13 @@ func (e *Engine) allowed(q *Query, id string) bool {
 	if q.exclude[id] {
 		return false
 	}
-	p, ok := e.ds.Product(id)
-	return ok && p.Available && q.Filter.Matches(p)
+	p, _ := e.ds.Product(id)
+	return e.allowedProduct(q, id, p)
+}
+
+// allowedProduct is allowed for an item already looked up (p nil: unknown).
+func (e *Engine) allowedProduct(q *Query, id string, p *shop.Product) bool {
+	return p != nil && !q.exclude[id] && p.Available && q.Filter.Matches(p)
 }
 
 // fresh is allowed and not already in the user's history: what the
@@ -318,17 +323,15 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	merged := e.blend(lists, weights)
 	// Retrievers already skip disallowed items; this is the one place that
 	// guarantees it, whatever a retriever does.
-	kept := merged[:0]
-	for _, m := range merged {
-		if e.allowed(q, m.ItemID) && !(discover && q.history[m.ItemID]) {
-			kept = append(kept, m)
-		}
-	}
-	// Merchandising: hide, boost and bury before the cut; pins take their
-	// places around what diversify picks.
-	kept = e.merchAdjust(q.merch, kept)
+	keep := func(id string, p *shop.Product) bool { return e.allowedProduct(q, id, p) && !(discover && q.history[id]) }
+	// Merchandising (in the same pass): hide, boost and bury before the
+	// cut; pins take their places around what diversify picks.
+	kept, rescored := e.merchAdjust(q.merch, merged, keep)
 	pinned, pos, kept := e.merchPins(q.merch, kept, req.N, true,
 		func(id string) bool { return e.allowed(q, id) && !(discover && q.history[id]) })
+	if rescored {
+		sortTop(kept, diversifyPool(req.N-len(pinned)))
+	}
 	chosen := placePins(e.diversify(ctx, kept, req.N-len(pinned), shares(q.affinity)), pinned, pos, req.N, blendedScore, setBlendedScore)
 	return withMerchReasons(finish(chosen, lists), chosen, q.Language), nil
 }
@@ -363,8 +366,10 @@ type blended struct {
 	ItemID string
 	Score  float64
 	refs   []contribRef
-	// merchRule is the merchandising rule that pinned or boosted the item.
+	// merchRule is the merchandising rule that pinned or boosted the item;
+	// slot is its dataset index + 1 (0: unknown), set by merchAdjust.
 	merchRule string
+	slot      int32
 }
 
 func blendedScore(b *blended) float64       { return b.Score }
@@ -482,7 +487,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 	if len(cands) == 0 {
 		return nil
 	}
-	pool := cands[:min(len(cands), max(3*n, 30))]
+	pool := cands[:min(len(cands), diversifyPool(n))]
 	maxScore := pool[0].Score
 	ids := make([]string, len(pool))
 	for i := range pool {
@@ -538,6 +543,10 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 	}
 	return out
 }
+
+// diversifyPool is how many of the best candidates diversify chooses n
+// from.
+func diversifyPool(n int) int { return max(3*n, 30) }
 
 func normalized(v []float32) []float32 {
 	n := math.Sqrt(float64(vector.Dot(v, v)))

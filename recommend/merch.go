@@ -2,6 +2,7 @@ package recommend
 
 import (
 	"slices"
+	"sync"
 
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -44,8 +45,10 @@ type MerchRequest struct {
 type MerchPlan interface {
 	// Adjust says what the rules do to one candidate: hide it, or multiply
 	// its score by factor (1: unchanged); ruleID names the boost credited
-	// in the item's reasons ("" when none boosted it).
-	Adjust(p *shop.Product) (hide bool, factor float64, ruleID string)
+	// in the item's reasons ("" when none boosted it). slot is a dense
+	// number of the product in this engine (-1: none) that the plan may
+	// cache per-product work by; p's identity tells whether it changed.
+	Adjust(p *shop.Product, slot int32) (hide bool, factor float64, ruleID string)
 	// Pins are the pins in force, by position then rule ID.
 	Pins() []Pin
 }
@@ -81,21 +84,31 @@ func (e *Engine) merchPlan(q *Query, placement Placement, ruleSets []string) Mer
 	return h.m.Active(r)
 }
 
-// merchAdjust applies HIDE, BOOST and BURY to blended candidates (sorted
-// best first) before the final cut, so a boosted item from beyond the first
-// page can enter it. It returns the list re-sorted, and marks the boosted
-// items for their reason.
-func (e *Engine) merchAdjust(plan MerchPlan, cands []blended) []blended {
+// merchAdjust keeps the candidates that keep allows (nil: all known
+// ones) and applies HIDE, BOOST and BURY to them before the final cut, so a
+// boosted item from beyond the first page can enter it; it marks boosted
+// items for their reason. It returns the candidates left, in their old
+// order, and whether a score changed (then sortTop must re-rank them).
+// Without rules it only filters, one lookup per candidate as before.
+func (e *Engine) merchAdjust(plan MerchPlan, cands []blended, keep func(id string, p *shop.Product) bool) (_ []blended, changed bool) {
+	kept := cands[:0]
 	if plan == nil {
-		return cands
+		for _, c := range cands {
+			if p, _ := e.ds.Product(c.ItemID); keep == nil && p != nil || keep != nil && keep(c.ItemID, p) {
+				kept = append(kept, c)
+			}
+		}
+		return kept, false
 	}
-	kept, changed := cands[:0], false
-	for _, c := range cands {
-		p, ok := e.ds.Product(c.ItemID)
-		if !ok {
+	sc := scratchPool.Get().(*merchScratch)
+	defer scratchPool.Put(sc)
+	prods, slots := e.ds.productSlots(cands, sc) // one lock for the list
+	defer clear(prods)
+	for i, c := range cands {
+		if prods[i] == nil || keep != nil && !keep(c.ItemID, prods[i]) {
 			continue
 		}
-		hide, f, rule := plan.Adjust(p)
+		hide, f, rule := plan.Adjust(prods[i], slots[i])
 		if hide {
 			continue
 		}
@@ -103,33 +116,120 @@ func (e *Engine) merchAdjust(plan MerchPlan, cands []blended) []blended {
 			c.Score *= f
 			changed = true
 		}
-		c.merchRule = rule
+		c.merchRule, c.slot = rule, slots[i]+1
 		kept = append(kept, c)
 	}
-	if changed {
-		sortBlended(kept)
-	}
-	return kept
+	return kept, changed
 }
 
-func sortBlended(bs []blended) {
-	slices.SortStableFunc(bs, func(a, b blended) int {
+func sortBlended(bs []blended) { sortTop(bs, len(bs)) }
+
+// merchScratch is a request's working memory for the rules, reused: a
+// list's candidates are hundreds, and the garbage would cost more than the
+// work.
+type merchScratch struct {
+	prods []*shop.Product
+	slots []int32
+	keys  []sortKey
+	top   []bool
+	head  []blended
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(merchScratch) }}
+
+type sortKey struct {
+	s float64
+	i int32
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// sortTop puts the k best candidates first, best first (ties in their
+// current order); the rest follow in their current order. It sorts small
+// keys and moves only the k best out of place: candidates are large, a
+// list holds hundreds, and only its head is ever read (diversify's pool).
+func sortTop(bs []blended, k int) {
+	k = min(k, len(bs))
+	if k == 0 {
+		return
+	}
+	sc := scratchPool.Get().(*merchScratch)
+	defer scratchPool.Put(sc)
+	keys := grow(sc.keys, len(bs))
+	sc.keys = keys
+	for i := range bs {
+		keys[i] = sortKey{bs[i].Score, int32(i)}
+	}
+	better := func(a, b sortKey) int {
 		switch {
-		case a.Score > b.Score:
+		case a.s > b.s:
 			return -1
-		case a.Score < b.Score:
+		case a.s < b.s:
 			return 1
 		}
-		return 0
-	})
+		return int(a.i - b.i)
+	}
+	if k < len(keys) {
+		// Select the k best (quickselect), then sort only those.
+		lo, hi := 0, len(keys)-1
+		for lo < hi {
+			pivot := keys[(lo+hi)/2]
+			i, j := lo, hi
+			for i <= j {
+				for better(keys[i], pivot) < 0 {
+					i++
+				}
+				for better(keys[j], pivot) > 0 {
+					j--
+				}
+				if i <= j {
+					keys[i], keys[j] = keys[j], keys[i]
+					i++
+					j--
+				}
+			}
+			switch {
+			case k-1 <= j:
+				hi = j
+			case k-1 >= i:
+				lo = i
+			default:
+				lo = hi
+			}
+		}
+	}
+	slices.SortFunc(keys[:k], better)
+	head, top := grow(sc.head, k), grow(sc.top, len(bs))
+	sc.head, sc.top = head, top
+	defer clear(head) // drop the references
+	clear(top)
+	for i, kk := range keys[:k] {
+		head[i] = bs[kk.i]
+		top[kk.i] = true
+	}
+	// The others move to the back, in order (w >= i throughout).
+	w := len(bs) - 1
+	for i := len(bs) - 1; i >= 0; i-- {
+		if !top[i] {
+			bs[w] = bs[i]
+			w--
+		}
+	}
+	copy(bs, head)
 }
 
 // merchPins chooses the pinned items of a list: for each pin in force, the
 // best remaining candidate it matches, else (for a rule naming products)
-// the first named product that eligible says may be shown. Pinned items
-// leave cands. Pins past n are not placed. fromCatalogue false: only
-// candidates may be pinned (CONTINUE and BUY_AGAIN show the shopper's own
-// items only).
+// the first named product that eligible says may be shown and no rule
+// hides. Pinned items leave cands. Pins past n are not placed.
+// fromCatalogue false: only candidates may be pinned (CONTINUE and
+// BUY_AGAIN show the shopper's own items only). cands must have passed
+// merchAdjust (their slots are set).
 func (e *Engine) merchPins(plan MerchPlan, cands []blended, n int, fromCatalogue bool, eligible func(id string) bool) (pinned []blended, pos []int, rest []blended) {
 	if plan == nil {
 		return nil, nil, cands
@@ -139,28 +239,62 @@ func (e *Engine) merchPins(plan MerchPlan, cands []blended, n int, fromCatalogue
 		return nil, nil, cands
 	}
 	rest = cands
+	var prods []*shop.Product // rest's products, looked up once if needed
 	taken := map[string]bool{}
+	take := func(b blended, pin Pin) {
+		b.merchRule = pin.RuleID
+		pinned, pos = append(pinned, b), append(pos, pin.Position)
+		taken[b.ItemID] = true
+	}
 	for _, pin := range pins {
 		if pin.Position > n {
 			continue
 		}
-		found := false
-		for i := range rest {
-			p, ok := e.ds.Product(rest[i].ItemID)
-			if ok && pin.Matches(p) {
-				b := rest[i]
-				b.merchRule = pin.RuleID
-				pinned, pos = append(pinned, b), append(pos, pin.Position)
-				taken[b.ItemID] = true
-				rest = append(rest[:i:i], rest[i+1:]...)
-				found = true
-				break
+		found := -1
+		var pinSlots []int32
+		if len(pin.ProductIDs) > 0 {
+			// A rule naming products matches only them: compare slots
+			// (dense numbers) before reading any product.
+			pinSlots = e.ds.slots(pin.ProductIDs)
+			want := make([]int32, 0, len(pin.ProductIDs))
+			for _, s := range pinSlots {
+				if s >= 0 {
+					want = append(want, s+1)
+				}
+			}
+			for i := range rest {
+				if slices.Contains(want, rest[i].slot) && (found < 0 || rest[i].Score > rest[found].Score) {
+					if p, ok := e.ds.Product(rest[i].ItemID); ok && pin.Matches(p) {
+						found = i
+					}
+				}
+			}
+		} else {
+			if prods == nil {
+				ids := make([]string, len(rest))
+				for j := range rest {
+					ids[j] = rest[j].ItemID
+				}
+				prods = e.ds.products(ids)
+			}
+			for i := range rest {
+				if p := prods[i]; p != nil && (found < 0 || rest[i].Score > rest[found].Score) && pin.Matches(p) {
+					found = i
+				}
 			}
 		}
-		if found || !fromCatalogue {
+		if found >= 0 {
+			take(rest[found], pin)
+			rest = append(rest[:found:found], rest[found+1:]...)
+			if prods != nil {
+				prods = append(prods[:found:found], prods[found+1:]...)
+			}
 			continue
 		}
-		for _, id := range pin.ProductIDs {
+		if !fromCatalogue {
+			continue
+		}
+		for k, id := range pin.ProductIDs {
 			if taken[id] || !eligible(id) {
 				continue
 			}
@@ -168,11 +302,10 @@ func (e *Engine) merchPins(plan MerchPlan, cands []blended, n int, fromCatalogue
 			if !ok || !pin.Matches(p) {
 				continue
 			}
-			if hide, _, _ := plan.Adjust(p); hide {
+			if hide, _, _ := plan.Adjust(p, pinSlots[k]); hide {
 				continue
 			}
-			pinned, pos = append(pinned, blended{ItemID: id, merchRule: pin.RuleID}), append(pos, pin.Position)
-			taken[id] = true
+			take(blended{ItemID: id}, pin)
 			break
 		}
 	}

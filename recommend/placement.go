@@ -104,7 +104,10 @@ func (e *Engine) merchHistory(q *Query, out []Recommendation) []Recommendation {
 		reasons[r.ItemID] = r.Reasons
 	}
 	sortBlended(bs)
-	bs = e.merchAdjust(q.merch, bs)
+	bs, rescored := e.merchAdjust(q.merch, bs, nil)
+	if rescored {
+		sortBlended(bs)
+	}
 	pinned, pos, bs := e.merchPins(q.merch, bs, q.N, false, nil)
 	chosen := placePins(bs[:min(len(bs), q.N-len(pinned))], pinned, pos, q.N, blendedScore, setBlendedScore)
 	recs := make([]Recommendation, len(chosen))

@@ -107,7 +107,10 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) ([]Recommendat
 		lists[RetrieverMF] = neighbours(false, true, coViewedReason(q.Language, req.ItemID, title))
 		weights[RetrieverItemCF], weights[RetrieverMF] = 1, 0.5
 	}
-	merged := e.merchAdjust(q.merch, e.blend(lists, weights))
+	merged, rescored := e.merchAdjust(q.merch, e.blend(lists, weights), nil)
+	if rescored {
+		sortBlended(merged)
+	}
 	pinned, pos, merged := e.merchPins(q.merch, merged, q.N, true, func(id string) bool { return e.allowed(q, id) })
 	chosen := make([]blended, 0, q.N)
 	for _, m := range merged {
