@@ -323,7 +323,9 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	merged := e.blend(lists, weights)
 	// Retrievers already skip disallowed items; this is the one place that
 	// guarantees it, whatever a retriever does.
-	keep := func(id string, p *shop.Product) bool { return e.allowedProduct(q, id, p) && !(discover && q.history[id]) }
+	keep := func(id string, p *shop.Product) bool {
+		return e.allowedProduct(q, id, p) && !(discover && q.history[id])
+	}
 	// Merchandising (in the same pass): hide, boost and bury before the
 	// cut; pins take their places around what diversify picks.
 	kept, rescored := e.merchAdjust(q.merch, merged, keep)
