@@ -363,7 +363,7 @@ func TestRuleActionsThroughGraphQL(t *testing.T) {
 				"endsAt": now.Add(time.Hour).Format(time.RFC3339), "condition": map[string]any{"productIDs": []string{"sn-08"}}},
 			map[string]any{"id": "arm-b", "action": "PIN", "position": 5, "ruleSet": "arm-b", "condition": map[string]any{"productIDs": []string{"sn-09"}}})
 		defer deleteRules(t, c, "only-discover", "only-men", "later", "now", "arm-b")
-		if rs[4].RuleSet == nil || *rs[4].RuleSet != "arm-b" || len(rs[0].Placements) != 1 {
+		if rs[4].RuleSet == nil || *rs[4].RuleSet != "arm-b" || rs[0].RuleSet != nil || len(rs[0].Placements) != 1 {
 			t.Errorf("stored rules: %+v", rs)
 		}
 		pos := func(list []merchRec, id string) int { return slices.Index(merchIDs(list), id) + 1 }
