@@ -39,6 +39,7 @@ type ResolverRoot interface {
 	Campaign() CampaignResolver
 	CampaignItem() CampaignItemResolver
 	Interaction() InteractionResolver
+	MerchandisingRule() MerchandisingRuleResolver
 	ModelTraining() ModelTrainingResolver
 	Mutation() MutationResolver
 	Product() ProductResolver
@@ -419,6 +420,9 @@ type InteractionResolver interface {
 	User(ctx context.Context, obj *shop.Interaction) (*shop.User, error)
 
 	Product(ctx context.Context, obj *shop.Interaction) (*shop.Product, error)
+}
+type MerchandisingRuleResolver interface {
+	RuleSet(ctx context.Context, obj *merch.Rule) (*string, error)
 }
 type ModelTrainingResolver interface {
 	DurationMs(ctx context.Context, obj *recommend.ModelReport) (float64, error)
@@ -6630,18 +6634,18 @@ func (ec *executionContext) _MerchandisingRule_ruleSet(ctx context.Context, fiel
 			return ec.fieldContext_MerchandisingRule_ruleSet(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.RuleSet, nil
+			return ec.Resolvers.MerchandisingRule().RuleSet(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_MerchandisingRule_ruleSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "String")
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, true, true, "String")
 }
 
 func (ec *executionContext) _MerchandisingRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
@@ -13175,67 +13179,68 @@ func (ec *executionContext) _MerchandisingRule(ctx context.Context, sel ast.Sele
 		case "id":
 			out.Values[i] = ec._MerchandisingRule_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._MerchandisingRule_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "action":
 			out.Values[i] = ec._MerchandisingRule_action(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "position":
 			out.Values[i] = ec._MerchandisingRule_position(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "factor":
 			out.Values[i] = ec._MerchandisingRule_factor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "condition":
 			out.Values[i] = ec._MerchandisingRule_condition(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "segment":
 			out.Values[i] = ec._MerchandisingRule_segment(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "placements":
 			out.Values[i] = ec._MerchandisingRule_placements(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "startsAt":
 			out.Values[i] = ec._MerchandisingRule_startsAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "endsAt":
 			out.Values[i] = ec._MerchandisingRule_endsAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ruleSet":
-			out.Values[i] = ec._MerchandisingRule_ruleSet(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MerchandisingRule_ruleSet(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._MerchandisingRule_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._MerchandisingRule_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
