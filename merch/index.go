@@ -280,7 +280,8 @@ func (pl *plan) inForce(ci int32) bool {
 }
 
 // Adjust implements recommend.MerchPlan: several rules combine (factors
-// multiply; HIDE wins); the boost credited is the largest.
+// multiply; HIDE wins); the boost credited is the largest, and only when
+// the item ends up raised.
 func (pl *plan) Adjust(p *shop.Product, slot int32) (hide bool, factor float64, ruleID string) {
 	factor = 1
 	var boost float64
@@ -295,6 +296,9 @@ func (pl *plan) Adjust(p *shop.Product, slot int32) (hide bool, factor float64, 
 		if e.boost > boost || e.boost == boost && e.rule < ruleID {
 			boost, ruleID = e.boost, e.rule
 		}
+	}
+	if factor <= 1 {
+		ruleID = "" // buried more than boosted: no "recommended by the shop"
 	}
 	return false, factor, ruleID
 }

@@ -75,7 +75,11 @@ func TestIndexCombinesRules(t *testing.T) {
 	if _, f, rule := plan.Adjust(&cup2, 0); f != 7.5 || rule != "promo" {
 		t.Errorf("promoted cup: factor %v rule %q", f, rule)
 	}
-	// Whole path segments: 家居用品 is not under 家居.
+	// Boosted ×2 and buried ÷4: lower, so no merchandising reason.
+	if _, f, rule := plan.Adjust(&shop.Product{ID: "jug", Brand: "thermos", Category: "家居/壶"}, 2); f != 0.5 || rule != "" {
+		t.Errorf("jug: factor %v rule %q", f, rule)
+	}
+		// Whole path segments: 家居用品 is not under 家居.
 	if _, f, _ := plan.Adjust(&shop.Product{ID: "x", Category: "家居用品/杯"}, 1); f != 1 {
 		t.Errorf("家居用品 matched 家居: %v", f)
 	}
