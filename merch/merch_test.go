@@ -79,7 +79,7 @@ func TestIndexCombinesRules(t *testing.T) {
 	if _, f, rule := plan.Adjust(&shop.Product{ID: "jug", Brand: "thermos", Category: "家居/壶"}, 2); f != 0.5 || rule != "" {
 		t.Errorf("jug: factor %v rule %q", f, rule)
 	}
-		// Whole path segments: 家居用品 is not under 家居.
+	// Whole path segments: 家居用品 is not under 家居.
 	if _, f, _ := plan.Adjust(&shop.Product{ID: "x", Category: "家居用品/杯"}, 1); f != 1 {
 		t.Errorf("家居用品 matched 家居: %v", f)
 	}
