@@ -154,3 +154,33 @@ func TestParseNamesTheRuleAndLine(t *testing.T) {
 		t.Errorf("good file: %+v %v", rules, err)
 	}
 }
+
+// TestIndexCacheIsSafeForConcurrentRequests: requests share the per-product
+// cache, which grows while others read it (run with -race).
+func TestIndexCacheIsSafeForConcurrentRequests(t *testing.T) {
+	rules, _, errs := Merge(nil, []RuleInput{{Action: ActionBoost, Factor: ptr(2.0), Condition: &Condition{Brands: []string{"b"}}}}, now)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	x := Compile(rules)
+	prods := make([]shop.Product, 5000)
+	for i := range prods {
+		prods[i] = shop.Product{ID: fmt.Sprint(i), Brand: []string{"a", "b"}[i%2]}
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			plan := x.Active(recommend.MerchRequest{Now: now.Unix()})
+			for i := range 3000 {
+				k := (i*7919 + g*104729) % len(prods)
+				if _, f, _ := plan.Adjust(&prods[k], int32(k)); f != float64(1+k%2) {
+					t.Errorf("product %d: factor %v", k, f)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
