@@ -332,7 +332,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	pinned, pos, kept := e.merchPins(q.merch, kept, req.N, true,
 		func(id string) bool { return e.allowed(q, id) && !(discover && q.history[id]) })
 	if rescored {
-		sortTop(kept, diversifyPool(req.N-len(pinned)))
+		kept = topOf(kept, diversifyPool(req.N-len(pinned)))
 	}
 	chosen := placePins(e.diversify(ctx, kept, req.N-len(pinned), shares(q.affinity)), pinned, pos, req.N, blendedScore, setBlendedScore)
 	return withMerchReasons(finish(chosen, lists), chosen, q.Language), nil
@@ -416,7 +416,15 @@ func (e *Engine) blend(lists map[string][]Candidate, weights map[string]float64)
 			b.refs = append(b.refs, contribRef{name, int32(rank), s})
 		}
 	}
-	sortBlended(out)
+	slices.SortStableFunc(out, func(a, b blended) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
 	return out
 }
 

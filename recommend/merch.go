@@ -88,7 +88,7 @@ func (e *Engine) merchPlan(q *Query, placement Placement, ruleSets []string) Mer
 // ones) and applies HIDE, BOOST and BURY to them before the final cut, so a
 // boosted item from beyond the first page can enter it; it marks boosted
 // items for their reason. It returns the candidates left, in their old
-// order, and whether a score changed (then sortTop must re-rank them).
+// order, and whether a score changed (then topOf must re-rank them).
 // Without rules it only filters, one lookup per candidate as before.
 func (e *Engine) merchAdjust(plan MerchPlan, cands []blended, keep func(id string, p *shop.Product) bool) (_ []blended, changed bool) {
 	kept := cands[:0]
@@ -122,7 +122,8 @@ func (e *Engine) merchAdjust(plan MerchPlan, cands []blended, keep func(id strin
 	return kept, changed
 }
 
-func sortBlended(bs []blended) { sortTop(bs, len(bs)) }
+// sortBlended sorts best first, ties in their current order.
+func sortBlended(bs []blended) { copy(bs, topOf(bs, len(bs))) }
 
 // merchScratch is a request's working memory for the rules, reused: a
 // list's candidates are hundreds, and the garbage would cost more than the
@@ -131,8 +132,6 @@ type merchScratch struct {
 	prods []*shop.Product
 	slots []int32
 	keys  []sortKey
-	top   []bool
-	head  []blended
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(merchScratch) }}
@@ -149,15 +148,12 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// sortTop puts the k best candidates first, best first (ties in their
-// current order); the rest follow in their current order. It sorts small
-// keys and moves only the k best out of place: candidates are large, a
-// list holds hundreds, and only its head is ever read (diversify's pool).
-func sortTop(bs []blended, k int) {
+// topOf returns the k best candidates, best first (ties in their current
+// order), in a new slice: diversify reads only that head of a list, so the
+// rest need not be ordered. It selects on small keys and copies only the k
+// best: candidates are large, and a list holds hundreds.
+func topOf(bs []blended, k int) []blended {
 	k = min(k, len(bs))
-	if k == 0 {
-		return
-	}
 	sc := scratchPool.Get().(*merchScratch)
 	defer scratchPool.Put(sc)
 	keys := grow(sc.keys, len(bs))
@@ -175,7 +171,7 @@ func sortTop(bs []blended, k int) {
 		return int(a.i - b.i)
 	}
 	if k < len(keys) {
-		// Select the k best (quickselect), then sort only those.
+		// Quickselect: the k best end up in keys[:k].
 		lo, hi := 0, len(keys)-1
 		for lo < hi {
 			pivot := keys[(lo+hi)/2]
@@ -204,23 +200,11 @@ func sortTop(bs []blended, k int) {
 		}
 	}
 	slices.SortFunc(keys[:k], better)
-	head, top := grow(sc.head, k), grow(sc.top, len(bs))
-	sc.head, sc.top = head, top
-	defer clear(head) // drop the references
-	clear(top)
+	out := make([]blended, k)
 	for i, kk := range keys[:k] {
-		head[i] = bs[kk.i]
-		top[kk.i] = true
+		out[i] = bs[kk.i]
 	}
-	// The others move to the back, in order (w >= i throughout).
-	w := len(bs) - 1
-	for i := len(bs) - 1; i >= 0; i-- {
-		if !top[i] {
-			bs[w] = bs[i]
-			w--
-		}
-	}
-	copy(bs, head)
+	return out
 }
 
 // merchPins chooses the pinned items of a list: for each pin in force, the
