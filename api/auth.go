@@ -371,9 +371,10 @@ func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
 	}
 	key := fc.Object + "." + fc.Field.Name
 	switch key {
-	case "Query.users", "Query.campaign", "Subscription.campaignProgress", "Query.unansweredQuestions":
+	case "Query.users", "Query.campaign", "Subscription.campaignProgress", "Query.unansweredQuestions",
+		"Query.merchandisingRules":
 		// Lists of shoppers, and campaigns: whom they target and what
-		// they were sent.
+		// they were sent; the shop's merchandising rules.
 		return false
 	case "Query.experiments", "Query.experiment", "Query.experimentReport":
 		// The shop's experiments and their revenue: admin only.

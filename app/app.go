@@ -25,6 +25,7 @@ import (
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/experiment"
 	"github.com/shopmuse/shopmuse/fatigue"
+	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/metrics"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/review"
@@ -119,6 +120,9 @@ type App struct {
 	Experiments *experiment.Manager
 	// Review holds copy review records, their audit log and image facts.
 	Review *review.Service
+	// Merch keeps the merchandising rules and installs them in Recommend;
+	// its Reload re-reads them (ReloadMerchandisingRules).
+	Merch *merch.Service
 
 	cfg     Config
 	log     *slog.Logger
@@ -206,6 +210,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	if err := a.openRecommend(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.openMerchandising(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.openAssistant(ctx); err != nil {

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/pagination"
-	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
@@ -61,6 +61,9 @@ type CampaignInput struct {
 	Segment         *Segment           `json:"segment,omitempty"`
 	ProductsPerUser int                `json:"productsPerUser"`
 	Language        *shop.Language     `json:"language,omitempty"`
+	// Exclude are products no message may hold (at most
+	// recommend.MaxExclude; unknown IDs are ignored).
+	Exclude []string `json:"exclude,omitempty"`
 }
 
 // Campaign is a campaign's state.
@@ -235,51 +238,23 @@ func validateCampaign(in *CampaignInput) []shop.UserError {
 		}
 	}
 	if sg := in.Segment; sg != nil {
-		if len(sg.Interests) > shop.MaxInterests {
-			bad(shop.CodeTooLarge, fmt.Sprintf("at most %d interests", shop.MaxInterests), "segment", "interests")
-		}
-		for _, a := range []*int{sg.MinAge, sg.MaxAge} {
-			if a != nil && (*a < 0 || *a > shop.MaxAge) {
-				bad(shop.CodeInvalid, fmt.Sprintf("ages lie between 0 and %d", shop.MaxAge), "segment")
+		errs = append(errs, (*merch.Segment)(sg).Validate("input", "segment")...)
+	}
+	if len(in.Exclude) > recommend.MaxExclude {
+		bad(shop.CodeTooLarge, fmt.Sprintf("at most %d products", recommend.MaxExclude), "exclude")
+	} else {
+		for i, id := range in.Exclude {
+			if code, msg := shop.ValidateID(id); code != "" {
+				bad(code, msg, "exclude", strconv.Itoa(i))
 			}
-		}
-		if sg.MinAge != nil && sg.MaxAge != nil && *sg.MinAge > *sg.MaxAge {
-			bad(shop.CodeInvalid, "minAge is above maxAge", "segment", "minAge")
-		}
-		if sg.Gender != nil && !sg.Gender.Valid() {
-			bad(shop.CodeInvalid, "must be FEMALE, MALE or OTHER", "segment", "gender")
 		}
 	}
 	return errs
 }
 
 // matches reports whether a user falls in the segment.
-func (sg *Segment) matches(u *shop.User) bool {
-	if sg.Gender != nil && (u.Gender == nil || *u.Gender != *sg.Gender) {
-		return false
-	}
-	if (sg.MinAge != nil || sg.MaxAge != nil) && u.Age == nil {
-		return false
-	}
-	if sg.MinAge != nil && *u.Age < *sg.MinAge {
-		return false
-	}
-	if sg.MaxAge != nil && *u.Age > *sg.MaxAge {
-		return false
-	}
-	if len(sg.Interests) == 0 {
-		return true
-	}
-	for _, want := range sg.Interests {
-		wk := persona.NormalizeInterest(want)
-		for _, have := range u.Interests {
-			if strings.EqualFold(have, want) || (wk != "" && persona.NormalizeInterest(have) == wk) {
-				return true
-			}
-		}
-	}
-	return false
-}
+// The matcher is merch.Segment's, which merchandising rules share.
+func (sg *Segment) matches(u *shop.User) bool { return (*merch.Segment)(sg).Matches(u) }
 
 // CreateCampaign validates the input, stores the campaign and starts it in
 // the background. Unknown userIDs are NOT_FOUND errors and nothing starts.
@@ -704,7 +679,7 @@ func (s *Service) message(ctx context.Context, c *Campaign, u *shop.User) (Messa
 		lang = shop.DetectLanguage(text)
 	}
 	recs, err := s.rec.Recommend(ctx, recommend.Request{UserID: u.ID, N: c.Input.ProductsPerUser,
-		Filter: &shop.ProductFilter{AvailableOnly: ptr(true)}, Language: lang})
+		Filter: &shop.ProductFilter{AvailableOnly: ptr(true)}, Language: lang, Exclude: c.Input.Exclude})
 	if err != nil {
 		return Message{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -32,6 +33,7 @@ const usage = `usage:
                     [--protocol funnel|norepeat] [--split last-n|last|random] [--last 2] [--session-gap 30m] [--holdout 0.2]
                     [--targets all|new] [--target-kinds auto|all|purchase,add_to_cart] [--exclude purchased|train|none] [--k 10]
                     [--plot out.svg|out.png] [--tune] [--write-split DIR] [--seed N] [--max-users N]
+                    [--rules rules.json [--rule-sets a,b]]
   shopmuse eval rec --gen users=50000,products=100000,interactions=1000000 --out DIR [--gen-format shop|movielens] [--gen-funnel=false]
 
 The default protocol (funnel) holds out each user's last 2 carts or purchases and what
@@ -103,6 +105,16 @@ type Options struct {
 	// purchased exclusion keeps.
 	consumable func(productID string) bool
 
+	// Rules is a merchandising rule file (the GraphQL
+	// MerchandisingRuleInput shape, a JSON array or JSON lines): the blend
+	// is scored again with the rules in force, row "blend+rules".
+	Rules string
+	// RuleSets limits --rules to rules without a rule set and these sets
+	// (empty: every rule in the file applies, whatever its set).
+	RuleSets []string
+	// rules is the parsed file.
+	rules []merch.Rule
+
 	// GenFunnel generates the funnel shop (sessions, revisits, re-bought
 	// consumables); false keeps the earlier shop without repeats.
 	GenFunnel bool
@@ -169,6 +181,8 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.StringVar(&o.Gen, "gen", "", "generate a synthetic shop: users=N,products=N,interactions=N")
 	fs.StringVar(&o.Out, "out", "", "directory for --gen")
 	fs.StringVar(&o.GenFormat, "gen-format", "shop", "shop (products.jsonl, users.jsonl, interactions.csv) or movielens (u.data, u.item)")
+	fs.StringVar(&o.Rules, "rules", "", "a merchandising rule file (MerchandisingRuleInput objects: a JSON array or JSON lines): the blend is scored again with the rules, as row blend+rules")
+	ruleSets := fs.String("rule-sets", "", "with --rules: apply only rules without a rule set and rules of these sets (default: every rule in the file)")
 	fs.BoolVar(&o.GenFunnel, "gen-funnel", true, "--gen a funnel shop (sessions, revisits, carts, re-bought consumables); false: the earlier shop without repeats")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -201,6 +215,24 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("eval rec: unexpected argument %q\n%s", fs.Arg(0), usage)
+	}
+	if *ruleSets != "" {
+		if o.Rules == "" {
+			return o, errors.New("eval rec: --rule-sets needs --rules")
+		}
+		o.RuleSets = strings.Split(*ruleSets, ",")
+	}
+	if o.Rules != "" {
+		// Read and validated before any data is loaded: a bad file fails
+		// at once, naming the rule and its line. Windows are judged
+		// against the split's clock later, not against today.
+		data, err := os.ReadFile(o.Rules)
+		if err != nil {
+			return o, fmt.Errorf("eval rec: --rules: %w", err)
+		}
+		if o.rules, err = merch.Parse(data, time.Time{}); err != nil {
+			return o, fmt.Errorf("eval rec: --rules %s: %w", o.Rules, err)
+		}
 	}
 	if *models != "" {
 		for _, m := range strings.Split(*models, ",") {

@@ -935,3 +935,41 @@ func TestPlacementRows(t *testing.T) {
 		t.Error("--placement SIDEBAR accepted")
 	}
 }
+
+// TestRulesReplay: --rules scores the blend again with the rules in force
+// (hiding a whole top-level category costs NDCG), and a bad rule file fails
+// before any data is read, naming the rule and its line.
+func TestRulesReplay(t *testing.T) {
+	dir := t.TempDir()
+	if err := Run(ctx, []string{"rec", "--gen", "users=300,products=200,interactions=9000", "--out", dir, "--seed", "3"}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	rules := filepath.Join(dir, "rules.json")
+	if err := os.WriteFile(rules, []byte(`[
+  {"id": "hide-digital", "action": "HIDE", "condition": {"categoryPrefix": "数码"}},
+  {"id": "arm-b", "action": "BURY", "factor": 1000, "ruleSet": "arm-b", "condition": {"categoryPrefix": "家居"}}
+]`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--interactions", filepath.Join(dir, "interactions.csv"), "--products", filepath.Join(dir, "products.jsonl"),
+		"--models", "blend", "--neumf=false", "--embed-dim", "32", "--rules", rules}
+	rep, table := run(t, append(args, "--rule-sets", "arm-a")...)
+	with, ok := rep.Row("blend+rules")
+	without, _ := rep.Row("blend")
+	if !ok || with.Metrics.NDCG >= without.Metrics.NDCG || with.Metrics.NDCG == 0 {
+		t.Errorf("hiding 数码: NDCG %.4f with, %.4f without", with.Metrics.NDCG, without.Metrics.NDCG)
+	}
+	if rep.Rules == nil || rep.Rules.Rules != 2 || rep.Rules.Applied != 1 || !strings.Contains(table, "rules: "+rules+": 2 rules, 1 applied") {
+		t.Errorf("rules line: %+v\n%s", rep.Rules, table)
+	}
+	if both, _ := run(t, args...); both.Rules.Applied != 2 {
+		t.Errorf("without --rule-sets every rule applies: %+v", both.Rules)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte("[\n  {\"action\": \"HIDE\", \"condition\": {\"brands\": [\"b\"]}},\n  {\"action\": \"PIN\", \"condition\": {\"productIDs\": [\"p1\"]}}\n]\n"), 0o644)
+	_, err := parseFlags([]string{"--interactions", "nowhere.csv", "--rules", bad}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "rule 2 (line 3)") || !strings.Contains(err.Error(), "position") {
+		t.Errorf("bad rule file: %v", err)
+	}
+}

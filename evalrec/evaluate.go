@@ -68,7 +68,9 @@ type Report struct {
 	// ReasonsCited counts the blend's item-CF reasons that cite a history
 	// item, ReasonsAgree those citing the item that contributed most.
 	ReasonsCited, ReasonsAgree int
-	proto                      recommend.Protocol
+	// Rules describes the --rules replay (nil without it).
+	Rules *RulesInfo
+	proto recommend.Protocol
 }
 
 // Row returns the named row, if present.
@@ -454,6 +456,14 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 	if slices.Contains(modelNames(o), "blend") {
 		rep.ReasonsCited, rep.ReasonsAgree = reasonAgreement(ctx, e, h.sp, o.K, o.MaxUsers)
 	}
+	if o.Rules != "" {
+		row, info, err := evaluateRules(ctx, e, o, h, catalogue, stderr)
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows = append(rep.Rows, row)
+		rep.Rules = info
+	}
 	if o.NeuMF && len(o.Models) == 0 {
 		done := p.step("training NeuMF on %d events", len(h.sp.Train))
 		nm, err := trainNeuMF(ctx, h.sp.Train, d.Products, engineLogger(stderr))
@@ -551,6 +561,7 @@ func writeTable(w io.Writer, o Options, rep *Report) {
 		fmt.Fprintf(tw, "%-16s\t%.4f\t%.4f\t%.4f\t%.4f\t%.4f\t%s\t\n", r.Model, m.NDCG, m.Recall, m.HitRate, m.MAP, m.Coverage, train)
 	}
 	tw.Flush()
+	writeRulesLine(w, rep)
 	fmt.Fprintln(w, "\nblend (and blend-tuned): Engine.Recommend, what the service serves (every retriever, the blend, filters, MMR,\n"+
 		"category cap), with the clock stopped at the split; blend/P: the same for placement P (--placement). Every other row is for diagnosis: one retriever alone\n"+
 		"(popular ... seen; mf ranks exactly), or a baseline: popularity = the global best sellers, reoffer = the user's\n"+

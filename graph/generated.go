@@ -18,6 +18,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
@@ -43,6 +44,7 @@ type ResolverRoot interface {
 	CampaignItem() CampaignItemResolver
 	CopyVariant() CopyVariantResolver
 	Interaction() InteractionResolver
+	MerchandisingRule() MerchandisingRuleResolver
 	ModelTraining() ModelTrainingResolver
 	Mutation() MutationResolver
 	Product() ProductResolver
@@ -356,6 +358,52 @@ type ComplexityRoot struct {
 		Kind  func(childComplexity int) int
 	}
 
+	MerchandisingCondition struct {
+		Available      func(childComplexity int) int
+		Brands         func(childComplexity int) int
+		CategoryPrefix func(childComplexity int) int
+		MaxPrice       func(childComplexity int) int
+		MinPrice       func(childComplexity int) int
+		OnPromotion    func(childComplexity int) int
+		ProductIDs     func(childComplexity int) int
+		Tags           func(childComplexity int) int
+	}
+
+	MerchandisingRule struct {
+		Action     func(childComplexity int) int
+		Condition  func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		EndsAt     func(childComplexity int) int
+		Factor     func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Placements func(childComplexity int) int
+		Position   func(childComplexity int) int
+		RuleSet    func(childComplexity int) int
+		Segment    func(childComplexity int) int
+		StartsAt   func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	MerchandisingRuleConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MerchandisingRuleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MerchandisingSegment struct {
+		Gender    func(childComplexity int) int
+		Interests func(childComplexity int) int
+		MaxAge    func(childComplexity int) int
+		MinAge    func(childComplexity int) int
+	}
+
 	ModelInfo struct {
 		Replica   func(childComplexity int) int
 		TrainedAt func(childComplexity int) int
@@ -376,24 +424,26 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ApproveCopy        func(childComplexity int, ids []string) int
-		ApproveImageFacts  func(childComplexity int, productID string, ids []string) int
-		CreateCampaign     func(childComplexity int, input model.CampaignInput) int
-		CreateExperiment   func(childComplexity int, input model.ExperimentInput) int
-		DeleteProductQAs   func(childComplexity int, ids []string) int
-		DeleteProducts     func(childComplexity int, ids []string) int
-		DeleteUser         func(childComplexity int, id string) int
-		EditCopy           func(childComplexity int, id string, headline *string, text string) int
-		ExtractImageFacts  func(childComplexity int, productID string, image *string) int
-		GenerateCopyBatch  func(childComplexity int, filter *shop.ProductFilter, channels []copywriter.Channel, personas []model.PersonaInput) int
-		RecordInteractions func(childComplexity int, input []shop.InteractionInput) int
-		RejectCopy         func(childComplexity int, ids []string, reason string) int
-		RejectImageFacts   func(childComplexity int, productID string, ids []string) int
-		StopExperiment     func(childComplexity int, id string) int
-		TrainModels        func(childComplexity int) int
-		UpsertProductQAs   func(childComplexity int, input []assistant.QA) int
-		UpsertProducts     func(childComplexity int, input []shop.ProductInput) int
-		UpsertUsers        func(childComplexity int, input []shop.UserInput) int
+		ApproveCopy              func(childComplexity int, ids []string) int
+		ApproveImageFacts        func(childComplexity int, productID string, ids []string) int
+		CreateCampaign           func(childComplexity int, input model.CampaignInput) int
+		CreateExperiment         func(childComplexity int, input model.ExperimentInput) int
+		DeleteMerchandisingRules func(childComplexity int, ids []string) int
+		DeleteProductQAs         func(childComplexity int, ids []string) int
+		DeleteProducts           func(childComplexity int, ids []string) int
+		DeleteUser               func(childComplexity int, id string) int
+		EditCopy                 func(childComplexity int, id string, headline *string, text string) int
+		ExtractImageFacts        func(childComplexity int, productID string, image *string) int
+		GenerateCopyBatch        func(childComplexity int, filter *shop.ProductFilter, channels []copywriter.Channel, personas []model.PersonaInput) int
+		RecordInteractions       func(childComplexity int, input []shop.InteractionInput) int
+		RejectCopy               func(childComplexity int, ids []string, reason string) int
+		RejectImageFacts         func(childComplexity int, productID string, ids []string) int
+		StopExperiment           func(childComplexity int, id string) int
+		TrainModels              func(childComplexity int) int
+		UpsertMerchandisingRules func(childComplexity int, input []merch.RuleInput) int
+		UpsertProductQAs         func(childComplexity int, input []assistant.QA) int
+		UpsertProducts           func(childComplexity int, input []shop.ProductInput) int
+		UpsertUsers              func(childComplexity int, input []shop.UserInput) int
 	}
 
 	PageInfo struct {
@@ -471,12 +521,13 @@ type ComplexityRoot struct {
 		ExperimentReport       func(childComplexity int, id string) int
 		Experiments            func(childComplexity int, first *int, after *string) int
 		GeneratedCopy          func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
+		MerchandisingRules     func(childComplexity int, first *int, after *string) int
 		ModelInfo              func(childComplexity int) int
 		Product                func(childComplexity int, id string) int
 		ProductImageFacts      func(childComplexity int, productID string, status *copywriter.Status) int
-		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) int
+		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language, exclude []string) int
 		Products               func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
-		Recommendations        func(childComplexity int, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) int
+		Recommendations        func(childComplexity int, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language, exclude []string) int
 		SearchProducts         func(childComplexity int, query string, first *int, filter *shop.ProductFilter) int
 		SimilarProducts        func(childComplexity int, productID string, first *int, filter *shop.ProductFilter) int
 		UnansweredQuestions    func(childComplexity int, first *int, after *string) int
@@ -497,6 +548,7 @@ type ComplexityRoot struct {
 		Kind           func(childComplexity int) int
 		Message        func(childComplexity int) int
 		RelatedProduct func(childComplexity int) int
+		RuleID         func(childComplexity int) int
 		Strength       func(childComplexity int) int
 	}
 
@@ -545,6 +597,11 @@ type ComplexityRoot struct {
 	UnansweredQuestionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	UpsertMerchandisingRulesPayload struct {
+		Rules      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	UpsertProductQAsPayload struct {
@@ -627,6 +684,9 @@ type InteractionResolver interface {
 
 	Product(ctx context.Context, obj *shop.Interaction) (*shop.Product, error)
 }
+type MerchandisingRuleResolver interface {
+	RuleSet(ctx context.Context, obj *merch.Rule) (*string, error)
+}
 type ModelTrainingResolver interface {
 	DurationMs(ctx context.Context, obj *recommend.ModelReport) (float64, error)
 	SizeBytes(ctx context.Context, obj *recommend.ModelReport) (int, error)
@@ -646,6 +706,8 @@ type MutationResolver interface {
 	ExtractImageFacts(ctx context.Context, productID string, image *string) (*model.ImageFactsPayload, error)
 	ApproveImageFacts(ctx context.Context, productID string, ids []string) (*model.ImageFactsPayload, error)
 	RejectImageFacts(ctx context.Context, productID string, ids []string) (*model.ImageFactsPayload, error)
+	UpsertMerchandisingRules(ctx context.Context, input []merch.RuleInput) (*model.UpsertMerchandisingRulesPayload, error)
+	DeleteMerchandisingRules(ctx context.Context, ids []string) (*model.DeletePayload, error)
 	ApproveCopy(ctx context.Context, ids []string) (*model.CopyReviewPayload, error)
 	RejectCopy(ctx context.Context, ids []string, reason string) (*model.CopyReviewPayload, error)
 	EditCopy(ctx context.Context, id string, headline *string, text string) (*model.CopyReviewPayload, error)
@@ -669,8 +731,8 @@ type QueryResolver interface {
 	SearchProducts(ctx context.Context, query string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	SimilarProducts(ctx context.Context, productID string, first *int, filter *shop.ProductFilter) ([]search.Hit, error)
 	GeneratedCopy(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) (*model.GeneratedCopy, error)
-	Recommendations(ctx context.Context, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
-	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
+	Recommendations(ctx context.Context, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language, exclude []string) ([]engage.Recommendation, error)
+	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language, exclude []string) ([]engage.Recommendation, error)
 	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
 	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
 	Ask(ctx context.Context, input model.AskInput) (*assistant.Answer, error)
@@ -679,6 +741,7 @@ type QueryResolver interface {
 	Experiment(ctx context.Context, id string) (*model.Experiment, error)
 	ExperimentReport(ctx context.Context, id string) (*model.ExperimentReport, error)
 	ProductImageFacts(ctx context.Context, productID string, status *copywriter.Status) ([]review.Fact, error)
+	MerchandisingRules(ctx context.Context, first *int, after *string) (*pagination.Connection[merch.Rule], error)
 	ModelInfo(ctx context.Context) (*model.ModelInfo, error)
 	CopyReviewQueue(ctx context.Context, first *int, after *string, filter *model.CopyReviewFilter) (*pagination.Connection[copywriter.Variant], error)
 	CopyReviewAudit(ctx context.Context, variantID *string, first *int, after *string) (*pagination.Connection[review.Decision], error)
@@ -692,6 +755,7 @@ type RecommendationResolver interface {
 type RecommendationReasonResolver interface {
 	RelatedProduct(ctx context.Context, obj *recommend.Reason) (*shop.Product, error)
 	Strength(ctx context.Context, obj *recommend.Reason) (*float64, error)
+	RuleID(ctx context.Context, obj *recommend.Reason) (*string, error)
 }
 type SubscriptionResolver interface {
 	CampaignProgress(ctx context.Context, id string) (<-chan *engage.Campaign, error)
@@ -1867,6 +1931,197 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InteractionCount.Kind(childComplexity), true
 
+	case "MerchandisingCondition.available":
+		if e.ComplexityRoot.MerchandisingCondition.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.Available(childComplexity), true
+	case "MerchandisingCondition.brands":
+		if e.ComplexityRoot.MerchandisingCondition.Brands == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.Brands(childComplexity), true
+	case "MerchandisingCondition.categoryPrefix":
+		if e.ComplexityRoot.MerchandisingCondition.CategoryPrefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.CategoryPrefix(childComplexity), true
+	case "MerchandisingCondition.maxPrice":
+		if e.ComplexityRoot.MerchandisingCondition.MaxPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.MaxPrice(childComplexity), true
+	case "MerchandisingCondition.minPrice":
+		if e.ComplexityRoot.MerchandisingCondition.MinPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.MinPrice(childComplexity), true
+	case "MerchandisingCondition.onPromotion":
+		if e.ComplexityRoot.MerchandisingCondition.OnPromotion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.OnPromotion(childComplexity), true
+	case "MerchandisingCondition.productIDs":
+		if e.ComplexityRoot.MerchandisingCondition.ProductIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.ProductIDs(childComplexity), true
+	case "MerchandisingCondition.tags":
+		if e.ComplexityRoot.MerchandisingCondition.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingCondition.Tags(childComplexity), true
+
+	case "MerchandisingRule.action":
+		if e.ComplexityRoot.MerchandisingRule.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.Action(childComplexity), true
+	case "MerchandisingRule.condition":
+		if e.ComplexityRoot.MerchandisingRule.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.Condition(childComplexity), true
+	case "MerchandisingRule.createdAt":
+		if e.ComplexityRoot.MerchandisingRule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.CreatedAt(childComplexity), true
+	case "MerchandisingRule.endsAt":
+		if e.ComplexityRoot.MerchandisingRule.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.EndsAt(childComplexity), true
+	case "MerchandisingRule.factor":
+		if e.ComplexityRoot.MerchandisingRule.Factor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.Factor(childComplexity), true
+	case "MerchandisingRule.id":
+		if e.ComplexityRoot.MerchandisingRule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.ID(childComplexity), true
+	case "MerchandisingRule.name":
+		if e.ComplexityRoot.MerchandisingRule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.Name(childComplexity), true
+	case "MerchandisingRule.placements":
+		if e.ComplexityRoot.MerchandisingRule.Placements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.Placements(childComplexity), true
+	case "MerchandisingRule.position":
+		if e.ComplexityRoot.MerchandisingRule.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.Position(childComplexity), true
+	case "MerchandisingRule.ruleSet":
+		if e.ComplexityRoot.MerchandisingRule.RuleSet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.RuleSet(childComplexity), true
+	case "MerchandisingRule.segment":
+		if e.ComplexityRoot.MerchandisingRule.Segment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.Segment(childComplexity), true
+	case "MerchandisingRule.startsAt":
+		if e.ComplexityRoot.MerchandisingRule.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.StartsAt(childComplexity), true
+	case "MerchandisingRule.updatedAt":
+		if e.ComplexityRoot.MerchandisingRule.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRule.UpdatedAt(childComplexity), true
+
+	case "MerchandisingRuleConnection.edges":
+		if e.ComplexityRoot.MerchandisingRuleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRuleConnection.Edges(childComplexity), true
+	case "MerchandisingRuleConnection.nodes":
+		if e.ComplexityRoot.MerchandisingRuleConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRuleConnection.Nodes(childComplexity), true
+	case "MerchandisingRuleConnection.pageInfo":
+		if e.ComplexityRoot.MerchandisingRuleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRuleConnection.PageInfo(childComplexity), true
+	case "MerchandisingRuleConnection.totalCount":
+		if e.ComplexityRoot.MerchandisingRuleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRuleConnection.TotalCount(childComplexity), true
+
+	case "MerchandisingRuleEdge.cursor":
+		if e.ComplexityRoot.MerchandisingRuleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRuleEdge.Cursor(childComplexity), true
+	case "MerchandisingRuleEdge.node":
+		if e.ComplexityRoot.MerchandisingRuleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingRuleEdge.Node(childComplexity), true
+
+	case "MerchandisingSegment.gender":
+		if e.ComplexityRoot.MerchandisingSegment.Gender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingSegment.Gender(childComplexity), true
+	case "MerchandisingSegment.interests":
+		if e.ComplexityRoot.MerchandisingSegment.Interests == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingSegment.Interests(childComplexity), true
+	case "MerchandisingSegment.maxAge":
+		if e.ComplexityRoot.MerchandisingSegment.MaxAge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingSegment.MaxAge(childComplexity), true
+	case "MerchandisingSegment.minAge":
+		if e.ComplexityRoot.MerchandisingSegment.MinAge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MerchandisingSegment.MinAge(childComplexity), true
+
 	case "ModelInfo.replica":
 		if e.ComplexityRoot.ModelInfo.Replica == nil {
 			break
@@ -1974,6 +2229,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateExperiment(childComplexity, args["input"].(model.ExperimentInput)), true
+	case "Mutation.deleteMerchandisingRules":
+		if e.ComplexityRoot.Mutation.DeleteMerchandisingRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteMerchandisingRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteMerchandisingRules(childComplexity, args["ids"].([]string)), true
 	case "Mutation.deleteProductQAs":
 		if e.ComplexityRoot.Mutation.DeleteProductQAs == nil {
 			break
@@ -2090,6 +2356,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TrainModels(childComplexity), true
+	case "Mutation.upsertMerchandisingRules":
+		if e.ComplexityRoot.Mutation.UpsertMerchandisingRules == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertMerchandisingRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertMerchandisingRules(childComplexity, args["input"].([]merch.RuleInput)), true
 	case "Mutation.upsertProductQAs":
 		if e.ComplexityRoot.Mutation.UpsertProductQAs == nil {
 			break
@@ -2505,6 +2782,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.GeneratedCopy(childComplexity, args["productID"].(string), args["persona"].(*model.PersonaInput), args["channel"].(*copywriter.Channel), args["language"].(*shop.Language), args["variants"].(*int)), true
 
+	case "Query.merchandisingRules":
+		if e.ComplexityRoot.Query.MerchandisingRules == nil {
+			break
+		}
+
+		args, err := ec.field_Query_merchandisingRules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MerchandisingRules(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.modelInfo":
 		if e.ComplexityRoot.Query.ModelInfo == nil {
 			break
@@ -2543,7 +2831,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ProductRecommendations(childComplexity, args["productID"].(string), args["intent"].(*recommend.Intent), args["first"].(*int), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
+		return e.ComplexityRoot.Query.ProductRecommendations(childComplexity, args["productID"].(string), args["intent"].(*recommend.Intent), args["first"].(*int), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language), args["exclude"].([]string)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -2565,7 +2853,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userID"].(*string), args["first"].(*int), args["placement"].(*recommend.Placement), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language)), true
+		return e.ComplexityRoot.Query.Recommendations(childComplexity, args["userID"].(*string), args["first"].(*int), args["placement"].(*recommend.Placement), args["filter"].(*shop.ProductFilter), args["language"].(*shop.Language), args["exclude"].([]string)), true
 	case "Query.searchProducts":
 		if e.ComplexityRoot.Query.SearchProducts == nil {
 			break
@@ -2682,6 +2970,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecommendationReason.RelatedProduct(childComplexity), true
+	case "RecommendationReason.ruleID":
+		if e.ComplexityRoot.RecommendationReason.RuleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecommendationReason.RuleID(childComplexity), true
 	case "RecommendationReason.strength":
 		if e.ComplexityRoot.RecommendationReason.Strength == nil {
 			break
@@ -2872,6 +3166,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnansweredQuestionEdge.Node(childComplexity), true
 
+	case "UpsertMerchandisingRulesPayload.rules":
+		if e.ComplexityRoot.UpsertMerchandisingRulesPayload.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertMerchandisingRulesPayload.Rules(childComplexity), true
+	case "UpsertMerchandisingRulesPayload.userErrors":
+		if e.ComplexityRoot.UpsertMerchandisingRulesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpsertMerchandisingRulesPayload.UserErrors(childComplexity), true
+
 	case "UpsertProductQAsPayload.qas":
 		if e.ComplexityRoot.UpsertProductQAsPayload.Qas == nil {
 			break
@@ -3056,6 +3363,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ExperimentArmInput", ec.unmarshalInputExperimentArmInput),
 			graphql.NewInputUnmarshaler("ExperimentInput", ec.unmarshalInputExperimentInput),
 			graphql.NewInputUnmarshaler("InteractionInput", ec.unmarshalInputInteractionInput),
+			graphql.NewInputUnmarshaler("MerchandisingConditionInput", ec.unmarshalInputMerchandisingConditionInput),
+			graphql.NewInputUnmarshaler("MerchandisingRuleInput", ec.unmarshalInputMerchandisingRuleInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("PersonaInput", ec.unmarshalInputPersonaInput),
 			graphql.NewInputUnmarshaler("ProductFilter", ec.unmarshalInputProductFilter),
@@ -3203,12 +3512,16 @@ type Query {
   reasons' language (default: the user's, from their profile; ZH when
   unknown). A shopper token may omit userID: its own user.
   """
-  recommendations(userID: ID, first: Int = 10, placement: Placement = FOR_YOU, filter: ProductFilter, language: Language): [Recommendation!]!
+  recommendations(userID: ID, first: Int = 10, placement: Placement = FOR_YOU, filter: ProductFilter, language: Language,
+    "Products the list must not hold, such as what the page already shows (up to 500; unknown IDs are ignored)."
+    exclude: [ID!]): [Recommendation!]!
   """
   Products related to one product: RELATED are alternatives (similar and
   co-viewed), COMPLEMENTARY are bought together with it from other categories.
   """
-  productRecommendations(productID: ID!, intent: RecommendationIntent = RELATED, first: Int = 10, filter: ProductFilter, language: Language): [Recommendation!]!
+  productRecommendations(productID: ID!, intent: RecommendationIntent = RELATED, first: Int = 10, filter: ProductFilter, language: Language,
+    "As in recommendations."
+    exclude: [ID!]): [Recommendation!]!
   """
   How each copy variant of a product did on a channel: impressions, clicks,
   click-through, the Beta posterior with its 95% interval, and the leader.
@@ -4147,6 +4460,142 @@ extend type Mutation {
   rejectImageFacts(productID: ID!, ids: [ID!]!): ImageFactsPayload!
 }
 `, BuiltIn: false},
+	{Name: "../schema/merchandising.graphqls", Input: `# Merchandising: per-request exclusions and the shop's stored rules (pin,
+# boost, bury, hide), applied to every recommendation list and campaign
+# message. See README "Merchandising".
+
+extend type Query {
+  "The stored merchandising rules in ID order; admin keys only. first is at most 100."
+  merchandisingRules(first: Int = 20, after: String): MerchandisingRuleConnection!
+}
+
+extend type Mutation {
+  """
+  Creates or replaces up to 1,000 merchandising rules (10,000 are stored at
+  most). The batch is validated whole, against the stored rules too: one
+  bad rule writes nothing. Live on the next recommendation.
+  """
+  upsertMerchandisingRules(input: [MerchandisingRuleInput!]!): UpsertMerchandisingRulesPayload!
+  "Deletes merchandising rules; IDs that do not exist are ignored."
+  deleteMerchandisingRules(ids: [ID!]!): DeletePayload!
+}
+
+extend input CampaignInput {
+  "Products no message may hold (up to 500; unknown IDs are ignored)."
+  exclude: [ID!]
+}
+
+extend type RecommendationReason {
+  "The merchandising rule behind a merchandising reason. Admin keys only; null for others."
+  ruleID: ID
+}
+
+enum MerchandisingAction {
+  "Puts one matching item at position, even one no retriever proposed when the rule names productIDs."
+  PIN
+  "Multiplies matching items' scores by factor before the final cut."
+  BOOST
+  "Divides matching items' scores by factor."
+  BURY
+  "Removes matching items."
+  HIDE
+}
+
+"""
+Which products a rule applies to. Every given part must match; within a
+list, one element is enough. At least one part is required.
+"""
+input MerchandisingConditionInput {
+  "Up to 100 product IDs."
+  productIDs: [ID!]
+  "A category path prefix by whole segments, as ProductFilter.category."
+  categoryPrefix: String
+  "Up to 50 brands, compared case-insensitively."
+  brands: [String!]
+  "Up to 50 tags; the product needs one of them."
+  tags: [String!]
+  minPrice: Decimal
+  maxPrice: Decimal
+  available: Boolean
+  "true: products with a promotion text; false: without."
+  onPromotion: Boolean
+}
+
+type MerchandisingCondition {
+  productIDs: [ID!]
+  categoryPrefix: String
+  brands: [String!]
+  tags: [String!]
+  minPrice: Decimal
+  maxPrice: Decimal
+  available: Boolean
+  onPromotion: Boolean
+}
+
+input MerchandisingRuleInput {
+  "Replaces the rule with this ID; omitted: a new rule with a generated ID."
+  id: ID
+  "Up to 100 characters, for people."
+  name: String
+  action: MerchandisingAction!
+  "PIN only, required: 1-based."
+  position: Int
+  "BOOST and BURY only, required: from 1 to 1000."
+  factor: Float
+  condition: MerchandisingConditionInput!
+  "Only for shoppers whose declared profile matches (never on productRecommendations)."
+  segment: SegmentInput
+  "Only on these placements of recommendations (and campaigns, which are FOR_YOU); omitted: every list, productRecommendations included."
+  placements: [Placement!]
+  startsAt: Time
+  "After startsAt, and in the future."
+  endsAt: Time
+  "Active only in requests whose experiment arm lists this rule set; up to 64 of [a-z0-9_-]. Omitted: always active."
+  ruleSet: String
+}
+
+type MerchandisingRule {
+  id: ID!
+  name: String!
+  action: MerchandisingAction!
+  position: Int
+  factor: Float
+  condition: MerchandisingCondition!
+  segment: MerchandisingSegment
+  "Empty: every list."
+  placements: [Placement!]!
+  startsAt: Time
+  endsAt: Time
+  ruleSet: String
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+"A rule's shopper segment, as SegmentInput."
+type MerchandisingSegment {
+  interests: [String!]!
+  minAge: Int
+  maxAge: Int
+  gender: Gender
+}
+
+type MerchandisingRuleConnection {
+  edges: [MerchandisingRuleEdge!]!
+  nodes: [MerchandisingRule!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type MerchandisingRuleEdge {
+  cursor: String!
+  node: MerchandisingRule!
+}
+
+type UpsertMerchandisingRulesPayload {
+  rules: [MerchandisingRule!]!
+  userErrors: [UserError!]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/replicas.graphqls", Input: `# Replicas: several shopmuse processes sharing one store (docs/scaling.md).
 
 "The trained recommendation model a replica serves."
@@ -4900,6 +5349,98 @@ func (ec *executionContext) childFields_InteractionCount(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type InteractionCount", field.Name)
 }
 
+func (ec *executionContext) childFields_MerchandisingCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "productIDs":
+		return ec.fieldContext_MerchandisingCondition_productIDs(ctx, field)
+	case "categoryPrefix":
+		return ec.fieldContext_MerchandisingCondition_categoryPrefix(ctx, field)
+	case "brands":
+		return ec.fieldContext_MerchandisingCondition_brands(ctx, field)
+	case "tags":
+		return ec.fieldContext_MerchandisingCondition_tags(ctx, field)
+	case "minPrice":
+		return ec.fieldContext_MerchandisingCondition_minPrice(ctx, field)
+	case "maxPrice":
+		return ec.fieldContext_MerchandisingCondition_maxPrice(ctx, field)
+	case "available":
+		return ec.fieldContext_MerchandisingCondition_available(ctx, field)
+	case "onPromotion":
+		return ec.fieldContext_MerchandisingCondition_onPromotion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MerchandisingCondition", field.Name)
+}
+
+func (ec *executionContext) childFields_MerchandisingRule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MerchandisingRule_id(ctx, field)
+	case "name":
+		return ec.fieldContext_MerchandisingRule_name(ctx, field)
+	case "action":
+		return ec.fieldContext_MerchandisingRule_action(ctx, field)
+	case "position":
+		return ec.fieldContext_MerchandisingRule_position(ctx, field)
+	case "factor":
+		return ec.fieldContext_MerchandisingRule_factor(ctx, field)
+	case "condition":
+		return ec.fieldContext_MerchandisingRule_condition(ctx, field)
+	case "segment":
+		return ec.fieldContext_MerchandisingRule_segment(ctx, field)
+	case "placements":
+		return ec.fieldContext_MerchandisingRule_placements(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_MerchandisingRule_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_MerchandisingRule_endsAt(ctx, field)
+	case "ruleSet":
+		return ec.fieldContext_MerchandisingRule_ruleSet(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MerchandisingRule_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_MerchandisingRule_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MerchandisingRule", field.Name)
+}
+
+func (ec *executionContext) childFields_MerchandisingRuleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MerchandisingRuleConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_MerchandisingRuleConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MerchandisingRuleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MerchandisingRuleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MerchandisingRuleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MerchandisingRuleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MerchandisingRuleEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MerchandisingRuleEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MerchandisingRuleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MerchandisingSegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "interests":
+		return ec.fieldContext_MerchandisingSegment_interests(ctx, field)
+	case "minAge":
+		return ec.fieldContext_MerchandisingSegment_minAge(ctx, field)
+	case "maxAge":
+		return ec.fieldContext_MerchandisingSegment_maxAge(ctx, field)
+	case "gender":
+		return ec.fieldContext_MerchandisingSegment_gender(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MerchandisingSegment", field.Name)
+}
+
 func (ec *executionContext) childFields_ModelInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -5094,6 +5635,8 @@ func (ec *executionContext) childFields_RecommendationReason(ctx context.Context
 		return ec.fieldContext_RecommendationReason_relatedProduct(ctx, field)
 	case "strength":
 		return ec.fieldContext_RecommendationReason_strength(ctx, field)
+	case "ruleID":
+		return ec.fieldContext_RecommendationReason_ruleID(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecommendationReason", field.Name)
 }
@@ -5176,6 +5719,16 @@ func (ec *executionContext) childFields_UnansweredQuestionEdge(ctx context.Conte
 		return ec.fieldContext_UnansweredQuestionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnansweredQuestionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UpsertMerchandisingRulesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rules":
+		return ec.fieldContext_UpsertMerchandisingRulesPayload_rules(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpsertMerchandisingRulesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpsertMerchandisingRulesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpsertProductQAsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5472,6 +6025,20 @@ func (ec *executionContext) field_Mutation_createExperiment_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteMerchandisingRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteProductQAs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5665,6 +6232,20 @@ func (ec *executionContext) field_Mutation_stopExperiment_args(ctx context.Conte
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertMerchandisingRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) ([]merch.RuleInput, error) {
+			return ec.unmarshalNMerchandisingRuleInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRuleInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5958,6 +6539,28 @@ func (ec *executionContext) field_Query_generatedCopy_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_merchandisingRules_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_productImageFacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6023,6 +6626,14 @@ func (ec *executionContext) field_Query_productRecommendations_args(ctx context.
 		return nil, err
 	}
 	args["language"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "exclude",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["exclude"] = arg5
 	return args, nil
 }
 
@@ -6113,6 +6724,14 @@ func (ec *executionContext) field_Query_recommendations_args(ctx context.Context
 		return nil, err
 	}
 	args["language"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "exclude",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["exclude"] = arg5
 	return args, nil
 }
 
@@ -11103,6 +11722,773 @@ func (ec *executionContext) fieldContext_InteractionCount_count(_ context.Contex
 	return graphql.NewScalarFieldContext("InteractionCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _MerchandisingCondition_productIDs(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_productIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_productIDs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MerchandisingCondition_categoryPrefix(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_categoryPrefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CategoryPrefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_categoryPrefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _MerchandisingCondition_brands(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_brands(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Brands, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_brands(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _MerchandisingCondition_tags(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "String")
+}
+
+func (ec *executionContext) _MerchandisingCondition_minPrice(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_minPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinPrice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_minPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _MerchandisingCondition_maxPrice(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_maxPrice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxPrice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_maxPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _MerchandisingCondition_available(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MerchandisingCondition_onPromotion(ctx context.Context, field graphql.CollectedField, obj *merch.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingCondition_onPromotion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnPromotion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingCondition_onPromotion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingCondition", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MerchandisingRule_id(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MerchandisingRule_name(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "String")
+}
+
+func (ec *executionContext) _MerchandisingRule_action(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v merch.Action) graphql.Marshaler {
+			return ec.marshalNMerchandisingAction2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐAction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "MerchandisingAction")
+}
+
+func (ec *executionContext) _MerchandisingRule_position(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MerchandisingRule_factor(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_factor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Factor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_factor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "Float")
+}
+
+func (ec *executionContext) _MerchandisingRule_condition(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v merch.Condition) graphql.Marshaler {
+			return ec.marshalNMerchandisingCondition2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐCondition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MerchandisingRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MerchandisingCondition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MerchandisingRule_segment(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_segment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *merch.Segment) graphql.Marshaler {
+			return ec.marshalOMerchandisingSegment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_segment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MerchandisingRule",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MerchandisingSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MerchandisingRule_placements(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_placements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Placements, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []recommend.Placement) graphql.Marshaler {
+			return ec.marshalNPlacement2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_placements(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "Placement")
+}
+
+func (ec *executionContext) _MerchandisingRule_startsAt(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MerchandisingRule_endsAt(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MerchandisingRule_ruleSet(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_ruleSet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MerchandisingRule().RuleSet(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_ruleSet(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, true, true, "String")
+}
+
+func (ec *executionContext) _MerchandisingRule_createdAt(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MerchandisingRule_updatedAt(ctx context.Context, field graphql.CollectedField, obj *merch.Rule) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRule_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRule_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRule", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MerchandisingRuleConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[merch.Rule]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRuleConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []pagination.Edge[merch.Rule]) graphql.Marshaler {
+			return ec.marshalNMerchandisingRuleEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRuleConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MerchandisingRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MerchandisingRuleEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MerchandisingRuleConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[merch.Rule]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRuleConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []merch.Rule) graphql.Marshaler {
+			return ec.marshalNMerchandisingRule2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRuleConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MerchandisingRuleConnection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MerchandisingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MerchandisingRuleConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[merch.Rule]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRuleConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRuleConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MerchandisingRuleConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MerchandisingRuleConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[merch.Rule]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRuleConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRuleConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRuleConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _MerchandisingRuleEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[merch.Rule]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRuleEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRuleEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingRuleEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _MerchandisingRuleEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[merch.Rule]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingRuleEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v merch.Rule) graphql.Marshaler {
+			return ec.marshalNMerchandisingRule2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingRuleEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MerchandisingRuleEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MerchandisingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MerchandisingSegment_interests(ctx context.Context, field graphql.CollectedField, obj *merch.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingSegment_interests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interests, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingSegment_interests(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _MerchandisingSegment_minAge(ctx context.Context, field graphql.CollectedField, obj *merch.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingSegment_minAge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinAge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingSegment_minAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingSegment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MerchandisingSegment_maxAge(ctx context.Context, field graphql.CollectedField, obj *merch.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingSegment_maxAge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingSegment_maxAge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingSegment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MerchandisingSegment_gender(ctx context.Context, field graphql.CollectedField, obj *merch.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MerchandisingSegment_gender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gender, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Gender) graphql.Marshaler {
+			return ec.marshalOGender2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐGender(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MerchandisingSegment_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MerchandisingSegment", field, false, false, "Gender")
+}
+
 func (ec *executionContext) _ModelInfo_version(ctx context.Context, field graphql.CollectedField, obj *model.ModelInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11931,6 +13317,94 @@ func (ec *executionContext) fieldContext_Mutation_rejectImageFacts(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_rejectImageFacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertMerchandisingRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertMerchandisingRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertMerchandisingRules(ctx, fc.Args["input"].([]merch.RuleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpsertMerchandisingRulesPayload) graphql.Marshaler {
+			return ec.marshalNUpsertMerchandisingRulesPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐUpsertMerchandisingRulesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertMerchandisingRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpsertMerchandisingRulesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertMerchandisingRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteMerchandisingRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteMerchandisingRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteMerchandisingRules(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeletePayload) graphql.Marshaler {
+			return ec.marshalNDeletePayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐDeletePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteMerchandisingRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeletePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteMerchandisingRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -13522,7 +14996,7 @@ func (ec *executionContext) _Query_recommendations(ctx context.Context, field gr
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(*string), fc.Args["first"].(*int), fc.Args["placement"].(*recommend.Placement), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
+			return ec.Resolvers.Query().Recommendations(ctx, fc.Args["userID"].(*string), fc.Args["first"].(*int), fc.Args["placement"].(*recommend.Placement), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language), fc.Args["exclude"].([]string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
@@ -13566,7 +15040,7 @@ func (ec *executionContext) _Query_productRecommendations(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ProductRecommendations(ctx, fc.Args["productID"].(string), fc.Args["intent"].(*recommend.Intent), fc.Args["first"].(*int), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language))
+			return ec.Resolvers.Query().ProductRecommendations(ctx, fc.Args["productID"].(string), fc.Args["intent"].(*recommend.Intent), fc.Args["first"].(*int), fc.Args["filter"].(*shop.ProductFilter), fc.Args["language"].(*shop.Language), fc.Args["exclude"].([]string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []engage.Recommendation) graphql.Marshaler {
@@ -13946,6 +15420,50 @@ func (ec *executionContext) fieldContext_Query_productImageFacts(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_productImageFacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_merchandisingRules(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_merchandisingRules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MerchandisingRules(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[merch.Rule]) graphql.Marshaler {
+			return ec.marshalNMerchandisingRuleConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_merchandisingRules(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MerchandisingRuleConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_merchandisingRules_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14468,6 +15986,29 @@ func (ec *executionContext) _RecommendationReason_strength(ctx context.Context, 
 }
 func (ec *executionContext) fieldContext_RecommendationReason_strength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RecommendationReason", field, true, true, "Float")
+}
+
+func (ec *executionContext) _RecommendationReason_ruleID(ctx context.Context, field graphql.CollectedField, obj *recommend.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecommendationReason_ruleID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecommendationReason().RuleID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecommendationReason_ruleID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecommendationReason", field, true, true, "ID")
 }
 
 func (ec *executionContext) _RecordInteractionsPayload_accepted(ctx context.Context, field graphql.CollectedField, obj *model.RecordInteractionsPayload) (ret graphql.Marshaler) {
@@ -15201,6 +16742,70 @@ func (ec *executionContext) fieldContext_UnansweredQuestionEdge_node(_ context.C
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UnansweredQuestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertMerchandisingRulesPayload_rules(ctx context.Context, field graphql.CollectedField, obj *model.UpsertMerchandisingRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertMerchandisingRulesPayload_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []merch.Rule) graphql.Marshaler {
+			return ec.marshalNMerchandisingRule2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRuleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertMerchandisingRulesPayload_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertMerchandisingRulesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MerchandisingRule(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpsertMerchandisingRulesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpsertMerchandisingRulesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpsertMerchandisingRulesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []shop.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpsertMerchandisingRulesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpsertMerchandisingRulesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17129,7 +18734,7 @@ func (ec *executionContext) unmarshalInputCampaignInput(ctx context.Context, obj
 		asMap["productsPerUser"] = 3
 	}
 
-	fieldsInOrder := [...]string{"name", "channel", "userIDs", "segment", "productsPerUser", "language"}
+	fieldsInOrder := [...]string{"name", "channel", "userIDs", "segment", "productsPerUser", "language", "exclude"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17159,7 +18764,7 @@ func (ec *executionContext) unmarshalInputCampaignInput(ctx context.Context, obj
 			it.UserIDs = data
 		case "segment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segment"))
-			data, err := ec.unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐSegmentInput(ctx, v)
+			data, err := ec.unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐSegment(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -17178,6 +18783,13 @@ func (ec *executionContext) unmarshalInputCampaignInput(ctx context.Context, obj
 				return it, err
 			}
 			it.Language = data
+		case "exclude":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("exclude"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Exclude = data
 		}
 	}
 	return it, nil
@@ -17525,6 +19137,209 @@ func (ec *executionContext) unmarshalInputInteractionInput(ctx context.Context, 
 func UnmarshalInteractionInput(ctx context.Context, raw any) (shop.InteractionInput, error) {
 	var out shop.InteractionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "InteractionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMerchandisingConditionInput(ctx context.Context, obj any) (merch.Condition, error) {
+	var it merch.Condition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"productIDs", "categoryPrefix", "brands", "tags", "minPrice", "maxPrice", "available", "onPromotion"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "productIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productIDs"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductIDs = data
+		case "categoryPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryPrefix = data
+		case "brands":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("brands"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Brands = data
+		case "tags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tags"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Tags = data
+		case "minPrice":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minPrice"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinPrice = data
+		case "maxPrice":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxPrice"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxPrice = data
+		case "available":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("available"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Available = data
+		case "onPromotion":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("onPromotion"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OnPromotion = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMerchandisingConditionInput unmarshals raw into the MerchandisingConditionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMerchandisingConditionInput(ctx context.Context, raw any) (merch.Condition, error) {
+	var out merch.Condition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MerchandisingConditionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMerchandisingRuleInput(ctx context.Context, obj any) (merch.RuleInput, error) {
+	var it merch.RuleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "action", "position", "factor", "condition", "segment", "placements", "startsAt", "endsAt", "ruleSet"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalNMerchandisingAction2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐAction(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = data
+		case "position":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("position"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Position = data
+		case "factor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("factor"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Factor = data
+		case "condition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("condition"))
+			data, err := ec.unmarshalNMerchandisingConditionInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐCondition(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Condition = data
+		case "segment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segment"))
+			data, err := ec.unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐSegment(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Segment = data
+		case "placements":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("placements"))
+			data, err := ec.unmarshalOPlacement2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacementᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Placements = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "ruleSet":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ruleSet"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RuleSet = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMerchandisingRuleInput unmarshals raw into the MerchandisingRuleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMerchandisingRuleInput(ctx context.Context, raw any) (merch.RuleInput, error) {
+	var out merch.RuleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MerchandisingRuleInput", raw, &out)
 	return out, err
 }
 
@@ -17962,8 +19777,8 @@ func UnmarshalRetrieverWeightInput(ctx context.Context, raw any) (model.Retrieve
 	return out, err
 }
 
-func (ec *executionContext) unmarshalInputSegmentInput(ctx context.Context, obj any) (model.SegmentInput, error) {
-	var it model.SegmentInput
+func (ec *executionContext) unmarshalInputSegmentInput(ctx context.Context, obj any) (merch.Segment, error) {
+	var it merch.Segment
 	if obj == nil {
 		return it, nil
 	}
@@ -18019,8 +19834,8 @@ func (ec *executionContext) unmarshalInputSegmentInput(ctx context.Context, obj 
 //
 // ctx must come from a gqlgen request; outside one there is no unmarshaler to use
 // and the returned error says so.
-func UnmarshalSegmentInput(ctx context.Context, raw any) (model.SegmentInput, error) {
-	var out model.SegmentInput
+func UnmarshalSegmentInput(ctx context.Context, raw any) (merch.Segment, error) {
+	var out merch.Segment
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SegmentInput", raw, &out)
 	return out, err
 }
@@ -20093,6 +21908,303 @@ func (ec *executionContext) _InteractionCount(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var merchandisingConditionImplementors = []string{"MerchandisingCondition"}
+
+func (ec *executionContext) _MerchandisingCondition(ctx context.Context, sel ast.SelectionSet, obj *merch.Condition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, merchandisingConditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MerchandisingCondition")
+		case "productIDs":
+			out.Values[i] = ec._MerchandisingCondition_productIDs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "categoryPrefix":
+			out.Values[i] = ec._MerchandisingCondition_categoryPrefix(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "brands":
+			out.Values[i] = ec._MerchandisingCondition_brands(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._MerchandisingCondition_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "minPrice":
+			out.Values[i] = ec._MerchandisingCondition_minPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxPrice":
+			out.Values[i] = ec._MerchandisingCondition_maxPrice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._MerchandisingCondition_available(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "onPromotion":
+			out.Values[i] = ec._MerchandisingCondition_onPromotion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var merchandisingRuleImplementors = []string{"MerchandisingRule"}
+
+func (ec *executionContext) _MerchandisingRule(ctx context.Context, sel ast.SelectionSet, obj *merch.Rule) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, merchandisingRuleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MerchandisingRule")
+		case "id":
+			out.Values[i] = ec._MerchandisingRule_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._MerchandisingRule_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._MerchandisingRule_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "position":
+			out.Values[i] = ec._MerchandisingRule_position(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "factor":
+			out.Values[i] = ec._MerchandisingRule_factor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "condition":
+			out.Values[i] = ec._MerchandisingRule_condition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "segment":
+			out.Values[i] = ec._MerchandisingRule_segment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "placements":
+			out.Values[i] = ec._MerchandisingRule_placements(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._MerchandisingRule_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._MerchandisingRule_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ruleSet":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MerchandisingRule_ruleSet(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._MerchandisingRule_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._MerchandisingRule_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var merchandisingRuleConnectionImplementors = []string{"MerchandisingRuleConnection"}
+
+func (ec *executionContext) _MerchandisingRuleConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[merch.Rule]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, merchandisingRuleConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MerchandisingRuleConnection")
+		case "edges":
+			out.Values[i] = ec._MerchandisingRuleConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nodes":
+			out.Values[i] = ec._MerchandisingRuleConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MerchandisingRuleConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._MerchandisingRuleConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var merchandisingRuleEdgeImplementors = []string{"MerchandisingRuleEdge"}
+
+func (ec *executionContext) _MerchandisingRuleEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[merch.Rule]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, merchandisingRuleEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MerchandisingRuleEdge")
+		case "cursor":
+			out.Values[i] = ec._MerchandisingRuleEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MerchandisingRuleEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var merchandisingSegmentImplementors = []string{"MerchandisingSegment"}
+
+func (ec *executionContext) _MerchandisingSegment(ctx context.Context, sel ast.SelectionSet, obj *merch.Segment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, merchandisingSegmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MerchandisingSegment")
+		case "interests":
+			out.Values[i] = ec._MerchandisingSegment_interests(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minAge":
+			out.Values[i] = ec._MerchandisingSegment_minAge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxAge":
+			out.Values[i] = ec._MerchandisingSegment_maxAge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gender":
+			out.Values[i] = ec._MerchandisingSegment_gender(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var modelInfoImplementors = []string{"ModelInfo"}
 
 func (ec *executionContext) _ModelInfo(ctx context.Context, sel ast.SelectionSet, obj *model.ModelInfo) graphql.Marshaler {
@@ -20342,6 +22454,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "rejectImageFacts":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_rejectImageFacts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertMerchandisingRules":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertMerchandisingRules(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteMerchandisingRules":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteMerchandisingRules(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -20929,6 +23055,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_productImageFacts(ctx, field)
 				})
+		case "merchandisingRules":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_merchandisingRules(ctx, field)
+				})
 		case "modelInfo":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -21076,6 +23208,12 @@ func (ec *executionContext) _RecommendationReason(ctx context.Context, sel ast.S
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RecommendationReason_strength(ctx, field, obj)
+				})
+		case "ruleID":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecommendationReason_ruleID(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21383,6 +23521,44 @@ func (ec *executionContext) _UnansweredQuestionEdge(ctx context.Context, sel ast
 			}
 		case "node":
 			out.Values[i] = ec._UnansweredQuestionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var upsertMerchandisingRulesPayloadImplementors = []string{"UpsertMerchandisingRulesPayload"}
+
+func (ec *executionContext) _UpsertMerchandisingRulesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpsertMerchandisingRulesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, upsertMerchandisingRulesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpsertMerchandisingRulesPayload")
+		case "rules":
+			out.Values[i] = ec._UpsertMerchandisingRulesPayload_rules(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpsertMerchandisingRulesPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22860,6 +25036,97 @@ func (ec *executionContext) marshalNLanguage2githubᚗcomᚋshopmuseᚋshopmuse�
 	return v
 }
 
+func (ec *executionContext) unmarshalNMerchandisingAction2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐAction(ctx context.Context, v any) (merch.Action, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := merch.Action(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMerchandisingAction2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐAction(ctx context.Context, sel ast.SelectionSet, v merch.Action) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MerchandisingAction!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNMerchandisingCondition2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐCondition(ctx context.Context, sel ast.SelectionSet, v merch.Condition) graphql.Marshaler {
+	return ec._MerchandisingCondition(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNMerchandisingConditionInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐCondition(ctx context.Context, v any) (*merch.Condition, error) {
+	res, err := ec.unmarshalInputMerchandisingConditionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMerchandisingRule2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRule(ctx context.Context, sel ast.SelectionSet, v merch.Rule) graphql.Marshaler {
+	return ec._MerchandisingRule(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMerchandisingRule2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRuleᚄ(ctx context.Context, sel ast.SelectionSet, v []merch.Rule) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMerchandisingRule2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRule(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMerchandisingRuleConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[merch.Rule]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MerchandisingRuleConnection!")
+		return graphql.Null
+	}
+	return ec._MerchandisingRuleConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMerchandisingRuleEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v pagination.Edge[merch.Rule]) graphql.Marshaler {
+	return ec._MerchandisingRuleEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMerchandisingRuleEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.Edge[merch.Rule]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMerchandisingRuleEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNMerchandisingRuleInput2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRuleInput(ctx context.Context, v any) (merch.RuleInput, error) {
+	res, err := ec.unmarshalInputMerchandisingRuleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMerchandisingRuleInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRuleInputᚄ(ctx context.Context, v any) ([]merch.RuleInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]merch.RuleInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMerchandisingRuleInput2githubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐRuleInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalNModelInfo2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐModelInfo(ctx context.Context, sel ast.SelectionSet, v *model.ModelInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ModelInfo!")
@@ -22920,6 +25187,51 @@ func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmus
 func (ec *executionContext) unmarshalNPersonaInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInput(ctx context.Context, v any) (model.PersonaInput, error) {
 	res, err := ec.unmarshalInputPersonaInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPlacement2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx context.Context, v any) (recommend.Placement, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := recommend.Placement(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPlacement2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx context.Context, sel ast.SelectionSet, v recommend.Placement) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Placement!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNPlacement2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacementᚄ(ctx context.Context, v any) ([]recommend.Placement, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]recommend.Placement, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlacement2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPlacement2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacementᚄ(ctx context.Context, sel ast.SelectionSet, v []recommend.Placement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlacement2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNProduct2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx context.Context, sel ast.SelectionSet, v shop.Product) graphql.Marshaler {
@@ -23224,6 +25536,14 @@ func (ec *executionContext) marshalNUnansweredQuestionEdge2ᚕgithubᚗcomᚋsho
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNUpsertMerchandisingRulesPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐUpsertMerchandisingRulesPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpsertMerchandisingRulesPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpsertMerchandisingRulesPayload!")
+		return graphql.Null
+	}
+	return ec._UpsertMerchandisingRulesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUpsertProductQAsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐUpsertProductQAsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpsertProductQAsPayload) graphql.Marshaler {
@@ -23776,6 +26096,13 @@ func (ec *executionContext) marshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmu
 	return v
 }
 
+func (ec *executionContext) marshalOMerchandisingSegment2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐSegment(ctx context.Context, sel ast.SelectionSet, v *merch.Segment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MerchandisingSegment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOPersonaInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInputᚄ(ctx context.Context, v any) ([]model.PersonaInput, error) {
 	if v == nil {
 		return nil, nil
@@ -23799,6 +26126,42 @@ func (ec *executionContext) unmarshalOPersonaInput2ᚖgithubᚗcomᚋshopmuseᚋ
 	}
 	res, err := ec.unmarshalInputPersonaInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPlacement2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacementᚄ(ctx context.Context, v any) ([]recommend.Placement, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]recommend.Placement, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPlacement2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPlacement2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacementᚄ(ctx context.Context, sel ast.SelectionSet, v []recommend.Placement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlacement2githubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOPlacement2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋrecommendᚐPlacement(ctx context.Context, v any) (*recommend.Placement, error) {
@@ -23871,7 +26234,7 @@ func (ec *executionContext) unmarshalORetrieverWeightInput2ᚕgithubᚗcomᚋsho
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐSegmentInput(ctx context.Context, v any) (*model.SegmentInput, error) {
+func (ec *executionContext) unmarshalOSegmentInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋmerchᚐSegment(ctx context.Context, v any) (*merch.Segment, error) {
 	if v == nil {
 		return nil, nil
 	}

@@ -26,6 +26,9 @@ type userRec struct {
 	id        string
 	events    []event // ascending by time
 	interests []string
+	// age and gender are the declared profile, for merchandising segments.
+	age    *int
+	gender *shop.Gender
 }
 
 // decayed is an exponentially decayed sum: its value at time t is
@@ -331,6 +334,7 @@ func (d *Dataset) UpsertUsers(us []shop.User) error {
 	for i := range us {
 		ui := d.internUser(us[i].ID)
 		d.users[ui].interests = slices.Clone(us[i].Interests)
+		d.users[ui].age, d.users[ui].gender = clonePtr(us[i].Age), clonePtr(us[i].Gender)
 	}
 	return nil
 }
@@ -395,6 +399,37 @@ func (d *Dataset) products(ids []string) []*shop.Product {
 	return out
 }
 
+// productSlots is the candidates' products with each item's dense index
+// (-1 when absent): a key callers may cache by (merchandising does). The
+// slices are sc's, grown as needed.
+func (d *Dataset) productSlots(cands []blended, sc *merchScratch) ([]*shop.Product, []int32) {
+	out, slots := grow(sc.prods, len(cands)), grow(sc.slots, len(cands))
+	sc.prods, sc.slots = out, slots
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for k := range cands {
+		out[k], slots[k] = nil, -1
+		if i, ok := d.itemIdx[cands[k].ItemID]; ok {
+			out[k], slots[k] = d.items[i].product, i
+		}
+	}
+	return out, slots
+}
+
+// slots returns items' dense indices (-1 when unknown).
+func (d *Dataset) slots(ids []string) []int32 {
+	out := make([]int32, len(ids))
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for k, id := range ids {
+		out[k] = -1
+		if i, ok := d.itemIdx[id]; ok {
+			out[k] = i
+		}
+	}
+	return out
+}
+
 // Stats are the dataset's sizes.
 type Stats struct {
 	Users, Items, Products, Interactions int
@@ -431,6 +466,8 @@ type userView struct {
 	id        string
 	known     bool
 	interests []string
+	age       *int
+	gender    *shop.Gender
 	items     []histItem // most recent first
 	events    []event    // the raw events, oldest first (capped)
 	nEvents   int
@@ -451,6 +488,7 @@ func (d *Dataset) view(userID string, now int64) userView {
 	u := &d.users[ui]
 	uv.known = true
 	uv.interests = u.interests
+	uv.age, uv.gender = u.age, u.gender
 	uv.nEvents = len(u.events)
 	evs := u.events
 	if len(evs) > maxViewEvents {
@@ -567,4 +605,12 @@ func (d *Dataset) rebuildTop(now time.Time) *topLists {
 // newTopK keeps the k best scored items, ties by ID for determinism.
 func newTopK(k int) *topk.Keeper[scored] {
 	return topk.New(k, func(a, b scored) bool { return a.id > b.id })
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

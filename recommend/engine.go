@@ -1,6 +1,7 @@
 package recommend
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,8 @@ type Engine struct {
 	erasureMu sync.Mutex
 	trained   atomic.Uint64 // dataset seq at the last training snapshot
 	interest  interestCache
+	// merch is the shop's merchandising rules (SetMerchandising).
+	merch atomic.Pointer[merchHolder]
 }
 
 // models is one consistent set of trained models; it is replaced whole.
@@ -236,6 +239,9 @@ type Query struct {
 	hist      []*histState
 	histIDs   []string
 	histProds []*shop.Product
+	// merch is the merchandising rules that apply to this request; nil
+	// when none can.
+	merch MerchPlan
 }
 
 // allowed reports whether item id may be recommended at all: known to the
@@ -244,8 +250,13 @@ func (e *Engine) allowed(q *Query, id string) bool {
 	if q.exclude[id] {
 		return false
 	}
-	p, ok := e.ds.Product(id)
-	return ok && p.Available && q.Filter.Matches(p)
+	p, _ := e.ds.Product(id)
+	return e.allowedProduct(q, id, p)
+}
+
+// allowedProduct is allowed for an item already looked up (p nil: unknown).
+func (e *Engine) allowedProduct(q *Query, id string, p *shop.Product) bool {
+	return p != nil && !q.exclude[id] && p.Available && q.Filter.Matches(p)
 }
 
 // fresh is allowed and not already in the user's history: what the
@@ -306,6 +317,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	if err != nil {
 		return nil, err
 	}
+	q.merch = e.merchPlan(q, cmp.Or(req.Placement, PlacementForYou), req.RuleSets)
 	switch req.Placement {
 	case "", PlacementForYou, PlacementDiscover:
 	case PlacementContinue, PlacementBuyAgain:
@@ -331,13 +343,19 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 	merged := e.blend(lists, weights)
 	// Retrievers already skip disallowed items; this is the one place that
 	// guarantees it, whatever a retriever does.
-	kept := merged[:0]
-	for _, m := range merged {
-		if e.allowed(q, m.ItemID) && !(discover && q.history[m.ItemID]) {
-			kept = append(kept, m)
-		}
+	keep := func(id string, p *shop.Product) bool {
+		return e.allowedProduct(q, id, p) && !(discover && q.history[id])
 	}
-	return finish(e.diversify(ctx, kept, req.N, shares(q.affinity), mix), lists), nil
+	// Merchandising (in the same pass): hide, boost and bury before the
+	// cut; pins take their places around what diversify picks.
+	kept, rescored := e.merchAdjust(q.merch, merged, keep)
+	pinned, pos, kept := e.merchPins(q.merch, kept, req.N, true,
+		func(id string) bool { return e.allowed(q, id) && !(discover && q.history[id]) })
+	if rescored {
+		kept = topOf(kept, diversifyPool(req.N-len(pinned)))
+	}
+	chosen := placePins(e.diversify(ctx, kept, req.N-len(pinned), shares(q.affinity), mix), pinned, pos, req.N, blendedScore, setBlendedScore)
+	return withMerchReasons(finish(chosen, lists), chosen, q.Language), nil
 }
 
 // servingMix is what one request blends and diversifies with: the engine's
@@ -391,7 +409,14 @@ type blended struct {
 	ItemID string
 	Score  float64
 	refs   []contribRef
+	// merchRule is the merchandising rule that pinned or boosted the item;
+	// slot is its dataset index + 1 (0: unknown), set by merchAdjust.
+	merchRule string
+	slot      int32
 }
+
+func blendedScore(b *blended) float64       { return b.Score }
+func setBlendedScore(b *blended, s float64) { b.Score = s }
 
 type contribRef struct {
 	list  string // retriever name
@@ -513,7 +538,7 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 	if len(cands) == 0 {
 		return nil
 	}
-	pool := cands[:min(len(cands), max(3*n, 30))]
+	pool := cands[:min(len(cands), diversifyPool(n))]
 	maxScore := pool[0].Score
 	ids := make([]string, len(pool))
 	for i := range pool {
@@ -569,6 +594,10 @@ func (e *Engine) diversify(ctx context.Context, cands []blended, n int, shares m
 	}
 	return out
 }
+
+// diversifyPool is how many of the best candidates diversify chooses n
+// from.
+func diversifyPool(n int) int { return max(3*n, 30) }
 
 func normalized(v []float32) []float32 {
 	n := math.Sqrt(float64(vector.Dot(v, v)))

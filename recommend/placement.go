@@ -78,6 +78,9 @@ func (e *Engine) history(q *Query, p Placement) []Recommendation {
 		}
 		out = append(out, Recommendation{ItemID: id, Score: score, Reasons: []Reason{reason}})
 	}
+	if q.merch != nil {
+		return e.merchHistory(q, out)
+	}
 	slices.SortStableFunc(out, func(a, b Recommendation) int {
 		if a.Score != b.Score {
 			if a.Score > b.Score {
@@ -88,6 +91,30 @@ func (e *Engine) history(q *Query, p Placement) []Recommendation {
 		return 0
 	})
 	return out[:min(len(out), q.N)]
+}
+
+// merchHistory applies the merchandising rules to a CONTINUE or BUY_AGAIN
+// list: hide, boost, bury, and pins that reorder the shopper's own items
+// (no other item may enter these lists).
+func (e *Engine) merchHistory(q *Query, out []Recommendation) []Recommendation {
+	reasons := make(map[string][]Reason, len(out))
+	bs := make([]blended, len(out))
+	for i, r := range out {
+		bs[i] = blended{ItemID: r.ItemID, Score: r.Score}
+		reasons[r.ItemID] = r.Reasons
+	}
+	sortBlended(bs)
+	bs, rescored := e.merchAdjust(q.merch, bs, nil)
+	if rescored {
+		sortBlended(bs)
+	}
+	pinned, pos, bs := e.merchPins(q.merch, bs, q.N, false, nil)
+	chosen := placePins(bs[:min(len(bs), q.N-len(pinned))], pinned, pos, q.N, blendedScore, setBlendedScore)
+	recs := make([]Recommendation, len(chosen))
+	for i, b := range chosen {
+		recs[i] = Recommendation{ItemID: b.ItemID, Score: b.Score, Reasons: reasons[b.ItemID]}
+	}
+	return withMerchReasons(recs, chosen, q.Language)
 }
 
 // recommendPlacement answers the placements that are not the blend.

@@ -33,6 +33,9 @@ type Reason struct {
 	// recommended one (item-CF or session), 0 when there is none: what
 	// admins see to judge a cited link.
 	Strength float64
+	// RuleID is the merchandising rule behind a ReasonMerchandising reason
+	// (admins see it).
+	RuleID string `json:",omitempty"`
 }
 
 // Candidate is one item proposed by a retriever.

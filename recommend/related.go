@@ -26,6 +26,8 @@ type RelatedRequest struct {
 	Filter   *shop.ProductFilter
 	Exclude  []string
 	Language shop.Language
+	// RuleSets: as Request.RuleSets.
+	RuleSets []string
 }
 
 // Related returns items related to req.ItemID by req.Intent.
@@ -45,6 +47,9 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) ([]Recommendat
 		return nil, err
 	}
 	q.exclude[req.ItemID] = true
+	// No placement and no shopper: only rules without placements or
+	// segments apply to a product's page.
+	q.merch = e.merchPlan(q, "", req.RuleSets)
 	title := src.Title
 	if title == "" {
 		title = src.ID
@@ -102,17 +107,22 @@ func (e *Engine) Related(ctx context.Context, req RelatedRequest) ([]Recommendat
 		lists[RetrieverMF] = neighbours(false, true, coViewedReason(q.Language, req.ItemID, title))
 		weights[RetrieverItemCF], weights[RetrieverMF] = 1, 0.5
 	}
-	merged := e.blend(lists, weights)
+	merged, rescored := e.merchAdjust(q.merch, e.blend(lists, weights), nil)
+	if rescored {
+		sortBlended(merged)
+	}
+	pinned, pos, merged := e.merchPins(q.merch, merged, q.N, true, func(id string) bool { return e.allowed(q, id) })
 	chosen := make([]blended, 0, q.N)
 	for _, m := range merged {
-		if len(chosen) == q.N {
+		if len(chosen) == q.N-len(pinned) {
 			break
 		}
 		if e.allowed(q, m.ItemID) {
 			chosen = append(chosen, m)
 		}
 	}
-	return finish(chosen, lists), nil
+	chosen = placePins(chosen, pinned, pos, q.N, blendedScore, setBlendedScore)
+	return withMerchReasons(finish(chosen, lists), chosen, q.Language), nil
 }
 
 // similarItems is content k-NN around an item's embedding.

@@ -5,6 +5,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
 	"github.com/shopmuse/shopmuse/graph/model"
+	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -19,10 +20,10 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Query.SimilarProducts = func(child int, _ string, first *int, _ *shop.ProductFilter) int { return 2 + page(first, 10, child) }
 	c.Product.Similar = func(child int, first *int) int { return 2 + page(first, 10, child) }
 	c.User.Interactions = func(child int, first *int) int { return page(first, 20, child) }
-	c.Query.Recommendations = func(child int, _ *string, first *int, _ *recommend.Placement, _ *shop.ProductFilter, _ *shop.Language) int {
+	c.Query.Recommendations = func(child int, _ *string, first *int, _ *recommend.Placement, _ *shop.ProductFilter, _ *shop.Language, _ []string) int {
 		return 10 + page(first, 10, child)
 	}
-	c.Query.ProductRecommendations = func(child int, _ string, _ *recommend.Intent, first *int, _ *shop.ProductFilter, _ *shop.Language) int {
+	c.Query.ProductRecommendations = func(child int, _ string, _ *recommend.Intent, first *int, _ *shop.ProductFilter, _ *shop.Language, _ []string) int {
 		return 5 + page(first, 10, child)
 	}
 	c.User.Recommendations = func(child int, first *int, _ *recommend.Placement) int { return 10 + page(first, 10, child) }
@@ -69,4 +70,7 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Mutation.ExtractImageFacts = func(child int, _ string, _ *string) int { return 200 + child }
 	c.Mutation.UpsertProductQAs = func(child int, in []assistant.QA) int { return child + len(in) }
 	c.Mutation.DeleteProductQAs = func(child int, ids []string) int { return child + len(ids) }
+	c.Query.MerchandisingRules = func(child int, first *int, _ *string) int { return page(first, 20, child) }
+	c.Mutation.UpsertMerchandisingRules = func(child int, in []merch.RuleInput) int { return child + len(in) }
+	c.Mutation.DeleteMerchandisingRules = func(child int, ids []string) int { return child + len(ids) }
 }

@@ -204,3 +204,65 @@ func TestFrequencyCapSparesContinue(t *testing.T) {
 		t.Fatalf("showings in CONTINUE rested %s elsewhere (resting %v, err %v)", carted[0], resting, err)
 	}
 }
+
+// An arm's ruleSets turn on the merchandising rules of those sets for its
+// shoppers only: the experiment measures what a rule is worth.
+func TestExperimentArmRuleSets(t *testing.T) {
+	c := newAppClient(newApp(t))
+	seed(t, c)
+	popular(t, c)
+	var users []map[string]any
+	for i := range 24 {
+		users = append(users, map[string]any{"id": fmt.Sprintf("s%02d", i)})
+	}
+	var up struct{ UpsertUsers struct{ UserErrors []userError } }
+	c.MustPost(`mutation($u: [UserInput!]!) { upsertUsers(input: $u) { userErrors { code } } }`, &up, client.Var("u", users))
+	var rules struct {
+		UpsertMerchandisingRules struct{ UserErrors []userError }
+	}
+	c.MustPost(`mutation { upsertMerchandisingRules(input: [{id: "pin-b", action: PIN, position: 1, ruleSet: "armb",
+	  condition: {productIDs: ["p039"]}}]) { userErrors { field code message } } }`, &rules)
+	if len(rules.UpsertMerchandisingRules.UserErrors) > 0 {
+		t.Fatalf("rule: %+v", rules.UpsertMerchandisingRules.UserErrors)
+	}
+	var exp struct {
+		CreateExperiment struct{ UserErrors []userError }
+	}
+	c.MustPost(`mutation { createExperiment(input: {name: "pin test", arms: [{name: "A"}, {name: "B", config: {ruleSets: ["armb"]}}]}) {
+	  userErrors { field code message } } }`, &exp)
+	if len(exp.CreateExperiment.UserErrors) > 0 {
+		t.Fatalf("experiment: %+v", exp.CreateExperiment.UserErrors)
+	}
+	seen := map[string]int{}
+	for _, u := range users {
+		var resp struct {
+			Recommendations []struct {
+				Product       struct{ ID string }
+				ExperimentArm *string
+				Reasons       []struct{ Kind string }
+			}
+		}
+		c.MustPost(`query($u: ID!) { recommendations(userID: $u, first: 5) { product { id } experimentArm reasons { kind } } }`,
+			&resp, client.Var("u", u["id"]))
+		recs := resp.Recommendations
+		if len(recs) == 0 || recs[0].ExperimentArm == nil {
+			t.Fatalf("%s: no arm: %+v", u["id"], recs)
+		}
+		arm := *recs[0].ExperimentArm
+		seen[arm]++
+		pinned := recs[0].Product.ID == "p039" && len(recs[0].Reasons) > 0 && recs[0].Reasons[0].Kind == "merchandising"
+		if arm == "B" && !pinned {
+			t.Errorf("%s in arm B: p039 not pinned first by its arm's rule set: %+v", u["id"], recs)
+		}
+		if arm == "A" {
+			for _, r := range recs {
+				if len(r.Reasons) > 0 && r.Reasons[0].Kind == "merchandising" {
+					t.Errorf("%s in arm A (control) got the arm B rule: %+v", u["id"], recs)
+				}
+			}
+		}
+	}
+	if seen["A"] == 0 || seen["B"] == 0 {
+		t.Fatalf("24 shoppers all in one arm: %v", seen)
+	}
+}

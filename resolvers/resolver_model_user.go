@@ -16,7 +16,7 @@ func (r *userResolver) Persona(ctx context.Context, obj *shop.User) (*persona.Pe
 }
 
 func (r *userResolver) Recommendations(ctx context.Context, obj *shop.User, first *int, placement *recommend.Placement) ([]engage.Recommendation, error) {
-	return r.recommend(ctx, obj.ID, intOr(first, 10), placement, nil, nil)
+	return r.recommend(ctx, obj.ID, intOr(first, 10), placement, nil, nil, nil)
 }
 
 func (r *userResolver) Interactions(ctx context.Context, obj *shop.User, first *int) ([]shop.Interaction, error) {

@@ -9,7 +9,7 @@ import (
 
 func (r *mutationResolver) CreateCampaign(ctx context.Context, input model.CampaignInput) (*model.CreateCampaignPayload, error) {
 	in := engage.CampaignInput{Name: strOr(input.Name), Channel: input.Channel, UserIDs: input.UserIDs,
-		ProductsPerUser: intOr(input.ProductsPerUser, 3), Language: input.Language}
+		ProductsPerUser: intOr(input.ProductsPerUser, 3), Language: input.Language, Exclude: input.Exclude}
 	if sg := input.Segment; sg != nil {
 		in.Segment = &engage.Segment{Interests: sg.Interests, MinAge: sg.MinAge, MaxAge: sg.MaxAge, Gender: sg.Gender}
 	}

@@ -14,16 +14,19 @@ import (
 	"github.com/shopmuse/shopmuse/shop"
 )
 
-func (r *queryResolver) Recommendations(ctx context.Context, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
+func (r *queryResolver) Recommendations(ctx context.Context, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language, exclude []string) ([]engage.Recommendation, error) {
 	id, err := selfID(ctx, userID, "userID")
 	if err != nil {
 		return nil, err
 	}
-	return r.recommend(ctx, id, intOr(first, 10), placement, filter, language)
+	return r.recommend(ctx, id, intOr(first, 10), placement, filter, language, exclude)
 }
 
-func (r *Resolver) recommend(ctx context.Context, userID string, n int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
+func (r *Resolver) recommend(ctx context.Context, userID string, n int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language, exclude []string) ([]engage.Recommendation, error) {
 	if err := r.checkFirst(n); err != nil {
+		return nil, err
+	}
+	if err := checkExclude(exclude); err != nil {
 		return nil, err
 	}
 	if code, msg := shop.ValidateID(userID); code != "" {
@@ -38,7 +41,7 @@ func (r *Resolver) recommend(ctx context.Context, userID string, n int, placemen
 	}
 	start := time.Now()
 	recs, err := r.app.ServeRecommendations(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang,
-		Placement: placementIfGiven(ctx, placement)})
+		Placement: placementIfGiven(ctx, placement), Exclude: exclude})
 	if err != nil {
 		return nil, err
 	}
@@ -72,12 +75,15 @@ func (r *Resolver) userLanguage(ctx context.Context, userID string, language *sh
 	return shop.DetectLanguage(text), nil
 }
 
-func (r *queryResolver) ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error) {
+func (r *queryResolver) ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language, exclude []string) ([]engage.Recommendation, error) {
 	n := intOr(first, 10)
 	if err := r.checkFirst(n); err != nil {
 		return nil, err
 	}
-	req := recommend.RelatedRequest{ItemID: productID, N: n, Filter: filter, Intent: recommend.IntentRelated}
+	if err := checkExclude(exclude); err != nil {
+		return nil, err
+	}
+	req := recommend.RelatedRequest{ItemID: productID, N: n, Filter: filter, Intent: recommend.IntentRelated, Exclude: exclude}
 	if intent != nil {
 		req.Intent = *intent
 	}
@@ -91,6 +97,20 @@ func (r *queryResolver) ProductRecommendations(ctx context.Context, productID st
 		return nil, notFound(fmt.Sprintf("no product with id %q", productID))
 	}
 	return recs, err
+}
+
+// checkExclude bounds the exclude argument: at most recommend.MaxExclude
+// well-formed IDs (unknown ones are fine).
+func checkExclude(ids []string) error {
+	if len(ids) > recommend.MaxExclude {
+		return badInput(fmt.Sprintf("exclude: at most %d products, got %d", recommend.MaxExclude, len(ids)))
+	}
+	for i, id := range ids {
+		if code, msg := shop.ValidateID(id); code != "" {
+			return badInput(fmt.Sprintf("exclude[%d]: %s", i, msg))
+		}
+	}
+	return nil
 }
 
 func placementOr(p *recommend.Placement) recommend.Placement {

@@ -12,6 +12,7 @@ import (
 	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/review"
@@ -44,12 +45,14 @@ type CampaignInput struct {
 	// PUSH or EMAIL.
 	Channel copywriter.Channel `json:"channel"`
 	// These users (up to 1,000); or give a segment.
-	UserIDs []string      `json:"userIDs,omitempty"`
-	Segment *SegmentInput `json:"segment,omitempty"`
+	UserIDs []string       `json:"userIDs,omitempty"`
+	Segment *merch.Segment `json:"segment,omitempty"`
 	// 1–10; default 3.
 	ProductsPerUser *int `json:"productsPerUser,omitempty"`
 	// Default: each user's language.
 	Language *shop.Language `json:"language,omitempty"`
+	// Products no message may hold (up to 500; unknown IDs are ignored).
+	Exclude []string `json:"exclude,omitempty"`
 }
 
 type CopyChunk struct {
@@ -281,16 +284,12 @@ type RetrieverWeightInput struct {
 	Weight    float64 `json:"weight"`
 }
 
-// Users whose declared profile matches every given part.
-type SegmentInput struct {
-	// At least one of these interests (拍照 matches photography).
-	Interests []string     `json:"interests,omitempty"`
-	MinAge    *int         `json:"minAge,omitempty"`
-	MaxAge    *int         `json:"maxAge,omitempty"`
-	Gender    *shop.Gender `json:"gender,omitempty"`
+type Subscription struct {
 }
 
-type Subscription struct {
+type UpsertMerchandisingRulesPayload struct {
+	Rules      []merch.Rule     `json:"rules"`
+	UserErrors []shop.UserError `json:"userErrors"`
 }
 
 type UpsertProductQAsPayload struct {
