@@ -15,6 +15,7 @@ import (
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
+	"github.com/shopmuse/shopmuse/vision"
 )
 
 // config is the service configuration, read from the environment. README.md
@@ -143,6 +144,7 @@ func readAppConfig(e *envReader) app.Config {
 		TrainAfter:     e.integer("SHOPMUSE_TRAIN_AFTER", 1000, 0, 1<<30),
 		TrainEvery:     e.duration("SHOPMUSE_TRAIN_EVERY", 10*time.Minute),
 		LLMConcurrency: e.integer("SHOPMUSE_LLM_CONCURRENCY", app.DefaultLLMConcurrency, 1, 10_000),
+		CopyReview:     e.boolean("SHOPMUSE_COPY_REVIEW", false),
 	}
 	if v := e.str("SHOPMUSE_VECTOR", "embedded"); v != "embedded" {
 		q, err := qdrant.ParseURL(v)
@@ -163,6 +165,11 @@ func readAppConfig(e *envReader) app.Config {
 		e.fail("%v", err)
 	} else if ok {
 		cfg.LLM = &llm
+	}
+	if v, ok, err := vision.ConfigFrom(e.getenv); err != nil {
+		e.fail("%v", err)
+	} else if ok {
+		cfg.Vision = &v
 	}
 	return cfg
 }

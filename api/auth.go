@@ -71,6 +71,9 @@ type Keys struct {
 type keyEntry struct {
 	digest [sha256.Size]byte
 	role   Role
+	// name is the key's optional name ("key:admin:alice"), recorded as the
+	// actor of review decisions.
+	name string
 }
 
 // WithShopperSecret returns the keys also accepting shopper tokens signed
@@ -83,7 +86,9 @@ func (k Keys) WithShopperSecret(secret []byte) (Keys, error) {
 	return k, nil
 }
 
-// ParseKeys reads SHOPMUSE_API_KEYS: "key1:admin,key2:service,key3:catalog".
+// ParseKeys reads SHOPMUSE_API_KEYS: "key1:admin,key2:service,key3:catalog";
+// a role may be followed by the key's name ("key1:admin:alice"), which the
+// review audit records as who decided.
 func ParseKeys(s string) (Keys, error) {
 	var k Keys
 	for i, part := range strings.Split(s, ",") {
@@ -95,6 +100,11 @@ func ParseKeys(s string) (Keys, error) {
 		key = strings.TrimSpace(key)
 		if !ok || key == "" {
 			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: want key:role", i+1)
+		}
+		role, name, _ := strings.Cut(role, ":")
+		name = strings.TrimSpace(name)
+		if len(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: a key name is at most 64 printable characters", i+1)
 		}
 		var r Role
 		switch strings.TrimSpace(role) {
@@ -111,7 +121,7 @@ func ParseKeys(s string) (Keys, error) {
 		if looksLikeJWT(key) {
 			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: a key must not contain two dots (it would read as a shopper token)", i+1)
 		}
-		k.entries = append(k.entries, keyEntry{digest: sha256.Sum256([]byte(key)), role: r})
+		k.entries = append(k.entries, keyEntry{digest: sha256.Sum256([]byte(key)), role: r, name: name})
 	}
 	return k, nil
 }
@@ -124,14 +134,20 @@ func (k Keys) Enabled() bool { return len(k.entries) > 0 || k.shopperSecret != n
 // compared, in constant time, whatever matches, so timing tells nothing
 // about which key or how much of it was right.
 func (k Keys) Lookup(presented string) Role {
+	r, _ := k.lookup(presented)
+	return r
+}
+
+// lookup is Lookup with the key's name.
+func (k Keys) lookup(presented string) (Role, string) {
 	d := sha256.Sum256([]byte(presented))
-	role := RoleNone
+	role, name := RoleNone, ""
 	for _, e := range k.entries {
 		if subtle.ConstantTimeCompare(d[:], e.digest[:]) == 1 {
-			role = e.role
+			role, name = e.role, e.name
 		}
 	}
-	return role
+	return role, name
 }
 
 // caller is who a credential names.
@@ -140,6 +156,7 @@ type caller struct {
 	shopper string    // the user ID of a shopper token
 	client  string    // the rate-limit and subscription bucket
 	expires time.Time // a shopper token's exp; zero for keys
+	actor   string    // who the audit log says acted
 }
 
 // identify resolves a bearer credential: a shopper token (three dotted
@@ -160,8 +177,14 @@ func (k Keys) identify(credential string) caller {
 		}
 		return caller{role: RoleShopper, shopper: sub, client: "shopper:" + sub, expires: exp}
 	}
-	if role := k.Lookup(credential); role != RoleNone {
-		return caller{role: role, client: "key:" + sumHex(credential)}
+	if role, name := k.lookup(credential); role != RoleNone {
+		actor := name
+		if actor == "" {
+			// An unnamed key is known by its role and a fingerprint that
+			// cannot be turned back into the key.
+			actor = role.String() + ":" + sumHex(credential)
+		}
+		return caller{role: role, client: "key:" + sumHex(credential), actor: actor}
 	}
 	return caller{}
 }
@@ -184,6 +207,9 @@ func ShopperFrom(ctx context.Context) (string, bool) {
 // does not outlive it.
 func authenticated(ctx context.Context, c caller) context.Context {
 	ctx = WithClient(WithRole(ctx, c.role), c.client)
+	if c.actor != "" {
+		ctx = context.WithValue(ctx, actorKey{}, c.actor)
+	}
 	if c.shopper != "" {
 		ctx = WithShopper(ctx, c.shopper)
 	}
@@ -197,6 +223,21 @@ func authenticated(ctx context.Context, c caller) context.Context {
 }
 
 type roleKey struct{}
+
+type actorKey struct{}
+
+// ActorFrom names the caller for audit logs: the API key's name, or its
+// role and fingerprint ("admin:1a2b…"); "shopper:<id>" for a shopper token;
+// "local" when no keys are configured (every caller on loopback is admin).
+func ActorFrom(ctx context.Context) string {
+	if a, ok := ctx.Value(actorKey{}).(string); ok && a != "" {
+		return a
+	}
+	if id, ok := ShopperFrom(ctx); ok {
+		return "shopper:" + id
+	}
+	return "local"
+}
 
 // WithRole stores the caller's role in the context (and tells the request
 // log, when there is one).
@@ -332,6 +373,11 @@ func allowed(fc *graphql.FieldContext, role Role, shopper string) bool {
 	case "Query.users", "Query.campaign", "Subscription.campaignProgress":
 		// Lists of shoppers, and campaigns: whom they target and what
 		// they were sent.
+		return false
+	case "Query.copyReviewQueue", "Query.copyReviewAudit", "Query.copyBatchJob", "Subscription.copyBatchProgress",
+		"Query.productImageFacts":
+		// Copy review and image facts are the merchant's back office:
+		// drafts nobody approved, who decided what, unapproved claims.
 		return false
 	case "Mutation.recordInteractions":
 		return role == RoleShopper && ownInteractions(fc.Args, shopper)

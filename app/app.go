@@ -24,11 +24,13 @@ import (
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/metrics"
 	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/store"
 	"github.com/shopmuse/shopmuse/vector"
 	"github.com/shopmuse/shopmuse/vector/hnsw"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
+	"github.com/shopmuse/shopmuse/vision"
 )
 
 // Config is what the use cases need; package main reads it from the
@@ -49,6 +51,11 @@ type Config struct {
 	// DefaultLLMConcurrency); past it, calls wait briefly and then the
 	// built-in writer answers (counted in shopmuse_llm_saturated_total).
 	LLMConcurrency int
+	// CopyReview (SHOPMUSE_COPY_REVIEW=on): new copy variants wait for an
+	// admin's approval, and shoppers are served approved copy only.
+	CopyReview bool
+	// Vision configures the image reader for image facts; nil: none.
+	Vision *vision.Config
 	// Tuning overrides the recommender's defaults, as `eval --tune` prints.
 	Tuning recommend.Tuning
 	// Background training: after TrainAfter new interactions or every
@@ -83,6 +90,8 @@ type App struct {
 	Recommend *recommend.Engine
 	Engage    *engage.Service
 	Metrics   *metrics.Metrics
+	// Review holds copy review records, their audit log and image facts.
+	Review *review.Service
 
 	cfg     Config
 	log     *slog.Logger
@@ -99,6 +108,10 @@ type App struct {
 	// closeMu orders detach's check-and-count against Close's end of life,
 	// so no save starts after Close began waiting.
 	closeMu sync.Mutex
+
+	vision         *vision.Extractor
+	imageMalformed prometheus.Counter
+	batches        batchJobs
 
 	// putSnapshot replaces the snapshot write in tests (nil: the store).
 	putSnapshot func(ctx context.Context, snap []byte) error
@@ -141,6 +154,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.openSearch(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openReview(); err != nil {
+		return nil, err
+	}
 	if err := a.openCopy(); err != nil {
 		return nil, err
 	}
@@ -159,7 +175,7 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
-	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, engage.Config{Log: a.log}); err != nil {
+	if a.Engage, err = engage.New(a.Store, a.Recommend, a.Copy, engage.Config{Log: a.log, Review: a.Review}); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -193,7 +209,7 @@ func (a *App) openCopy() error {
 			return err
 		}
 	}
-	a.Copy = copywriter.NewWriter(copywriter.Config{LLM: llm, Cache: copyCache{a.Store}, Logger: a.log})
+	a.Copy = copywriter.NewWriter(copywriter.Config{LLM: llm, Cache: copyCache{a.Store}, Facts: a.Review, Logger: a.log})
 	a.log.Info("copy writer ready", "generator", a.Copy.Generator())
 	return nil
 }

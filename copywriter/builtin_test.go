@@ -256,19 +256,20 @@ func TestCrossLanguage(t *testing.T) {
 
 func TestVariantIDs(t *testing.T) {
 	p := phone(t)
-	a := variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit)
-	if a != variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit) {
+	a := variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit, "")
+	if a != variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit, "") {
 		t.Fatal("unstable")
 	}
 	p2 := *p
 	p2.Version++
 	for _, b := range []string{
-		variantID(&p2, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit),
-		variantID(p, ChannelPush, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit),
-		variantID(p, ChannelTitle, shop.LanguageEN, "25-34/female/photography", GeneratorTemplate, AngleFit),
-		variantID(p, ChannelTitle, shop.LanguageZH, "25-34/male/photography", GeneratorTemplate, AngleFit),
-		variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", "llm:openai/m", AngleFit),
-		variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleSpec),
+		variantID(&p2, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit, ""),
+		variantID(p, ChannelPush, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit, ""),
+		variantID(p, ChannelTitle, shop.LanguageEN, "25-34/female/photography", GeneratorTemplate, AngleFit, ""),
+		variantID(p, ChannelTitle, shop.LanguageZH, "25-34/male/photography", GeneratorTemplate, AngleFit, ""),
+		variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", "llm:openai/m", AngleFit, ""),
+		variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleSpec, ""),
+		variantID(p, ChannelTitle, shop.LanguageZH, "25-34/female/photography", GeneratorTemplate, AngleFit, "facts1"),
 	} {
 		if b == a {
 			t.Error("ID ignores one of its inputs")

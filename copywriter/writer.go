@@ -34,6 +34,15 @@ type Variant struct {
 	Generator string `json:"generator"`
 	// Angle is the built-in template's angle, or "llm#<i>" for LLM copy.
 	Angle string `json:"angle"`
+	// What the variant was written for; filled on every result, cached or not.
+	ProductID string        `json:"productID,omitempty"`
+	Channel   Channel       `json:"channel,omitempty"`
+	Language  shop.Language `json:"language,omitempty"`
+	// Segment is the persona segment the variant was written for.
+	Segment string `json:"segment,omitempty"`
+	// Review is the review workflow's state, set when it looked at the
+	// variant; never cached.
+	Review *Review `json:"-"`
 }
 
 // Request asks for copy.
@@ -72,8 +81,10 @@ type Cache interface {
 
 // Config assembles a Writer. Every field is optional.
 type Config struct {
-	LLM    *LLMWriter // nil: built-in writer only
-	Cache  Cache      // nil: no caching
+	LLM   *LLMWriter // nil: built-in writer only
+	Cache Cache      // nil: no caching
+	// Facts adds approved facts beyond the catalogue's (image facts); nil: none.
+	Facts  FactProvider
 	Logger *slog.Logger
 }
 
@@ -84,6 +95,7 @@ type Writer struct {
 	llm     *LLMWriter
 	builtin builtinWriter
 	cache   Cache
+	facts   FactProvider
 	log     *slog.Logger
 }
 
@@ -93,7 +105,7 @@ func NewWriter(cfg Config) *Writer {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Writer{llm: cfg.LLM, cache: cfg.Cache, log: log.With("component", "copywriter")}
+	return &Writer{llm: cfg.LLM, cache: cfg.Cache, facts: cfg.Facts, log: log.With("component", "copywriter")}
 }
 
 // Generator is the configured generator's name (an LLM's, or "template").
@@ -115,6 +127,8 @@ type resolved struct {
 	text    string
 	lang    shop.Language
 	n       int
+	// factsFP fingerprints the approved extra facts req.Product carries.
+	factsFP string
 }
 
 func (w *Writer) resolve(req Request) (*resolved, error) {
@@ -163,7 +177,7 @@ func (w *Writer) cacheKey(r *resolved) string {
 	h := sha256.New()
 	for _, s := range []string{
 		"copy/v1", r.req.Product.ID, strconv.FormatInt(r.req.Product.Version, 10), r.persona.Segment(), r.text,
-		personaFingerprint(r.persona), string(r.req.Channel), string(r.lang), w.Generator(), strconv.Itoa(r.n),
+		personaFingerprint(r.persona), string(r.req.Channel), string(r.lang), w.Generator(), strconv.Itoa(r.n), r.factsFP,
 	} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
@@ -179,21 +193,27 @@ func personaFingerprint(p persona.Persona) string {
 }
 
 // variantID identifies a variant across requests.
-func variantID(p *shop.Product, ch Channel, lang shop.Language, segment, generator, angle string) string {
+func variantID(p *shop.Product, ch Channel, lang shop.Language, segment, generator, angle, factsFP string) string {
 	h := sha256.New()
 	for _, s := range []string{p.ID, strconv.FormatInt(p.Version, 10), string(ch), string(lang), segment, generator, angle} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
+	if factsFP != "" {
+		// Copy that may state approved image facts is new copy: a new ID,
+		// so its review and its bandit record start afresh.
+		h.Write([]byte(factsFP))
+	}
 	return "cv_" + hex.EncodeToString(h.Sum(nil))[:20]
 }
 
 // Generate writes copy for a request, from the cache when it can.
-func (w *Writer) Generate(ctx context.Context, req Request) (Result, error) {
-	r, err := w.resolve(req)
+func (w *Writer) Generate(ctx context.Context, req Request) (res Result, err error) {
+	r, err := w.resolveWithFacts(ctx, req)
 	if err != nil {
 		return Result{}, err
 	}
+	defer func() { describe(&res, r) }()
 	key := w.cacheKey(r)
 	if w.cache != nil {
 		b, ok, err := w.cache.Get(ctx, key)
@@ -239,11 +259,12 @@ func (w *Writer) store(ctx context.Context, key string, res Result, cacheable bo
 // is checked, variants are separated by a blank line, and the returned
 // Result is the same text with its checks. A cached result is streamed the
 // same way.
-func (w *Writer) Stream(ctx context.Context, req Request, onDelta func(delta string) error) (Result, error) {
-	r, err := w.resolve(req)
+func (w *Writer) Stream(ctx context.Context, req Request, onDelta func(delta string) error) (res Result, err error) {
+	r, err := w.resolveWithFacts(ctx, req)
 	if err != nil {
 		return Result{}, err
 	}
+	defer func() { describe(&res, r) }()
 	if onDelta == nil {
 		onDelta = func(string) error { return nil }
 	}
@@ -266,6 +287,30 @@ func (w *Writer) Stream(ctx context.Context, req Request, onDelta func(delta str
 	}
 	w.store(ctx, key, res, cacheable)
 	return res, nil
+}
+
+// resolveWithFacts validates a request and adds the approved extra facts
+// to its product.
+func (w *Writer) resolveWithFacts(ctx context.Context, req Request) (*resolved, error) {
+	r, err := w.resolve(req)
+	if err != nil {
+		return nil, err
+	}
+	p, fp, err := w.productFactsFor(ctx, r.req.Product)
+	if err != nil {
+		return nil, err
+	}
+	r.req.Product, r.factsFP = p, fp
+	return r, nil
+}
+
+// describe tells each variant what it was written for (cached results from
+// before these fields existed lack them).
+func describe(res *Result, r *resolved) {
+	for i := range res.Variants {
+		v := &res.Variants[i]
+		v.ProductID, v.Channel, v.Language, v.Segment = r.req.Product.ID, r.req.Channel, r.lang, r.persona.Segment()
+	}
 }
 
 // streamVariants sends finished text in small pieces, as a token stream would.
@@ -344,7 +389,7 @@ func (w *Writer) generate(ctx context.Context, r *resolved, onDelta func(string)
 		}
 		for _, d := range got {
 			variants = append(variants, Variant{
-				ID: variantID(j.p, j.ch, j.lang, segment, w.llm.Name(), d.Angle), Headline: d.Headline, Text: d.Text,
+				ID: variantID(j.p, j.ch, j.lang, segment, w.llm.Name(), d.Angle, r.factsFP), Headline: d.Headline, Text: d.Text,
 				Checks: d.Checks, Generator: w.llm.Name(), Angle: d.Angle,
 			})
 		}
@@ -358,7 +403,7 @@ func (w *Writer) generate(ctx context.Context, r *resolved, onDelta func(string)
 		var built []Variant
 		for _, d := range drafts {
 			v := Variant{
-				ID: variantID(j.p, j.ch, j.lang, segment, GeneratorTemplate, d.Angle), Headline: d.Headline, Text: d.Text,
+				ID: variantID(j.p, j.ch, j.lang, segment, GeneratorTemplate, d.Angle, r.factsFP), Headline: d.Headline, Text: d.Text,
 				Generator: GeneratorTemplate, Angle: d.Angle, Checks: d.Checks,
 			}
 			built = append(built, v)

@@ -666,6 +666,11 @@ func (s *Service) message(ctx context.Context, c *Campaign, u *shop.User) (Messa
 		if err != nil {
 			return Message{}, err
 		}
+		if !served.Ok() {
+			// Nothing approved for this product: it is left out rather
+			// than sent with unreviewed copy.
+			continue
+		}
 		msg.Items = append(msg.Items, MessageItem{ProductID: r.ItemID, Score: r.Score, Reasons: r.Reasons, Copy: served.Variant})
 	}
 	return msg, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
@@ -37,7 +38,10 @@ type Config struct {
 	Selector *bandit.Selector
 	// FlushEvery is how often buffered impressions reach the store.
 	FlushEvery time.Duration
-	Log        *slog.Logger
+	// Review, when on, lets only approved variants reach shoppers and the
+	// bandit; nil or off: every checked variant competes.
+	Review *review.Service
+	Log    *slog.Logger
 }
 
 // Service is safe for concurrent use.
@@ -46,6 +50,7 @@ type Service struct {
 	rec      *recommend.Engine
 	copy     *copywriter.Writer
 	sel      *bandit.Selector
+	review   *review.Service
 	variants int
 	flush    time.Duration
 	log      *slog.Logger
@@ -86,7 +91,7 @@ func New(st *store.Store, rec *recommend.Engine, copy *copywriter.Writer, cfg Co
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &Service{st: st, rec: rec, copy: copy, sel: cfg.Selector, variants: cfg.Variants, flush: cfg.FlushEvery,
+	s := &Service{st: st, rec: rec, copy: copy, sel: cfg.Selector, review: cfg.Review, variants: cfg.Variants, flush: cfg.FlushEvery,
 		log: cfg.Log, pending: map[store.Served]int64{}, pendingByVariant: map[string]int64{}}
 	s.campaigns.init()
 	s.life, s.stopLife = context.WithCancel(context.Background())
@@ -131,11 +136,16 @@ func UserPersona(ctx context.Context, st *store.Store, u *shop.User) (persona.Pe
 }
 
 // Served is copy chosen for one shopper: the variant shown, among the
-// result's competing variants.
+// result's competing variants. With review on and nothing approved, the
+// result holds no variant and Variant is zero (Ok is false): the shopper
+// gets no copy rather than unreviewed copy.
 type Served struct {
 	Result  copywriter.Result
 	Variant copywriter.Variant
 }
+
+// Ok reports whether a variant was chosen.
+func (s Served) Ok() bool { return s.Variant.ID != "" }
 
 // ServeCopy writes (or reads from the cache) the competing variants for a
 // product, channel and persona, chooses one by Thompson sampling on their
@@ -147,6 +157,14 @@ func (s *Service) ServeCopy(ctx context.Context, p *shop.Product, shopper person
 	}
 	if len(res.Variants) == 0 {
 		return Served{}, errors.New("engage: the writer returned no variant")
+	}
+	// Only approved variants compete (and are counted): a pending one must
+	// neither be shown nor gather the bandit's impressions.
+	if err := s.review.Annotate(ctx, &res, p, true); err != nil {
+		return Served{}, err
+	}
+	if len(res.Variants) == 0 {
+		return Served{Result: res}, nil
 	}
 	stats, err := s.Stats(ctx, variantIDs(res.Variants))
 	if err != nil {

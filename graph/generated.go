@@ -13,12 +13,14 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/persona"
 	"github.com/shopmuse/shopmuse/recommend"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/search"
 	"github.com/shopmuse/shopmuse/shop"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -37,6 +39,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Campaign() CampaignResolver
 	CampaignItem() CampaignItemResolver
+	CopyVariant() CopyVariantResolver
 	Interaction() InteractionResolver
 	ModelTraining() ModelTrainingResolver
 	Mutation() MutationResolver
@@ -101,6 +104,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CopyBatchJob struct {
+		Done       func(childComplexity int) int
+		Error      func(childComplexity int) int
+		Failed     func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		ID         func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+		State      func(childComplexity int) int
+		Total      func(childComplexity int) int
+	}
+
 	CopyCheck struct {
 		Detail func(childComplexity int) int
 		Name   func(childComplexity int) int
@@ -120,13 +134,59 @@ type ComplexityRoot struct {
 		Variants func(childComplexity int) int
 	}
 
+	CopyReviewDecision struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		After     func(childComplexity int) int
+		At        func(childComplexity int) int
+		Before    func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		VariantID func(childComplexity int) int
+	}
+
+	CopyReviewDecisionConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	CopyReviewDecisionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CopyReviewPayload struct {
+		UserErrors func(childComplexity int) int
+		Variants   func(childComplexity int) int
+	}
+
 	CopyVariant struct {
-		Angle     func(childComplexity int) int
-		Checks    func(childComplexity int) int
-		Generator func(childComplexity int) int
-		Headline  func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Text      func(childComplexity int) int
+		Angle        func(childComplexity int) int
+		Channel      func(childComplexity int) int
+		Checks       func(childComplexity int) int
+		Edited       func(childComplexity int) int
+		Generator    func(childComplexity int) int
+		Headline     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Language     func(childComplexity int) int
+		Persona      func(childComplexity int) int
+		Product      func(childComplexity int) int
+		ProductID    func(childComplexity int) int
+		RejectReason func(childComplexity int) int
+		ReviewedAt   func(childComplexity int) int
+		ReviewedBy   func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Text         func(childComplexity int) int
+	}
+
+	CopyVariantConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CopyVariantEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	CopyVariantPerformance struct {
@@ -139,6 +199,12 @@ type ComplexityRoot struct {
 		Segment         func(childComplexity int) int
 		Upper95         func(childComplexity int) int
 		VariantID       func(childComplexity int) int
+	}
+
+	CopyVariantSnapshot struct {
+		Headline func(childComplexity int) int
+		Status   func(childComplexity int) int
+		Text     func(childComplexity int) int
 	}
 
 	CreateCampaignPayload struct {
@@ -159,6 +225,23 @@ type ComplexityRoot struct {
 		Persona   func(childComplexity int) int
 		Product   func(childComplexity int) int
 		Variants  func(childComplexity int) int
+	}
+
+	ImageFact struct {
+		Confidence func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		ProductID  func(childComplexity int) int
+		Source     func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Value      func(childComplexity int) int
+		Warning    func(childComplexity int) int
+	}
+
+	ImageFactsPayload struct {
+		Facts      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Interaction struct {
@@ -190,10 +273,17 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ApproveCopy        func(childComplexity int, ids []string) int
+		ApproveImageFacts  func(childComplexity int, productID string, ids []string) int
 		CreateCampaign     func(childComplexity int, input model.CampaignInput) int
 		DeleteProducts     func(childComplexity int, ids []string) int
 		DeleteUser         func(childComplexity int, id string) int
+		EditCopy           func(childComplexity int, id string, headline *string, text string) int
+		ExtractImageFacts  func(childComplexity int, productID string, image *string) int
+		GenerateCopyBatch  func(childComplexity int, filter *shop.ProductFilter, channels []copywriter.Channel, personas []model.PersonaInput) int
 		RecordInteractions func(childComplexity int, input []shop.InteractionInput) int
+		RejectCopy         func(childComplexity int, ids []string, reason string) int
+		RejectImageFacts   func(childComplexity int, productID string, ids []string) int
 		TrainModels        func(childComplexity int) int
 		UpsertProducts     func(childComplexity int, input []shop.ProductInput) int
 		UpsertUsers        func(childComplexity int, input []shop.UserInput) int
@@ -256,9 +346,13 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Campaign               func(childComplexity int, id string) int
+		CopyBatchJob           func(childComplexity int, id string) int
 		CopyPerformance        func(childComplexity int, productID string, channel *copywriter.Channel) int
+		CopyReviewAudit        func(childComplexity int, variantID *string, first *int, after *string) int
+		CopyReviewQueue        func(childComplexity int, first *int, after *string, filter *model.CopyReviewFilter) int
 		GeneratedCopy          func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language, variants *int) int
 		Product                func(childComplexity int, id string) int
+		ProductImageFacts      func(childComplexity int, productID string, status *copywriter.Status) int
 		ProductRecommendations func(childComplexity int, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) int
 		Products               func(childComplexity int, first *int, after *string, filter *shop.ProductFilter) int
 		Recommendations        func(childComplexity int, userID *string, first *int, placement *recommend.Placement, filter *shop.ProductFilter, language *shop.Language) int
@@ -289,8 +383,9 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		CampaignProgress func(childComplexity int, id string) int
-		CopyStream       func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) int
+		CampaignProgress  func(childComplexity int, id string) int
+		CopyBatchProgress func(childComplexity int, id string) int
+		CopyStream        func(childComplexity int, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) int
 	}
 
 	TrainingRun struct {
@@ -359,6 +454,16 @@ type CampaignResolver interface {
 type CampaignItemResolver interface {
 	Product(ctx context.Context, obj *engage.MessageItem) (*shop.Product, error)
 }
+type CopyVariantResolver interface {
+	Status(ctx context.Context, obj *copywriter.Variant) (copywriter.Status, error)
+	ReviewedBy(ctx context.Context, obj *copywriter.Variant) (*string, error)
+	ReviewedAt(ctx context.Context, obj *copywriter.Variant) (*time.Time, error)
+	RejectReason(ctx context.Context, obj *copywriter.Variant) (*string, error)
+
+	Persona(ctx context.Context, obj *copywriter.Variant) (*string, error)
+	Product(ctx context.Context, obj *copywriter.Variant) (*shop.Product, error)
+	Edited(ctx context.Context, obj *copywriter.Variant) (bool, error)
+}
 type InteractionResolver interface {
 	User(ctx context.Context, obj *shop.Interaction) (*shop.User, error)
 
@@ -376,6 +481,13 @@ type MutationResolver interface {
 	TrainModels(ctx context.Context) (*recommend.TrainingReport, error)
 	CreateCampaign(ctx context.Context, input model.CampaignInput) (*model.CreateCampaignPayload, error)
 	RecordInteractions(ctx context.Context, input []shop.InteractionInput) (*model.RecordInteractionsPayload, error)
+	ExtractImageFacts(ctx context.Context, productID string, image *string) (*model.ImageFactsPayload, error)
+	ApproveImageFacts(ctx context.Context, productID string, ids []string) (*model.ImageFactsPayload, error)
+	RejectImageFacts(ctx context.Context, productID string, ids []string) (*model.ImageFactsPayload, error)
+	ApproveCopy(ctx context.Context, ids []string) (*model.CopyReviewPayload, error)
+	RejectCopy(ctx context.Context, ids []string, reason string) (*model.CopyReviewPayload, error)
+	EditCopy(ctx context.Context, id string, headline *string, text string) (*model.CopyReviewPayload, error)
+	GenerateCopyBatch(ctx context.Context, filter *shop.ProductFilter, channels []copywriter.Channel, personas []model.PersonaInput) (*app.CopyBatchJob, error)
 }
 type ProductResolver interface {
 	InteractionCounts(ctx context.Context, obj *shop.Product) ([]model.InteractionCount, error)
@@ -396,6 +508,10 @@ type QueryResolver interface {
 	ProductRecommendations(ctx context.Context, productID string, intent *recommend.Intent, first *int, filter *shop.ProductFilter, language *shop.Language) ([]engage.Recommendation, error)
 	CopyPerformance(ctx context.Context, productID string, channel *copywriter.Channel) (*model.CopyPerformance, error)
 	Campaign(ctx context.Context, id string) (*engage.Campaign, error)
+	ProductImageFacts(ctx context.Context, productID string, status *copywriter.Status) ([]review.Fact, error)
+	CopyReviewQueue(ctx context.Context, first *int, after *string, filter *model.CopyReviewFilter) (*pagination.Connection[copywriter.Variant], error)
+	CopyReviewAudit(ctx context.Context, variantID *string, first *int, after *string) (*pagination.Connection[review.Decision], error)
+	CopyBatchJob(ctx context.Context, id string) (*app.CopyBatchJob, error)
 }
 type RecommendationResolver interface {
 	Product(ctx context.Context, obj *engage.Recommendation) (*shop.Product, error)
@@ -409,6 +525,7 @@ type RecommendationReasonResolver interface {
 type SubscriptionResolver interface {
 	CampaignProgress(ctx context.Context, id string) (<-chan *engage.Campaign, error)
 	CopyStream(ctx context.Context, productID string, persona *model.PersonaInput, channel *copywriter.Channel, language *shop.Language) (<-chan *model.CopyChunk, error)
+	CopyBatchProgress(ctx context.Context, id string) (<-chan *app.CopyBatchJob, error)
 }
 type TrainingRunResolver interface {
 	DurationMs(ctx context.Context, obj *recommend.TrainingReport) (float64, error)
@@ -624,6 +741,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CampaignMessageEdge.Node(childComplexity), true
 
+	case "CopyBatchJob.done":
+		if e.ComplexityRoot.CopyBatchJob.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.Done(childComplexity), true
+	case "CopyBatchJob.error":
+		if e.ComplexityRoot.CopyBatchJob.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.Error(childComplexity), true
+	case "CopyBatchJob.failed":
+		if e.ComplexityRoot.CopyBatchJob.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.Failed(childComplexity), true
+	case "CopyBatchJob.finishedAt":
+		if e.ComplexityRoot.CopyBatchJob.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.FinishedAt(childComplexity), true
+	case "CopyBatchJob.id":
+		if e.ComplexityRoot.CopyBatchJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.ID(childComplexity), true
+	case "CopyBatchJob.startedAt":
+		if e.ComplexityRoot.CopyBatchJob.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.StartedAt(childComplexity), true
+	case "CopyBatchJob.state":
+		if e.ComplexityRoot.CopyBatchJob.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.State(childComplexity), true
+	case "CopyBatchJob.total":
+		if e.ComplexityRoot.CopyBatchJob.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyBatchJob.Total(childComplexity), true
+
 	case "CopyCheck.detail":
 		if e.ComplexityRoot.CopyCheck.Detail == nil {
 			break
@@ -687,18 +853,112 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CopyPerformance.Variants(childComplexity), true
 
+	case "CopyReviewDecision.action":
+		if e.ComplexityRoot.CopyReviewDecision.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecision.Action(childComplexity), true
+	case "CopyReviewDecision.actor":
+		if e.ComplexityRoot.CopyReviewDecision.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecision.Actor(childComplexity), true
+	case "CopyReviewDecision.after":
+		if e.ComplexityRoot.CopyReviewDecision.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecision.After(childComplexity), true
+	case "CopyReviewDecision.at":
+		if e.ComplexityRoot.CopyReviewDecision.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecision.At(childComplexity), true
+	case "CopyReviewDecision.before":
+		if e.ComplexityRoot.CopyReviewDecision.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecision.Before(childComplexity), true
+	case "CopyReviewDecision.reason":
+		if e.ComplexityRoot.CopyReviewDecision.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecision.Reason(childComplexity), true
+	case "CopyReviewDecision.variantID":
+		if e.ComplexityRoot.CopyReviewDecision.VariantID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecision.VariantID(childComplexity), true
+
+	case "CopyReviewDecisionConnection.edges":
+		if e.ComplexityRoot.CopyReviewDecisionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecisionConnection.Edges(childComplexity), true
+	case "CopyReviewDecisionConnection.pageInfo":
+		if e.ComplexityRoot.CopyReviewDecisionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecisionConnection.PageInfo(childComplexity), true
+
+	case "CopyReviewDecisionEdge.cursor":
+		if e.ComplexityRoot.CopyReviewDecisionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecisionEdge.Cursor(childComplexity), true
+	case "CopyReviewDecisionEdge.node":
+		if e.ComplexityRoot.CopyReviewDecisionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewDecisionEdge.Node(childComplexity), true
+
+	case "CopyReviewPayload.userErrors":
+		if e.ComplexityRoot.CopyReviewPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewPayload.UserErrors(childComplexity), true
+	case "CopyReviewPayload.variants":
+		if e.ComplexityRoot.CopyReviewPayload.Variants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyReviewPayload.Variants(childComplexity), true
+
 	case "CopyVariant.angle":
 		if e.ComplexityRoot.CopyVariant.Angle == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CopyVariant.Angle(childComplexity), true
+	case "CopyVariant.channel":
+		if e.ComplexityRoot.CopyVariant.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Channel(childComplexity), true
 	case "CopyVariant.checks":
 		if e.ComplexityRoot.CopyVariant.Checks == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CopyVariant.Checks(childComplexity), true
+	case "CopyVariant.edited":
+		if e.ComplexityRoot.CopyVariant.Edited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Edited(childComplexity), true
 	case "CopyVariant.generator":
 		if e.ComplexityRoot.CopyVariant.Generator == nil {
 			break
@@ -717,12 +977,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CopyVariant.ID(childComplexity), true
+	case "CopyVariant.language":
+		if e.ComplexityRoot.CopyVariant.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Language(childComplexity), true
+	case "CopyVariant.persona":
+		if e.ComplexityRoot.CopyVariant.Persona == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Persona(childComplexity), true
+	case "CopyVariant.product":
+		if e.ComplexityRoot.CopyVariant.Product == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Product(childComplexity), true
+	case "CopyVariant.productID":
+		if e.ComplexityRoot.CopyVariant.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.ProductID(childComplexity), true
+	case "CopyVariant.rejectReason":
+		if e.ComplexityRoot.CopyVariant.RejectReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.RejectReason(childComplexity), true
+	case "CopyVariant.reviewedAt":
+		if e.ComplexityRoot.CopyVariant.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.ReviewedAt(childComplexity), true
+	case "CopyVariant.reviewedBy":
+		if e.ComplexityRoot.CopyVariant.ReviewedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.ReviewedBy(childComplexity), true
+	case "CopyVariant.status":
+		if e.ComplexityRoot.CopyVariant.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Status(childComplexity), true
 	case "CopyVariant.text":
 		if e.ComplexityRoot.CopyVariant.Text == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CopyVariant.Text(childComplexity), true
+
+	case "CopyVariantConnection.edges":
+		if e.ComplexityRoot.CopyVariantConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantConnection.Edges(childComplexity), true
+	case "CopyVariantConnection.pageInfo":
+		if e.ComplexityRoot.CopyVariantConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantConnection.PageInfo(childComplexity), true
+	case "CopyVariantConnection.totalCount":
+		if e.ComplexityRoot.CopyVariantConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantConnection.TotalCount(childComplexity), true
+
+	case "CopyVariantEdge.cursor":
+		if e.ComplexityRoot.CopyVariantEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantEdge.Cursor(childComplexity), true
+	case "CopyVariantEdge.node":
+		if e.ComplexityRoot.CopyVariantEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantEdge.Node(childComplexity), true
 
 	case "CopyVariantPerformance.ctr":
 		if e.ComplexityRoot.CopyVariantPerformance.CTR == nil {
@@ -778,6 +1118,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CopyVariantPerformance.VariantID(childComplexity), true
+
+	case "CopyVariantSnapshot.headline":
+		if e.ComplexityRoot.CopyVariantSnapshot.Headline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantSnapshot.Headline(childComplexity), true
+	case "CopyVariantSnapshot.status":
+		if e.ComplexityRoot.CopyVariantSnapshot.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantSnapshot.Status(childComplexity), true
+	case "CopyVariantSnapshot.text":
+		if e.ComplexityRoot.CopyVariantSnapshot.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantSnapshot.Text(childComplexity), true
 
 	case "CreateCampaignPayload.campaign":
 		if e.ComplexityRoot.CreateCampaignPayload.Campaign == nil {
@@ -847,6 +1206,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GeneratedCopy.Variants(childComplexity), true
+
+	case "ImageFact.confidence":
+		if e.ComplexityRoot.ImageFact.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.Confidence(childComplexity), true
+	case "ImageFact.createdAt":
+		if e.ComplexityRoot.ImageFact.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.CreatedAt(childComplexity), true
+	case "ImageFact.id":
+		if e.ComplexityRoot.ImageFact.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.ID(childComplexity), true
+	case "ImageFact.name":
+		if e.ComplexityRoot.ImageFact.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.Name(childComplexity), true
+	case "ImageFact.productID":
+		if e.ComplexityRoot.ImageFact.ProductID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.ProductID(childComplexity), true
+	case "ImageFact.source":
+		if e.ComplexityRoot.ImageFact.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.Source(childComplexity), true
+	case "ImageFact.status":
+		if e.ComplexityRoot.ImageFact.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.Status(childComplexity), true
+	case "ImageFact.value":
+		if e.ComplexityRoot.ImageFact.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.Value(childComplexity), true
+	case "ImageFact.warning":
+		if e.ComplexityRoot.ImageFact.Warning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFact.Warning(childComplexity), true
+
+	case "ImageFactsPayload.facts":
+		if e.ComplexityRoot.ImageFactsPayload.Facts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFactsPayload.Facts(childComplexity), true
+	case "ImageFactsPayload.userErrors":
+		if e.ComplexityRoot.ImageFactsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImageFactsPayload.UserErrors(childComplexity), true
 
 	case "Interaction.copyVariantID":
 		if e.ComplexityRoot.Interaction.CopyVariantID == nil {
@@ -948,6 +1375,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.CurrencyCode(childComplexity), true
 
+	case "Mutation.approveCopy":
+		if e.ComplexityRoot.Mutation.ApproveCopy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveCopy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveCopy(childComplexity, args["ids"].([]string)), true
+	case "Mutation.approveImageFacts":
+		if e.ComplexityRoot.Mutation.ApproveImageFacts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveImageFacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveImageFacts(childComplexity, args["productID"].(string), args["ids"].([]string)), true
 	case "Mutation.createCampaign":
 		if e.ComplexityRoot.Mutation.CreateCampaign == nil {
 			break
@@ -981,6 +1430,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteUser(childComplexity, args["id"].(string)), true
+	case "Mutation.editCopy":
+		if e.ComplexityRoot.Mutation.EditCopy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_editCopy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EditCopy(childComplexity, args["id"].(string), args["headline"].(*string), args["text"].(string)), true
+	case "Mutation.extractImageFacts":
+		if e.ComplexityRoot.Mutation.ExtractImageFacts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_extractImageFacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExtractImageFacts(childComplexity, args["productID"].(string), args["image"].(*string)), true
+	case "Mutation.generateCopyBatch":
+		if e.ComplexityRoot.Mutation.GenerateCopyBatch == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generateCopyBatch_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GenerateCopyBatch(childComplexity, args["filter"].(*shop.ProductFilter), args["channels"].([]copywriter.Channel), args["personas"].([]model.PersonaInput)), true
 	case "Mutation.recordInteractions":
 		if e.ComplexityRoot.Mutation.RecordInteractions == nil {
 			break
@@ -992,6 +1474,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordInteractions(childComplexity, args["input"].([]shop.InteractionInput)), true
+	case "Mutation.rejectCopy":
+		if e.ComplexityRoot.Mutation.RejectCopy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectCopy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectCopy(childComplexity, args["ids"].([]string), args["reason"].(string)), true
+	case "Mutation.rejectImageFacts":
+		if e.ComplexityRoot.Mutation.RejectImageFacts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectImageFacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectImageFacts(childComplexity, args["productID"].(string), args["ids"].([]string)), true
 	case "Mutation.trainModels":
 		if e.ComplexityRoot.Mutation.TrainModels == nil {
 			break
@@ -1265,6 +1769,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Campaign(childComplexity, args["id"].(string)), true
+	case "Query.copyBatchJob":
+		if e.ComplexityRoot.Query.CopyBatchJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_copyBatchJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CopyBatchJob(childComplexity, args["id"].(string)), true
 	case "Query.copyPerformance":
 		if e.ComplexityRoot.Query.CopyPerformance == nil {
 			break
@@ -1276,6 +1791,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CopyPerformance(childComplexity, args["productID"].(string), args["channel"].(*copywriter.Channel)), true
+	case "Query.copyReviewAudit":
+		if e.ComplexityRoot.Query.CopyReviewAudit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_copyReviewAudit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CopyReviewAudit(childComplexity, args["variantID"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.copyReviewQueue":
+		if e.ComplexityRoot.Query.CopyReviewQueue == nil {
+			break
+		}
+
+		args, err := ec.field_Query_copyReviewQueue_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CopyReviewQueue(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.CopyReviewFilter)), true
 	case "Query.generatedCopy":
 		if e.ComplexityRoot.Query.GeneratedCopy == nil {
 			break
@@ -1299,6 +1836,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Product(childComplexity, args["id"].(string)), true
+	case "Query.productImageFacts":
+		if e.ComplexityRoot.Query.ProductImageFacts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_productImageFacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProductImageFacts(childComplexity, args["productID"].(string), args["status"].(*copywriter.Status)), true
 	case "Query.productRecommendations":
 		if e.ComplexityRoot.Query.ProductRecommendations == nil {
 			break
@@ -1462,6 +2010,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.CampaignProgress(childComplexity, args["id"].(string)), true
+	case "Subscription.copyBatchProgress":
+		if e.ComplexityRoot.Subscription.CopyBatchProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_copyBatchProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CopyBatchProgress(childComplexity, args["id"].(string)), true
 	case "Subscription.copyStream":
 		if e.ComplexityRoot.Subscription.CopyStream == nil {
 			break
@@ -1676,6 +2235,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AttributeInput", ec.unmarshalInputAttributeInput),
 			graphql.NewInputUnmarshaler("CampaignInput", ec.unmarshalInputCampaignInput),
+			graphql.NewInputUnmarshaler("CopyReviewFilter", ec.unmarshalInputCopyReviewFilter),
 			graphql.NewInputUnmarshaler("InteractionInput", ec.unmarshalInputInteractionInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
 			graphql.NewInputUnmarshaler("PersonaInput", ec.unmarshalInputPersonaInput),
@@ -2382,6 +2942,189 @@ type CampaignItem {
   copy: CopyVariant!
 }
 `, BuiltIn: false},
+	{Name: "../schema/images.graphqls", Input: `# Image-aware copy (issue 18 part 3): facts a vision model saw in a product
+# image become copy facts once an admin approves them.
+
+"Where a fact comes from."
+enum FactSource {
+  CATALOG
+  IMAGE
+}
+
+"A candidate fact about a product; IMAGE facts enter copy only when APPROVED."
+type ImageFact {
+  id: ID!
+  productID: ID!
+  "colour, material, style, pattern, subject, ..."
+  name: String!
+  value: String!
+  source: FactSource!
+  status: CopyStatus!
+  "The model's confidence from 0 to 1, when it gave one."
+  confidence: Float
+  "Why the fact was flagged (e.g. it contradicts the catalogue), when it was."
+  warning: String
+  createdAt: Time!
+}
+
+type ImageFactsPayload {
+  facts: [ImageFact!]!
+  userErrors: [UserError!]!
+}
+
+extend type Query {
+  "Admin: a product's image facts (every status unless given)."
+  productImageFacts(productID: ID!, status: CopyStatus): [ImageFact!]!
+}
+
+extend type Mutation {
+  """
+  Admin: sends the product's image to the vision model and stores what it
+  sees as PENDING facts. image is base64 (at most 5 MB decoded, JPEG, PNG or
+  WebP by content); without it, the product's imageURL is fetched.
+  """
+  extractImageFacts(productID: ID!, image: String): ImageFactsPayload!
+  "Admin: approves facts; approved facts may appear in copy."
+  approveImageFacts(productID: ID!, ids: [ID!]!): ImageFactsPayload!
+  "Admin: rejects facts; they never appear in copy."
+  rejectImageFacts(productID: ID!, ids: [ID!]!): ImageFactsPayload!
+}
+`, BuiltIn: false},
+	{Name: "../schema/review.graphqls", Input: `# Content review (issue 18 part 1). With SHOPMUSE_COPY_REVIEW=on, new copy
+# variants wait for an admin's approval before any shopper sees them.
+
+"A copy variant's review state. With review off every variant is APPROVED."
+enum CopyStatus {
+  PENDING
+  APPROVED
+  REJECTED
+}
+
+extend type CopyVariant {
+  "APPROVED for everything when review is off."
+  status: CopyStatus!
+  "Who decided last (the API key's name, or role:fingerprint); null for non-admins."
+  reviewedBy: String
+  "When the last decision was made; null for non-admins."
+  reviewedAt: Time
+  "Why it was rejected; null for non-admins."
+  rejectReason: String
+  productID: ID!
+  channel: CopyChannel!
+  language: Language!
+  "The segment/persona summary the variant was written for."
+  persona: String
+  product: Product
+  "Whether an admin edited the text (it was re-checked)."
+  edited: Boolean!
+}
+
+"Narrows the review queue. Every given field must match."
+input CopyReviewFilter {
+  "Default: every status."
+  status: CopyStatus
+  productID: ID
+  "A category path prefix by whole segments, as ProductFilter.category."
+  categoryPrefix: String
+  channel: CopyChannel
+  "true: only variants with a failing check; false: only variants passing every check."
+  failedChecks: Boolean
+}
+
+type CopyVariantConnection {
+  edges: [CopyVariantEdge!]!
+  pageInfo: PageInfo!
+  "How many variants pass the filter, across all pages."
+  totalCount: Int!
+}
+
+type CopyVariantEdge {
+  cursor: String!
+  node: CopyVariant!
+}
+
+type CopyReviewPayload {
+  variants: [CopyVariant!]!
+  userErrors: [UserError!]!
+}
+
+"One review decision, as the audit log keeps it."
+type CopyReviewDecision {
+  variantID: ID!
+  "approve, reject or edit."
+  action: String!
+  "The API key's name, or role:fingerprint of the key."
+  actor: String!
+  at: Time!
+  before: CopyVariantSnapshot
+  after: CopyVariantSnapshot
+  reason: String
+}
+
+type CopyVariantSnapshot {
+  headline: String!
+  text: String!
+  status: CopyStatus!
+}
+
+type CopyReviewDecisionConnection {
+  edges: [CopyReviewDecisionEdge!]!
+  pageInfo: PageInfo!
+}
+
+type CopyReviewDecisionEdge {
+  cursor: String!
+  node: CopyReviewDecision!
+}
+
+"A background job writing copy into the review queue."
+type CopyBatchJob {
+  id: ID!
+  "RUNNING, COMPLETED, FAILED or CANCELLED."
+  state: String!
+  "Products × channels × personas to write."
+  total: Int!
+  done: Int!
+  failed: Int!
+  startedAt: Time!
+  finishedAt: Time
+  "Why it failed or stopped, when it did."
+  error: String
+}
+
+extend type Query {
+  "Admin: copy variants known to the review workflow, oldest first; first is at most 100."
+  copyReviewQueue(first: Int = 20, after: String, filter: CopyReviewFilter): CopyVariantConnection!
+  "Admin: review decisions, newest first (of one variant when variantID is given); first is at most 100."
+  copyReviewAudit(variantID: ID, first: Int = 50, after: String): CopyReviewDecisionConnection!
+  "Admin: a copy batch job, or null."
+  copyBatchJob(id: ID!): CopyBatchJob
+}
+
+extend type Mutation {
+  "Admin: approves up to 100 variants. A variant failing a check is not approved (userError INVALID naming the check)."
+  approveCopy(ids: [ID!]!): CopyReviewPayload!
+  "Admin: rejects up to 100 variants; reason is required (at most 500 characters)."
+  rejectCopy(ids: [ID!]!, reason: String!): CopyReviewPayload!
+  """
+  Admin: replaces a variant's text (and headline when given). The edit is
+  re-checked and the variant returns to PENDING; one that fails a check
+  stays PENDING and cannot be approved until edited again.
+  """
+  editCopy(id: ID!, headline: String, text: String!): CopyReviewPayload!
+  """
+  Admin: writes copy for every product passing filter (at most 500 products),
+  on each channel and for each persona (default: the generic reader; at most
+  5), into the review queue, in the background. One job at a time.
+  """
+  generateCopyBatch(filter: ProductFilter, channels: [CopyChannel!]!, personas: [PersonaInput!]): CopyBatchJob!
+}
+
+extend type Subscription {
+  "Admin: the job whenever its progress changes, until it finishes."
+  copyBatchProgress(id: ID!): CopyBatchJob!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2483,6 +3226,28 @@ func (ec *executionContext) childFields_CampaignMessageEdge(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type CampaignMessageEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CopyBatchJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CopyBatchJob_id(ctx, field)
+	case "state":
+		return ec.fieldContext_CopyBatchJob_state(ctx, field)
+	case "total":
+		return ec.fieldContext_CopyBatchJob_total(ctx, field)
+	case "done":
+		return ec.fieldContext_CopyBatchJob_done(ctx, field)
+	case "failed":
+		return ec.fieldContext_CopyBatchJob_failed(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_CopyBatchJob_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_CopyBatchJob_finishedAt(ctx, field)
+	case "error":
+		return ec.fieldContext_CopyBatchJob_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyBatchJob", field.Name)
+}
+
 func (ec *executionContext) childFields_CopyCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -2521,6 +3286,56 @@ func (ec *executionContext) childFields_CopyPerformance(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CopyPerformance", field.Name)
 }
 
+func (ec *executionContext) childFields_CopyReviewDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variantID":
+		return ec.fieldContext_CopyReviewDecision_variantID(ctx, field)
+	case "action":
+		return ec.fieldContext_CopyReviewDecision_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_CopyReviewDecision_actor(ctx, field)
+	case "at":
+		return ec.fieldContext_CopyReviewDecision_at(ctx, field)
+	case "before":
+		return ec.fieldContext_CopyReviewDecision_before(ctx, field)
+	case "after":
+		return ec.fieldContext_CopyReviewDecision_after(ctx, field)
+	case "reason":
+		return ec.fieldContext_CopyReviewDecision_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyReviewDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyReviewDecisionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CopyReviewDecisionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CopyReviewDecisionConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyReviewDecisionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyReviewDecisionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CopyReviewDecisionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CopyReviewDecisionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyReviewDecisionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "variants":
+		return ec.fieldContext_CopyReviewPayload_variants(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CopyReviewPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyReviewPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CopyVariant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2535,8 +3350,50 @@ func (ec *executionContext) childFields_CopyVariant(ctx context.Context, field g
 		return ec.fieldContext_CopyVariant_angle(ctx, field)
 	case "checks":
 		return ec.fieldContext_CopyVariant_checks(ctx, field)
+	case "status":
+		return ec.fieldContext_CopyVariant_status(ctx, field)
+	case "reviewedBy":
+		return ec.fieldContext_CopyVariant_reviewedBy(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_CopyVariant_reviewedAt(ctx, field)
+	case "rejectReason":
+		return ec.fieldContext_CopyVariant_rejectReason(ctx, field)
+	case "productID":
+		return ec.fieldContext_CopyVariant_productID(ctx, field)
+	case "channel":
+		return ec.fieldContext_CopyVariant_channel(ctx, field)
+	case "language":
+		return ec.fieldContext_CopyVariant_language(ctx, field)
+	case "persona":
+		return ec.fieldContext_CopyVariant_persona(ctx, field)
+	case "product":
+		return ec.fieldContext_CopyVariant_product(ctx, field)
+	case "edited":
+		return ec.fieldContext_CopyVariant_edited(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CopyVariant", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyVariantConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CopyVariantConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CopyVariantConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CopyVariantConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyVariantConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyVariantEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CopyVariantEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CopyVariantEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyVariantEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CopyVariantPerformance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2561,6 +3418,18 @@ func (ec *executionContext) childFields_CopyVariantPerformance(ctx context.Conte
 		return ec.fieldContext_CopyVariantPerformance_probabilityBest(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CopyVariantPerformance", field.Name)
+}
+
+func (ec *executionContext) childFields_CopyVariantSnapshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "headline":
+		return ec.fieldContext_CopyVariantSnapshot_headline(ctx, field)
+	case "text":
+		return ec.fieldContext_CopyVariantSnapshot_text(ctx, field)
+	case "status":
+		return ec.fieldContext_CopyVariantSnapshot_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CopyVariantSnapshot", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateCampaignPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2601,6 +3470,40 @@ func (ec *executionContext) childFields_GeneratedCopy(ctx context.Context, field
 		return ec.fieldContext_GeneratedCopy_variants(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GeneratedCopy", field.Name)
+}
+
+func (ec *executionContext) childFields_ImageFact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ImageFact_id(ctx, field)
+	case "productID":
+		return ec.fieldContext_ImageFact_productID(ctx, field)
+	case "name":
+		return ec.fieldContext_ImageFact_name(ctx, field)
+	case "value":
+		return ec.fieldContext_ImageFact_value(ctx, field)
+	case "source":
+		return ec.fieldContext_ImageFact_source(ctx, field)
+	case "status":
+		return ec.fieldContext_ImageFact_status(ctx, field)
+	case "confidence":
+		return ec.fieldContext_ImageFact_confidence(ctx, field)
+	case "warning":
+		return ec.fieldContext_ImageFact_warning(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ImageFact_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImageFact", field.Name)
+}
+
+func (ec *executionContext) childFields_ImageFactsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "facts":
+		return ec.fieldContext_ImageFactsPayload_facts(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ImageFactsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImageFactsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Interaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3047,6 +3950,42 @@ func (ec *executionContext) field_Campaign_messageList_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveCopy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveImageFacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3089,6 +4028,88 @@ func (ec *executionContext) field_Mutation_deleteUser_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_editCopy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "headline",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["headline"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_extractImageFacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "image",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["image"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_generateCopyBatch_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*shop.ProductFilter, error) {
+			return ec.unmarshalOProductFilter2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProductFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "channels",
+		func(ctx context.Context, v any) ([]copywriter.Channel, error) {
+			return ec.unmarshalNCopyChannel2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannelᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["channels"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "personas",
+		func(ctx context.Context, v any) ([]model.PersonaInput, error) {
+			return ec.unmarshalOPersonaInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personas"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordInteractions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3100,6 +4121,50 @@ func (ec *executionContext) field_Mutation_recordInteractions_args(ctx context.C
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rejectCopy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rejectImageFacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "ids",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["ids"] = arg1
 	return args, nil
 }
 
@@ -3173,6 +4238,20 @@ func (ec *executionContext) field_Query_campaign_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_copyBatchJob_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_copyPerformance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3192,6 +4271,66 @@ func (ec *executionContext) field_Query_copyPerformance_args(ctx context.Context
 		return nil, err
 	}
 	args["channel"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_copyReviewAudit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "variantID",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["variantID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_copyReviewQueue_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.CopyReviewFilter, error) {
+			return ec.unmarshalOCopyReviewFilter2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyReviewFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
 	return args, nil
 }
 
@@ -3238,6 +4377,28 @@ func (ec *executionContext) field_Query_generatedCopy_args(ctx context.Context, 
 		return nil, err
 	}
 	args["variants"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_productImageFacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "productID",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["productID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*copywriter.Status, error) {
+			return ec.unmarshalOCopyStatus2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
 	return args, nil
 }
 
@@ -3496,6 +4657,20 @@ func (ec *executionContext) field_Recommendation_copy_args(ctx context.Context, 
 }
 
 func (ec *executionContext) field_Subscription_campaignProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_copyBatchProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -4408,6 +5583,190 @@ func (ec *executionContext) fieldContext_CampaignMessageEdge_node(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _CopyBatchJob_id(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CopyBatchJob_state(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyBatchJob_total(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CopyBatchJob_done(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CopyBatchJob_failed(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CopyBatchJob_startedAt(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CopyBatchJob_finishedAt(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CopyBatchJob_error(ctx context.Context, field graphql.CollectedField, obj *app.CopyBatchJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyBatchJob_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyBatchJob_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyBatchJob", field, false, false, "String")
+}
+
 func (ec *executionContext) _CopyCheck_name(ctx context.Context, field graphql.CollectedField, obj *copywriter.Check) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4674,6 +6033,368 @@ func (ec *executionContext) fieldContext_CopyPerformance_variants(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _CopyReviewDecision_variantID(ctx context.Context, field graphql.CollectedField, obj *review.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecision_variantID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VariantID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecision_variantID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyReviewDecision", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CopyReviewDecision_action(ctx context.Context, field graphql.CollectedField, obj *review.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecision_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecision_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyReviewDecision", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyReviewDecision_actor(ctx context.Context, field graphql.CollectedField, obj *review.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecision_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecision_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyReviewDecision", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyReviewDecision_at(ctx context.Context, field graphql.CollectedField, obj *review.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecision_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecision_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyReviewDecision", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CopyReviewDecision_before(ctx context.Context, field graphql.CollectedField, obj *review.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecision_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *review.Snapshot) graphql.Marshaler {
+			return ec.marshalOCopyVariantSnapshot2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐSnapshot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecision_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyReviewDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariantSnapshot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyReviewDecision_after(ctx context.Context, field graphql.CollectedField, obj *review.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecision_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *review.Snapshot) graphql.Marshaler {
+			return ec.marshalOCopyVariantSnapshot2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐSnapshot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecision_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyReviewDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariantSnapshot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyReviewDecision_reason(ctx context.Context, field graphql.CollectedField, obj *review.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecision_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecision_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyReviewDecision", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyReviewDecisionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[review.Decision]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecisionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []pagination.Edge[review.Decision]) graphql.Marshaler {
+			return ec.marshalNCopyReviewDecisionEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecisionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyReviewDecisionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyReviewDecisionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyReviewDecisionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[review.Decision]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecisionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecisionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyReviewDecisionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyReviewDecisionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[review.Decision]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecisionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecisionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyReviewDecisionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyReviewDecisionEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[review.Decision]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewDecisionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v review.Decision) graphql.Marshaler {
+			return ec.marshalNCopyReviewDecision2githubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewDecisionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyReviewDecisionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyReviewDecision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyReviewPayload_variants(ctx context.Context, field graphql.CollectedField, obj *model.CopyReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewPayload_variants(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Variants, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []copywriter.Variant) graphql.Marshaler {
+			return ec.marshalNCopyVariant2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariantᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewPayload_variants(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyReviewPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyReviewPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CopyReviewPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyReviewPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []shop.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyReviewPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyReviewPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CopyVariant_id(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4816,6 +6537,387 @@ func (ec *executionContext) fieldContext_CopyVariant_checks(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CopyCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyVariant_status(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Status) graphql.Marshaler {
+			return ec.marshalNCopyStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "CopyStatus")
+}
+
+func (ec *executionContext) _CopyVariant_reviewedBy(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_reviewedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().ReviewedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_reviewedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "String")
+}
+
+func (ec *executionContext) _CopyVariant_reviewedAt(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_reviewedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().ReviewedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_reviewedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "Time")
+}
+
+func (ec *executionContext) _CopyVariant_rejectReason(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_rejectReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().RejectReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_rejectReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "String")
+}
+
+func (ec *executionContext) _CopyVariant_productID(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_productID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_productID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CopyVariant_channel(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Channel) graphql.Marshaler {
+			return ec.marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "CopyChannel")
+}
+
+func (ec *executionContext) _CopyVariant_language(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v shop.Language) graphql.Marshaler {
+			return ec.marshalNLanguage2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐLanguage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, false, false, "Language")
+}
+
+func (ec *executionContext) _CopyVariant_persona(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_persona(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().Persona(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_persona(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "String")
+}
+
+func (ec *executionContext) _CopyVariant_product(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_product(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().Product(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *shop.Product) graphql.Marshaler {
+			return ec.marshalOProduct2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyVariant",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyVariant_edited(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_edited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().Edited(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _CopyVariantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[copywriter.Variant]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []pagination.Edge[copywriter.Variant]) graphql.Marshaler {
+			return ec.marshalNCopyVariantEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyVariantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariantEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyVariantConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[copywriter.Variant]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pagination.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyVariantConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CopyVariantConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[copywriter.Variant]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantConnection", field, true, false, "Int")
+}
+
+func (ec *executionContext) _CopyVariantEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[copywriter.Variant]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariantEdge_node(ctx context.Context, field graphql.CollectedField, obj *pagination.Edge[copywriter.Variant]) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Variant) graphql.Marshaler {
+			return ec.marshalNCopyVariant2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariant(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CopyVariantEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariant(ctx, field)
 		},
 	}
 	return fc, nil
@@ -5026,6 +7128,75 @@ func (ec *executionContext) _CopyVariantPerformance_probabilityBest(ctx context.
 }
 func (ec *executionContext) fieldContext_CopyVariantPerformance_probabilityBest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CopyVariantPerformance", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CopyVariantSnapshot_headline(ctx context.Context, field graphql.CollectedField, obj *review.Snapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantSnapshot_headline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Headline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantSnapshot_headline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantSnapshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariantSnapshot_text(ctx context.Context, field graphql.CollectedField, obj *review.Snapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantSnapshot_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantSnapshot_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantSnapshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _CopyVariantSnapshot_status(ctx context.Context, field graphql.CollectedField, obj *review.Snapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantSnapshot_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Status) graphql.Marshaler {
+			return ec.marshalNCopyStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantSnapshot_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantSnapshot", field, false, false, "CopyStatus")
 }
 
 func (ec *executionContext) _CreateCampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
@@ -5321,6 +7492,277 @@ func (ec *executionContext) fieldContext_GeneratedCopy_variants(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CopyVariant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImageFact_id(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImageFact_productID(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_productID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_productID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ImageFact_name(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImageFact_value(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImageFact_source(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNFactSource2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "FactSource")
+}
+
+func (ec *executionContext) _ImageFact_status(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v copywriter.Status) graphql.Marshaler {
+			return ec.marshalNCopyStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "CopyStatus")
+}
+
+func (ec *executionContext) _ImageFact_confidence(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ImageFact_warning(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_warning(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Warning, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_warning(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImageFact_createdAt(ctx context.Context, field graphql.CollectedField, obj *review.Fact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFact_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFact_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImageFact", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ImageFactsPayload_facts(ctx context.Context, field graphql.CollectedField, obj *model.ImageFactsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFactsPayload_facts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Facts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []review.Fact) graphql.Marshaler {
+			return ec.marshalNImageFact2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐFactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFactsPayload_facts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImageFactsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImageFact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImageFactsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ImageFactsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImageFactsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []shop.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImageFactsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImageFactsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6002,6 +8444,314 @@ func (ec *executionContext) fieldContext_Mutation_recordInteractions(ctx context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_recordInteractions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_extractImageFacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_extractImageFacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ExtractImageFacts(ctx, fc.Args["productID"].(string), fc.Args["image"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImageFactsPayload) graphql.Marshaler {
+			return ec.marshalNImageFactsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐImageFactsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_extractImageFacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImageFactsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_extractImageFacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveImageFacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveImageFacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveImageFacts(ctx, fc.Args["productID"].(string), fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImageFactsPayload) graphql.Marshaler {
+			return ec.marshalNImageFactsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐImageFactsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveImageFacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImageFactsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveImageFacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectImageFacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectImageFacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectImageFacts(ctx, fc.Args["productID"].(string), fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImageFactsPayload) graphql.Marshaler {
+			return ec.marshalNImageFactsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐImageFactsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectImageFacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImageFactsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectImageFacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveCopy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveCopy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveCopy(ctx, fc.Args["ids"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyReviewPayload) graphql.Marshaler {
+			return ec.marshalNCopyReviewPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveCopy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveCopy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectCopy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectCopy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectCopy(ctx, fc.Args["ids"].([]string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyReviewPayload) graphql.Marshaler {
+			return ec.marshalNCopyReviewPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectCopy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectCopy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_editCopy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_editCopy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EditCopy(ctx, fc.Args["id"].(string), fc.Args["headline"].(*string), fc.Args["text"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyReviewPayload) graphql.Marshaler {
+			return ec.marshalNCopyReviewPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyReviewPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_editCopy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyReviewPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_editCopy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_generateCopyBatch(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_generateCopyBatch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GenerateCopyBatch(ctx, fc.Args["filter"].(*shop.ProductFilter), fc.Args["channels"].([]copywriter.Channel), fc.Args["personas"].([]model.PersonaInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *app.CopyBatchJob) graphql.Marshaler {
+			return ec.marshalNCopyBatchJob2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋappᚐCopyBatchJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_generateCopyBatch(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyBatchJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_generateCopyBatch_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7436,6 +10186,182 @@ func (ec *executionContext) fieldContext_Query_campaign(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_productImageFacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_productImageFacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProductImageFacts(ctx, fc.Args["productID"].(string), fc.Args["status"].(*copywriter.Status))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []review.Fact) graphql.Marshaler {
+			return ec.marshalNImageFact2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐFactᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_productImageFacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImageFact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_productImageFacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_copyReviewQueue(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_copyReviewQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CopyReviewQueue(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.CopyReviewFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[copywriter.Variant]) graphql.Marshaler {
+			return ec.marshalNCopyVariantConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_copyReviewQueue(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyVariantConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_copyReviewQueue_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_copyReviewAudit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_copyReviewAudit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CopyReviewAudit(ctx, fc.Args["variantID"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pagination.Connection[review.Decision]) graphql.Marshaler {
+			return ec.marshalNCopyReviewDecisionConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_copyReviewAudit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyReviewDecisionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_copyReviewAudit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_copyBatchJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_copyBatchJob(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CopyBatchJob(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *app.CopyBatchJob) graphql.Marshaler {
+			return ec.marshalOCopyBatchJob2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋappᚐCopyBatchJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_copyBatchJob(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyBatchJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_copyBatchJob_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7904,6 +10830,50 @@ func (ec *executionContext) fieldContext_Subscription_copyStream(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Subscription_copyStream_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_copyBatchProgress(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_copyBatchProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CopyBatchProgress(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *app.CopyBatchJob) graphql.Marshaler {
+			return ec.marshalNCopyBatchJob2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋappᚐCopyBatchJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_copyBatchProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CopyBatchJob(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_copyBatchProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9912,6 +12882,76 @@ func UnmarshalCampaignInput(ctx context.Context, raw any) (model.CampaignInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCopyReviewFilter(ctx context.Context, obj any) (model.CopyReviewFilter, error) {
+	var it model.CopyReviewFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "productID", "categoryPrefix", "channel", "failedChecks"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOCopyStatus2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "productID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("productID"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ProductID = data
+		case "categoryPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("categoryPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CategoryPrefix = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "failedChecks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedChecks"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedChecks = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCopyReviewFilter unmarshals raw into the CopyReviewFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCopyReviewFilter(ctx context.Context, raw any) (model.CopyReviewFilter, error) {
+	var out model.CopyReviewFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CopyReviewFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputInteractionInput(ctx context.Context, obj any) (shop.InteractionInput, error) {
 	var it shop.InteractionInput
 	if obj == nil {
@@ -10770,6 +13810,74 @@ func (ec *executionContext) _CampaignMessageEdge(ctx context.Context, sel ast.Se
 	return out
 }
 
+var copyBatchJobImplementors = []string{"CopyBatchJob"}
+
+func (ec *executionContext) _CopyBatchJob(ctx context.Context, sel ast.SelectionSet, obj *app.CopyBatchJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyBatchJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyBatchJob")
+		case "id":
+			out.Values[i] = ec._CopyBatchJob_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._CopyBatchJob_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._CopyBatchJob_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._CopyBatchJob_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._CopyBatchJob_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._CopyBatchJob_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._CopyBatchJob_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CopyBatchJob_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var copyCheckImplementors = []string{"CopyCheck"}
 
 func (ec *executionContext) _CopyCheck(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Check) graphql.Marshaler {
@@ -10904,6 +14012,183 @@ func (ec *executionContext) _CopyPerformance(ctx context.Context, sel ast.Select
 	return out
 }
 
+var copyReviewDecisionImplementors = []string{"CopyReviewDecision"}
+
+func (ec *executionContext) _CopyReviewDecision(ctx context.Context, sel ast.SelectionSet, obj *review.Decision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyReviewDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyReviewDecision")
+		case "variantID":
+			out.Values[i] = ec._CopyReviewDecision_variantID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._CopyReviewDecision_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._CopyReviewDecision_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._CopyReviewDecision_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._CopyReviewDecision_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._CopyReviewDecision_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CopyReviewDecision_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyReviewDecisionConnectionImplementors = []string{"CopyReviewDecisionConnection"}
+
+func (ec *executionContext) _CopyReviewDecisionConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[review.Decision]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyReviewDecisionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyReviewDecisionConnection")
+		case "edges":
+			out.Values[i] = ec._CopyReviewDecisionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CopyReviewDecisionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyReviewDecisionEdgeImplementors = []string{"CopyReviewDecisionEdge"}
+
+func (ec *executionContext) _CopyReviewDecisionEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[review.Decision]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyReviewDecisionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyReviewDecisionEdge")
+		case "cursor":
+			out.Values[i] = ec._CopyReviewDecisionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CopyReviewDecisionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyReviewPayloadImplementors = []string{"CopyReviewPayload"}
+
+func (ec *executionContext) _CopyReviewPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CopyReviewPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyReviewPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyReviewPayload")
+		case "variants":
+			out.Values[i] = ec._CopyReviewPayload_variants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CopyReviewPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var copyVariantImplementors = []string{"CopyVariant"}
 
 func (ec *executionContext) _CopyVariant(ctx context.Context, sel ast.SelectionSet, obj *copywriter.Variant) graphql.Marshaler {
@@ -10918,30 +14203,169 @@ func (ec *executionContext) _CopyVariant(ctx context.Context, sel ast.SelectionS
 		case "id":
 			out.Values[i] = ec._CopyVariant_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "headline":
 			out.Values[i] = ec._CopyVariant_headline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "text":
 			out.Values[i] = ec._CopyVariant_text(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "generator":
 			out.Values[i] = ec._CopyVariant_generator(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "angle":
 			out.Values[i] = ec._CopyVariant_angle(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "checks":
 			out.Values[i] = ec._CopyVariant_checks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_status(ctx, field, obj)
+				})
+		case "reviewedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_reviewedBy(ctx, field, obj)
+				})
+		case "reviewedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_reviewedAt(ctx, field, obj)
+				})
+		case "rejectReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_rejectReason(ctx, field, obj)
+				})
+		case "productID":
+			out.Values[i] = ec._CopyVariant_productID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "channel":
+			out.Values[i] = ec._CopyVariant_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "language":
+			out.Values[i] = ec._CopyVariant_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "persona":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_persona(ctx, field, obj)
+				})
+		case "product":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_product(ctx, field, obj)
+				})
+		case "edited":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_edited(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyVariantConnectionImplementors = []string{"CopyVariantConnection"}
+
+func (ec *executionContext) _CopyVariantConnection(ctx context.Context, sel ast.SelectionSet, obj *pagination.Connection[copywriter.Variant]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyVariantConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyVariantConnection")
+		case "edges":
+			out.Values[i] = ec._CopyVariantConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CopyVariantConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariantConnection_totalCount(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyVariantEdgeImplementors = []string{"CopyVariantEdge"}
+
+func (ec *executionContext) _CopyVariantEdge(ctx context.Context, sel ast.SelectionSet, obj *pagination.Edge[copywriter.Variant]) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyVariantEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyVariantEdge")
+		case "cursor":
+			out.Values[i] = ec._CopyVariantEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CopyVariantEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11015,6 +14439,49 @@ func (ec *executionContext) _CopyVariantPerformance(ctx context.Context, sel ast
 			}
 		case "probabilityBest":
 			out.Values[i] = ec._CopyVariantPerformance_probabilityBest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var copyVariantSnapshotImplementors = []string{"CopyVariantSnapshot"}
+
+func (ec *executionContext) _CopyVariantSnapshot(ctx context.Context, sel ast.SelectionSet, obj *review.Snapshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, copyVariantSnapshotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CopyVariantSnapshot")
+		case "headline":
+			out.Values[i] = ec._CopyVariantSnapshot_headline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._CopyVariantSnapshot_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CopyVariantSnapshot_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11154,6 +14621,117 @@ func (ec *executionContext) _GeneratedCopy(ctx context.Context, sel ast.Selectio
 			}
 		case "variants":
 			out.Values[i] = ec._GeneratedCopy_variants(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var imageFactImplementors = []string{"ImageFact"}
+
+func (ec *executionContext) _ImageFact(ctx context.Context, sel ast.SelectionSet, obj *review.Fact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, imageFactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImageFact")
+		case "id":
+			out.Values[i] = ec._ImageFact_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "productID":
+			out.Values[i] = ec._ImageFact_productID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ImageFact_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ImageFact_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._ImageFact_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ImageFact_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._ImageFact_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "warning":
+			out.Values[i] = ec._ImageFact_warning(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ImageFact_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var imageFactsPayloadImplementors = []string{"ImageFactsPayload"}
+
+func (ec *executionContext) _ImageFactsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ImageFactsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, imageFactsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImageFactsPayload")
+		case "facts":
+			out.Values[i] = ec._ImageFactsPayload_facts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ImageFactsPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -11434,6 +15012,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "recordInteractions":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordInteractions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "extractImageFacts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_extractImageFacts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveImageFacts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveImageFacts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectImageFacts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectImageFacts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveCopy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveCopy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectCopy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectCopy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "editCopy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_editCopy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "generateCopyBatch":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_generateCopyBatch(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11897,6 +15524,30 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_campaign(ctx, field)
 				})
+		case "productImageFacts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_productImageFacts(ctx, field)
+				})
+		case "copyReviewQueue":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_copyReviewQueue(ctx, field)
+				})
+		case "copyReviewAudit":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_copyReviewAudit(ctx, field)
+				})
+		case "copyBatchJob":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_copyBatchJob(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -12088,6 +15739,8 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 		return ec._Subscription_campaignProgress(ctx, fields[0])
 	case "copyStream":
 		return ec._Subscription_copyStream(ctx, fields[0])
+	case "copyBatchProgress":
+		return ec._Subscription_copyBatchProgress(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
@@ -12920,6 +16573,14 @@ func (ec *executionContext) marshalNCampaignStatus2string(ctx context.Context, s
 	return res
 }
 
+func (ec *executionContext) marshalNCopyBatchJob2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋappᚐCopyBatchJob(ctx context.Context, sel ast.SelectionSet, v *app.CopyBatchJob) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CopyBatchJob!")
+		return graphql.Null
+	}
+	return ec._CopyBatchJob(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, v any) (copywriter.Channel, error) {
 	var res copywriter.Channel
 	err := res.UnmarshalGQL(v)
@@ -12928,6 +16589,36 @@ func (ec *executionContext) unmarshalNCopyChannel2githubᚗcomᚋshopmuseᚋshop
 
 func (ec *executionContext) marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, sel ast.SelectionSet, v copywriter.Channel) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCopyChannel2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannelᚄ(ctx context.Context, v any) ([]copywriter.Channel, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]copywriter.Channel, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNCopyChannel2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannelᚄ(ctx context.Context, sel ast.SelectionSet, v []copywriter.Channel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCopyChannel2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNCopyCheck2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐCheck(ctx context.Context, sel ast.SelectionSet, v copywriter.Check) graphql.Marshaler {
@@ -12966,6 +16657,56 @@ func (ec *executionContext) marshalNCopyPerformance2ᚖgithubᚗcomᚋshopmuse�
 	return ec._CopyPerformance(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCopyReviewDecision2githubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐDecision(ctx context.Context, sel ast.SelectionSet, v review.Decision) graphql.Marshaler {
+	return ec._CopyReviewDecision(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCopyReviewDecisionConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[review.Decision]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CopyReviewDecisionConnection!")
+		return graphql.Null
+	}
+	return ec._CopyReviewDecisionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCopyReviewDecisionEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v pagination.Edge[review.Decision]) graphql.Marshaler {
+	return ec._CopyReviewDecisionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCopyReviewDecisionEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.Edge[review.Decision]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCopyReviewDecisionEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCopyReviewPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyReviewPayload(ctx context.Context, sel ast.SelectionSet, v *model.CopyReviewPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CopyReviewPayload!")
+		return graphql.Null
+	}
+	return ec._CopyReviewPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCopyStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx context.Context, v any) (copywriter.Status, error) {
+	var res copywriter.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCopyStatus2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx context.Context, sel ast.SelectionSet, v copywriter.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNCopyVariant2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariant(ctx context.Context, sel ast.SelectionSet, v copywriter.Variant) graphql.Marshaler {
 	return ec._CopyVariant(ctx, sel, &v)
 }
@@ -12975,6 +16716,34 @@ func (ec *executionContext) marshalNCopyVariant2ᚕgithubᚗcomᚋshopmuseᚋsho
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCopyVariant2githubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐVariant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCopyVariantConnection2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐConnection(ctx context.Context, sel ast.SelectionSet, v *pagination.Connection[copywriter.Variant]) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CopyVariantConnection!")
+		return graphql.Null
+	}
+	return ec._CopyVariantConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCopyVariantEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx context.Context, sel ast.SelectionSet, v pagination.Edge[copywriter.Variant]) graphql.Marshaler {
+	return ec._CopyVariantEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCopyVariantEdge2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []pagination.Edge[copywriter.Variant]) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCopyVariantEdge2githubᚗcomᚋshopmuseᚋshopmuseᚋpaginationᚐEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -13030,6 +16799,20 @@ func (ec *executionContext) marshalNDeletePayload2ᚖgithubᚗcomᚋshopmuseᚋs
 		return graphql.Null
 	}
 	return ec._DeletePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFactSource2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFactSource2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "FactSource!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -13095,6 +16878,34 @@ func (ec *executionContext) marshalNID2ᚕstringᚄ(ctx context.Context, sel ast
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNImageFact2githubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐFact(ctx context.Context, sel ast.SelectionSet, v review.Fact) graphql.Marshaler {
+	return ec._ImageFact(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNImageFact2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐFactᚄ(ctx context.Context, sel ast.SelectionSet, v []review.Fact) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImageFact2githubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐFact(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImageFactsPayload2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐImageFactsPayload(ctx context.Context, sel ast.SelectionSet, v *model.ImageFactsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImageFactsPayload!")
+		return graphql.Null
+	}
+	return ec._ImageFactsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -13243,6 +17054,11 @@ func (ec *executionContext) marshalNPersona2ᚖgithubᚗcomᚋshopmuseᚋshopmus
 		return graphql.Null
 	}
 	return ec._Persona(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPersonaInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInput(ctx context.Context, v any) (model.PersonaInput, error) {
+	res, err := ec.unmarshalInputPersonaInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNProduct2githubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐProduct(ctx context.Context, sel ast.SelectionSet, v shop.Product) graphql.Marshaler {
@@ -13762,6 +17578,13 @@ func (ec *executionContext) marshalOCampaign2ᚖgithubᚗcomᚋshopmuseᚋshopmu
 	return ec._Campaign(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCopyBatchJob2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋappᚐCopyBatchJob(ctx context.Context, sel ast.SelectionSet, v *app.CopyBatchJob) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CopyBatchJob(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐChannel(ctx context.Context, v any) (*copywriter.Channel, error) {
 	if v == nil {
 		return nil, nil
@@ -13778,11 +17601,42 @@ func (ec *executionContext) marshalOCopyChannel2ᚖgithubᚗcomᚋshopmuseᚋsho
 	return v
 }
 
+func (ec *executionContext) unmarshalOCopyReviewFilter2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐCopyReviewFilter(ctx context.Context, v any) (*model.CopyReviewFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCopyReviewFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOCopyStatus2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx context.Context, v any) (*copywriter.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(copywriter.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCopyStatus2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋcopywriterᚐStatus(ctx context.Context, sel ast.SelectionSet, v *copywriter.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOCopyVariantPerformance2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋengageᚐVariantPerformance(ctx context.Context, sel ast.SelectionSet, v *engage.VariantPerformance) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._CopyVariantPerformance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCopyVariantSnapshot2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋreviewᚐSnapshot(ctx context.Context, sel ast.SelectionSet, v *review.Snapshot) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CopyVariantSnapshot(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋshopᚐDecimal(ctx context.Context, v any) (*shop.Decimal, error) {
@@ -13926,6 +17780,23 @@ func (ec *executionContext) marshalOLanguage2ᚖgithubᚗcomᚋshopmuseᚋshopmu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOPersonaInput2ᚕgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInputᚄ(ctx context.Context, v any) ([]model.PersonaInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.PersonaInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPersonaInput2githubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOPersonaInput2ᚖgithubᚗcomᚋshopmuseᚋshopmuseᚋgraphᚋmodelᚐPersonaInput(ctx context.Context, v any) (*model.PersonaInput, error) {

@@ -42,4 +42,15 @@ func setComplexity(c *graph.ComplexityRoot) {
 	c.Mutation.UpsertUsers = func(child int, in []shop.UserInput) int { return child + len(in) }
 	c.Mutation.RecordInteractions = func(child int, in []shop.InteractionInput) int { return child + len(in) }
 	c.Mutation.DeleteProducts = func(child int, ids []string) int { return child + len(ids) }
+	// Review (issue 18): pages like any list; decisions one per ID; a batch
+	// job and reading an image are the expensive calls.
+	c.Query.CopyReviewQueue = func(child int, first *int, _ *string, _ *model.CopyReviewFilter) int { return page(first, 20, child) }
+	c.Query.CopyReviewAudit = func(child int, _ *string, first *int, _ *string) int { return page(first, 50, child) }
+	c.Mutation.ApproveCopy = func(child int, ids []string) int { return child + len(ids) }
+	c.Mutation.RejectCopy = func(child int, ids []string, _ string) int { return child + len(ids) }
+	c.Mutation.EditCopy = func(child int, _ string, _ *string, _ string) int { return 20 + child }
+	c.Mutation.GenerateCopyBatch = func(child int, _ *shop.ProductFilter, _ []copywriter.Channel, _ []model.PersonaInput) int {
+		return 500 + child
+	}
+	c.Mutation.ExtractImageFacts = func(child int, _ string, _ *string) int { return 200 + child }
 }

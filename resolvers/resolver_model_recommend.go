@@ -92,7 +92,10 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 	}
 	r.countCopy(served.Result)
 	g := generatedCopy(p, served.Result)
-	g.Variants = []copywriter.Variant{served.Variant}
+	g.Variants = []copywriter.Variant{}
+	if served.Ok() {
+		g.Variants = append(g.Variants, served.Variant)
+	}
 	if api.RoleFrom(ctx) < api.RoleAdmin {
 		// The persona text is this shopper's profile and history: personal
 		// data, which read keys do not see.

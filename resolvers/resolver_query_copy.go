@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
@@ -24,8 +25,16 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 		return nil, copyErr(err)
 	}
 	r.countCopy(res)
+	if err := r.app.Review.Annotate(ctx, &res, req.Product, !seesDrafts(ctx)); err != nil {
+		return nil, err
+	}
 	return generatedCopy(req.Product, res), nil
 }
+
+// seesDrafts reports whether the caller may read copy nobody approved yet
+// (with review on): service and admin keys. Catalog keys and shopper
+// tokens are what shoppers see, so they get approved copy only.
+func seesDrafts(ctx context.Context) bool { return api.RoleFrom(ctx) >= api.RoleService }
 
 // subjectOf marks copy written for a user's persona as that user's data,
 // so that erasing the user erases it from the cache.

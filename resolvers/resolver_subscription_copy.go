@@ -24,7 +24,31 @@ func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string,
 				return ctx.Err()
 			}
 		}
-		res, err := r.app.Copy.Stream(subjectOf(ctx, persona), req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
+		var res copywriter.Result
+		var err error
+		approvedOnly := r.app.Review.On() && !seesDrafts(ctx)
+		if approvedOnly {
+			// Only approved words may reach a shopper: write (or read)
+			// the copy first, keep what was approved, then stream that.
+			if res, err = r.app.Copy.Generate(subjectOf(ctx, persona), req); err == nil {
+				err = r.app.Review.Annotate(ctx, &res, req.Product, true)
+			}
+			for i, v := range res.Variants {
+				if err != nil {
+					break
+				}
+				delta := v.Text
+				if i > 0 {
+					delta = "\n\n" + delta
+				}
+				err = send(&model.CopyChunk{Delta: delta})
+			}
+		} else {
+			res, err = r.app.Copy.Stream(subjectOf(ctx, persona), req, func(delta string) error { return send(&model.CopyChunk{Delta: delta}) })
+			if err == nil {
+				err = r.app.Review.Annotate(ctx, &res, req.Product, false)
+			}
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				r.log.Error("copy stream", "err", err, "product", productID)

@@ -5,6 +5,7 @@ package model
 import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -37,6 +38,23 @@ type CopyPerformance struct {
 	Variants []engage.VariantPerformance `json:"variants"`
 }
 
+// Narrows the review queue. Every given field must match.
+type CopyReviewFilter struct {
+	// Default: every status.
+	Status    *copywriter.Status `json:"status,omitempty"`
+	ProductID *string            `json:"productID,omitempty"`
+	// A category path prefix by whole segments, as ProductFilter.category.
+	CategoryPrefix *string             `json:"categoryPrefix,omitempty"`
+	Channel        *copywriter.Channel `json:"channel,omitempty"`
+	// true: only variants with a failing check; false: only variants passing every check.
+	FailedChecks *bool `json:"failedChecks,omitempty"`
+}
+
+type CopyReviewPayload struct {
+	Variants   []copywriter.Variant `json:"variants"`
+	UserErrors []shop.UserError     `json:"userErrors"`
+}
+
 type CreateCampaignPayload struct {
 	Campaign   *engage.Campaign `json:"campaign,omitempty"`
 	UserErrors []shop.UserError `json:"userErrors"`
@@ -57,6 +75,11 @@ type GeneratedCopy struct {
 	Generator string               `json:"generator"`
 	Cached    bool                 `json:"cached"`
 	Variants  []copywriter.Variant `json:"variants"`
+}
+
+type ImageFactsPayload struct {
+	Facts      []review.Fact    `json:"facts"`
+	UserErrors []shop.UserError `json:"userErrors"`
 }
 
 type InteractionCount struct {

@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/review"
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/vision"
+)
+
+// Image facts (issue 18 part 3): a vision model reads the product's image
+// and what it reports waits, PENDING, for an admin; approved facts are
+// written and checked into copy like catalogue attributes.
+
+// ExtractImageFacts reads an uploaded image (base64) or, without one, the
+// product's imageURL, and stores what the model saw as PENDING facts. A bad
+// image, an unreachable URL or a malformed answer is a userError and
+// stores nothing.
+func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *string) ([]review.Fact, []shop.UserError, error) {
+	ue := func(field, code string, err error) ([]review.Fact, []shop.UserError, error) {
+		var f []string
+		if field != "" {
+			f = []string{field}
+		}
+		return nil, []shop.UserError{{Field: f, Code: shop.ErrorCode(code), Message: err.Error()}}, nil
+	}
+	if a.vision == nil {
+		return ue("", string(shop.CodeInvalid), errNoVision)
+	}
+	p, err := a.Store.Product(ctx, productID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if p == nil {
+		return ue("productID", string(shop.CodeNotFound), fmt.Errorf("no product with id %q", productID))
+	}
+	var data []byte
+	var mime string
+	field := "image"
+	if image != nil {
+		data, mime, err = vision.Decode(*image)
+	} else {
+		field = "productID"
+		if p.ImageURL == "" {
+			return ue(field, string(shop.CodeRequired), errors.New("the product has no imageURL; upload an image"))
+		}
+		data, mime, err = a.vision.Fetch(ctx, p.ImageURL)
+	}
+	if err != nil {
+		code := shop.CodeInvalid
+		if len(data) > vision.MaxImageBytes {
+			code = shop.CodeTooLarge
+		}
+		return ue(field, string(code), err)
+	}
+	cands, err := a.vision.Extract(ctx, data, mime)
+	switch {
+	case errors.Is(err, vision.ErrMalformed):
+		a.imageMalformed.Inc()
+		return ue(field, string(shop.CodeInvalid), fmt.Errorf("the vision model's answer was not usable, nothing was stored: %w", err))
+	case errors.Is(err, vision.ErrModel):
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		return ue(field, string(shop.CodeInvalid), err)
+	case err != nil:
+		return nil, nil, err
+	}
+	vision.Flag(p, cands)
+	facts := make([]review.Fact, len(cands))
+	for i, c := range cands {
+		facts[i] = review.Fact{Name: c.Name, Value: c.Value, Confidence: c.Confidence, Warning: c.Warning}
+	}
+	added, err := a.Review.AddCandidates(ctx, p.ID, facts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return added, nil, nil
+}
+
+// ApproveImageFacts approves facts: copy written from now on may state them.
+func (a *App) ApproveImageFacts(ctx context.Context, actor, productID string, ids []string) ([]review.Fact, []shop.UserError, error) {
+	return a.Review.DecideFacts(ctx, actor, productID, ids, copywriter.StatusApproved)
+}
+
+// RejectImageFacts rejects facts: copy never states them.
+func (a *App) RejectImageFacts(ctx context.Context, actor, productID string, ids []string) ([]review.Fact, []shop.UserError, error) {
+	return a.Review.DecideFacts(ctx, actor, productID, ids, copywriter.StatusRejected)
+}
+
+// openReview builds the review workflow and, when a model is configured,
+// the image reader.
+func (a *App) openReview() error {
+	a.Review = review.New(a.Store, review.Options{On: a.cfg.CopyReview, Now: a.cfg.Now, Log: a.log})
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "shopmuse_image_facts_malformed_total",
+		Help: "Vision model answers refused as malformed (nothing was stored)."})
+	if err := a.Metrics.Registry.Register(c); err != nil {
+		are, ok := err.(prometheus.AlreadyRegisteredError)
+		if !ok {
+			return fmt.Errorf("register image metrics: %w", err)
+		}
+		c = are.ExistingCollector.(prometheus.Counter)
+	}
+	a.imageMalformed = c
+	if a.cfg.Vision != nil {
+		vc := *a.cfg.Vision
+		vc.Logger = a.log
+		v, err := vision.New(vc)
+		if err != nil {
+			return err
+		}
+		a.vision = v
+	}
+	a.log.Info("copy review", "on", a.cfg.CopyReview, "vision", a.vision != nil)
+	return nil
+}

@@ -1,0 +1,521 @@
+// Package review is the human sign-off on copy (issue 18): every variant the
+// writer produces gets a record (PENDING, APPROVED or REJECTED) when review
+// is on; only approved text is served to shoppers, and every decision is
+// kept in an audit log with who made it, when, and the text before and
+// after. It also holds image facts, candidate product facts a vision model
+// saw, which copy may state only once an admin approved them.
+//
+// Everything lives in the store's blobs and is read through on every use,
+// so replicas agree without a reload: there is no in-memory state derived
+// from the store.
+package review
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/pagination"
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+// Namespace is the blob namespace of review records and audit entries:
+//
+//	v/<variantID>                     the variant's Record
+//	a/all/<newest-first time>         an audit Decision, for the whole log
+//	a/v/<variantID>/<newest-first>    the same Decision, for one variant
+const Namespace = "copyreview"
+
+// Limits on one decision.
+const (
+	MaxIDs          = 100
+	MaxReasonLen    = 500
+	MaxTextLen      = 5000
+	MaxHeadlineLen  = 200
+	maxScanPageSize = 500
+)
+
+// Blobs is what review needs of the store.
+type Blobs interface {
+	GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error)
+	PutBlobs(ctx context.Context, namespace string, blobs []store.Blob) error
+	ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]store.Blob, bool, error)
+}
+
+// Record is one variant under review: what was written, for what, and its
+// state. The record's text is what shoppers are served once approved, even
+// when the writer later produces different words under the same ID (two
+// personas of one segment), so approved means exactly this text.
+type Record struct {
+	VariantID string             `json:"id"`
+	ProductID string             `json:"productID"`
+	Category  string             `json:"category"`
+	Channel   copywriter.Channel `json:"channel"`
+	Language  shop.Language      `json:"language"`
+	// Segment is the persona segment (never the persona text: for a
+	// shopper that is their profile and history).
+	Segment      string             `json:"segment"`
+	Headline     string             `json:"headline"`
+	Text         string             `json:"text"`
+	Checks       []copywriter.Check `json:"checks"`
+	Generator    string             `json:"generator"`
+	Angle        string             `json:"angle"`
+	Status       copywriter.Status  `json:"status"`
+	ReviewedBy   string             `json:"reviewedBy,omitempty"`
+	ReviewedAt   time.Time          `json:"reviewedAt"`
+	RejectReason string             `json:"rejectReason,omitempty"`
+	Edited       bool               `json:"edited,omitempty"`
+	CreatedAt    time.Time          `json:"createdAt"`
+}
+
+// Variant is the record as a served variant, with its review state.
+func (r *Record) Variant() copywriter.Variant {
+	return copywriter.Variant{
+		ID: r.VariantID, Headline: r.Headline, Text: r.Text, Checks: r.Checks, Generator: r.Generator, Angle: r.Angle,
+		ProductID: r.ProductID, Channel: r.Channel, Language: r.Language, Segment: r.Segment,
+		Review: &copywriter.Review{Status: r.Status, ReviewedBy: r.ReviewedBy, ReviewedAt: r.ReviewedAt,
+			RejectReason: r.RejectReason, Edited: r.Edited},
+	}
+}
+
+func (r *Record) snapshot() *Snapshot {
+	return &Snapshot{Headline: r.Headline, Text: r.Text, Status: r.Status}
+}
+
+// Snapshot is a variant's text and state before or after a decision.
+type Snapshot struct {
+	Headline string            `json:"headline"`
+	Text     string            `json:"text"`
+	Status   copywriter.Status `json:"status"`
+}
+
+// Decision is one audit entry.
+type Decision struct {
+	// Key is the entry's blob key under a/all/ (its cursor).
+	Key       string    `json:"-"`
+	VariantID string    `json:"variantID"`
+	Action    string    `json:"action"` // approve, reject, edit
+	Actor     string    `json:"actor"`
+	At        time.Time `json:"at"`
+	Before    *Snapshot `json:"before,omitempty"`
+	After     *Snapshot `json:"after,omitempty"`
+	Reason    *string   `json:"reason,omitempty"`
+}
+
+// Options configure a Service.
+type Options struct {
+	// On: new variants wait for approval and shoppers see approved ones only.
+	On  bool
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// Service is safe for concurrent use.
+type Service struct {
+	st  Blobs
+	on  bool
+	now func() time.Time
+	log *slog.Logger
+	// mu serialises decisions of this replica, so two admins' decisions on
+	// one variant do not interleave their read and write.
+	mu sync.Mutex
+}
+
+// New returns a Service over the store's blobs.
+func New(st Blobs, o Options) *Service {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Service{st: st, on: o.On, now: o.Now, log: o.Log}
+}
+
+// On reports whether review is on (SHOPMUSE_COPY_REVIEW=on).
+func (s *Service) On() bool { return s != nil && s.on }
+
+func recordKey(id string) string { return "v/" + id }
+
+// Get returns a variant's record, or nil.
+func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
+	b, ok, err := s.st.GetBlob(ctx, Namespace, recordKey(id))
+	if err != nil || !ok {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("review record %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// Annotate applies review to a result when review is on: each variant gets
+// its record (a new one is registered PENDING), is replaced by the
+// record's text and checks, and carries its state. With approvedOnly only
+// APPROVED variants remain — what a shopper may see. With review off it
+// changes nothing.
+func (s *Service) Annotate(ctx context.Context, res *copywriter.Result, p *shop.Product, approvedOnly bool) error {
+	if !s.On() {
+		return nil
+	}
+	return s.annotate(ctx, res, p, approvedOnly)
+}
+
+// Register records the result's variants for review whether review is on
+// or not (a batch job fills the queue ahead of switching it on).
+func (s *Service) Register(ctx context.Context, res *copywriter.Result, p *shop.Product) error {
+	return s.annotate(ctx, res, p, false)
+}
+
+func (s *Service) annotate(ctx context.Context, res *copywriter.Result, p *shop.Product, approvedOnly bool) error {
+	var added []store.Blob
+	kept := res.Variants[:0:0]
+	for _, v := range res.Variants {
+		r, err := s.Get(ctx, v.ID)
+		if err != nil {
+			return err
+		}
+		if r == nil {
+			r = &Record{VariantID: v.ID, ProductID: p.ID, Category: p.Category, Channel: res.Channel, Language: res.Language,
+				Segment: v.Segment, Headline: v.Headline, Text: v.Text, Checks: v.Checks, Generator: v.Generator, Angle: v.Angle,
+				Status: copywriter.StatusPending, CreatedAt: s.now().UTC()}
+			b, err := json.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("review record %s: %w", v.ID, err)
+			}
+			added = append(added, store.Blob{Key: recordKey(v.ID), Value: b})
+		}
+		if approvedOnly && r.Status != copywriter.StatusApproved {
+			continue
+		}
+		kept = append(kept, r.Variant())
+	}
+	if len(added) > 0 {
+		if err := s.st.PutBlobs(ctx, Namespace, added); err != nil {
+			return fmt.Errorf("register copy for review: %w", err)
+		}
+	}
+	res.Variants = kept
+	return nil
+}
+
+// Filter narrows the queue; zero fields match everything.
+type Filter struct {
+	Status         copywriter.Status
+	ProductID      string
+	CategoryPrefix string
+	Channel        copywriter.Channel
+	// FailedChecks: nil any, true only variants failing a check, false only passing ones.
+	FailedChecks *bool
+}
+
+func (f Filter) match(r *Record) bool {
+	switch {
+	case f.Status != "" && r.Status != f.Status,
+		f.ProductID != "" && r.ProductID != f.ProductID,
+		f.CategoryPrefix != "" && !shop.CategoryMatches(r.Category, f.CategoryPrefix),
+		f.Channel != "" && r.Channel != f.Channel,
+		f.FailedChecks != nil && *f.FailedChecks == copywriter.Passed(r.Checks):
+		return false
+	}
+	return true
+}
+
+// Queue returns up to first records passing the filter, in variant ID
+// order, after the given variant ID, and whether more follow.
+func (s *Service) Queue(ctx context.Context, f Filter, first int, after string) ([]Record, bool, error) {
+	var out []Record
+	more := false
+	err := s.scan(ctx, after, func(r *Record) bool {
+		if !f.match(r) {
+			return true
+		}
+		if len(out) == first {
+			more = true
+			return false
+		}
+		out = append(out, *r)
+		return true
+	})
+	return out, more, err
+}
+
+// Count counts the records passing the filter.
+func (s *Service) Count(ctx context.Context, f Filter) (int, error) {
+	n := 0
+	err := s.scan(ctx, "", func(r *Record) bool {
+		if f.match(r) {
+			n++
+		}
+		return true
+	})
+	return n, err
+}
+
+// scan visits the records after the given variant ID until fn returns false.
+func (s *Service) scan(ctx context.Context, afterID string, fn func(*Record) bool) error {
+	after := ""
+	if afterID != "" {
+		after = recordKey(afterID)
+	}
+	for {
+		page, more, err := s.st.ListBlobs(ctx, Namespace, "v/", after, maxScanPageSize)
+		if err != nil {
+			return err
+		}
+		for _, b := range page {
+			var r Record
+			if err := json.Unmarshal(b.Value, &r); err != nil {
+				s.log.WarnContext(ctx, "unreadable review record", "key", b.Key, "err", err)
+				continue
+			}
+			if !fn(&r) {
+				return nil
+			}
+		}
+		if !more || len(page) == 0 {
+			return nil
+		}
+		after = page[len(page)-1].Key
+	}
+}
+
+// CheckFunc re-checks edited text against the product's facts.
+type CheckFunc func(ctx context.Context, r *Record, v copywriter.Variant) ([]copywriter.Check, error)
+
+// Approve approves variants. A variant failing a check is refused, and
+// then nothing changes.
+func (s *Service) Approve(ctx context.Context, actor string, ids []string) ([]copywriter.Variant, []shop.UserError, error) {
+	return s.decide(ctx, actor, ids, "approve", nil, func(i int, r *Record) *shop.UserError {
+		if !copywriter.Passed(r.Checks) {
+			return &shop.UserError{Field: []string{"ids", strconv.Itoa(i)}, Code: shop.CodeInvalid,
+				Message: fmt.Sprintf("variant %q fails its checks (%s); edit it first", r.VariantID, failing(r.Checks))}
+		}
+		r.Status, r.RejectReason = copywriter.StatusApproved, ""
+		return nil
+	})
+}
+
+// Reject rejects variants with a reason.
+func (s *Service) Reject(ctx context.Context, actor string, ids []string, reason string) ([]copywriter.Variant, []shop.UserError, error) {
+	reason = strings.TrimSpace(reason)
+	if ue := checkText([]string{"reason"}, reason, MaxReasonLen, true); ue != nil {
+		return nil, []shop.UserError{*ue}, nil
+	}
+	return s.decide(ctx, actor, ids, "reject", &reason, func(_ int, r *Record) *shop.UserError {
+		r.Status, r.RejectReason = copywriter.StatusRejected, reason
+		return nil
+	})
+}
+
+// Edit replaces a variant's text (and headline when given), re-checks it
+// and returns it to PENDING: new words need a new approval, and words that
+// fail a check cannot get one until edited again.
+func (s *Service) Edit(ctx context.Context, actor, id string, headline *string, text string, check CheckFunc) ([]copywriter.Variant, []shop.UserError, error) {
+	text = strings.TrimSpace(text)
+	if ue := checkText([]string{"text"}, text, MaxTextLen, true); ue != nil {
+		return nil, []shop.UserError{*ue}, nil
+	}
+	if headline != nil {
+		h := strings.TrimSpace(*headline)
+		if ue := checkText([]string{"headline"}, h, MaxHeadlineLen, false); ue != nil {
+			return nil, []shop.UserError{*ue}, nil
+		}
+		headline = &h
+	}
+	var checkErr error
+	vs, ues, err := s.decide(ctx, actor, []string{id}, "edit", nil, func(_ int, r *Record) *shop.UserError {
+		v := r.Variant()
+		v.Text = text
+		if headline != nil {
+			v.Headline = *headline
+		}
+		cs, err := check(ctx, r, v)
+		if err != nil {
+			checkErr = err
+			return nil
+		}
+		r.Headline, r.Text, r.Checks, r.Edited = v.Headline, v.Text, cs, true
+		r.Status, r.RejectReason = copywriter.StatusPending, ""
+		return nil
+	})
+	if checkErr != nil {
+		return nil, nil, checkErr
+	}
+	for i := range ues {
+		if len(ues[i].Field) > 0 && ues[i].Field[0] == "ids" {
+			ues[i].Field = []string{"id"}
+		}
+	}
+	return vs, ues, err
+}
+
+func failing(cs []copywriter.Check) string {
+	var names []string
+	for _, c := range cs {
+		if !c.Passed {
+			names = append(names, c.Name+": "+c.Detail)
+		}
+	}
+	if len(names) == 0 {
+		return "no checks"
+	}
+	return strings.Join(names, "; ")
+}
+
+// checkText validates free text an admin types.
+func checkText(field []string, s string, max int, required bool) *shop.UserError {
+	switch {
+	case s == "" && required:
+		return &shop.UserError{Field: field, Code: shop.CodeRequired, Message: "must not be empty"}
+	case !utf8.ValidString(s):
+		return &shop.UserError{Field: field, Code: shop.CodeInvalid, Message: "must be valid UTF-8"}
+	case utf8.RuneCountInString(s) > max:
+		return &shop.UserError{Field: field, Code: shop.CodeTooLong, Message: fmt.Sprintf("must be at most %d characters", max)}
+	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+		return &shop.UserError{Field: field, Code: shop.CodeInvalid, Message: "must not contain control characters"}
+	}
+	return nil
+}
+
+// decide validates every ID, applies change to each record and writes the
+// records and their audit entries in one transaction; any userError and
+// nothing is written.
+func (s *Service) decide(ctx context.Context, actor string, ids []string, action string, reason *string, change func(i int, r *Record) *shop.UserError) ([]copywriter.Variant, []shop.UserError, error) {
+	if len(ids) == 0 {
+		return nil, []shop.UserError{{Field: []string{"ids"}, Code: shop.CodeRequired, Message: "give at least one variant ID"}}, nil
+	}
+	if len(ids) > MaxIDs {
+		return nil, []shop.UserError{{Field: []string{"ids"}, Code: shop.CodeTooLarge, Message: fmt.Sprintf("at most %d variants at once", MaxIDs)}}, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ues []shop.UserError
+	var recs []*Record
+	var befores []*Snapshot
+	seen := map[string]bool{}
+	for i, id := range ids {
+		field := []string{"ids", strconv.Itoa(i)}
+		if code, msg := shop.ValidateID(id); code != "" {
+			ues = append(ues, shop.UserError{Field: field, Code: code, Message: msg})
+			continue
+		}
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		r, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if r == nil {
+			ues = append(ues, shop.UserError{Field: field, Code: shop.CodeNotFound, Message: fmt.Sprintf("no copy variant %q under review", id)})
+			continue
+		}
+		before := r.snapshot()
+		if ue := change(i, r); ue != nil {
+			ues = append(ues, *ue)
+			continue
+		}
+		recs, befores = append(recs, r), append(befores, before)
+	}
+	if len(ues) > 0 {
+		return nil, ues, nil
+	}
+	now := s.now().UTC()
+	var blobs []store.Blob
+	out := make([]copywriter.Variant, len(recs))
+	for i, r := range recs {
+		r.ReviewedBy, r.ReviewedAt = actor, now
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		d := Decision{VariantID: r.VariantID, Action: action, Actor: actor, At: now, Before: befores[i], After: r.snapshot(), Reason: reason}
+		db, err := json.Marshal(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		k := auditKey(now)
+		blobs = append(blobs, store.Blob{Key: recordKey(r.VariantID), Value: b},
+			store.Blob{Key: "a/all/" + k, Value: db}, store.Blob{Key: "a/v/" + r.VariantID + "/" + k, Value: db})
+		out[i] = r.Variant()
+	}
+	if err := s.st.PutBlobs(ctx, Namespace, blobs); err != nil {
+		return nil, nil, fmt.Errorf("%s copy: %w", action, err)
+	}
+	return out, nil, nil
+}
+
+// auditSeq orders this process's entries of one instant.
+var auditSeq atomic.Int64
+
+// auditKey sorts newest first: the time subtracted from a large 19-digit
+// number, then this process's sequence likewise (two decisions in one clock
+// tick), then random bytes so two replicas' entries never collide.
+func auditKey(t time.Time) string {
+	var rb [4]byte
+	_, _ = rand.Read(rb[:])
+	return fmt.Sprintf("%019d-%012d-%s", int64(9_000_000_000_000_000_000)-t.UnixNano(), 999_999_999_999-auditSeq.Add(1)%999_999_999_999,
+		hex.EncodeToString(rb[:]))
+}
+
+// ErrBadCursor is an audit cursor that is not one.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// Audit returns up to first decisions, newest first, of one variant or all,
+// after the cursor key, and whether more follow.
+func (s *Service) Audit(ctx context.Context, variantID string, first int, after string) ([]Decision, bool, error) {
+	prefix := "a/all/"
+	if variantID != "" {
+		prefix = "a/v/" + variantID + "/"
+	}
+	if after != "" {
+		if strings.Contains(after, "/") {
+			return nil, false, ErrBadCursor
+		}
+		after = prefix + after
+	}
+	page, more, err := s.st.ListBlobs(ctx, Namespace, prefix, after, first)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]Decision, 0, len(page))
+	for _, b := range page {
+		var d Decision
+		if err := json.Unmarshal(b.Value, &d); err != nil {
+			return nil, false, fmt.Errorf("audit entry %s: %w", b.Key, err)
+		}
+		d.Key = strings.TrimPrefix(b.Key, prefix)
+		out = append(out, d)
+	}
+	return out, more, nil
+}
+
+// Connections of the admin API (pagination's one Relay connection).
+type (
+	VariantConnection  = pagination.Connection[copywriter.Variant]
+	VariantEdge        = pagination.Edge[copywriter.Variant]
+	DecisionConnection = pagination.Connection[Decision]
+	DecisionEdge       = pagination.Edge[Decision]
+)
+
+// Cursor kinds.
+const (
+	KindVariant  = "cv"
+	KindDecision = "ra"
+)
