@@ -196,7 +196,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	base, stop := startServer(t, map[string]string{
 		"SHOPMUSE_ADDR":        "127.0.0.1:0",
 		"SHOPMUSE_DATA":        t.TempDir(),
-		"SHOPMUSE_API_KEYS":    consoleAdminKey + ":admin," + consoleCatalogKey + ":catalog",
+		"SHOPMUSE_API_KEYS":    consoleAdminKey + ":admin:alice," + consoleCatalogKey + ":catalog",
 		"SHOPMUSE_COPY_REVIEW": "on",
 	})
 	defer stop()
@@ -279,11 +279,98 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
+// consoleReviewFlow: with review on, a shopper's recommendation carries no
+// copy until a person approves some. In the console: Approve on one variant
+// (one click), Reject with a ready-made reason on another (two clicks), then
+// tick all and Approve selected (two clicks); the API then serves an approved
+// variant and never the rejected one.
 func consoleReviewFlow(t *testing.T, b *consoleBrowser, base, shots string) {
 	t.Helper()
-	b.do(t, "review tab", chromedp.Navigate(base+"/console#review"))
-	poll[bool](t, b, "the review screen", `document.querySelector('#screen').dataset.screen === 'review' && !document.querySelector('.review .loading')`)
+	const recQuery = `{ recommendations(userID: "u003", first: 1) { product { id } copy(channel: PUSH) { variants { id status } } } }`
+	var before struct {
+		Recommendations []struct {
+			Product struct{ ID string }
+			Copy    struct{ Variants []struct{ ID, Status string } }
+		}
+	}
+	fromJSON(t, adminPost(t, base, consoleAdminKey, recQuery, nil), &before)
+	if len(before.Recommendations) != 1 {
+		t.Fatalf("u003 has no recommendation: %+v", before)
+	}
+	if v := before.Recommendations[0].Copy.Variants; len(v) != 0 {
+		t.Fatalf("with review on and nothing approved, the API served %+v", v)
+	}
+	pid := before.Recommendations[0].Product.ID
+
+	b.do(t, "review tab, filtered to the product",
+		chromedp.Navigate(base+"/console#review"),
+		chromedp.WaitVisible(chromedp.CSS(`.review .filters input[name=product]`)),
+		chromedp.SendKeys(chromedp.CSS(`.review .filters input[name=product]`), pid+"\r"),
+	)
+	n := poll[int](t, b, "the product's pending variants", `(() => {
+		const cards = document.querySelectorAll('#review-list > li.variant');
+		return cards.length >= 3 && [...cards].every(c => c.querySelector('.product').title === `+jsString(pid)+`) ? cards.length : 0 })()`)
 	b.shoot(t, shots, "console-review.png")
+	ids := poll[[]string](t, b, "variant IDs", `[...document.querySelectorAll('#review-list > li.variant')].map(c => c.dataset.id)`)
+	approved, rejected := ids[0], ids[1]
+	t.Logf("%d pending variants of %s; approving %s, rejecting %s", n, pid, approved, rejected)
+
+	// One click approves.
+	b.do(t, "approve one", chromedp.Click(chromedp.CSS(`#review-list > li[data-id="`+approved+`"] button.approve`)))
+	poll[bool](t, b, "the approved variant leaves the pending queue", `!document.querySelector('#review-list > li[data-id="`+approved+`"]') && document.querySelector('.banner.ok').textContent.includes('Approved 1 variant')`)
+	// Two clicks reject: open the reasons, pick one.
+	b.do(t, "reject one",
+		chromedp.Click(chromedp.CSS(`#review-list > li[data-id="`+rejected+`"] button.reject`)),
+		chromedp.Click(chromedp.CSS(`#review-list > li[data-id="`+rejected+`"] .reasons button.chip`)),
+	)
+	poll[bool](t, b, "the rejected variant leaves the pending queue", `!document.querySelector('#review-list > li[data-id="`+rejected+`"]')`)
+	// Two clicks approve the rest in bulk.
+	b.do(t, "approve the rest in bulk",
+		chromedp.Click(chromedp.CSS(`.toolbar.bulk label.tick input`)),
+		chromedp.Click(chromedp.CSS(`#bulk-approve`)),
+	)
+	poll[bool](t, b, "the queue empties", `!!document.querySelector('.review .empty')`)
+
+	// Through the API: the decisions stuck, with who made them, and the
+	// shopper is now served an approved variant, never the rejected one.
+	var q struct {
+		CopyReviewQueue struct {
+			Edges []struct {
+				Node struct{ ID, Status, ReviewedBy, RejectReason string }
+			}
+		}
+	}
+	fromJSON(t, adminPost(t, base, consoleAdminKey, `query($p: ID!) { copyReviewQueue(first: 100, filter: {productID: $p}) { edges { node { id status reviewedBy rejectReason } } } }`, map[string]any{"p": pid}), &q)
+	status := map[string]string{}
+	for _, e := range q.CopyReviewQueue.Edges {
+		status[e.Node.ID] = e.Node.Status
+		if e.Node.ReviewedBy != "alice" {
+			t.Errorf("%s reviewed by %q, want the key's name alice", e.Node.ID, e.Node.ReviewedBy)
+		}
+		if e.Node.ID == rejected && e.Node.RejectReason == "" {
+			t.Errorf("%s rejected without the reason picked", rejected)
+		}
+	}
+	if status[approved] != "APPROVED" || status[rejected] != "REJECTED" {
+		t.Errorf("after the UI's decisions: %s is %s, %s is %s", approved, status[approved], rejected, status[rejected])
+	}
+	var after struct {
+		Recommendations []struct {
+			Product struct{ ID string }
+			Copy    struct{ Variants []struct{ ID, Status string } }
+		}
+	}
+	fromJSON(t, adminPost(t, base, consoleAdminKey, recQuery, nil), &after)
+	got := after.Recommendations[0].Copy.Variants
+	if after.Recommendations[0].Product.ID != pid || len(got) != 1 || got[0].Status != "APPROVED" || status[got[0].ID] != "APPROVED" || got[0].ID == rejected {
+		t.Fatalf("after approval in the console, u003's %s got copy %+v; want one of the approved variants", pid, got)
+	}
+	t.Logf("u003 is now served %s on %s", got[0].ID, pid)
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func consolePerformance(t *testing.T, b *consoleBrowser, base, shots string) {

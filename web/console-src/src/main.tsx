@@ -27,6 +27,7 @@ const tabs: Tab[] = [
   { id: 'experiments', label: 'Experiments', needs: 'experiments', view: () => <Experiments /> },
   { id: 'rules', label: 'Merchandising rules', needs: 'merchandisingRules', view: () => <Rules /> },
 ];
+const FEATURES = 'shopmuse.console.features';
 const optional = tabs.flatMap((t) => (t.needs ? [t.needs] : []));
 
 function Login({ onKey, error }: { onKey: (k: string) => void; error?: unknown }) {
@@ -85,8 +86,21 @@ function Shell({ onSignOut }: { onSignOut: (why?: unknown) => void }) {
   const [err, setErr] = useState<unknown>();
   const [hash, setHash] = useState(location.hash.slice(1));
   useEffect(() => {
+    // What the last probe in this tab found shows the tabs at once; the
+    // probe runs again anyway (the server may have been upgraded).
+    const cached = sessionStorage.getItem(FEATURES);
+    if (cached) {
+      try {
+        setPresent(new Set(JSON.parse(cached) as string[]));
+      } catch {
+        sessionStorage.removeItem(FEATURES);
+      }
+    }
     probeFields(optional, session.get())
-      .then(setPresent)
+      .then((p) => {
+        sessionStorage.setItem(FEATURES, JSON.stringify([...p]));
+        setPresent((old) => (old && old.size === p.size && [...p].every((f) => old.has(f)) ? old : p));
+      })
       .catch((e) => (e instanceof APIError && e.unauthenticated ? onSignOut(e) : setErr(e)));
     const onHash = () => setHash(location.hash.slice(1));
     addEventListener('hashchange', onHash);
@@ -137,6 +151,7 @@ function App() {
     <Shell
       onSignOut={(e) => {
         session.clear();
+        sessionStorage.clear(); // features, campaign IDs: nothing outlives the key
         setWhy(e ? new Error('The key is no longer accepted; enter it again.') : undefined);
         setKey('');
       }}

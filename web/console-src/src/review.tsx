@@ -224,11 +224,11 @@ export function ReviewQueue() {
         </label>
         <label>
           Category
-          <input type="search" placeholder="e.g. 数码" value={filter.categoryPrefix} onChange={set('categoryPrefix')} />
+          <input type="search" name="category" placeholder="e.g. 数码, Enter" value={filter.categoryPrefix} onChange={set('categoryPrefix')} />
         </label>
         <label>
           Product ID
-          <input type="search" value={filter.productID} onChange={set('productID')} />
+          <input type="search" name="product" placeholder="Enter to apply" value={filter.productID} onChange={set('productID')} />
         </label>
       </div>
 

@@ -44,7 +44,8 @@ export function Empty({ children }: { children: ComponentChildren }) {
 
 export const pct = (x: number, digits = 1) => `${(x * 100).toFixed(digits)}%`;
 export const int = (x: number) => x.toLocaleString('en-US');
-export const when = (t?: string | null) => (t ? new Date(t).toLocaleString() : '—');
+export const when = (t?: string | null) =>
+  t ? new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) : '—';
 
 /** Starts a download of text made in the page: nothing goes to a server. */
 export function download(name: string, type: string, text: string) {
