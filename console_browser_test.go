@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -247,6 +248,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	consolePerformance(t, b, base, shots)
 	consoleCampaign(t, b, base, shots)
 	consoleShopper(t, b, base, shots)
+	consoleTabs(t, b, base, shots)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -433,4 +435,96 @@ func consoleShopper(t *testing.T, b *consoleBrowser, base, shots string) {
 		t.Error("no FOR_YOU recommendation shown")
 	}
 	b.shoot(t, shots, "console-shopper.png")
+}
+
+// hasRootField reports whether the server's Query type has the field,
+// asking the way the console does: the validator names unknown fields.
+func hasRootField(t *testing.T, base, field string) bool {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"query": "{ " + field + " { __typename } }"})
+	req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+consoleAdminKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct{ Errors []struct{ Message string } }
+	json.NewDecoder(resp.Body).Decode(&out)
+	for _, e := range out.Errors {
+		if strings.Contains(e.Message, `Cannot query field "`+field+`"`) {
+			return false
+		}
+	}
+	return true
+}
+
+// consoleTabs checks that the Experiments and Rules tabs are shown exactly
+// when the schema has them, and, when it does, that they show what the API
+// holds and that a rule deleted in the console (two clicks) is gone.
+func consoleTabs(t *testing.T, b *consoleBrowser, base, shots string) {
+	t.Helper()
+	b.do(t, "tabs", chromedp.Navigate(base+"/console#review"), chromedp.WaitVisible(chromedp.CSS(`header nav a.active`)))
+	tabs := poll[[]string](t, b, "the tab list", `[...document.querySelectorAll('header nav a')].map(a => a.getAttribute('href'))`)
+	has := func(h string) bool { return slices.Contains(tabs, h) }
+	for field, tab := range map[string]string{"experiments": "#experiments", "merchandisingRules": "#rules"} {
+		if want := hasRootField(t, base, field); has(tab) != want {
+			t.Errorf("schema has %s: %v, but the %s tab shown: %v (tabs %q)", field, want, tab, has(tab), tabs)
+		}
+	}
+	if has("#experiments") {
+		var x struct {
+			CreateExperiment struct {
+				Experiment struct{ ID string }
+				UserErrors []any
+			}
+		}
+		fromJSON(t, adminPost(t, base, consoleAdminKey, `mutation { createExperiment(input: {name: "Console: more discovery", arms: [{name: "control"}, {name: "discover", config: {mmrLambda: 0.5}}]}) { experiment { id } userErrors { message } } }`, nil), &x)
+		if x.CreateExperiment.Experiment.ID == "" {
+			t.Fatalf("createExperiment: %+v", x)
+		}
+		for _, u := range []string{"u001", "u002", "u003", "u004", "u005", "u006"} {
+			adminPost(t, base, consoleAdminKey, `query($u: ID!) { recommendations(userID: $u, first: 5) { product { id } } }`, map[string]any{"u": u})
+		}
+		b.do(t, "experiments tab", chromedp.Navigate(base+"/console#experiments"))
+		arms := poll[int](t, b, "the experiment's arms", `document.querySelectorAll('.experiment[data-id=`+jsString(x.CreateExperiment.Experiment.ID)+`] table.perf tbody tr').length`)
+		if arms != 2 {
+			t.Errorf("the report shows %d arms, want 2", arms)
+		}
+		b.shoot(t, shots, "console-experiments.png")
+	}
+	if has("#rules") {
+		var r struct {
+			UpsertMerchandisingRules struct {
+				Rules      []struct{ ID string }
+				UserErrors []any
+			}
+		}
+		fromJSON(t, adminPost(t, base, consoleAdminKey, `mutation { upsertMerchandisingRules(input: [
+			{name: "Push kitchen appliances", action: BOOST, factor: 1.5, condition: {categoryPrefix: "家电"}},
+			{name: "Pin the tablet", action: PIN, position: 1, condition: {productIDs: ["sku-tablet-0003"]}, placements: [FOR_YOU]}
+		]) { rules { id } userErrors { message } } }`, nil), &r)
+		if len(r.UpsertMerchandisingRules.Rules) != 2 {
+			t.Fatalf("upsertMerchandisingRules: %+v", r)
+		}
+		gone := r.UpsertMerchandisingRules.Rules[1].ID
+		b.do(t, "rules tab", chromedp.Navigate(base+"/console#rules"))
+		if n := poll[int](t, b, "the rules", `document.querySelectorAll('#rules-table tbody tr').length`); n != 2 {
+			t.Errorf("the rules tab shows %d rules, want 2", n)
+		}
+		b.shoot(t, shots, "console-rules.png")
+		b.do(t, "delete a rule",
+			chromedp.Click(chromedp.CSS(`#rules-table tr[data-id="`+gone+`"] button`)),
+			chromedp.Click(chromedp.CSS(`#rules-table tr[data-id="`+gone+`"] button.reject`)),
+		)
+		poll[bool](t, b, "the rule leaves the table", `!document.querySelector('#rules-table tr[data-id="`+gone+`"]')`)
+		var left struct {
+			MerchandisingRules struct{ Nodes []struct{ ID string } }
+		}
+		fromJSON(t, adminPost(t, base, consoleAdminKey, `{ merchandisingRules { nodes { id } } }`, nil), &left)
+		if len(left.MerchandisingRules.Nodes) != 1 || left.MerchandisingRules.Nodes[0].ID == gone {
+			t.Errorf("after deleting %s in the console the API holds %+v", gone, left)
+		}
+	}
 }
