@@ -44,7 +44,7 @@ export interface UserError {
  * Runs one GraphQL operation. Any error in the answer rejects the promise,
  * so a screen never shows half an answer as if it were whole.
  */
-export async function gql<T>(query: string, variables: Record<string, unknown> = {}, key = session.get()): Promise<T> {
+export async function gql<T>(query: string, variables: Record<string, unknown> = {}, key = session.get(), preview = false): Promise<T> {
   let res: Response;
   try {
     res = await fetch('/graphql', {
@@ -54,7 +54,9 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
         Accept: 'application/graphql-response+json, application/json',
         Authorization: `Bearer ${key}`,
       },
-      body: JSON.stringify({ query, variables }),
+      // preview: the server shows an admin the copy a shopper would get
+      // without counting it as an impression (the shopper view).
+      body: JSON.stringify(preview ? { query, variables, extensions: { preview: true } } : { query, variables }),
       credentials: 'omit',
       cache: 'no-store',
       referrerPolicy: 'no-referrer',

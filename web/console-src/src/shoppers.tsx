@@ -105,7 +105,8 @@ function ShopperDetail({ id }: { id: string }) {
   const [s, setS] = useState<Shopper | null | undefined>(undefined);
   const [err, setErr] = useState<unknown>();
   useEffect(() => {
-    gql<{ user: Shopper | null }>(USER, { id, n: 4 })
+    // A preview: looking at a shopper is no impression of theirs.
+    gql<{ user: Shopper | null }>(USER, { id, n: 4 }, undefined, true)
       .then((d) => setS(d.user))
       .catch((e) => {
         setErr(e);
