@@ -96,7 +96,10 @@ function Shell({ onSignOut }: { onSignOut: (why?: unknown) => void }) {
         sessionStorage.removeItem(FEATURES);
       }
     }
-    probeFields(optional, session.get())
+    // With tabs from the cache, the probe waits a moment so that it does
+    // not compete with the first screen's own request.
+    const probe = () => probeFields(optional, session.get());
+    (cached ? new Promise<void>((ok) => setTimeout(ok, 1500)).then(probe) : probe())
       .then((p) => {
         sessionStorage.setItem(FEATURES, JSON.stringify([...p]));
         setPresent((old) => (old && old.size === p.size && [...p].every((f) => old.has(f)) ? old : p));

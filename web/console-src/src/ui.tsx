@@ -83,12 +83,11 @@ let firstShown = false;
 export function firstScreenShown() {
   if (firstShown) return;
   firstShown = true;
-  // After the browser has painted the frame, not merely built the DOM.
-  requestAnimationFrame(() =>
-    setTimeout(() => {
-      const m = performance.mark('console:first-screen');
-      document.documentElement.dataset.firstScreenMs = m.startTime.toFixed(1);
-    }, 0),
-  );
+  // In the frame that paints it: the DOM holds the data by now, and
+  // requestAnimationFrame runs just before that frame is drawn.
+  requestAnimationFrame(() => {
+    const m = performance.mark('console:first-screen');
+    document.documentElement.dataset.firstScreenMs = m.startTime.toFixed(1);
+  });
 }
 
