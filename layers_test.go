@@ -19,7 +19,7 @@ var layers = []struct {
 }{
 	{"domain", []string{"shop"}},
 	{"engines", []string{"store", "vector", "embeddings", "search", "recommend", "copywriter", "persona", "bandit",
-		"pagination", "metrics", "internal", "demo"}},
+		"pagination", "metrics", "internal", "demo", "review", "vision"}},
 	{"use cases", []string{"app", "engage"}},
 	{"edges", []string{"api", "graph", "resolvers", "web"}},
 	{"wiring", []string{""}}, // package main, at the root

@@ -74,7 +74,10 @@ func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *st
 	vision.Flag(p, cands)
 	facts := make([]review.Fact, len(cands))
 	for i, c := range cands {
-		facts[i] = review.Fact{Name: c.Name, Value: c.Value, Confidence: c.Confidence, Warning: c.Warning}
+		facts[i] = review.Fact{Name: c.Name, Value: c.Value, Confidence: c.Confidence}
+		if c.Warning != "" {
+			facts[i].Warning = &c.Warning
+		}
 	}
 	added, err := a.Review.AddCandidates(ctx, p.ID, facts)
 	if err != nil {

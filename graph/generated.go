@@ -3093,7 +3093,7 @@ type CopyBatchJob {
 }
 
 extend type Query {
-  "Admin: copy variants known to the review workflow, oldest first; first is at most 100."
+  "Admin: copy variants known to the review workflow, in variant ID order (stable for paging); first is at most 100."
   copyReviewQueue(first: Int = 20, after: String, filter: CopyReviewFilter): CopyVariantConnection!
   "Admin: review decisions, newest first (of one variant when variantID is given); first is at most 100."
   copyReviewAudit(variantID: ID, first: Int = 50, after: String): CopyReviewDecisionConnection!
@@ -7670,8 +7670,8 @@ func (ec *executionContext) _ImageFact_warning(ctx context.Context, field graphq
 			return obj.Warning, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalOString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
 		false,

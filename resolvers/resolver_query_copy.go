@@ -11,6 +11,7 @@ import (
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/graph/model"
 	"github.com/shopmuse/shopmuse/persona"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
@@ -20,6 +21,7 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 	if err != nil {
 		return nil, err
 	}
+	ctx = reviewContext(ctx)
 	res, err := r.app.Copy.Generate(subjectOf(ctx, persona), req)
 	if err != nil {
 		return nil, copyErr(err)
@@ -35,6 +37,15 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 // (with review on): service and admin keys. Catalog keys and shopper
 // tokens are what shoppers see, so they get approved copy only.
 func seesDrafts(ctx context.Context) bool { return api.RoleFrom(ctx) >= api.RoleService }
+
+// reviewContext keeps catalog keys, which write nothing, from registering
+// variants for review.
+func reviewContext(ctx context.Context) context.Context {
+	if api.RoleFrom(ctx) < api.RoleShopper {
+		return review.ReadOnly(ctx)
+	}
+	return ctx
+}
 
 // subjectOf marks copy written for a user's persona as that user's data,
 // so that erasing the user erases it from the cache.

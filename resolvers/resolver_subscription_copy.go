@@ -13,6 +13,7 @@ func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string,
 	if err != nil {
 		return nil, err
 	}
+	ctx = reviewContext(ctx)
 	out := make(chan *model.CopyChunk, 16)
 	go func() {
 		defer close(out)

@@ -42,7 +42,7 @@ type Fact struct {
 	Confidence *float64          `json:"confidence,omitempty"`
 	// Warning says why the fact deserves a second look (it contradicts the
 	// catalogue); "" when nothing was noticed.
-	Warning    string    `json:"warning,omitempty"`
+	Warning    *string   `json:"warning,omitempty"`
 	CreatedAt  time.Time `json:"createdAt"`
 	ReviewedBy string    `json:"reviewedBy,omitempty"`
 	ReviewedAt time.Time `json:"reviewedAt"`
@@ -180,7 +180,12 @@ func (s *Service) DecideFacts(ctx context.Context, actor, productID string, ids 
 	}
 	var ues []shop.UserError
 	var picked []int
+	seen := map[string]bool{}
 	for i, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		j, ok := byID[id]
 		if !ok {
 			ues = append(ues, shop.UserError{Field: []string{"ids", strconv.Itoa(i)}, Code: shop.CodeNotFound,

@@ -181,6 +181,17 @@ func (s *Service) Register(ctx context.Context, res *copywriter.Result, p *shop.
 	return s.annotate(ctx, res, p, false)
 }
 
+type readOnlyKey struct{}
+
+// ReadOnly marks ctx as a caller that writes nothing (a catalog key): copy
+// it is shown is filtered as usual, but variants new to review are not
+// registered, so a loop with such a key cannot fill the queue.
+func ReadOnly(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readOnlyKey{}, true)
+}
+
+func readOnly(ctx context.Context) bool { v, _ := ctx.Value(readOnlyKey{}).(bool); return v }
+
 func (s *Service) annotate(ctx context.Context, res *copywriter.Result, p *shop.Product, approvedOnly bool) error {
 	var added []store.Blob
 	kept := res.Variants[:0:0]
@@ -204,7 +215,7 @@ func (s *Service) annotate(ctx context.Context, res *copywriter.Result, p *shop.
 		}
 		kept = append(kept, r.Variant())
 	}
-	if len(added) > 0 {
+	if len(added) > 0 && !readOnly(ctx) {
 		if err := s.st.PutBlobs(ctx, Namespace, added); err != nil {
 			return fmt.Errorf("register copy for review: %w", err)
 		}

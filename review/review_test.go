@@ -240,3 +240,41 @@ func TestImageFacts(t *testing.T) {
 		t.Fatal("the cap dropped an approved fact")
 	}
 }
+
+// BenchmarkAnnotate is what review adds to serving copy: reading three
+// variants' records (approved) and keeping them, against review off.
+// go test -run '^$' -bench Annotate ./review
+func BenchmarkAnnotate(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(b.TempDir(), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	w := copywriter.NewWriter(copywriter.Config{})
+	res, err := w.Generate(ctx, copywriter.Request{Product: mug, Persona: persona.ParsePersona("30岁,女性"), Channel: copywriter.ChannelPush, Variants: 3})
+	if err != nil {
+		b.Fatal(err)
+	}
+	on := New(st, Options{On: true})
+	first := res
+	if err := on.Register(ctx, &first, mug); err != nil {
+		b.Fatal(err)
+	}
+	if _, ues, err := on.Approve(ctx, "bench", []string{res.Variants[0].ID, res.Variants[1].ID, res.Variants[2].ID}); err != nil || len(ues) > 0 {
+		b.Fatal(ues, err)
+	}
+	for _, c := range []struct {
+		name string
+		s    *Service
+	}{{"off", New(st, Options{})}, {"on", on}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				r := res
+				if err := c.s.Annotate(ctx, &r, mug, true); err != nil || len(r.Variants) != 3 {
+					b.Fatal(len(r.Variants), err)
+				}
+			}
+		})
+	}
+}

@@ -41,7 +41,7 @@ const (
 	// DefaultFetchTimeout bounds fetching an image URL; DefaultTimeout the
 	// model's answer.
 	DefaultFetchTimeout = 10 * time.Second
-	DefaultTimeout      = 60 * time.Second
+	DefaultTimeout      = 45 * time.Second
 	maxRedirects        = 3
 	maxNameLen          = 40
 	maxValueLen         = 100
@@ -64,7 +64,7 @@ type Config struct {
 	Model    string
 	BaseURL  string
 	APIKey   string
-	// Timeout bounds one model call (default 60 s).
+	// Timeout bounds one model call (default 45 s, inside the default 60 s request deadline).
 	Timeout time.Duration
 	// FetchTimeout bounds fetching an image URL (default 10 s).
 	FetchTimeout time.Duration
