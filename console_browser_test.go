@@ -372,6 +372,19 @@ func consoleReviewFlow(t *testing.T, b *consoleBrowser, base, shots string) {
 	)
 	poll[bool](t, b, "the queue empties", `!!document.querySelector('.review .empty')`)
 
+	// Fill the queue for a category in the background: the job's progress
+	// shows, and when it completes the queue holds that category's copy.
+	poll[bool](t, b, "clear the product filter", `(() => { const el = document.querySelector('.review .filters input[name=product]');
+		el.value = ''; el.dispatchEvent(new Event('change', {bubbles: true})); return true })()`)
+	b.do(t, "write copy for a category",
+		chromedp.Click(chromedp.CSS(`#batch-open`)),
+		chromedp.SendKeys(chromedp.CSS(`.batch input[name=batch-category]`), "家电/空气炸锅"),
+		chromedp.Click(chromedp.CSS(`.batch button[type=submit]`)),
+	)
+	poll[bool](t, b, "the batch completes", `!!document.querySelector('.batch .job[data-state=COMPLETED]')`)
+	fryers := poll[int](t, b, "the category's copy in the queue", `[...document.querySelectorAll('#review-list > li.variant .product small')].filter(e => e.textContent.includes('家电/空气炸锅')).length`)
+	t.Logf("the batch put %d air fryer variants in the first page of the queue", fryers)
+
 	// Through the API: the decisions stuck, with who made them, and the
 	// shopper is now served an approved variant, never the rejected one.
 	var q struct {

@@ -232,6 +232,8 @@ export function ReviewQueue() {
         </label>
       </div>
 
+      <CopyBatch onDone={() => load()} />
+
       <div class="toolbar bulk">
         <label class="tick">
           <input
@@ -427,5 +429,113 @@ function VariantCard(props: {
         </button>
       </div>
     </li>
+  );
+}
+
+interface BatchJob {
+  id: string;
+  state: string;
+  total: number;
+  done: number;
+  failed: number;
+  error: string | null;
+}
+
+const jobFields = `id state total done failed error`;
+const BATCH = `mutation ConsoleCopyBatch($filter: ProductFilter, $channels: [CopyChannel!]!) { generateCopyBatch(filter: $filter, channels: $channels) { ${jobFields} } }`;
+const JOB = `query ConsoleCopyBatchJob($id: ID!) { copyBatchJob(id: $id) { ${jobFields} } }`;
+
+/**
+ * Fills the queue ahead of time: copy for every product of a category on
+ * the chosen channels, written in the background (generateCopyBatch) and
+ * followed by polling its job once a second.
+ */
+function CopyBatch({ onDone }: { onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [category, setCategory] = useState('');
+  const [channels, setChannels] = useState<Set<string>>(new Set(['PUSH']));
+  const [job, setJob] = useState<BatchJob | null>(null);
+  const [err, setErr] = useState<unknown>();
+  useEffect(() => {
+    if (!job || job.state !== 'RUNNING') return;
+    const t = setTimeout(async () => {
+      try {
+        const d = await gql<{ copyBatchJob: BatchJob | null }>(JOB, { id: job.id });
+        if (d.copyBatchJob) {
+          setJob(d.copyBatchJob);
+          if (d.copyBatchJob.state !== 'RUNNING') onDone();
+        }
+      } catch (e) {
+        setErr(e);
+      }
+    }, 1000);
+    return () => clearTimeout(t);
+  }, [job]);
+  const start = async (e: Event) => {
+    e.preventDefault();
+    setErr(undefined);
+    try {
+      const filter = category.trim() ? { category: category.trim() } : null;
+      const d = await gql<{ generateCopyBatch: BatchJob }>(BATCH, { filter, channels: [...channels] });
+      setJob(d.generateCopyBatch);
+    } catch (e) {
+      setErr(e);
+    }
+  };
+  if (!open && !job) {
+    return (
+      <button type="button" class="quiet" id="batch-open" onClick={() => setOpen(true)}>
+        Write copy for a category…
+      </button>
+    );
+  }
+  const running = job?.state === 'RUNNING';
+  return (
+    <div class="card batch">
+      {!running && (
+        <form onSubmit={start} class="inline">
+          <label>
+            Category
+            <input type="text" name="batch-category" value={category} onInput={(e) => setCategory((e.target as HTMLInputElement).value)} placeholder="e.g. 家电 (empty: all, up to 500)" />
+          </label>
+          <fieldset>
+            <legend>Channels</legend>
+            {CHANNELS.map((c) => (
+              <label class="tick">
+                <input
+                  type="checkbox"
+                  checked={channels.has(c)}
+                  onChange={(e) => {
+                    const n = new Set(channels);
+                    if ((e.target as HTMLInputElement).checked) n.add(c);
+                    else n.delete(c);
+                    setChannels(n);
+                  }}
+                />
+                {c}
+              </label>
+            ))}
+          </fieldset>
+          <button type="submit" class="primary" disabled={!channels.size}>
+            Write
+          </button>
+          <button type="button" class="link" onClick={() => (setOpen(false), setJob(null))}>
+            Close
+          </button>
+        </form>
+      )}
+      {job && (
+        <div class="job" data-state={job.state}>
+          {running ? 'Writing copy' : job.state === 'COMPLETED' ? 'Written' : job.state.toLowerCase()}: {job.done} of {job.total}
+          {job.failed > 0 && `, ${job.failed} failed`}
+          {job.error && ` (${job.error})`}
+          <svg width="100%" height="8" viewBox="0 0 1000 8" preserveAspectRatio="none" aria-hidden="true">
+            <rect class="track" x="0" y="0" width="1000" height="8" rx="4" />
+            <rect class="fill" x="0" y="0" width={job.total ? Math.round((job.done / job.total) * 1000) : 0} height="8" rx="4" />
+          </svg>
+        </div>
+      )}
+      <ErrorBanner error={err} />
+    </div>
   );
 }
