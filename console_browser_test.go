@@ -473,6 +473,31 @@ func consoleCampaign(t *testing.T, b *consoleBrowser, base, shots string) {
 		t.Errorf("exported CSV has %d lines", rows)
 	}
 	t.Logf("exported CSV: %d bytes, %d lines", len(csvBody), rows)
+	b.do(t, "export JSON", chromedp.Click(chromedp.CSS(`#export-json`)))
+	var export struct {
+		Campaign string
+		Messages []struct {
+			UserID string
+			Items  []struct{ Copy struct{ ID, Text string } }
+		}
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && len(export.Messages) == 0 {
+		if m, _ := filepath.Glob(filepath.Join(dl, "campaign-*.json")); len(m) == 1 {
+			if j, err := os.ReadFile(m[0]); err == nil {
+				json.Unmarshal(j, &export)
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	items := 0
+	for _, m := range export.Messages {
+		items += len(m.Items)
+	}
+	// The CSV has a row per item of a message.
+	if items != rows-1 || export.Messages[0].UserID == "" || export.Messages[0].Items[0].Copy.Text == "" {
+		t.Errorf("exported JSON %+v; want the %d items of the CSV with their copy", export, rows-1)
+	}
 }
 
 func consoleShopper(t *testing.T, b *consoleBrowser, base, shots string) {
