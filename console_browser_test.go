@@ -365,6 +365,12 @@ func consoleReviewFlow(t *testing.T, b *consoleBrowser, base, shots string) {
 	}
 	edit("平板电脑，大屏轻薄，追剧办公都合适。")
 	poll[bool](t, b, "the re-check passes", `!document.querySelector(`+jsString(card+` .checks li.fail`)+`) && !document.querySelector(`+jsString(card+` button.approve`)+`).disabled`)
+	// Its history: both edits, by the key's name, with before and after.
+	b.do(t, "history", chromedp.Click(chromedp.CSS(card+` button.history-toggle`)))
+	hist := poll[[]string](t, b, "the audit", `(() => { const l = [...document.querySelectorAll(`+jsString(card+` ol.history > li`)+`)].map(li => li.textContent); return l.length >= 2 ? l : null })()`)
+	if !strings.HasPrefix(hist[0], "edit by alice") || !strings.Contains(hist[0], "平板电脑，大屏轻薄") || !strings.Contains(hist[1], "全网最好") {
+		t.Errorf("history of %s reads %q; want both edits by alice, newest first, with their text", edited, hist)
+	}
 	// Two clicks approve the rest in bulk.
 	b.do(t, "approve the rest in bulk",
 		chromedp.Click(chromedp.CSS(`.toolbar.bulk label.tick input`)),

@@ -330,6 +330,7 @@ function VariantCard(props: {
   const [headline, setHeadline] = useState(v.headline);
   const [text, setText] = useState(v.text);
   const failing = v.checks.filter((c) => !c.passed);
+  const [showHistory, setShowHistory] = useState(false);
   return (
     <li class={`variant ${failing.length ? 'flagged' : ''}`} data-id={v.id} data-status={v.status}>
       <div class="select">
@@ -384,6 +385,9 @@ function VariantCard(props: {
           <span>
             {v.generator} · {v.angle}
           </span>
+          <button type="button" class="link history-toggle" onClick={() => setShowHistory(!showHistory)}>
+            {showHistory ? 'Hide history' : 'History'}
+          </button>
           {v.reviewedBy && (
             <span>
               {v.status === 'REJECTED' ? 'Rejected' : 'Reviewed'} by {v.reviewedBy}, {when(v.reviewedAt)}
@@ -391,6 +395,7 @@ function VariantCard(props: {
             </span>
           )}
         </div>
+        {showHistory && <History id={v.id} />}
         {mode === 'reject' && (
           <ReasonPicker
             busy={busy}
@@ -537,5 +542,49 @@ function CopyBatch({ onDone }: { onDone: () => void }) {
       )}
       <ErrorBanner error={err} />
     </div>
+  );
+}
+
+interface Decision {
+  action: string;
+  actor: string;
+  at: string;
+  reason: string | null;
+  before: { headline: string; text: string; status: Status } | null;
+  after: { headline: string; text: string; status: Status } | null;
+}
+
+const AUDIT = `query ConsoleAudit($id: ID!) {
+  copyReviewAudit(variantID: $id, first: 20) { edges { node { action actor at reason before { headline text status } after { headline text status } } } }
+}`;
+
+/** A variant's decisions, newest first: who, when, and what changed. */
+function History({ id }: { id: string }) {
+  const [items, setItems] = useState<Decision[] | null>(null);
+  const [err, setErr] = useState<unknown>();
+  useEffect(() => {
+    gql<{ copyReviewAudit: { edges: { node: Decision }[] } }>(AUDIT, { id })
+      .then((d) => setItems(d.copyReviewAudit.edges.map((e) => e.node)))
+      .catch(setErr);
+  }, [id]);
+  if (err) return <ErrorBanner error={err} />;
+  if (!items) return <Loading what="the history" />;
+  if (!items.length) return <p class="history empty">No decision yet.</p>;
+  return (
+    <ol class="history">
+      {items.map((d) => (
+        <li>
+          <strong>{d.action}</strong> by {d.actor}, {when(d.at)}
+          {d.before && d.after && d.before.status !== d.after.status && ` (${d.before.status.toLowerCase()} → ${d.after.status.toLowerCase()})`}
+          {d.reason && `: “${d.reason}”`}
+          {d.before && d.after && d.before.text !== d.after.text && (
+            <div class="diff">
+              <del>{d.before.text}</del>
+              <ins>{d.after.text}</ins>
+            </div>
+          )}
+        </li>
+      ))}
+    </ol>
   );
 }
