@@ -230,9 +230,8 @@ export function ReviewQueue() {
           Product ID
           <input type="search" name="product" placeholder="Enter to apply" value={filter.productID} onChange={set('productID')} />
         </label>
+        <CopyBatch onDone={() => load()} />
       </div>
-
-      <CopyBatch onDone={() => load()} />
 
       <div class="toolbar bulk">
         <label class="tick">
@@ -390,7 +389,7 @@ function VariantCard(props: {
           </button>
           {v.reviewedBy && (
             <span>
-              {v.status === 'REJECTED' ? 'Rejected' : 'Reviewed'} by {v.reviewedBy}, {when(v.reviewedAt)}
+              {v.status === 'REJECTED' ? 'Rejected' : v.status === 'APPROVED' ? 'Approved' : 'Edited'} by {v.reviewedBy}, {when(v.reviewedAt)}
               {v.rejectReason && `: “${v.rejectReason}”`}
             </span>
           )}
