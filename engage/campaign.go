@@ -325,6 +325,13 @@ func (s *Service) Messages(ctx context.Context, id string, first int, afterUser 
 		if err := json.Unmarshal(b.Value, &out[i]); err != nil {
 			return nil, false, fmt.Errorf("decode message: %w", err)
 		}
+		// Messages written before variants said what they were for.
+		m := &out[i]
+		for j := range m.Items {
+			if c := &m.Items[j].Copy; c.ProductID == "" {
+				c.ProductID, c.Channel, c.Language = m.Items[j].ProductID, m.Channel, m.Language
+			}
+		}
 	}
 	return out, more, nil
 }
