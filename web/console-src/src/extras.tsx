@@ -327,7 +327,12 @@ export function Rules() {
   const remove = async (id: string) => {
     setConfirm('');
     try {
-      await gql(DELETE, { ids: [id] });
+      const d = await gql<{ deleteMerchandisingRules: { deletedIDs: string[]; userErrors: { message: string }[] } }>(DELETE, { ids: [id] });
+      const p = d.deleteMerchandisingRules;
+      if (p.userErrors.length) {
+        setErr(new Error(p.userErrors.map((u) => u.message).join('; ')));
+        return;
+      }
       setRules((prev) => (prev ?? []).filter((r) => r.id !== id));
       setTotal((t) => t - 1);
     } catch (e) {
