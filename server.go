@@ -121,6 +121,9 @@ func handler(a *app.App, cfg config, log *slog.Logger, ready *atomic.Bool) http.
 	ui := web.GraphiQL() // offline GraphiQL, embedded in the binary
 	mux.Handle("GET /{$}", ui)
 	mux.Handle("GET /graphiql/", ui)
+	console := web.Console() // the merchant console, embedded too
+	mux.Handle("GET /console", console)
+	mux.Handle("GET /console/", console)
 	mux.Handle("GET /metrics", api.RequireKey(cfg.MetricsKey, a.Metrics.Handler()))
 	// Probes come with the pod's address as Host: they skip the Host check
 	// (they reveal nothing a rebound page could use).

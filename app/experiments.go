@@ -39,6 +39,18 @@ func (a *App) openExperiments(ctx context.Context) error {
 // gets a recommendation ID for attribution. Lists without a user get the
 // control and count nothing.
 func (a *App) ServeRecommendations(ctx context.Context, req recommend.Request) ([]engage.Recommendation, error) {
+	return a.serveRecommendations(ctx, req, true)
+}
+
+// PreviewRecommendations is the list ServeRecommendations would serve the
+// shopper (their arm, their cap), for the merchant console's shopper view:
+// looking at it counts no showing and no exposure, which would otherwise
+// rest items and skew the experiment.
+func (a *App) PreviewRecommendations(ctx context.Context, req recommend.Request) ([]engage.Recommendation, error) {
+	return a.serveRecommendations(ctx, req, false)
+}
+
+func (a *App) serveRecommendations(ctx context.Context, req recommend.Request, count bool) ([]engage.Recommendation, error) {
 	exp, arm := a.Experiments.Running(), -1
 	if exp != nil && req.UserID != "" {
 		arm = exp.Assign(req.UserID)
@@ -70,14 +82,16 @@ func (a *App) ServeRecommendations(ctx context.Context, req recommend.Request) (
 	if err != nil {
 		return nil, err
 	}
-	if capped {
+	if capped && count {
 		ids := make([]string, len(recs))
 		for i, r := range recs {
 			ids[i] = r.ItemID
 		}
 		a.Fatigue.Shown(req.UserID, ids)
 	}
-	a.Experiments.Exposed(exp, arm, req.UserID, len(recs))
+	if count {
+		a.Experiments.Exposed(exp, arm, req.UserID, len(recs))
+	}
 	return a.tagged(req.UserID, recs, exp, arm)
 }
 

@@ -266,3 +266,35 @@ func TestExperimentArmRuleSets(t *testing.T) {
 		t.Fatalf("24 shoppers all in one arm: %v", seen)
 	}
 }
+
+// The console's shopper view previews a shopper's list: looking at it as
+// often as a merchant likes neither rests the items nor counts exposures.
+func TestPreviewCountsNoShowing(t *testing.T) {
+	a, err := app.Open(context.Background(), app.Config{Data: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Fatigue: fatigue.Config{Shows: 2, Window: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	c := newAppClient(a)
+	seed(t, c)
+	popular(t, c)
+	ctx := context.Background()
+	req := recommend.Request{UserID: "u1", N: 5}
+	for range 4 {
+		if _, err := a.PreviewRecommendations(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if resting, err := a.Fatigue.Resting(ctx, "u1"); err != nil || len(resting) > 0 {
+		t.Fatalf("four previews rested %v (err %v)", resting, err)
+	}
+	for range 2 {
+		if _, err := a.ServeRecommendations(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if resting, err := a.Fatigue.Resting(ctx, "u1"); err != nil || len(resting) == 0 {
+		t.Fatalf("two served lists rested nothing (err %v): the check above proves nothing", err)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/engage"
@@ -81,9 +83,10 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 		}
 		ctx = store.WithSubject(ctx, obj.UserID)
 	}
-	if api.RoleFrom(ctx) < api.RoleShopper {
+	if api.RoleFrom(ctx) < api.RoleShopper || adminPreview(ctx) {
 		// A catalog key is no shopper: what it is shown is no impression,
-		// and a loop with it must not skew the bandit.
+		// and a loop with it must not skew the bandit. Nor is an admin
+		// looking at what a shopper would get.
 		ctx = reviewContext(engage.WithoutImpressions(ctx))
 	}
 	served, err := r.app.Engage.ServeCopy(ctx, p, persona, ch, language)
@@ -112,4 +115,17 @@ func (r *recommendationReasonResolver) Strength(ctx context.Context, obj *recomm
 	}
 	s := obj.Strength
 	return &s, nil
+}
+
+// adminPreview reports an admin request that carries the request extension
+// {"preview": true}: the merchant console's shopper view, which shows the
+// copy a shopper would be served without counting it as shown to them
+// (each look would otherwise add impressions to the bandit's statistics).
+// Other roles cannot use it: a shopper's own views are impressions.
+func adminPreview(ctx context.Context) bool {
+	if api.RoleFrom(ctx) < api.RoleAdmin || !graphql.HasOperationContext(ctx) {
+		return false
+	}
+	v, _ := graphql.GetOperationContext(ctx).Extensions["preview"].(bool)
+	return v
 }

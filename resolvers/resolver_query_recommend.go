@@ -40,7 +40,11 @@ func (r *Resolver) recommend(ctx context.Context, userID string, n int, placemen
 		return nil, err
 	}
 	start := time.Now()
-	recs, err := r.app.ServeRecommendations(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang,
+	serve := r.app.ServeRecommendations
+	if adminPreview(ctx) {
+		serve = r.app.PreviewRecommendations
+	}
+	recs, err := serve(ctx, recommend.Request{UserID: userID, N: n, Filter: filter, Language: lang,
 		Placement: placementIfGiven(ctx, placement), Exclude: exclude})
 	if err != nil {
 		return nil, err

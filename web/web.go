@@ -1,10 +1,10 @@
-// Package web serves the GraphiQL playground from files embedded in the
-// binary, so the playground works on a laptop or a server with no internet
-// (gqlgen's playground.Handler loads GraphiQL from a CDN).
+// Package web serves the GraphiQL playground and the merchant console from
+// files embedded in the binary, so both work on a laptop or a server with no
+// internet (gqlgen's playground.Handler loads GraphiQL from a CDN).
 //
 // The assets in graphiql/ are built from graphiql-src/ by
-// graphiql-src/build.sh and committed; rebuild them after changing
-// graphiql-src/.
+// graphiql-src/build.sh, those in console/ from console-src/ by
+// console-src/build.sh; both are committed. Rebuild after changing a -src/.
 package web
 
 import (
@@ -21,7 +21,7 @@ import (
 	"time"
 )
 
-//go:embed graphiql
+//go:embed graphiql console
 var assets embed.FS
 
 // contentTypes is fixed here rather than taken from mime.TypeByExtension,
@@ -90,15 +90,20 @@ func acceptsGzip(r *http.Request) bool {
 }
 
 type handler struct {
+	dir    string // "graphiql" or "console": the embedded folder and URL prefix
 	index  asset
 	assets map[string]asset // by URL path, e.g. "/graphiql/graphiql.js"
+	// pages are the paths that answer with index.html.
+	pages map[string]bool
+	// csp is the index page's Content-Security-Policy.
+	csp string
 }
 
 // GraphiQL returns a handler that serves the playground page at "/" and its
 // assets under "/graphiql/". Mount it for "GET /{$}" and "GET /graphiql/"
 // next to the GraphQL endpoint at /graphql, which the page talks to.
 func GraphiQL() http.Handler {
-	h, err := newHandler(assets)
+	h, err := newHandler(assets, "graphiql", csp, "/", "/graphiql/", "/graphiql/index.html")
 	if err != nil {
 		// The files are compiled in, so this is a broken build, not a
 		// runtime condition a caller could handle.
@@ -107,9 +112,15 @@ func GraphiQL() http.Handler {
 	return h
 }
 
-func newHandler(fsys fs.FS) (*handler, error) {
-	h := &handler{assets: map[string]asset{}}
-	err := fs.WalkDir(fsys, "graphiql", func(p string, d fs.DirEntry, err error) error {
+// newHandler serves the files under dir in fsys at "/<dir>/…", and
+// dir/index.html at each of pages with the policy csp. The bundle is
+// <dir>.js and <dir>.css, which index.html must reference.
+func newHandler(fsys fs.FS, dir, csp string, pages ...string) (*handler, error) {
+	h := &handler{dir: dir, assets: map[string]asset{}, pages: map[string]bool{}, csp: csp}
+	for _, p := range pages {
+		h.pages[p] = true
+	}
+	err := fs.WalkDir(fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -123,7 +134,7 @@ func newHandler(fsys fs.FS) (*handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, ok := h.assets["/graphiql/index.html"]
+	page, ok := h.assets["/"+dir+"/index.html"]
 	if !ok {
 		return nil, fs.ErrNotExist
 	}
@@ -132,16 +143,16 @@ func newHandler(fsys fs.FS) (*handler, error) {
 	// then keep the 1.2 MB bundle for a year and still picks up a new build
 	// the moment the binary is upgraded.
 	body := page.body
-	for _, name := range []string{"graphiql.js", "graphiql.css"} {
-		a, ok := h.assets["/graphiql/"+name]
+	for _, name := range []string{dir + ".js", dir + ".css"} {
+		a, ok := h.assets["/"+dir+"/"+name]
 		if !ok {
 			return nil, fs.ErrNotExist
 		}
-		ref := `"/graphiql/` + name + `"`
+		ref := `"/` + dir + `/` + name + `"`
 		if !bytes.Contains(body, []byte(ref)) {
-			return nil, &fs.PathError{Op: "reference", Path: "graphiql/index.html", Err: fs.ErrNotExist}
+			return nil, &fs.PathError{Op: "reference", Path: dir + "/index.html", Err: fs.ErrNotExist}
 		}
-		body = bytes.ReplaceAll(body, []byte(ref), []byte(`"/graphiql/`+name+`?v=`+a.version+`"`))
+		body = bytes.ReplaceAll(body, []byte(ref), []byte(`"/`+dir+`/`+name+`?v=`+a.version+`"`))
 	}
 	h.index = newAsset(body, ".html")
 	return h, nil
@@ -166,14 +177,20 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	var a asset
 	switch p := r.URL.Path; {
-	case p == "/" || p == "/graphiql/" || p == "/graphiql/index.html":
+	case h.pages[p]:
 		a = h.index
 		// Always revalidate (cheap: ETag gives a 304), so an upgraded binary's
 		// page, and through it the new bundle, is seen at once.
 		hdr.Set("Cache-Control", "no-cache")
-		hdr.Set("Content-Security-Policy", csp)
+		hdr.Set("Content-Security-Policy", h.csp)
 		hdr.Set("Referrer-Policy", "no-referrer")
-	case strings.HasPrefix(p, "/graphiql/"):
+		if h.dir == "console" {
+			// The console acts with an admin key: never inside another
+			// site's frame, and no window it opens may reach back.
+			hdr.Set("X-Frame-Options", "DENY")
+			hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
+		}
+	case strings.HasPrefix(p, "/"+h.dir+"/"):
 		var ok bool
 		if a, ok = h.assets[p]; !ok {
 			http.NotFound(w, r)
