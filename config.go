@@ -170,7 +170,7 @@ func readAppConfig(e *envReader) app.Config {
 		}
 		for u := range strings.SplitSeq(urls, ",") {
 			if u = strings.TrimSpace(u); !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
-				e.fail("SHOPMUSE_BUS: %q is not a nats:// or tls:// URL", u)
+				e.fail("SHOPMUSE_BUS: %q is not a nats:// or tls:// URL", bus.RedactURLs(u))
 			}
 		}
 	}

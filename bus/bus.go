@@ -129,7 +129,7 @@ func Connect(ctx context.Context, cfg Config) (*Bus, error) {
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("bus: connect to %s: %w", strings.Join(urls, ","), err)
+		return nil, fmt.Errorf("bus: connect to %s: %w", RedactURLs(strings.Join(urls, ",")), err)
 	}
 	b := &Bus{cfg: cfg, nc: nc, log: log}
 	if err := b.setup(ctx); err != nil {
@@ -170,6 +170,25 @@ func (b *Bus) setup(ctx context.Context) error {
 		return fmt.Errorf("bus: lease bucket: %w", err)
 	}
 	return nil
+}
+
+// RedactURLs hides the credentials (user, password or token) of each URL in
+// a comma-separated list: what comes before the last "@" of a URL, after
+// its scheme. For logs and errors.
+func RedactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, u := range parts {
+		at := strings.LastIndex(u, "@")
+		if at < 0 {
+			continue
+		}
+		start := 0
+		if s := strings.Index(u, "://"); s >= 0 && s < at {
+			start = s + 3
+		}
+		parts[i] = u[:start] + "…" + u[at:]
+	}
+	return strings.Join(parts, ",")
 }
 
 // LeaseTTL is how long a lease outlives its holder's last renewal.

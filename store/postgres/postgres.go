@@ -95,12 +95,21 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// redactErr hides the credentials of a URL quoted in err: what lies between
+// "://" and the last "@" before the URL ends (a password may hold an "@"
+// that the URL parser then trips over).
 func redactErr(err error) string {
 	msg := err.Error()
-	if i := strings.Index(msg, "://"); i >= 0 {
-		if j := strings.Index(msg[i:], "@"); j >= 0 {
-			return msg[:i+3] + "…" + msg[i+j:]
-		}
+	i := strings.Index(msg, "://")
+	if i < 0 {
+		return msg
+	}
+	end := len(msg)
+	if k := strings.IndexAny(msg[i:], " `\"'"); k >= 0 {
+		end = i + k
+	}
+	if j := strings.LastIndex(msg[i:end], "@"); j >= 0 {
+		return msg[:i+3] + "…" + msg[i+j:]
 	}
 	return msg
 }
