@@ -180,6 +180,7 @@ func (a *App) openBus(ctx context.Context) error {
 			(*f)(ch, now)
 		}
 	}
+	a.rep.consumer.OnSkip = a.Metrics.BusSkipped.Inc
 	// Every write through the App reaches the relay at once.
 	a.Store = notifyStore{Store: a.Store, notify: a.rep.relay.Notify}
 	a.log.Info("replica on the bus", "replica", a.cfg.Replica, "stream", c.Stream, "from", after)
