@@ -121,6 +121,11 @@ func Connect(ctx context.Context, cfg Config) (*Bus, error) {
 		nats.Name("shopmuse "+cfg.Replica),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
+		// No reconnect buffer: while disconnected a publish fails at once
+		// and its outbox row stays pending. Buffered, it would be sent on
+		// reconnection whatever happened meanwhile, after the relay gave
+		// it up: an erasure could not keep it off the stream.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("NATS disconnected", "err", err)
