@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/bus"
 	"github.com/shopmuse/shopmuse/internal/natstest"
+	"github.com/shopmuse/shopmuse/internal/pgtest"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -78,4 +81,44 @@ func TestErasedUserNeverReachesTheStreamOrANewReplica(t *testing.T) {
 	if n == 0 {
 		t.Fatal("read nothing from the stream")
 	}
+}
+
+// The replica that trained the shared snapshot learns of an erasure made
+// elsewhere after its save (the erasure committed while it trained, or
+// another replica's save lost the race to its own): it saves again, so the
+// snapshot in the store loses the erased user's factors too.
+func TestTheTrainerResavesItsSnapshotAfterAnErasureElsewhere(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	be := backend{name: "postgres", use: func(c *Config) { c.Store = url }, pending: func() int { return 0 }}
+	nurl := natstest.URL(t)
+	bc := bus.Config{URLs: nurl, Stream: natstest.Stream(t, nurl)}
+	a := startReplica(t, be, bc, "a", nil)
+	ctx := context.Background()
+	// Its first training (of an empty shop) is over before ours.
+	eventually(t, 10*time.Second, "a to be ready", func() bool { ok, _ := a.Ready(); return ok })
+	seedShop(t, a.App)
+	if _, err := a.Train(ctx); err != nil {
+		t.Fatal(err)
+	}
+	other, err := OpenStore(ctx, Config{Store: url, Logger: slog.New(quiet())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	const erased = "user-03"
+	snapshotHas := func() bool {
+		snap, ok, err := other.GetBlob(ctx, modelsNS, modelsSnapshotKey)
+		if err != nil || !ok {
+			t.Fatalf("snapshot: %v %v", ok, err)
+		}
+		return bytes.Contains(snap, []byte(erased))
+	}
+	if !snapshotHas() {
+		t.Fatal("the trained snapshot does not name the user: the test shows nothing")
+	}
+	// Another replica's erasure, as the store commits it.
+	if ok, err := other.DeleteUser(ctx, erased); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	eventually(t, 10*time.Second, "the stored snapshot to lose the erased user", func() bool { return !snapshotHas() })
 }

@@ -179,6 +179,8 @@ func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
 // snapshot). With nothing trained it removes the saved snapshot instead, so
 // none with an erased user's factors can come back.
 func (a *App) saveSnapshot(ctx context.Context) error {
+	a.rep.saveMu.Lock()
+	defer a.rep.saveMu.Unlock()
 	snap, err := a.Recommend.Snapshot()
 	if errors.Is(err, recommend.ErrNotTrained) {
 		if err := a.removeSnapshot(ctx); err != nil {

@@ -97,9 +97,48 @@ type replicaState struct {
 	// by blob namespace (ReloadOn).
 	reloadsMu sync.Mutex
 	reloads   map[string][]func(ctx context.Context, keys []string) error
+	// resave asks resaveLoop to save the snapshot again if this replica
+	// trained the one stored (an erasure arrived after its save).
+	resave chan struct{}
+	// saveMu makes this process's snapshot saves take turns, each taking
+	// its snapshot under the lock: the last write is of the newest models
+	// (an erasure's save cannot be overtaken by an older snapshot's).
+	saveMu sync.Mutex
 	// onApply, when set, learns each change applied and when (tests
 	// measure freshness with it).
 	onApply atomic.Pointer[func(c bus.Change, applied time.Time)]
+}
+
+func (r *replicaState) resaveIfOurs() {
+	select {
+	case r.resave <- struct{}{}:
+	default:
+	}
+}
+
+// resaveLoop saves the snapshot again after erasures reached models that
+// still held the user, when the stored snapshot is this replica's: requests
+// coalesce (a bulk erasure costs one save, or two), and the consumer never
+// waits for a save.
+func (a *App) resaveLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.rep.resave:
+		}
+		info, ok, err := a.storedModelInfo(ctx)
+		if err != nil {
+			a.log.Warn("after an erasure: read the stored model info", "err", err)
+			continue
+		}
+		if !ok || info.TrainedBy != a.cfg.Replica {
+			continue // another replica's (or none): its trainer re-saves
+		}
+		if err := a.saveSnapshot(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("after an erasure: save the model snapshot again", "err", err)
+		}
+	}
 }
 
 // DefaultReplica names this process: the host name and process ID.
@@ -165,6 +204,7 @@ func (a *App) openBus(ctx context.Context) error {
 		return err
 	}
 	a.rep.bus = b
+	a.rep.resave = make(chan struct{}, 1)
 	after, err := b.LastSeq(ctx)
 	if err != nil {
 		return err
@@ -202,6 +242,7 @@ func (a *App) runReplica(ctx context.Context) {
 			a.rep.bus.Hold(c, leaseSweep, func(c context.Context) { a.rep.relay.Sweep(c, sweepEvery) })
 		},
 		func(c context.Context) { a.rep.bus.Hold(c, leaseTrainer, a.trainWhenDue) },
+		a.resaveLoop,
 	} {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(ctx) }()
@@ -256,8 +297,16 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 		if err := json.Unmarshal(c.Payload, &id); err != nil {
 			return fmt.Errorf("decode user ID: %w", err)
 		}
-		a.Recommend.DeleteUser(id)
+		had := a.Recommend.DeleteUser(id)
 		a.Engage.ForgetUser(id)
+		if had {
+			// The erasure was committed elsewhere while this replica's
+			// models still held the user. If the snapshot in the store is
+			// this replica's (it trained while the erasure committed, and
+			// saved after the eraser did), it must be saved again without
+			// them: the eraser's own save may have been overwritten.
+			a.rep.resaveIfOurs()
+		}
 		return nil
 	case store.ChangeBlob, store.ChangeBlobDeleted:
 		var bc store.BlobChange
