@@ -141,6 +141,37 @@ func (a *App) resaveLoop(ctx context.Context) {
 	}
 }
 
+// watchOutbox keeps shopmuse_outbox_pending current, when the store can
+// say: the outbox grows without bound while NATS is away (every write is
+// kept), and this is the number to alert on.
+func (a *App) watchOutbox(ctx context.Context) {
+	sz, ok := a.Store.(interface {
+		PendingCount(context.Context) (int64, error)
+	})
+	if !ok {
+		if ns, isNotify := a.Store.(notifyStore); isNotify {
+			sz, ok = ns.Store.(interface {
+				PendingCount(context.Context) (int64, error)
+			})
+		}
+	}
+	if !ok {
+		return
+	}
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if n, err := sz.PendingCount(ctx); err == nil {
+			a.Metrics.OutboxPending.Set(float64(n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // DefaultReplica names this process: the host name and process ID.
 func DefaultReplica() string {
 	h, err := os.Hostname()
@@ -243,6 +274,7 @@ func (a *App) runReplica(ctx context.Context) {
 		},
 		func(c context.Context) { a.rep.bus.Hold(c, leaseTrainer, a.trainWhenDue) },
 		a.resaveLoop,
+		a.watchOutbox,
 	} {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(ctx) }()

@@ -137,7 +137,13 @@ func TestOutboxChanges(t *testing.T) {
 	if page, _ := s.PendingChanges(ctx, 3, 2); len(page) != 2 || page[0].Seq != 4 {
 		t.Fatalf("after 3, limit 2: %+v", page)
 	}
+	if n, err := s.PendingCount(ctx); err != nil || n != 9 {
+		t.Fatalf("PendingCount = %d, %v; want 9 (seq 1 to 9, one purged)", n, err)
+	}
 	mustOK(t, func() error { return s.MarkPublished(ctx, 8) })
+	if n, err := s.PendingCount(ctx); err != nil || n != 1 {
+		t.Fatalf("PendingCount after MarkPublished(8) = %d, %v; want 1", n, err)
+	}
 	if rest, _ := s.PendingChanges(ctx, 0, 100); len(rest) != 1 || rest[0].Kind != store.ChangeUserErased {
 		t.Fatalf("after MarkPublished(8): %+v", rest)
 	}
