@@ -36,6 +36,10 @@ type Consumer struct {
 	OnSkip func()
 }
 
+// consumerBufferBytes bounds the messages a consumer holds fetched but not
+// yet applied.
+const consumerBufferBytes = 16 << 20
+
 // applyAttempts is how often a failing Handler is retried before the change
 // is skipped (and counted): the stream must not stop behind one change.
 const applyAttempts = 3
@@ -83,7 +87,10 @@ func (c *Consumer) consume(ctx context.Context) error {
 	}
 	// Heartbeats every second: a consumer whose server died is noticed
 	// after two missed ones and re-created on another (default: 5 s each).
-	it, err := cons.Messages(jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
+	// PullMaxBytes bounds what waits in memory under a burst (by default
+	// 500 messages of up to NATS's max_payload each).
+	it, err := cons.Messages(jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
+		jetstream.PullMaxBytes(consumerBufferBytes))
 	if err != nil {
 		return fmt.Errorf("bus: consume: %w", err)
 	}
