@@ -163,6 +163,23 @@ func (b *Bus) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bus: stream %s: %w", b.cfg.Stream, err)
 	}
+	// Every replica must agree on the TTL: one renewing every third of 30 s
+	// while the bucket (updated by another's start) expires keys after 5 s
+	// would lose its lease without knowing, and two would hold it.
+	bucket := b.cfg.Stream + "_leases"
+	if kv, err := b.js.KeyValue(ctx, bucket); err == nil {
+		st, err := kv.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("bus: lease bucket: %w", err)
+		}
+		if st.TTL() != b.cfg.LeaseTTL {
+			return fmt.Errorf("bus: the lease bucket %s expires leases after %v but SHOPMUSE_LEASE_TTL is %v here: "+
+				"every replica must use the same (to change it, stop them all and delete the bucket: nats kv rm %s)",
+				bucket, st.TTL(), b.cfg.LeaseTTL, bucket)
+		}
+	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return fmt.Errorf("bus: lease bucket: %w", err)
+	}
 	b.kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      b.cfg.Stream + "_leases",
 		Description: "shopmuse: leases for work that runs on one replica",

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,5 +46,21 @@ func TestAPausedHolderSeesItsLeaseGone(t *testing.T) {
 	}
 	if held.Err() == nil {
 		t.Fatal("b holds the lease and a's context still says a holds it")
+	}
+}
+
+// Replicas that disagree on the lease TTL would overlap: the second one to
+// start with another TTL is refused, naming the setting.
+func TestReplicasMustAgreeOnTheLeaseTTL(t *testing.T) {
+	url := natstest.URL(t)
+	stream := natstest.Stream(t, url)
+	connect(t, url, stream, "a") // 1.5 s
+	b, err := bus.Connect(context.Background(), bus.Config{URLs: url, Stream: stream, Replica: "b", LeaseTTL: 30 * time.Second})
+	if err == nil {
+		b.Close()
+		t.Fatal("a replica with another lease TTL joined")
+	}
+	if !strings.Contains(err.Error(), "SHOPMUSE_LEASE_TTL") {
+		t.Fatalf("error %v does not name SHOPMUSE_LEASE_TTL", err)
 	}
 }
