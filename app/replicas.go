@@ -291,19 +291,19 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 	case store.ChangeInteractions:
 		var its []shop.Interaction
 		if err := json.Unmarshal(c.Payload, &its); err != nil {
-			return fmt.Errorf("decode interactions: %w", err)
+			return fmt.Errorf("decode interactions: %w: %w", bus.ErrMalformed, err)
 		}
 		return a.applyInteractions(ctx, its)
 	case store.ChangeProducts:
 		var ids []string
 		if err := json.Unmarshal(c.Payload, &ids); err != nil {
-			return fmt.Errorf("decode product IDs: %w", err)
+			return fmt.Errorf("decode product IDs: %w: %w", bus.ErrMalformed, err)
 		}
 		return a.reloadProducts(ctx, ids)
 	case store.ChangeProductsDeleted:
 		var ids []string
 		if err := json.Unmarshal(c.Payload, &ids); err != nil {
-			return fmt.Errorf("decode product IDs: %w", err)
+			return fmt.Errorf("decode product IDs: %w: %w", bus.ErrMalformed, err)
 		}
 		a.Store.ForgetProducts(ids)
 		a.Recommend.DeleteProducts(ids)
@@ -311,7 +311,7 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 	case store.ChangeUsers:
 		var ids []string
 		if err := json.Unmarshal(c.Payload, &ids); err != nil {
-			return fmt.Errorf("decode user IDs: %w", err)
+			return fmt.Errorf("decode user IDs: %w: %w", bus.ErrMalformed, err)
 		}
 		us, err := a.Store.Users(ctx, ids)
 		if err != nil {
@@ -327,7 +327,7 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 	case store.ChangeUserErased:
 		var id string
 		if err := json.Unmarshal(c.Payload, &id); err != nil {
-			return fmt.Errorf("decode user ID: %w", err)
+			return fmt.Errorf("decode user ID: %w: %w", bus.ErrMalformed, err)
 		}
 		had := a.Recommend.DeleteUser(id)
 		a.Engage.ForgetUser(id)
@@ -343,7 +343,7 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 	case store.ChangeBlob, store.ChangeBlobDeleted:
 		var bc store.BlobChange
 		if err := json.Unmarshal(c.Payload, &bc); err != nil {
-			return fmt.Errorf("decode blob change: %w", err)
+			return fmt.Errorf("decode blob change: %w: %w", bus.ErrMalformed, err)
 		}
 		keys := bc.Keys
 		if bc.Key != "" {

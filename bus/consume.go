@@ -36,6 +36,11 @@ type Consumer struct {
 	OnSkip func()
 }
 
+// ErrMalformed marks a Handler's error as the change's own fault (it does
+// not decode): retrying cannot help, so it is skipped at once. Wrap it:
+// fmt.Errorf("decode …: %w: %w", bus.ErrMalformed, err).
+var ErrMalformed = errors.New("malformed change")
+
 // consumerBufferBytes bounds the messages a consumer holds fetched but not
 // yet applied.
 const consumerBufferBytes = 16 << 20
@@ -159,7 +164,7 @@ func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
 			if ctx.Err() != nil {
 				return
 			}
-			if attempt == applyAttempts {
+			if attempt == applyAttempts || errors.Is(err, ErrMalformed) {
 				c.skipped()
 				c.b.log.Error("bus consumer: change not applied", "seq", ch.Seq, "kind", ch.Kind, "err", err)
 				break

@@ -2,7 +2,9 @@ package bus_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/nats-io/nats.go"
@@ -28,9 +30,14 @@ func TestPoisonMessagesAreCountedAndSkipped(t *testing.T) {
 	defer cancel()
 
 	var got collector
+	var malformedCalls atomic.Int32
 	cons := a.NewConsumer(0, func(ctx context.Context, c bus.Change) error {
-		if string(c.Payload) == "panic" {
+		switch string(c.Payload) {
+		case "panic":
 			panic("a handler bug meets a malformed change")
+		case "malformed":
+			malformedCalls.Add(1)
+			return fmt.Errorf("decode: %w: bad JSON", bus.ErrMalformed)
 		}
 		return got.apply(ctx, c)
 	})
@@ -52,6 +59,7 @@ func TestPoisonMessagesAreCountedAndSkipped(t *testing.T) {
 	publish(stream+".interactions", []byte("[]"), map[string]string{"Shopmuse-Seq": "x"})                     // bad seq
 	publish(stream+".products", []byte("panic"), map[string]string{"Shopmuse-Seq": "7"})                      // handler panics
 	publish(stream+".products", []byte(strings.Repeat("[", 900<<10)), map[string]string{"Shopmuse-Seq": "8"}) // huge
+	publish(stream+".products", []byte("malformed"), map[string]string{"Shopmuse-Seq": "9"})                  // not retried
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +77,11 @@ func TestPoisonMessagesAreCountedAndSkipped(t *testing.T) {
 		return false
 	})
 	// The huge one is well-formed to the consumer: the handler gets it.
-	if n := cons.Failed(); n != 3 {
-		t.Fatalf("Failed() = %d, want 3 (two undecodable, one panic)", n)
+	if n := cons.Failed(); n != 4 {
+		t.Fatalf("Failed() = %d, want 4 (two undecodable, one panic, one malformed)", n)
+	}
+	if n := malformedCalls.Load(); n != 1 {
+		t.Fatalf("a change the Handler called malformed was tried %d times, want 1", n)
 	}
 	cancel()
 	<-done
