@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
+	"strings"
 	"time"
+
+	"github.com/shopmuse/shopmuse/bus"
 )
 
 // runProbe is a container health check for images without a shell or curl
@@ -19,6 +23,9 @@ func runProbe(ctx context.Context, args []string, stdout io.Writer) error {
 		url = args[0]
 	default:
 		return fmt.Errorf("usage: shopmuse probe [URL] (default %s)", url)
+	}
+	if p, err := neturl.Parse(url); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || strings.ContainsAny(url, " \t\n") {
+		return fmt.Errorf("probe: %q is not an http:// or https:// URL with a host (default %s)", bus.RedactURLs(url), "http://127.0.0.1:8080/readyz")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -161,6 +163,10 @@ func readAppConfig(e *envReader) app.Config {
 		cfg.Qdrant = &q
 	}
 	cfg.Replica = e.str("SHOPMUSE_REPLICA", "")
+	if !replicaName.MatchString(cfg.Replica) {
+		// It reaches logs, lease values and modelInfo.
+		e.fail("SHOPMUSE_REPLICA: letters, digits, '.', '_' and '-' only, at most 128, got %.40q", cfg.Replica)
+	}
 	if urls := strings.TrimSpace(e.getenv("SHOPMUSE_BUS")); urls != "" {
 		cfg.Bus = &bus.Config{
 			URLs:     urls,
@@ -168,12 +174,19 @@ func readAppConfig(e *envReader) app.Config {
 			Replicas: e.integer("SHOPMUSE_BUS_REPLICAS", 1, 1, 5),
 			LeaseTTL: e.duration("SHOPMUSE_LEASE_TTL", 10*time.Second),
 		}
-		if cfg.Bus.LeaseTTL < time.Second {
-			e.fail("SHOPMUSE_LEASE_TTL must be at least 1s")
+		if cfg.Bus.LeaseTTL < time.Second || cfg.Bus.LeaseTTL > 10*time.Minute {
+			// Past minutes, a dead holder's work waits that long for another.
+			e.fail("SHOPMUSE_LEASE_TTL must be from 1s to 10m, got %v", cfg.Bus.LeaseTTL)
+		}
+		if !streamName.MatchString(cfg.Bus.Stream) {
+			e.fail("SHOPMUSE_BUS_STREAM: letters, digits, '-' and '_' only (at most 64), got %.40q", cfg.Bus.Stream)
 		}
 		for u := range strings.SplitSeq(urls, ",") {
-			if u = strings.TrimSpace(u); !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
-				e.fail("SHOPMUSE_BUS: %q is not a nats:// or tls:// URL", u)
+			u = strings.TrimSpace(u)
+			if !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
+				e.fail("SHOPMUSE_BUS: %q is not a nats:// or tls:// URL", bus.RedactURLs(u))
+			} else if p, err := url.Parse(u); err != nil || p.Hostname() == "" || strings.ContainsAny(u, " \t") {
+				e.fail("SHOPMUSE_BUS: %q is not a URL with a host (nats://host:4222)", bus.RedactURLs(u))
 			}
 		}
 	}
@@ -200,6 +213,11 @@ func readAppConfig(e *envReader) app.Config {
 	}
 	return cfg
 }
+
+var (
+	replicaName = regexp.MustCompile(`^[A-Za-z0-9._-]{0,128}$`)
+	streamName  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
 
 // isLoopback reports whether the listen address only accepts local clients.
 func isLoopback(addr string) bool {

@@ -156,7 +156,9 @@ func sampleSecret(name string) string {
 	case "SHOPMUSE_API_KEYS":
 		return "admin-secret-0123456789:admin"
 	case "SHOPMUSE_STORE":
-		return "postgres://shopmuse:shopmuse@postgres:5432/shopmuse?sslmode=disable"
+		return "postgres://shopmuse:pw@postgres:5432/shopmuse?sslmode=disable"
+	case "SHOPMUSE_BUS":
+		return "nats://shopmuse:pw@nats-0.nats:4222,nats://shopmuse:pw@nats-1.nats:4222"
 	}
 	return ""
 }
@@ -229,5 +231,44 @@ func TestProbeFailsUnlessReady(t *testing.T) {
 	err := run(context.Background(), []string{"probe", srv.URL}, func(string) string { return "" }, &out, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Fatalf("probe of an unready server: err = %v, want a 503 error", err)
+	}
+}
+
+// The deployments keep the engines a replica trusts to themselves: NATS
+// takes a password on every node, passwords are not fixed in the files
+// (secrets, or compose variables whose laptop default says to change it),
+// the load balancer does not serve /metrics, and none sets
+// SHOPMUSE_INSECURE.
+func TestDeployIsNotOpen(t *testing.T) {
+	read := func(p string) string {
+		b, err := os.ReadFile(filepath.Join("deploy", p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	compose := read("compose.yaml")
+	if n := strings.Count(compose, `"--pass", "${NATS_PASSWORD`); n != 3 {
+		t.Errorf("compose: %d of 3 NATS nodes take a password", n)
+	}
+	if strings.Contains(compose, "POSTGRES_PASSWORD: shopmuse") || strings.Count(compose, "change-me") > 0 && !strings.Contains(compose, "set your\n# own") {
+		t.Error("compose: a fixed PostgreSQL password, or a default without saying to change it")
+	}
+	if !strings.Contains(read("k8s/nats.yaml"), "authorization {") {
+		t.Error("k8s: NATS takes no password")
+	}
+	if strings.Contains(read("k8s/postgres.yaml"), "POSTGRES_PASSWORD, value:") {
+		t.Error("k8s: the PostgreSQL password is written in the manifest")
+	}
+	if !strings.Contains(read("k8s/network.yaml"), "kind: NetworkPolicy") {
+		t.Error("k8s: no NetworkPolicy keeps PostgreSQL and NATS to the replicas")
+	}
+	if !strings.Contains(read("nginx.conf"), "location = /metrics { return 404; }") {
+		t.Error("nginx serves /metrics to the public")
+	}
+	for _, p := range []string{"compose.yaml", "k8s/shopmuse.yaml"} {
+		if strings.Contains(read(p), "SHOPMUSE_INSECURE") {
+			t.Errorf("%s sets SHOPMUSE_INSECURE", p)
+		}
 	}
 }

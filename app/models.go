@@ -148,6 +148,13 @@ func (a *App) train(ctx context.Context, stopWithCtx bool) (recommend.TrainingRe
 		return rep, fmt.Errorf("train: %w", err)
 	}
 	a.Metrics.TrainingTime.Observe(rep.Duration.Seconds())
+	if stopWithCtx && a.rep.bus != nil && ctx.Err() != nil {
+		// Background training ran under the trainer lease, and the lease
+		// ended (lapsed during a pause, lost, or shutdown): another
+		// replica may be the trainer now, so the save is its to make.
+		a.Metrics.TrainingRuns.WithLabelValues("save_error").Inc()
+		return rep, fmt.Errorf("train: not saved, the trainer lease ended: %w", ctx.Err())
+	}
 	a.log.Info("recommendation models trained", "took", rep.Duration.Round(time.Millisecond).String(),
 		"users", rep.Users, "products", rep.Items, "pairs", rep.Interactions)
 	if err := a.saveSnapshot(dctx); err != nil {
@@ -179,6 +186,8 @@ func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
 // snapshot). With nothing trained it removes the saved snapshot instead, so
 // none with an erased user's factors can come back.
 func (a *App) saveSnapshot(ctx context.Context) error {
+	a.rep.saveMu.Lock()
+	defer a.rep.saveMu.Unlock()
 	snap, err := a.Recommend.Snapshot()
 	if errors.Is(err, recommend.ErrNotTrained) {
 		if err := a.removeSnapshot(ctx); err != nil {

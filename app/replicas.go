@@ -97,9 +97,79 @@ type replicaState struct {
 	// by blob namespace (ReloadOn).
 	reloadsMu sync.Mutex
 	reloads   map[string][]func(ctx context.Context, keys []string) error
+	// resave asks resaveLoop to save the snapshot again if this replica
+	// trained the one stored (an erasure arrived after its save).
+	resave chan struct{}
+	// saveMu makes this process's snapshot saves take turns, each taking
+	// its snapshot under the lock: the last write is of the newest models
+	// (an erasure's save cannot be overtaken by an older snapshot's).
+	saveMu sync.Mutex
 	// onApply, when set, learns each change applied and when (tests
 	// measure freshness with it).
 	onApply atomic.Pointer[func(c bus.Change, applied time.Time)]
+}
+
+func (r *replicaState) resaveIfOurs() {
+	select {
+	case r.resave <- struct{}{}:
+	default:
+	}
+}
+
+// resaveLoop saves the snapshot again after erasures reached models that
+// still held the user, when the stored snapshot is this replica's: requests
+// coalesce (a bulk erasure costs one save, or two), and the consumer never
+// waits for a save.
+func (a *App) resaveLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-a.rep.resave:
+		}
+		info, ok, err := a.storedModelInfo(ctx)
+		if err != nil {
+			a.log.Warn("after an erasure: read the stored model info", "err", err)
+			continue
+		}
+		if !ok || info.TrainedBy != a.cfg.Replica {
+			continue // another replica's (or none): its trainer re-saves
+		}
+		if err := a.saveSnapshot(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error("after an erasure: save the model snapshot again", "err", err)
+		}
+	}
+}
+
+// watchOutbox keeps shopmuse_outbox_pending current, when the store can
+// say: the outbox grows without bound while NATS is away (every write is
+// kept), and this is the number to alert on.
+func (a *App) watchOutbox(ctx context.Context) {
+	sz, ok := a.Store.(interface {
+		PendingCount(context.Context) (int64, error)
+	})
+	if !ok {
+		if ns, isNotify := a.Store.(notifyStore); isNotify {
+			sz, ok = ns.Store.(interface {
+				PendingCount(context.Context) (int64, error)
+			})
+		}
+	}
+	if !ok {
+		return
+	}
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if n, err := sz.PendingCount(ctx); err == nil {
+			a.Metrics.OutboxPending.Set(float64(n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // DefaultReplica names this process: the host name and process ID.
@@ -165,6 +235,7 @@ func (a *App) openBus(ctx context.Context) error {
 		return err
 	}
 	a.rep.bus = b
+	a.rep.resave = make(chan struct{}, 1)
 	after, err := b.LastSeq(ctx)
 	if err != nil {
 		return err
@@ -180,6 +251,7 @@ func (a *App) openBus(ctx context.Context) error {
 			(*f)(ch, now)
 		}
 	}
+	a.rep.consumer.OnSkip = a.Metrics.BusSkipped.Inc
 	// Every write through the App reaches the relay at once.
 	a.Store = notifyStore{Store: a.Store, notify: a.rep.relay.Notify}
 	a.log.Info("replica on the bus", "replica", a.cfg.Replica, "stream", c.Stream, "from", after)
@@ -201,6 +273,8 @@ func (a *App) runReplica(ctx context.Context) {
 			a.rep.bus.Hold(c, leaseSweep, func(c context.Context) { a.rep.relay.Sweep(c, sweepEvery) })
 		},
 		func(c context.Context) { a.rep.bus.Hold(c, leaseTrainer, a.trainWhenDue) },
+		a.resaveLoop,
+		a.watchOutbox,
 	} {
 		wg.Add(1)
 		go func() { defer wg.Done(); run(ctx) }()
@@ -217,19 +291,19 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 	case store.ChangeInteractions:
 		var its []shop.Interaction
 		if err := json.Unmarshal(c.Payload, &its); err != nil {
-			return fmt.Errorf("decode interactions: %w", err)
+			return fmt.Errorf("decode interactions: %w: %w", bus.ErrMalformed, err)
 		}
 		return a.applyInteractions(ctx, its)
 	case store.ChangeProducts:
 		var ids []string
 		if err := json.Unmarshal(c.Payload, &ids); err != nil {
-			return fmt.Errorf("decode product IDs: %w", err)
+			return fmt.Errorf("decode product IDs: %w: %w", bus.ErrMalformed, err)
 		}
 		return a.reloadProducts(ctx, ids)
 	case store.ChangeProductsDeleted:
 		var ids []string
 		if err := json.Unmarshal(c.Payload, &ids); err != nil {
-			return fmt.Errorf("decode product IDs: %w", err)
+			return fmt.Errorf("decode product IDs: %w: %w", bus.ErrMalformed, err)
 		}
 		a.Store.ForgetProducts(ids)
 		a.Recommend.DeleteProducts(ids)
@@ -237,7 +311,7 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 	case store.ChangeUsers:
 		var ids []string
 		if err := json.Unmarshal(c.Payload, &ids); err != nil {
-			return fmt.Errorf("decode user IDs: %w", err)
+			return fmt.Errorf("decode user IDs: %w: %w", bus.ErrMalformed, err)
 		}
 		us, err := a.Store.Users(ctx, ids)
 		if err != nil {
@@ -253,15 +327,23 @@ func (a *App) applyChange(ctx context.Context, c bus.Change) error {
 	case store.ChangeUserErased:
 		var id string
 		if err := json.Unmarshal(c.Payload, &id); err != nil {
-			return fmt.Errorf("decode user ID: %w", err)
+			return fmt.Errorf("decode user ID: %w: %w", bus.ErrMalformed, err)
 		}
-		a.Recommend.DeleteUser(id)
+		had := a.Recommend.DeleteUser(id)
 		a.Engage.ForgetUser(id)
+		if had {
+			// The erasure was committed elsewhere while this replica's
+			// models still held the user. If the snapshot in the store is
+			// this replica's (it trained while the erasure committed, and
+			// saved after the eraser did), it must be saved again without
+			// them: the eraser's own save may have been overwritten.
+			a.rep.resaveIfOurs()
+		}
 		return nil
 	case store.ChangeBlob, store.ChangeBlobDeleted:
 		var bc store.BlobChange
 		if err := json.Unmarshal(c.Payload, &bc); err != nil {
-			return fmt.Errorf("decode blob change: %w", err)
+			return fmt.Errorf("decode blob change: %w: %w", bus.ErrMalformed, err)
 		}
 		keys := bc.Keys
 		if bc.Key != "" {

@@ -121,6 +121,11 @@ func Connect(ctx context.Context, cfg Config) (*Bus, error) {
 		nats.Name("shopmuse "+cfg.Replica),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond),
+		// No reconnect buffer: while disconnected a publish fails at once
+		// and its outbox row stays pending. Buffered, it would be sent on
+		// reconnection whatever happened meanwhile, after the relay gave
+		// it up: an erasure could not keep it off the stream.
+		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("NATS disconnected", "err", err)
@@ -129,7 +134,7 @@ func Connect(ctx context.Context, cfg Config) (*Bus, error) {
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS reconnected", "url", c.ConnectedUrlRedacted()) }),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("bus: connect to %s: %w", strings.Join(urls, ","), err)
+		return nil, fmt.Errorf("bus: connect to %s: %w", RedactURLs(strings.Join(urls, ",")), err)
 	}
 	b := &Bus{cfg: cfg, nc: nc, log: log}
 	if err := b.setup(ctx); err != nil {
@@ -158,6 +163,23 @@ func (b *Bus) setup(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bus: stream %s: %w", b.cfg.Stream, err)
 	}
+	// Every replica must agree on the TTL: one renewing every third of 30 s
+	// while the bucket (updated by another's start) expires keys after 5 s
+	// would lose its lease without knowing, and two would hold it.
+	bucket := b.cfg.Stream + "_leases"
+	if kv, err := b.js.KeyValue(ctx, bucket); err == nil {
+		st, err := kv.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("bus: lease bucket: %w", err)
+		}
+		if st.TTL() != b.cfg.LeaseTTL {
+			return fmt.Errorf("bus: the lease bucket %s expires leases after %v but SHOPMUSE_LEASE_TTL is %v here: "+
+				"every replica must use the same (to change it, stop them all and delete the bucket: nats kv rm %s)",
+				bucket, st.TTL(), b.cfg.LeaseTTL, bucket)
+		}
+	} else if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return fmt.Errorf("bus: lease bucket: %w", err)
+	}
 	b.kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      b.cfg.Stream + "_leases",
 		Description: "shopmuse: leases for work that runs on one replica",
@@ -170,6 +192,25 @@ func (b *Bus) setup(ctx context.Context) error {
 		return fmt.Errorf("bus: lease bucket: %w", err)
 	}
 	return nil
+}
+
+// RedactURLs hides the credentials (user, password or token) of each URL in
+// a comma-separated list: what comes before the last "@" of a URL, after
+// its scheme. For logs and errors.
+func RedactURLs(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, u := range parts {
+		at := strings.LastIndex(u, "@")
+		if at < 0 {
+			continue
+		}
+		start := 0
+		if s := strings.Index(u, "://"); s >= 0 && s < at {
+			start = s + 3
+		}
+		parts[i] = u[:start] + "…" + u[at:]
+	}
+	return strings.Join(parts, ",")
 }
 
 // LeaseTTL is how long a lease outlives its holder's last renewal.

@@ -28,11 +28,22 @@ type Consumer struct {
 	target   uint64
 	caughtUp atomic.Bool
 	applied  atomic.Uint64 // stream sequence of the last change applied
-	failed   atomic.Uint64 // changes whose Handler kept failing
+	failed   atomic.Uint64 // changes skipped: undecodable, or the Handler kept failing
 	// OnApply, when set, is told each change applied and when it was
 	// committed (freshness metrics).
 	OnApply func(c Change)
+	// OnSkip, when set, is told of each message skipped (metrics).
+	OnSkip func()
 }
+
+// ErrMalformed marks a Handler's error as the change's own fault (it does
+// not decode): retrying cannot help, so it is skipped at once. Wrap it:
+// fmt.Errorf("decode …: %w: %w", bus.ErrMalformed, err).
+var ErrMalformed = errors.New("malformed change")
+
+// consumerBufferBytes bounds the messages a consumer holds fetched but not
+// yet applied.
+const consumerBufferBytes = 16 << 20
 
 // applyAttempts is how often a failing Handler is retried before the change
 // is skipped (and counted): the stream must not stop behind one change.
@@ -48,8 +59,8 @@ func (b *Bus) NewConsumer(after uint64, h Handler) *Consumer {
 // in the stream when it started.
 func (c *Consumer) CaughtUp() bool { return c.caughtUp.Load() }
 
-// Failed counts changes skipped after their Handler failed applyAttempts
-// times.
+// Failed counts changes skipped: undecodable messages, and changes whose
+// Handler failed (or panicked) applyAttempts times.
 func (c *Consumer) Failed() uint64 { return c.failed.Load() }
 
 // Run consumes until ctx ends. An ordered consumer re-creates itself after a
@@ -81,7 +92,10 @@ func (c *Consumer) consume(ctx context.Context) error {
 	}
 	// Heartbeats every second: a consumer whose server died is noticed
 	// after two missed ones and re-created on another (default: 5 s each).
-	it, err := cons.Messages(jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second))
+	// PullMaxBytes bounds what waits in memory under a burst (by default
+	// 500 messages of up to NATS's max_payload each).
+	it, err := cons.Messages(jetstream.PullExpiry(5*time.Second), jetstream.PullHeartbeat(time.Second),
+		jetstream.PullMaxBytes(consumerBufferBytes))
 	if err != nil {
 		return fmt.Errorf("bus: consume: %w", err)
 	}
@@ -132,10 +146,15 @@ func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
 	}
 	ch, err := c.b.decode(m)
 	if err != nil {
-		c.b.log.Error("bus consumer: undecodable change skipped", "err", err, "subject", m.Subject())
+		// Whoever reaches NATS can publish on the stream's subjects: a
+		// message the relay did not write is skipped, counted, and logged
+		// without its payload.
+		c.skipped()
+		c.b.log.Error("bus consumer: undecodable change skipped", "err", err, "subject", m.Subject(),
+			"stream_seq", meta.Sequence.Stream, "bytes", len(m.Data()))
 	} else {
 		for attempt := 1; ; attempt++ {
-			err := c.h(ctx, ch)
+			err := c.apply(ctx, ch)
 			if err == nil {
 				if c.OnApply != nil {
 					c.OnApply(ch)
@@ -145,8 +164,8 @@ func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
 			if ctx.Err() != nil {
 				return
 			}
-			if attempt == applyAttempts {
-				c.failed.Add(1)
+			if attempt == applyAttempts || errors.Is(err, ErrMalformed) {
+				c.skipped()
 				c.b.log.Error("bus consumer: change not applied", "seq", ch.Seq, "kind", ch.Kind, "err", err)
 				break
 			}
@@ -158,6 +177,24 @@ func (c *Consumer) handle(ctx context.Context, m jetstream.Msg) {
 		c.caughtUp.Store(true)
 		c.b.log.Info("bus consumer caught up", "stream_seq", meta.Sequence.Stream)
 	}
+}
+
+func (c *Consumer) skipped() {
+	c.failed.Add(1)
+	if c.OnSkip != nil {
+		c.OnSkip()
+	}
+}
+
+// apply runs the Handler, turning a panic into an error: a malformed change
+// that trips a bug must cost that change, not the replica.
+func (c *Consumer) apply(ctx context.Context, ch Change) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic applying change %d (%s): %v", ch.Seq, ch.Kind, r)
+		}
+	}()
+	return c.h(ctx, ch)
 }
 
 // decode turns a stream message back into the change it carries (or a part

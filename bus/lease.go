@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,6 +21,36 @@ import (
 // so two holders never overlap by the clock of either.
 
 var leaseName = regexp.MustCompile(`^[A-Za-z0-9_=.-]{1,200}$`)
+
+// renewHook, when set (tests), runs before each renewal.
+var renewHook func()
+
+// errLeaseLapsed is a held context's error once its last renewal is older
+// than the give-up time, whether or not the renewal loop has run since.
+var errLeaseLapsed = errors.New("bus: lease lapsed: not renewed in time")
+
+// heldCtx is a lease's context. Err also reads the clock: a process
+// stopped past the TTL (SIGSTOP, a long pause) resumes with its renewal
+// loop and its work both runnable, and the work, checking Err before
+// once-only steps, must not win that race. A timer cancels Done as well.
+type heldCtx struct {
+	context.Context
+	lastOK atomic.Int64 // monotonic nanoseconds since start of the last renewal that succeeded
+	start  time.Time
+	giveUp time.Duration
+}
+
+func (h *heldCtx) Err() error {
+	if err := h.Context.Err(); err != nil {
+		return err
+	}
+	if time.Since(h.start)-time.Duration(h.lastOK.Load()) >= h.giveUp {
+		return errLeaseLapsed
+	}
+	return nil
+}
+
+func (h *heldCtx) renewed(at time.Time) { h.lastOK.Store(int64(at.Sub(h.start))) }
 
 type leaseValue struct {
 	Replica string    `json:"replica"`
@@ -45,13 +76,17 @@ func (b *Bus) TryLease(ctx context.Context, name string) (held context.Context, 
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("bus: take lease %s: %w", name, err)
 	}
-	held, cancelHeld := context.WithCancel(ctx)
+	inner, cancelHeld := context.WithCancel(ctx)
+	h := &heldCtx{Context: inner, start: time.Now(), giveUp: b.cfg.LeaseTTL * 2 / 3}
+	lapse := time.AfterFunc(h.giveUp, cancelHeld)
 	stopped := make(chan struct{})
 	var last uint64
 	go func() {
 		defer close(stopped)
-		last = b.renew(held, cancelHeld, name, val, rev)
+		defer lapse.Stop()
+		last = b.renew(h, cancelHeld, lapse, name, val, rev)
 	}()
+	held = h
 	release = func() {
 		cancelHeld()
 		<-stopped
@@ -70,27 +105,48 @@ func (b *Bus) TryLease(ctx context.Context, name string) (held context.Context, 
 
 // renew keeps the lease until held ends (it returns the last revision
 // written) or the lease is lost (it cancels held and returns 0).
-func (b *Bus) renew(held context.Context, cancel context.CancelFunc, name string, val []byte, rev uint64) uint64 {
+func (b *Bus) renew(held *heldCtx, cancel context.CancelFunc, lapse *time.Timer, name string, val []byte, rev uint64) uint64 {
 	every := b.cfg.LeaseTTL / 3
-	giveUp := b.cfg.LeaseTTL * 2 / 3
+	giveUp := held.giveUp
 	lastOK := time.Now()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-held.Done():
+			if time.Since(lastOK) >= giveUp {
+				return 0 // lapsed (the timer): nothing of ours to delete
+			}
 			return rev
 		case <-t.C:
 		}
+		if renewHook != nil {
+			renewHook()
+		}
+		if held.Err() != nil {
+			// Lapsed while this loop was not running: the key may be
+			// another's by now.
+			b.log.Warn("lease lapsed: not renewed in time", "lease", name)
+			cancel()
+			if errors.Is(held.Err(), errLeaseLapsed) {
+				return 0
+			}
+			return rev
+		}
 		// Short enough that a hung attempt still leaves time to give the
 		// lease up before it can expire.
-		uctx, ucancel := context.WithTimeout(held, every/2)
+		sent := time.Now()
+		uctx, ucancel := context.WithTimeout(held.Context, every/2)
 		next, err := b.kv.Update(uctx, name, val, rev)
 		ucancel()
 		switch {
 		case err == nil:
-			rev, lastOK = next, time.Now()
-		case held.Err() != nil:
+			// The TTL runs from the server's write, after sent: counting
+			// from sent keeps the local view on the safe side.
+			rev, lastOK = next, sent
+			held.renewed(sent)
+			lapse.Reset(giveUp - time.Since(sent))
+		case held.Context.Err() != nil:
 			return rev
 		case errors.Is(err, jetstream.ErrKeyRevisionMismatch), errors.Is(err, jetstream.ErrKeyNotFound):
 			b.log.Warn("lease lost: another replica holds it", "lease", name)

@@ -32,6 +32,12 @@ type Metrics struct {
 	// BusFreshness is the time from a change's commit on any replica to
 	// its application here (replicas on a bus only).
 	BusFreshness prometheus.Histogram
+	// BusSkipped counts stream messages a replica skipped: undecodable, or
+	// failing to apply (a poison message).
+	BusSkipped prometheus.Counter
+	// OutboxPending is about how many committed changes wait to be
+	// published (grows while NATS is unreachable).
+	OutboxPending prometheus.Gauge
 }
 
 // New registers every series, plus the Go runtime and process ones.
@@ -73,6 +79,10 @@ func New() *Metrics {
 		BusFreshness: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "shopmuse_bus_freshness_seconds", Help: "From a change's commit (any replica) to its application on this one.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		BusSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shopmuse_bus_changes_skipped_total", Help: "Stream messages skipped: undecodable, or failing to apply."}),
+		OutboxPending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "shopmuse_outbox_pending", Help: "Committed changes waiting in the outbox to be published to the bus (about)."}),
 		CopyGenerated: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shopmuse_copy_generated_total", Help: "Copy generation requests by generator."},
 			[]string{"generator"}),
@@ -82,7 +92,7 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.Operations, m.OperationTime, m.Errors, m.HTTPRequests, m.CacheLookups, m.LLMCalls,
 		m.LLMLatency, m.TrainingRuns, m.TrainingTime, m.StoreBytes, m.CopyGenerated, m.Recommendation,
-		m.BusFreshness,
+		m.BusFreshness, m.BusSkipped, m.OutboxPending,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -34,6 +34,9 @@ func (s *Badger) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool
 
 // PutBlob stores a blob, replacing any before it.
 func (s *Badger) PutBlob(ctx context.Context, namespace, k string, v []byte) error {
+	if err := CheckKey(namespace, k); err != nil {
+		return fmt.Errorf("put blob: %w", err)
+	}
 	err := s.update(ctx, func(txn *badger.Txn) error { return txn.Set(blobKey(namespace, k), v) })
 	if err != nil {
 		return fmt.Errorf("put blob %s/%s: %w", namespace, k, err)
@@ -45,6 +48,9 @@ func (s *Badger) PutBlob(ctx context.Context, namespace, k string, v []byte) err
 // grow without bound. A blob written under WithSubject is linked to that
 // user and erased with them (DeleteUser).
 func (s *Badger) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, ttl time.Duration) error {
+	if err := CheckKey(namespace, k); err != nil {
+		return fmt.Errorf("put blob: %w", err)
+	}
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		if id, ok := SubjectFrom(ctx); ok {
 			if err := txn.SetEntry(badger.NewEntry(subjectKeyFor(id, namespace, k), nil).WithTTL(ttl)); err != nil {
@@ -116,6 +122,11 @@ func (s *Badger) ListBlobs(ctx context.Context, namespace, prefix, after string,
 
 // PutBlobs stores several blobs of a namespace in one transaction.
 func (s *Badger) PutBlobs(ctx context.Context, namespace string, blobs []Blob) error {
+	for _, b := range blobs {
+		if err := CheckKey(namespace, b.Key); err != nil {
+			return fmt.Errorf("put blobs: %w", err)
+		}
+	}
 	err := s.update(ctx, func(txn *badger.Txn) error {
 		for _, b := range blobs {
 			if err := txn.Set(blobKey(namespace, b.Key), b.Value); err != nil {

@@ -26,6 +26,9 @@ func (s *Badger) AddCounters(ctx context.Context, namespace string, deltas map[s
 	}
 	keyed := make(map[string]int64, len(deltas))
 	for k, d := range deltas {
+		if err := CheckKey(namespace, k); err != nil {
+			return fmt.Errorf("add counters: %w", err)
+		}
 		keyed[string(counterBlobKey(namespace, k))] += d
 	}
 	if err := s.update(ctx, func(txn *badger.Txn) error { return addCounts(txn, keyed) }); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/shopmuse/shopmuse/shop"
@@ -90,6 +91,8 @@ type Store interface {
 	ProductVariants(ctx context.Context, productID, channel string) ([]VariantRef, error)
 
 	// Blobs: namespace + key -> bytes other packages encode themselves.
+	// Namespaces and keys of blobs and counters are bounded (CheckKey) on
+	// every backend alike: PostgreSQL's B-tree cannot index much longer.
 	GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error)
 	PutBlob(ctx context.Context, namespace, k string, v []byte) error
 	// PutBlobs stores several blobs of a namespace in one transaction.
@@ -126,3 +129,23 @@ var _ Store = (*Badger)(nil)
 
 // ForgetProducts drops cached copies of the products.
 func (s *Badger) ForgetProducts(ids []string) { s.products.Invalidate(ids) }
+
+// Bounds on blob and counter names, the same on every backend: a
+// PostgreSQL B-tree index row holds at most 2704 bytes, and Badger's keys
+// would take far more, so a write Badger accepts and PostgreSQL refuses is
+// refused on both. Callers hash what could be longer (the copy cache does).
+const (
+	MaxNamespaceBytes = 128
+	MaxKeyBytes       = 1024
+)
+
+// CheckKey refuses a blob or counter namespace or key over the bounds.
+func CheckKey(namespace, k string) error {
+	if len(namespace) > MaxNamespaceBytes {
+		return fmt.Errorf("namespace of %d bytes: at most %d", len(namespace), MaxNamespaceBytes)
+	}
+	if len(k) > MaxKeyBytes {
+		return fmt.Errorf("key of %d bytes in %.40q: at most %d", len(k), namespace, MaxKeyBytes)
+	}
+	return nil
+}

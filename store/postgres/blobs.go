@@ -61,6 +61,9 @@ const putBlobs = `INSERT INTO blobs (namespace, key, value, expires_at)
 
 // PutBlob stores a blob, replacing any before it.
 func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) error {
+	if err := store.CheckKey(namespace, k); err != nil {
+		return fmt.Errorf("put blob: %w", err)
+	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, putBlobs, []byte(namespace), [][]byte{[]byte(k)}, [][]byte{nonNil(v)}, nil); err != nil {
 			return err
@@ -89,6 +92,9 @@ func (s *Store) PutBlobs(ctx context.Context, namespace string, blobs []store.Bl
 	}
 	last := make(map[string][]byte, len(blobs))
 	for _, b := range blobs {
+		if err := store.CheckKey(namespace, b.Key); err != nil {
+			return fmt.Errorf("put blobs: %w", err)
+		}
 		last[b.Key] = b.Value
 	}
 	keys := make([]string, 0, len(last))
@@ -115,6 +121,9 @@ func (s *Store) PutBlobs(ctx context.Context, namespace string, blobs []store.Bl
 // PutBlobTTL stores a cache blob that expires after ttl. Caches are not
 // published: each replica fills its own misses from the shared store.
 func (s *Store) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, ttl time.Duration) error {
+	if err := store.CheckKey(namespace, k); err != nil {
+		return fmt.Errorf("put blob: %w", err)
+	}
 	exp := time.Now().Add(ttl)
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		if id, ok := store.SubjectFrom(ctx); ok {
@@ -207,6 +216,9 @@ func (s *Store) AddCounters(ctx context.Context, namespace string, deltas map[st
 	var c counts
 	keys := make([]string, 0, len(deltas))
 	for k, d := range deltas {
+		if err := store.CheckKey(namespace, k); err != nil {
+			return fmt.Errorf("add counters: %w", err)
+		}
 		c.add(namespace, k, d)
 		keys = append(keys, k)
 	}

@@ -497,6 +497,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (bool, error) {
 		if _, err := tx.Exec(ctx, "DELETE FROM users WHERE id = $1", id); err != nil {
 			return err
 		}
+		if err := purgeOutbox(ctx, tx, id); err != nil {
+			return err
+		}
 		if !existed {
 			return nil
 		}
@@ -506,4 +509,59 @@ func (s *Store) DeleteUser(ctx context.Context, id string) (bool, error) {
 		return existed, fmt.Errorf("erase user %q: %w", id, err)
 	}
 	return existed, nil
+}
+
+// purgeOutbox removes the user's interactions from outbox rows not yet
+// published (a row left with none is deleted), so that the erased history
+// never reaches the stream after the erasure. Rows are found by the
+// encoded "userID" field, as json.Marshal wrote it, then decoded to filter.
+// What a relay published before the erasure committed stays on the stream
+// until its retention ends; replicas drop it (the user no longer exists).
+func purgeOutbox(ctx context.Context, tx pgx.Tx, id string) error {
+	enc, err := json.Marshal(id)
+	if err != nil {
+		return err
+	}
+	needle := append([]byte(`"userID":`), enc...)
+	rows, err := tx.Query(ctx, `SELECT seq, payload FROM outbox
+		WHERE kind = $1 AND position($2::bytea IN payload) > 0 ORDER BY seq FOR UPDATE`, store.ChangeInteractions, needle)
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	type row struct {
+		seq     int64
+		payload []byte
+	}
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.seq, &x.payload)
+		return x, err
+	})
+	if err != nil {
+		return fmt.Errorf("outbox: %w", err)
+	}
+	for _, r := range found {
+		var its []shop.Interaction
+		if err := json.Unmarshal(r.payload, &its); err != nil {
+			return fmt.Errorf("outbox row %d: %w", r.seq, err)
+		}
+		kept := its[:0]
+		for _, it := range its {
+			if it.UserID != id {
+				kept = append(kept, it)
+			}
+		}
+		if len(kept) == 0 {
+			_, err = tx.Exec(ctx, "DELETE FROM outbox WHERE seq = $1", r.seq)
+		} else {
+			var b []byte
+			if b, err = json.Marshal(kept); err == nil {
+				_, err = tx.Exec(ctx, "UPDATE outbox SET payload = $2 WHERE seq = $1", r.seq, b)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("outbox row %d: %w", r.seq, err)
+		}
+	}
+	return nil
 }

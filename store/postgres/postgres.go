@@ -95,12 +95,21 @@ func Open(ctx context.Context, url string, o Options) (*Store, error) {
 	return s, nil
 }
 
+// redactErr hides the credentials of a URL quoted in err: what lies between
+// "://" and the last "@" before the URL ends (a password may hold an "@"
+// that the URL parser then trips over).
 func redactErr(err error) string {
 	msg := err.Error()
-	if i := strings.Index(msg, "://"); i >= 0 {
-		if j := strings.Index(msg[i:], "@"); j >= 0 {
-			return msg[:i+3] + "…" + msg[i+j:]
-		}
+	i := strings.Index(msg, "://")
+	if i < 0 {
+		return msg
+	}
+	end := len(msg)
+	if k := strings.IndexAny(msg[i:], " `\"'"); k >= 0 {
+		end = i + k
+	}
+	if j := strings.LastIndex(msg[i:end], "@"); j >= 0 {
+		return msg[:i+3] + "…" + msg[i+j:]
 	}
 	return msg
 }
@@ -299,6 +308,17 @@ func (s *Store) PendingChanges(ctx context.Context, after int64, limit int) ([]s
 		return nil, fmt.Errorf("pending changes: %w", err)
 	}
 	return out, nil
+}
+
+// PendingCount is about how many changes wait in the outbox (the span of
+// their positions, read from the primary key's ends: constant time however
+// long NATS has been away). For the shopmuse_outbox_pending gauge.
+func (s *Store) PendingCount(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM outbox").Scan(&n); err != nil {
+		return 0, fmt.Errorf("outbox size: %w", err)
+	}
+	return n, nil
 }
 
 // MarkPublished deletes the changes with Seq <= upTo: they were published.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -110,15 +111,19 @@ func TestOutboxChanges(t *testing.T) {
 	}
 	var lines []string
 	for i, c := range got {
-		if c.Seq != int64(i+1) || c.At.IsZero() {
-			t.Fatalf("change %d: seq %d at %v", i, c.Seq, c.At)
+		// Seq 3 (u1's interaction) went with u1's erasure.
+		want := int64(i + 1)
+		if i >= 2 {
+			want++
+		}
+		if c.Seq != want || c.At.IsZero() {
+			t.Fatalf("change %d: seq %d at %v, want seq %d", i, c.Seq, c.At, want)
 		}
 		lines = append(lines, c.Kind+" "+string(c.Payload))
 	}
 	want := []string{
 		`products ["p1","p2"]`,
 		`users ["u1"]`,
-		`interactions [{"userID":"u1","productID":"p1","kind":"VIEW","occurredAt":"2026-01-02T03:04:05.000000006Z"}]`,
 		`blob {"namespace":"rules","key":"r1"}`,
 		`blob {"namespace":"rules","keys":["r2","r3"]}`,
 		`blob.deleted {"namespace":"rules","prefix":"r"}`,
@@ -132,7 +137,13 @@ func TestOutboxChanges(t *testing.T) {
 	if page, _ := s.PendingChanges(ctx, 3, 2); len(page) != 2 || page[0].Seq != 4 {
 		t.Fatalf("after 3, limit 2: %+v", page)
 	}
+	if n, err := s.PendingCount(ctx); err != nil || n != 9 {
+		t.Fatalf("PendingCount = %d, %v; want 9 (seq 1 to 9, one purged)", n, err)
+	}
 	mustOK(t, func() error { return s.MarkPublished(ctx, 8) })
+	if n, err := s.PendingCount(ctx); err != nil || n != 1 {
+		t.Fatalf("PendingCount after MarkPublished(8) = %d, %v; want 1", n, err)
+	}
 	if rest, _ := s.PendingChanges(ctx, 0, 100); len(rest) != 1 || rest[0].Kind != store.ChangeUserErased {
 		t.Fatalf("after MarkPublished(8): %+v", rest)
 	}
@@ -200,5 +211,68 @@ func mustOK(t *testing.T, fn func() error) {
 	t.Helper()
 	if err := fn(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Erasure reaches the outbox: rows not yet published lose the erased
+// user's interactions (a row left with none goes), so a relay that runs
+// after the erasure never puts them on the stream, where a replica could
+// replay them. Other users' interactions in the same row stay.
+func TestErasurePurgesPendingOutboxPayloads(t *testing.T) {
+	pgtest.ServerURL(t)
+	s := open(t, nil)
+	defer s.Close()
+	erased, kept := `u"<&é`, "u2" // escaped in JSON
+	price := &shop.MoneyInput{Amount: 100}
+	ps, errs := shop.NormalizeProducts([]shop.ProductInput{{ID: "p1", Title: "t", Category: "c", Price: price}}, "input")
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	mustOK(t, func() error { _, err := s.UpsertProducts(ctx, ps); return err })
+	us, errs := shop.NormalizeUsers([]shop.UserInput{{ID: erased}, {ID: kept}}, "input")
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	mustOK(t, func() error { _, err := s.UpsertUsers(ctx, us); return err })
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, batch := range [][]string{{erased}, {erased, kept}} {
+		var its []shop.Interaction
+		for i, u := range batch {
+			its = append(its, shop.Interaction{UserID: u, ProductID: "p1", Kind: shop.KindView, OccurredAt: at.Add(time.Duration(len(batch)*10+i) * time.Second)})
+		}
+		if _, uerrs, err := s.RecordInteractions(ctx, its, "input"); err != nil || uerrs != nil {
+			t.Fatal(err, uerrs)
+		}
+	}
+	if ok, err := s.DeleteUser(ctx, erased); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	got, err := s.PendingChanges(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keptRows := 0
+	for _, c := range got {
+		if c.Kind != store.ChangeInteractions {
+			continue
+		}
+		var its []shop.Interaction
+		if err := json.Unmarshal(c.Payload, &its); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range its {
+			if it.UserID == erased {
+				t.Fatalf("outbox row %d still carries the erased user's interaction: %s", c.Seq, c.Payload)
+			}
+			if it.UserID == kept {
+				keptRows++
+			}
+		}
+		if len(its) == 0 {
+			t.Fatalf("outbox row %d left empty: %s", c.Seq, c.Payload)
+		}
+	}
+	if keptRows != 1 {
+		t.Fatalf("the other user's interaction is in %d pending rows, want 1", keptRows)
 	}
 }

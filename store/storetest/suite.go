@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 		{"CountersAddUpAndListByPrefix", testCounters},
 		{"VariantCounters", testVariantCounters},
 		{"IsEmptyAndExist", testIsEmpty},
+		{"EdgeKeys", testEdgeKeys},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
