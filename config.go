@@ -16,6 +16,7 @@ import (
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/embeddings"
 	"github.com/shopmuse/shopmuse/fatigue"
+	"github.com/shopmuse/shopmuse/imagevec"
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/vector/qdrant"
@@ -210,6 +211,13 @@ func readAppConfig(e *envReader) app.Config {
 		e.fail("%v", err)
 	} else if ok {
 		cfg.Vision = &v
+	}
+	if allow, err := vision.AllowPrivateFrom(e.getenv); err != nil {
+		e.fail("%v", err)
+	} else if ic, ok, err := imagevec.FromEnv(e.getenv, allow); err != nil {
+		e.fail("%v", err)
+	} else if ok {
+		cfg.ImageEmbedder = &ic
 	}
 	return cfg
 }

@@ -19,7 +19,8 @@ var layers = []struct {
 }{
 	{"domain", []string{"shop"}},
 	{"engines", []string{"store", "vector", "embeddings", "search", "recommend", "copywriter", "persona", "bandit",
-		"pagination", "metrics", "internal", "demo", "bus", "assistant", "experiment", "fatigue", "review", "vision", "merch"}},
+		"pagination", "metrics", "internal", "demo", "bus", "assistant", "experiment", "fatigue", "review", "vision", "merch",
+		"imagevec"}},
 	{"use cases", []string{"app", "engage"}},
 	{"edges", []string{"api", "graph", "resolvers", "web"}},
 	{"wiring", []string{""}}, // package main, at the root

@@ -25,6 +25,7 @@ import (
 	"github.com/shopmuse/shopmuse/engage"
 	"github.com/shopmuse/shopmuse/experiment"
 	"github.com/shopmuse/shopmuse/fatigue"
+	"github.com/shopmuse/shopmuse/imagevec"
 	"github.com/shopmuse/shopmuse/merch"
 	"github.com/shopmuse/shopmuse/metrics"
 	"github.com/shopmuse/shopmuse/recommend"
@@ -64,6 +65,9 @@ type Config struct {
 	CopyReview bool
 	// Vision configures the image reader for image facts; nil: none.
 	Vision *vision.Config
+	// ImageEmbedder embeds product images for similarProducts and content
+	// recommendations (SHOPMUSE_IMAGE_EMBEDDER); nil: off.
+	ImageEmbedder *imagevec.Config
 	// Tuning overrides the recommender's defaults, as `eval --tune` prints.
 	Tuning recommend.Tuning
 	// Background training: after TrainAfter new interactions or every
@@ -108,8 +112,10 @@ func (c Config) VectorDir() string { return filepath.Join(c.Data, "vectors") }
 // engines are exported for reads (queries go straight to them); every write
 // goes through App's methods so the derived indexes follow the store.
 type App struct {
-	Store     store.Store
-	Search    *search.Service
+	Store  store.Store
+	Search *search.Service
+	// Images keeps product image vectors; nil unless ImageEmbedder is set.
+	Images    *imagevec.Service
 	Copy      *copywriter.Writer
 	Recommend *recommend.Engine
 	Engage    *engage.Service
@@ -203,6 +209,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.openSearch(ctx); err != nil {
 		return nil, err
 	}
+	if err := a.openImages(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.openReview(); err != nil {
 		return nil, err
 	}
@@ -234,6 +243,9 @@ func Open(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	if err := a.openExperiments(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.backfillImages(ctx); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -384,6 +396,9 @@ func (a *App) Close() error {
 	if a.unanswered != nil {
 		// Counts recorded without Run (commands, tests) reach the store too.
 		errs = append(errs, a.flushUnanswered(context.Background()))
+	}
+	if a.Images != nil {
+		errs = append(errs, a.Images.Close())
 	}
 	if a.Search != nil {
 		errs = append(errs, a.Search.Save(context.Background()))

@@ -32,6 +32,9 @@ func (a *App) UpsertProducts(ctx context.Context, in []shop.ProductInput) ([]sho
 	if err := a.Search.Upsert(ctx, saved); err != nil {
 		a.log.Error("index upserted products", "err", err, "count", len(saved))
 	}
+	if a.Images != nil {
+		a.Images.Upsert(ctx, saved) // embeds in the background
+	}
 	return saved, nil, nil
 }
 
@@ -51,6 +54,11 @@ func (a *App) DeleteProducts(ctx context.Context, ids []string) ([]string, []sho
 	if len(deleted) > 0 {
 		if err := a.Search.Delete(ctx, deleted); err != nil {
 			a.log.Error("unindex deleted products", "err", err, "count", len(deleted))
+		}
+		if a.Images != nil {
+			if err := a.Images.Delete(ctx, deleted); err != nil {
+				a.log.Error("delete image vectors", "err", err, "count", len(deleted))
+			}
 		}
 	}
 	return deleted, nil, nil

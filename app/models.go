@@ -41,11 +41,15 @@ func (a *App) openRecommend(ctx context.Context) error {
 	rc.Logger = a.log
 	rc.Now = a.cfg.Now
 	a.cfg.Tuning.Apply(&rc)
-	eng, err := recommend.New(rc, recommend.Deps{
+	deps := recommend.Deps{
 		Products: a.Search.Vectors(),
 		Embedder: a.Search.Embedder(),
 		NewIndex: func(dim int) (vector.Index, error) { return hnsw.New(dim, hnsw.Options{}) },
-	})
+	}
+	if a.Images != nil {
+		deps.Images, deps.ImageWeight = a.Images.Index(), a.Images.Weight()
+	}
+	eng, err := recommend.New(rc, deps)
 	if err != nil {
 		return err
 	}

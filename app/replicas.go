@@ -483,6 +483,9 @@ func (a *App) reloadProducts(ctx context.Context, ids []string) error {
 	if err := a.Recommend.UpsertProducts(found); err != nil {
 		return err
 	}
+	if a.Images != nil {
+		a.Images.Refresh(ctx, found) // the writing replica embeds
+	}
 	return a.Search.Upsert(ctx, found)
 }
 

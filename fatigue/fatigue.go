@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,6 +304,8 @@ func (t *Tracker) Resting(ctx context.Context, userID string) ([]string, error) 
 			}
 		}
 	}
+	// In ID order: the same counts give the same answer (a map does not).
+	slices.Sort(out)
 	return out, nil
 }
 

@@ -31,6 +31,12 @@ type Deps struct {
 	// factors+1, see mfModel.augment). Nil serves MF by an exact scan, which
 	// is fast enough up to a few hundred thousand items.
 	NewIndex func(dim int) (vector.Index, error)
+	// Images holds product image embeddings, keyed by product ID (nil:
+	// none). Content retrieval mixes them in with weight ImageWeight in
+	// (0, 1]: (1-w)×text + w×image cosine, for users whose history has
+	// image vectors and candidates that have one.
+	Images      vector.Index
+	ImageWeight float64
 }
 
 // QueryEmbedder is the part of embeddings.Embedder the engine uses; every

@@ -275,8 +275,11 @@ func (r contentRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 		hvecs = append(hvecs, v)
 		hsrc = append(hsrc, h)
 	}
+	img := imageProfileOf(ctx, e.deps.Images, e.deps.ImageWeight, hist)
+	var tprof []float32
 	if total > 0 {
-		hits, err := idx.Search(ctx, normalized(profile), k+extra, q.Filter)
+		tprof = normalized(profile)
+		hits, err := idx.Search(ctx, tprof, k+extra, q.Filter)
 		if err != nil {
 			e.log.WarnContext(ctx, "content retrieval failed", "user", q.UserID, "err", err)
 		}
@@ -285,6 +288,7 @@ func (r contentRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 			if hit.Score <= 0 || !e.fresh(q, hit.ID) {
 				continue
 			}
+			hit.Score = float32(img.mix(ctx, hit.ID, float64(hit.Score)))
 			// Name the history item most like this hit.
 			src := 0
 			if v, ok, err := idx.Vector(ctx, hit.ID); err == nil && ok && len(v) == len(profile) {
@@ -297,6 +301,29 @@ func (r contentRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 			}
 			h := hsrc[src]
 			offer(Candidate{ItemID: hit.ID, Score: float64(hit.Score),
+				Reason: similarToSeenReason(q.Language, h.best, h.id, titleOf(e.ds, h.id))})
+		}
+	}
+	if img.profile != nil {
+		// Items whose images look like those the user engaged with, scored
+		// as above: a text neighbour and an image neighbour get one score.
+		hits, err := img.idx.Search(ctx, img.profile, k+extra, q.Filter)
+		if err != nil {
+			e.log.WarnContext(ctx, "image content retrieval failed", "user", q.UserID, "err", err)
+		}
+		for _, hit := range hits {
+			if hit.Score <= 0 || !e.fresh(q, hit.ID) {
+				continue
+			}
+			var ts float64
+			if tprof != nil {
+				if v, ok, err := idx.Vector(ctx, hit.ID); err == nil && ok && len(v) == len(tprof) {
+					ts = float64(vector.Dot(tprof, v))
+				}
+			}
+			w := img.weight
+			h := img.source(ctx, hit.ID)
+			offer(Candidate{ItemID: hit.ID, Score: (1-w)*ts + w*float64(hit.Score),
 				Reason: similarToSeenReason(q.Language, h.best, h.id, titleOf(e.ds, h.id))})
 		}
 	}
@@ -330,6 +357,74 @@ func (r contentRetriever) Retrieve(ctx context.Context, q *Query) []Candidate {
 	}
 	out = sortCandidates(out)
 	return out[:min(len(out), k)]
+}
+
+// imageProfile is a user's image profile: the strength-weighted mean of
+// the image vectors of recent items that have one.
+type imageProfile struct {
+	idx     vector.Index
+	weight  float64
+	profile []float32 // nil: no history item has an image vector
+	vecs    [][]float32
+	src     []histItem
+}
+
+func imageProfileOf(ctx context.Context, idx vector.Index, weight float64, hist []histItem) imageProfile {
+	ip := imageProfile{idx: idx, weight: weight}
+	if idx == nil || !(weight > 0 && weight <= 1) {
+		return ip
+	}
+	p := make([]float32, idx.Dim())
+	var total float64
+	for _, h := range hist {
+		v, ok, err := idx.Vector(ctx, h.id)
+		if err != nil || !ok || len(v) != len(p) {
+			continue
+		}
+		if v = normalized(v); v == nil {
+			continue
+		}
+		for i := range p {
+			p[i] += float32(h.strength) * v[i]
+		}
+		total += h.strength
+		ip.vecs = append(ip.vecs, v)
+		ip.src = append(ip.src, h)
+	}
+	if total > 0 {
+		ip.profile = normalized(p)
+	}
+	return ip
+}
+
+// mix combines a text score with the item's image similarity to the
+// profile; without a profile or an image vector the text score stands.
+func (ip imageProfile) mix(ctx context.Context, id string, text float64) float64 {
+	if ip.profile == nil {
+		return text
+	}
+	v, ok, err := ip.idx.Vector(ctx, id)
+	if err != nil || !ok || len(v) != len(ip.profile) {
+		return text
+	}
+	if v = normalized(v); v == nil {
+		return text
+	}
+	return (1-ip.weight)*text + ip.weight*float64(vector.Dot(ip.profile, v))
+}
+
+// source is the history item whose image is most like the item's.
+func (ip imageProfile) source(ctx context.Context, id string) histItem {
+	best := 0
+	if v, ok, err := ip.idx.Vector(ctx, id); err == nil && ok && len(v) == len(ip.profile) {
+		bs := float32(math.Inf(-1))
+		for i, hv := range ip.vecs {
+			if s := vector.Dot(hv, v); s > bs {
+				bs, best = s, i
+			}
+		}
+	}
+	return ip.src[best]
 }
 
 // minInterestScore is the least cosine similarity between an interest and a

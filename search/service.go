@@ -68,6 +68,11 @@ type Service struct {
 	save    func() error
 	alpha   float64
 
+	// images, when set (SetImages), holds image vectors by product ID;
+	// imageWeight is their share of similarProducts' score.
+	images      vector.Index
+	imageWeight float64
+
 	mu      sync.Mutex // serialises index writers
 	indexed state
 	dirty   bool
@@ -407,12 +412,29 @@ func addNormalised(dst map[string]float64, hits []Hit, weight float64) {
 	}
 }
 
+// SetImages adds image vectors (keyed by product ID, carrying the filter
+// payload) as a second signal of Similar, weighted by weight in (0, 1].
+// Call it before serving.
+func (s *Service) SetImages(idx vector.Index, weight float64) {
+	s.images, s.imageWeight = idx, weight
+}
+
 // Similar returns up to k products closest to the given one, itself excluded.
-// ok is false when the product is not indexed.
+// ok is false when the product is not indexed. When the product has an
+// image vector (SetImages), see similarWithImages.
 func (s *Service) Similar(ctx context.Context, productID string, k int, filter *shop.ProductFilter) ([]Hit, bool, error) {
 	v, ok, err := s.vec.Vector(ctx, productID)
 	if err != nil || !ok {
 		return nil, false, err
+	}
+	if s.images != nil {
+		iv, iok, err := s.images.Vector(ctx, productID)
+		if err != nil {
+			s.log.WarnContext(ctx, "search: image vector", "product", productID, "err", err)
+		} else if iok {
+			hits, err := s.similarWithImages(ctx, productID, v, iv, k, filter)
+			return hits, true, err
+		}
 	}
 	hits, err := s.vec.Search(ctx, v, k+1, filter)
 	if err != nil {
@@ -425,6 +447,61 @@ func (s *Service) Similar(ctx context.Context, productID string, k int, filter *
 		}
 	}
 	return out, true, nil
+}
+
+// similarWithImages scores the union of the text and the image neighbours
+// by (1-w)×text cosine + w×image cosine; a candidate without an image
+// vector keeps its text cosine alone, as it would without images.
+func (s *Service) similarWithImages(ctx context.Context, productID string, v, iv []float32, k int, filter *shop.ProductFilter) ([]Hit, error) {
+	if k <= 0 {
+		return nil, nil
+	}
+	// A product in the mixed top k is, in practice, well inside the top 4k
+	// of one of the two lists; deeper lists only cost (BenchmarkSimilar).
+	depth := max(4*k, 40) + 1
+	th, err := s.vec.Search(ctx, v, depth, filter)
+	if err != nil {
+		return nil, fmt.Errorf("search: vector search: %w", err)
+	}
+	ih, err := s.images.Search(ctx, iv, depth, filter)
+	if err != nil {
+		return nil, fmt.Errorf("search: image vector search: %w", err)
+	}
+	text := make(map[string]float64, len(th)+len(ih))
+	for _, h := range th {
+		text[h.ID] = float64(h.Score)
+	}
+	img := make(map[string]float64, len(ih))
+	for _, h := range ih {
+		img[h.ID] = float64(h.Score)
+		if _, ok := text[h.ID]; !ok {
+			tv, ok, err := s.vec.Vector(ctx, h.ID)
+			if err != nil || !ok || len(tv) != len(v) {
+				continue // not in the text index: not a product we can show
+			}
+			text[h.ID] = float64(vector.Dot(v, tv))
+		}
+	}
+	w := s.imageWeight
+	out := make([]Hit, 0, len(text))
+	for id, ts := range text {
+		if id == productID {
+			continue
+		}
+		sc := ts
+		is, ok := img[id]
+		if !ok {
+			if cv, has, err := s.images.Vector(ctx, id); err == nil && has && len(cv) == len(iv) {
+				is, ok = float64(vector.Dot(iv, cv)), true
+			}
+		}
+		if ok {
+			sc = (1-w)*ts + w*is
+		}
+		out = append(out, Hit{ProductID: id, Score: sc})
+	}
+	sortHits(out)
+	return out[:min(len(out), k)], nil
 }
 
 // Vectors is the product vector index (recommendation reads it).

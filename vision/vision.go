@@ -103,14 +103,23 @@ func ConfigFrom(getenv func(string) string) (cfg Config, ok bool, err error) {
 	if cfg.Model == "" {
 		return cfg, false, errors.New("SHOPMUSE_VISION_LLM_MODEL (or SHOPMUSE_LLM_MODEL) must name a vision-capable model")
 	}
-	switch v := strings.TrimSpace(getenv("SHOPMUSE_IMAGE_FETCH_ALLOW_PRIVATE")); v {
-	case "", "0", "false", "off":
-	case "1", "true", "on":
-		cfg.AllowPrivate = true
-	default:
-		return cfg, false, fmt.Errorf("SHOPMUSE_IMAGE_FETCH_ALLOW_PRIVATE=%q: want on or off", v)
+	if cfg.AllowPrivate, err = AllowPrivateFrom(getenv); err != nil {
+		return cfg, false, err
 	}
 	return cfg, true, nil
+}
+
+// AllowPrivateFrom reads SHOPMUSE_IMAGE_FETCH_ALLOW_PRIVATE (on or off,
+// default off), which every image fetcher of the process shares.
+func AllowPrivateFrom(getenv func(string) string) (bool, error) {
+	switch v := strings.TrimSpace(getenv("SHOPMUSE_IMAGE_FETCH_ALLOW_PRIVATE")); v {
+	case "", "0", "false", "off":
+		return false, nil
+	case "1", "true", "on":
+		return true, nil
+	default:
+		return false, fmt.Errorf("SHOPMUSE_IMAGE_FETCH_ALLOW_PRIVATE=%q: want on or off", v)
+	}
 }
 
 // Extractor reads images. Safe for concurrent use.
@@ -118,8 +127,8 @@ type Extractor struct {
 	cfg    Config
 	model  llms.Model
 	openai bool
-	fetch  *http.Client
-	log    *slog.Logger
+	*Fetcher
+	log *slog.Logger
 }
 
 // New builds an Extractor; it makes no network call.
@@ -183,7 +192,7 @@ func New(cfg Config) (*Extractor, error) {
 	default:
 		return nil, fmt.Errorf("vision: provider %q: want openai or ollama", cfg.Provider)
 	}
-	e.fetch = e.fetchClient()
+	e.Fetcher = NewFetcher(cfg.FetchTimeout, cfg.AllowPrivate)
 	return e, nil
 }
 
@@ -198,13 +207,28 @@ func httpURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// fetchClient dials only public addresses (unless AllowPrivate): the check
+// Fetcher downloads product images for whoever reads them (the vision
+// model here, the image embedder in package imagevec). Safe for concurrent
+// use.
+type Fetcher struct{ client *http.Client }
+
+// NewFetcher returns a fetcher whose requests take at most timeout (0:
+// DefaultFetchTimeout) and, unless allowPrivate, dial only public
+// addresses.
+func NewFetcher(timeout time.Duration, allowPrivate bool) *Fetcher {
+	if timeout <= 0 {
+		timeout = DefaultFetchTimeout
+	}
+	return &Fetcher{client: fetchClient(timeout, allowPrivate)}
+}
+
+// fetchClient dials only public addresses (unless allowPrivate): the check
 // runs on the address actually dialled, after DNS, so a name that resolves
 // (or re-resolves) to 127.0.0.1 or 169.254.169.254 is refused too. No proxy
 // is used, as a proxy would dial for us.
-func (e *Extractor) fetchClient() *http.Client {
-	d := &net.Dialer{Timeout: e.cfg.FetchTimeout, Control: func(network, address string, _ syscall.RawConn) error {
-		if e.cfg.AllowPrivate {
+func fetchClient(timeout time.Duration, allowPrivate bool) *http.Client {
+	d := &net.Dialer{Timeout: timeout, Control: func(network, address string, _ syscall.RawConn) error {
+		if allowPrivate {
 			return nil
 		}
 		ap, err := netip.ParseAddrPort(address)
@@ -217,9 +241,9 @@ func (e *Extractor) fetchClient() *http.Client {
 		return nil
 	}}
 	return &http.Client{
-		Timeout: e.cfg.FetchTimeout,
-		Transport: &http.Transport{Proxy: nil, DialContext: d.DialContext, TLSHandshakeTimeout: e.cfg.FetchTimeout,
-			ResponseHeaderTimeout: e.cfg.FetchTimeout, MaxIdleConns: 4, IdleConnTimeout: 30 * time.Second},
+		Timeout: timeout,
+		Transport: &http.Transport{Proxy: nil, DialContext: d.DialContext, TLSHandshakeTimeout: timeout,
+			ResponseHeaderTimeout: timeout, MaxIdleConns: 4, IdleConnTimeout: 30 * time.Second},
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) >= maxRedirects {
 				return fmt.Errorf("%w: more than %d redirects", ErrImage, maxRedirects)
@@ -254,7 +278,7 @@ func Public(a netip.Addr) bool {
 
 // Fetch downloads an image URL: http(s) only, public addresses only, at
 // most MaxImageBytes, within the fetch timeout. Every failure wraps ErrImage.
-func (e *Extractor) Fetch(ctx context.Context, raw string) ([]byte, string, error) {
+func (f *Fetcher) Fetch(ctx context.Context, raw string) ([]byte, string, error) {
 	u, err := httpURL(raw)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %v", ErrImage, err)
@@ -267,7 +291,7 @@ func (e *Extractor) Fetch(ctx context.Context, raw string) ([]byte, string, erro
 		return nil, "", fmt.Errorf("%w: %v", ErrImage, err)
 	}
 	req.Header.Set("Accept", "image/jpeg, image/png, image/webp")
-	resp, err := e.fetch.Do(req)
+	resp, err := f.client.Do(req)
 	if err != nil {
 		if errors.Is(err, ErrImage) {
 			return nil, "", err

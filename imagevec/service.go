@@ -1,0 +1,437 @@
+package imagevec
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+	"github.com/shopmuse/shopmuse/vector"
+	"github.com/shopmuse/shopmuse/vector/hnsw"
+)
+
+// Namespace holds the vectors as blobs, one per product ID.
+const Namespace = "imagevec"
+
+// Store is what the service needs of the store.
+type Store interface {
+	Product(ctx context.Context, id string) (*shop.Product, error)
+	GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error)
+	PutBlob(ctx context.Context, namespace, k string, v []byte) error
+	DeleteBlob(ctx context.Context, namespace, k string) error
+	ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]store.Blob, bool, error)
+}
+
+// Fetcher downloads an image URL (vision.Fetcher).
+type Fetcher interface {
+	Fetch(ctx context.Context, url string) ([]byte, string, error)
+}
+
+// Embedder embeds an image (Client).
+type Embedder interface {
+	Embed(ctx context.Context, data []byte, mime string) ([]float32, error)
+}
+
+// Failure reasons, the label of the failures counter.
+const (
+	ReasonFetch     = "fetch"     // the image URL could not be had
+	ReasonRequest   = "request"   // the endpoint failed or timed out
+	ReasonMalformed = "malformed" // the answer was not a usable vector
+	ReasonStore     = "store"     // the vector could not be stored
+)
+
+// record is a stored vector: the image it came from under which model.
+type record struct {
+	Embedder string    `json:"embedder"`
+	ImageURL string    `json:"imageURL"`
+	Vector   []float32 `json:"vector"`
+}
+
+// Options configure New.
+type Options struct {
+	Name        string // the embedder's identity (Config.Name)
+	Dim         int
+	Weight      float64
+	Concurrency int
+	Log         *slog.Logger
+	// Registerer receives the counters (nil: none registered).
+	Registerer prometheus.Registerer
+}
+
+// Service keeps one image vector per product. Safe for concurrent use.
+type Service struct {
+	st     Store
+	fetch  Fetcher
+	emb    Embedder
+	o      Options
+	idx    *hnsw.Index
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	urls    map[string]string // product ID -> image URL of its indexed vector
+	pending map[string]string // product ID -> image URL to embed
+	active  int               // workers running
+	idle    *sync.Cond        // signalled when pending is empty and no worker runs
+
+	embedded prometheus.Counter
+	failures *prometheus.CounterVec
+}
+
+// New builds the service; Load fills it from the store. Embedding runs
+// until Close.
+func New(st Store, f Fetcher, emb Embedder, o Options) (*Service, error) {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	if !(o.Weight > 0 && o.Weight <= 1) {
+		o.Weight = DefaultWeight
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	idx, err := hnsw.New(o.Dim, hnsw.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("imagevec: index: %w", err)
+	}
+	s := &Service{st: st, fetch: f, emb: emb, o: o, idx: idx, log: o.Log.With("component", "imagevec"),
+		urls: map[string]string{}, pending: map[string]string{}}
+	s.idle = sync.NewCond(&s.mu)
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.embedded = prometheus.NewCounter(prometheus.CounterOpts{Name: "shopmuse_image_embeddings_total",
+		Help: "Product images embedded and stored."})
+	s.failures = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shopmuse_image_embedding_failures_total",
+		Help: "Product images left without a vector, by reason (fetch, request, malformed, store)."}, []string{"reason"})
+	if o.Registerer != nil {
+		s.embedded = register(o.Registerer, s.embedded)
+		s.failures = register(o.Registerer, s.failures)
+	}
+	return s, nil
+}
+
+// register registers c or returns the collector already registered (an App
+// reopened on the same registry keeps counting in the first one's series).
+func register[C prometheus.Collector](r prometheus.Registerer, c C) C {
+	if err := r.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if old, ok := are.ExistingCollector.(C); ok {
+				return old
+			}
+		}
+	}
+	return c
+}
+
+// Index is the image vector index, keyed by product ID, with the products'
+// filter payload.
+func (s *Service) Index() vector.Index { return s.idx }
+
+// Weight is the image similarity's share in a combined score.
+func (s *Service) Weight() float64 { return s.o.Weight }
+
+// Embedded and Failures read the counters (tests, logs).
+func (s *Service) Embedded() float64 { return counterValue(s.embedded) }
+
+// Failures reads the failure counter of a reason.
+func (s *Service) Failures(reason string) float64 {
+	return counterValue(s.failures.WithLabelValues(reason))
+}
+
+// Load reads every stored vector into the index; it is the full Reload.
+func (s *Service) Load(ctx context.Context) error {
+	after := ""
+	n := 0
+	for {
+		bs, more, err := s.st.ListBlobs(ctx, Namespace, "", after, 500)
+		if err != nil {
+			return fmt.Errorf("imagevec: load: %w", err)
+		}
+		for _, b := range bs {
+			if err := s.apply(ctx, b.Key, b.Value, true); err != nil {
+				return err
+			}
+			n++
+			after = b.Key
+		}
+		if !more || len(bs) == 0 {
+			break
+		}
+	}
+	s.log.Info("image vectors loaded", "blobs", n)
+	return nil
+}
+
+// Reload re-reads the vectors of the given product IDs (the keys of a blob
+// change another replica made); nil keys reloads everything.
+func (s *Service) Reload(ctx context.Context, keys []string) error {
+	if keys == nil {
+		return s.Load(ctx)
+	}
+	for _, k := range keys {
+		b, ok, err := s.st.GetBlob(ctx, Namespace, k)
+		if err != nil {
+			return fmt.Errorf("imagevec: reload %q: %w", k, err)
+		}
+		if err := s.apply(ctx, k, b, ok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply puts a stored record into the index, or takes the product out when
+// there is none, it is unreadable, of another model, or its product is gone
+// or shows another image now.
+func (s *Service) apply(ctx context.Context, id string, b []byte, ok bool) error {
+	var r record
+	if ok && (json.Unmarshal(b, &r) != nil || r.Embedder != s.o.Name || len(r.Vector) != s.o.Dim) {
+		ok = false
+	}
+	var p *shop.Product
+	if ok {
+		var err error
+		if p, err = s.st.Product(ctx, id); err != nil {
+			return fmt.Errorf("imagevec: read product %q: %w", id, err)
+		}
+		ok = p != nil && p.ImageURL == r.ImageURL
+	}
+	if !ok {
+		return s.drop(ctx, []string{id})
+	}
+	if err := s.idx.Upsert(ctx, []vector.Point{{ID: id, Vector: r.Vector, Payload: vector.PayloadOf(p)}}); err != nil {
+		return fmt.Errorf("imagevec: index %q: %w", id, err)
+	}
+	s.mu.Lock()
+	s.urls[id] = r.ImageURL
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Service) drop(ctx context.Context, ids []string) error {
+	s.mu.Lock()
+	for _, id := range ids {
+		delete(s.urls, id)
+	}
+	s.mu.Unlock()
+	return s.idx.Delete(ctx, ids)
+}
+
+// Upsert is called after products were written: a product whose image is
+// already embedded only gets its filter payload refreshed; one with a new
+// image is queued for embedding (in the background, never blocking the
+// caller); one without an image loses its vector.
+func (s *Service) Upsert(ctx context.Context, ps []shop.Product) {
+	s.refresh(ctx, ps, true)
+}
+
+// Refresh is Upsert for a replica that learnt of products another replica
+// wrote: that replica embeds, and its blob change reaches Reload here.
+func (s *Service) Refresh(ctx context.Context, ps []shop.Product) {
+	s.refresh(ctx, ps, false)
+}
+
+func (s *Service) refresh(ctx context.Context, ps []shop.Product, embed bool) {
+	var points []vector.Point
+	var gone, check []string
+	s.mu.Lock()
+	for i := range ps {
+		p := &ps[i]
+		url, have := s.urls[p.ID]
+		switch {
+		case have && url == p.ImageURL:
+			delete(s.pending, p.ID)
+			if v, ok, err := s.idx.Vector(ctx, p.ID); err == nil && ok {
+				points = append(points, vector.Point{ID: p.ID, Vector: v, Payload: vector.PayloadOf(p)})
+			}
+		case have:
+			// The image changed: the old vector no longer describes it.
+			gone = append(gone, p.ID)
+			delete(s.urls, p.ID)
+			fallthrough
+		default:
+			delete(s.pending, p.ID)
+			if embed && p.ImageURL != "" {
+				s.pending[p.ID] = p.ImageURL
+			} else if p.ImageURL != "" {
+				check = append(check, p.ID)
+			}
+		}
+	}
+	s.startWorkersLocked()
+	s.mu.Unlock()
+	if len(points) > 0 {
+		if err := s.idx.Upsert(ctx, points); err != nil {
+			s.log.Warn("image vectors: refreshing payloads", "err", err)
+		}
+	}
+	if len(gone) > 0 {
+		if err := s.idx.Delete(ctx, gone); err != nil {
+			s.log.Warn("image vectors: dropping replaced images", "err", err)
+		}
+		if embed {
+			for _, id := range gone {
+				if err := s.st.DeleteBlob(ctx, Namespace, id); err != nil {
+					s.log.Warn("image vectors: deleting a replaced image's vector", "product", id, "err", err)
+				}
+			}
+		}
+	}
+	// A replica may learn of a vector's blob before its product's change;
+	// apply refused it then, so look again now that the product is here.
+	if len(check) > 0 {
+		if err := s.Reload(ctx, check); err != nil {
+			s.log.Warn("image vectors: reloading", "err", err)
+		}
+	}
+}
+
+// Backfill queues every product with an image but no vector (at start).
+func (s *Service) Backfill(ctx context.Context, ps []shop.Product) int {
+	n := 0
+	s.mu.Lock()
+	for i := range ps {
+		p := &ps[i]
+		if p.ImageURL != "" && s.urls[p.ID] != p.ImageURL {
+			s.pending[p.ID] = p.ImageURL
+			n++
+		}
+	}
+	s.startWorkersLocked()
+	s.mu.Unlock()
+	if n > 0 {
+		s.log.Info("image vectors: backfilling", "products", n)
+	}
+	return n
+}
+
+// Delete forgets deleted products' vectors.
+func (s *Service) Delete(ctx context.Context, ids []string) error {
+	s.mu.Lock()
+	for _, id := range ids {
+		delete(s.pending, id)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, id := range ids {
+		if err := s.st.DeleteBlob(ctx, Namespace, id); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	errs = append(errs, s.drop(ctx, ids))
+	return errors.Join(errs...)
+}
+
+// startWorkersLocked starts workers up to the concurrency for what is
+// pending.
+func (s *Service) startWorkersLocked() {
+	if s.ctx.Err() != nil {
+		return
+	}
+	for s.active < s.o.Concurrency && s.active < len(s.pending) {
+		s.active++
+		go s.work()
+	}
+}
+
+func (s *Service) work() {
+	for {
+		s.mu.Lock()
+		var id, url string
+		for id, url = range s.pending {
+			break
+		}
+		if id == "" || s.ctx.Err() != nil {
+			s.active--
+			if s.active == 0 {
+				s.idle.Broadcast()
+			}
+			s.mu.Unlock()
+			return
+		}
+		delete(s.pending, id)
+		s.mu.Unlock()
+		s.embedOne(s.ctx, id, url)
+	}
+}
+
+// embedOne fetches, embeds and stores one product's image. A failure is
+// logged and counted and leaves the product without an image vector.
+func (s *Service) embedOne(ctx context.Context, id, url string) {
+	fail := func(reason string, err error) {
+		if ctx.Err() != nil {
+			return // shutting down
+		}
+		s.failures.WithLabelValues(reason).Inc()
+		s.log.Warn("image embedding failed; the product has no image vector", "product", id, "reason", reason, "err", err)
+	}
+	data, mime, err := s.fetch.Fetch(ctx, url)
+	if err != nil {
+		fail(ReasonFetch, err)
+		return
+	}
+	v, err := s.emb.Embed(ctx, data, mime)
+	if err != nil {
+		reason := ReasonRequest
+		if errors.Is(err, ErrMalformed) {
+			reason = ReasonMalformed
+		}
+		fail(reason, err)
+		return
+	}
+	if len(v) != s.o.Dim || vector.NonFinite(v) >= 0 {
+		fail(ReasonMalformed, fmt.Errorf("%w: dimension %d, want %d", ErrMalformed, len(v), s.o.Dim))
+		return
+	}
+	// The product may have changed or gone while its image was embedded.
+	p, err := s.st.Product(ctx, id)
+	if err != nil {
+		fail(ReasonStore, err)
+		return
+	}
+	if p == nil || p.ImageURL != url {
+		return
+	}
+	b, err := json.Marshal(record{Embedder: s.o.Name, ImageURL: url, Vector: v})
+	if err != nil {
+		fail(ReasonStore, err)
+		return
+	}
+	if err := s.st.PutBlob(ctx, Namespace, id, b); err != nil {
+		fail(ReasonStore, err)
+		return
+	}
+	if err := s.idx.Upsert(ctx, []vector.Point{{ID: id, Vector: v, Payload: vector.PayloadOf(p)}}); err != nil {
+		fail(ReasonStore, err)
+		return
+	}
+	s.mu.Lock()
+	s.urls[id] = url
+	s.mu.Unlock()
+	s.embedded.Inc()
+}
+
+// Wait blocks until nothing is pending and no worker runs (tests, and
+// commands that embed a catalogue and exit).
+func (s *Service) Wait() {
+	s.mu.Lock()
+	for s.active > 0 {
+		s.idle.Wait()
+	}
+	s.mu.Unlock()
+}
+
+// Close stops embedding; work in flight is abandoned (a restart's Backfill
+// picks it up) and Close waits for the workers to return.
+func (s *Service) Close() error {
+	s.cancel()
+	s.Wait()
+	return s.idx.Close()
+}
