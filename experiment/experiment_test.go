@@ -339,3 +339,23 @@ func BenchmarkAssignAndSign(b *testing.B) {
 		}
 	}
 }
+
+// TestSampleRatioTinyWeights: a weight is any positive float, so an arm's
+// expected count can underflow to zero; the report's p-value must stay a
+// number (GraphQL cannot carry NaN and the whole report would fail).
+func TestSampleRatioTinyWeights(t *testing.T) {
+	for _, c := range []struct {
+		obs  []int64
+		w    []float64
+		want float64
+	}{
+		{[]int64{10, 0}, []float64{1e6, 5e-324}, 1},
+		{[]int64{10, 1}, []float64{1e6, 5e-324}, 0},
+		{[]int64{0, 0}, []float64{1, 1}, 1},
+	} {
+		chi2, p := SampleRatio(c.obs, c.w)
+		if math.IsNaN(p) || math.IsNaN(chi2) || p != c.want {
+			t.Errorf("SampleRatio(%v, %v) = %v, %v; want p %v", c.obs, c.w, chi2, p, c.want)
+		}
+	}
+}
