@@ -443,8 +443,12 @@ func Parse(raw string) ([]Candidate, error) {
 			return nil, fmt.Errorf("%w: fact %d: name %q is not one of %s", ErrMalformed, i, clip(*f.Name), strings.Join(Names, ", "))
 		case value == "" || utf8.RuneCountInString(value) > maxValueLen || !utf8.ValidString(value):
 			return nil, fmt.Errorf("%w: fact %d: value must be 1–%d characters", ErrMalformed, i, maxValueLen)
-		case strings.ContainsFunc(value, func(r rune) bool { return unicode.IsControl(r) || strings.ContainsRune("<>{}`", r) }):
-			return nil, fmt.Errorf("%w: fact %d: value holds markup or control characters", ErrMalformed, i)
+		case strings.ContainsFunc(value, func(r rune) bool {
+			// Format characters (bidi overrides, zero-width spaces) would
+			// let the reviewer read other words than copy would state.
+			return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || strings.ContainsRune("<>{}`", r)
+		}):
+			return nil, fmt.Errorf("%w: fact %d: value holds markup, control or format characters", ErrMalformed, i)
 		case f.Confidence != nil && (math.IsNaN(*f.Confidence) || *f.Confidence < 0 || *f.Confidence > 1):
 			return nil, fmt.Errorf("%w: fact %d: confidence outside 0–1", ErrMalformed, i)
 		}

@@ -73,6 +73,11 @@ func TestParseIsStrict(t *testing.T) {
 		`{"facts": [{"name": "colour", "value": "` + strings.Repeat("r", 101) + `"}]}`,
 		`{"facts": [{"name": "colour", "value": "<script>"}]}`,
 		`{"facts": [{"name": "colour", "value": "red\u0000"}]}`,
+		// Bidi overrides and zero-width characters: what the reviewer
+		// reads is not what the copy would state.
+		`{"facts": [{"name": "colour", "value": "red \u202egreen"}]}`,
+		`{"facts": [{"name": "material", "value": "lea\u200bther"}]}`,
+		`{"facts": [{"name": "style", "value": "\ufeffretro"}]}`,
 		`{"facts": [], "extra": 1}`,
 		`{"facts": []} {"facts": []}`,
 		`{"facts": [` + strings.Repeat(`{"name": "style", "value": "x"},`, 20) + `{"name": "style", "value": "x"}]}`,
