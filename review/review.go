@@ -463,8 +463,10 @@ func (s *Service) Edit(ctx context.Context, actor, id string, headline *string, 
 		}
 		cs, err := check(ctx, r, v)
 		if err != nil {
+			// Abort the decision: nothing is written, not even the
+			// audit entry of an edit that did not happen.
 			checkErr = err
-			return nil
+			return &shop.UserError{}
 		}
 		r.Headline, r.Text, r.Checks, r.Edited = v.Headline, v.Text, cs, true
 		r.Status, r.RejectReason = copywriter.StatusPending, ""

@@ -2,6 +2,7 @@ package review
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +277,31 @@ func BenchmarkAnnotate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestEditWhoseCheckFailsWritesNothing: when the re-check cannot run (the
+// product could not be read, say), the edit is an error and leaves no
+// trace: no audit entry of an edit that did not happen, no reviewer.
+func TestEditWhoseCheckFailsWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := New(openStore(t), Options{On: true})
+	res := result(t, 1)
+	if err := s.Annotate(ctx, &res, mug, false); err != nil {
+		t.Fatal(err)
+	}
+	id := res.Variants[0].ID
+	broken := func(context.Context, *Record, copywriter.Variant) ([]copywriter.Check, error) {
+		return nil, errors.New("store unavailable")
+	}
+	vs, ues, err := s.Edit(ctx, "alice", id, nil, "全新文案", broken)
+	if err == nil || vs != nil || ues != nil {
+		t.Fatalf("edit with a failing check: %+v %+v %v", vs, ues, err)
+	}
+	if ds, _, _ := s.Audit(ctx, "", 10, ""); len(ds) != 0 {
+		t.Fatalf("an edit that did not happen is in the audit log: %+v", ds)
+	}
+	if r, _ := s.Get(ctx, id); r == nil || r.ReviewedBy != "" || r.Text != res.Variants[0].Text {
+		t.Fatalf("the record changed: %+v", r)
 	}
 }
