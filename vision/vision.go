@@ -244,6 +244,13 @@ func Public(a netip.Addr) bool {
 	for _, p := range []netip.Prefix{
 		netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("192.0.0.0/24"),
 		netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"), netip.MustParsePrefix("64:ff9b::/96"),
+		// IPv6 forms that carry an IPv4 address a translator or tunnel
+		// may deliver to (a local NAT64, SIIT, 6to4, Teredo, the old
+		// IPv4-compatible form), site-local and the discard prefix:
+		// no product image lives there.
+		netip.MustParsePrefix("64:ff9b:1::/48"), netip.MustParsePrefix("::ffff:0:0:0/96"), netip.MustParsePrefix("::/96"),
+		netip.MustParsePrefix("2002::/16"), netip.MustParsePrefix("2001::/32"), netip.MustParsePrefix("fec0::/10"),
+		netip.MustParsePrefix("100::/64"),
 	} {
 		if p.Contains(a) {
 			return false

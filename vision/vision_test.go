@@ -108,7 +108,10 @@ func TestPublic(t *testing.T) {
 		want bool
 	}{{"8.8.8.8", true}, {"2606:4700::1111", true}, {"127.0.0.1", false}, {"10.1.2.3", false}, {"172.16.0.1", false},
 		{"192.168.1.1", false}, {"169.254.169.254", false}, {"100.64.0.1", false}, {"0.0.0.0", false}, {"::1", false},
-		{"fe80::1", false}, {"fc00::1", false}, {"::ffff:127.0.0.1", false}, {"::ffff:10.0.0.1", false}, {"224.0.0.1", false}} {
+		{"fe80::1", false}, {"fc00::1", false}, {"::ffff:127.0.0.1", false}, {"::ffff:10.0.0.1", false}, {"224.0.0.1", false},
+		// IPv4 inside IPv6 forms that a translator or tunnel may deliver.
+		{"::7f00:1", false}, {"::ffff:0:7f00:1", false}, {"64:ff9b:1::a9fe:a9fe", false}, {"2002:7f00:1::", false},
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", false}, {"fec0::1", false}, {"100::1", false}, {"2001:db8::1", true}} {
 		if got := Public(netip.MustParseAddr(c.ip)); got != c.want {
 			t.Errorf("Public(%s) = %v", c.ip, got)
 		}
