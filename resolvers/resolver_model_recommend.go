@@ -84,7 +84,7 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 	if api.RoleFrom(ctx) < api.RoleShopper {
 		// A catalog key is no shopper: what it is shown is no impression,
 		// and a loop with it must not skew the bandit.
-		ctx = reviewContext(engage.WithoutImpressions(ctx))
+		ctx = reviewContext(engage.WithoutImpressions(ctx), nil)
 	}
 	served, err := r.app.Engage.ServeCopy(ctx, p, persona, ch, language)
 	if err != nil {
