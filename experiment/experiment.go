@@ -218,6 +218,11 @@ func Validate(in Input) []shop.UserError {
 					add(shop.CodeInvalid, fmt.Sprintf("a blend weight must be from 0 to %d", MaxBlendWeight), append(f, "weight")...)
 				}
 			}
+			// Every retriever at 0 blends nothing: the arm's returning
+			// shoppers would get empty lists for the whole experiment.
+			if len(seen) == len(recommend.Retrievers) && !slices.ContainsFunc(c.Weights, func(w Weight) bool { return w.Weight > 0 }) {
+				add(shop.CodeInvalid, "at least one retriever needs a weight above 0, or the arm recommends nothing", at("config", "weights")...)
+			}
 		}
 		fraction := func(v *float64, name string) {
 			if v != nil && !(*v > 0 && *v <= 1) {

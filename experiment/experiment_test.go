@@ -359,3 +359,27 @@ func TestSampleRatioTinyWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateRefusesAnArmThatRecommendsNothing: weighting every retriever
+// 0 was accepted, and that arm's returning shoppers got empty lists.
+func TestValidateRefusesAnArmThatRecommendsNothing(t *testing.T) {
+	var zero, one []Weight
+	for _, r := range recommend.Retrievers {
+		zero = append(zero, Weight{Retriever: r})
+		one = append(one, Weight{Retriever: r})
+	}
+	one[0].Weight = 1
+	in := func(ws []Weight) Input {
+		return Input{Name: "x", Arms: []ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1, Config: ArmConfig{Weights: ws}}}}
+	}
+	errs := Validate(in(zero))
+	if len(errs) != 1 || errs[0].Code != shop.CodeInvalid || strings.Join(errs[0].Field, ".") != "input.arms.1.config.weights" {
+		t.Fatalf("every retriever at 0: %+v", errs)
+	}
+	if errs := Validate(in(one)); errs != nil {
+		t.Fatalf("one retriever above 0: %+v", errs)
+	}
+	if errs := Validate(in(zero[:2])); errs != nil {
+		t.Fatalf("some retrievers at 0 (the others keep theirs): %+v", errs)
+	}
+}
