@@ -58,6 +58,9 @@ var (
 	ErrModel = errors.New("vision model")
 )
 
+// errNonPublic refuses a dial to a non-public address.
+var errNonPublic = fmt.Errorf("%w: the image URL resolves to a non-public address", ErrImage)
+
 // Config configures an Extractor.
 type Config struct {
 	Provider string // openai | ollama
@@ -212,7 +215,7 @@ func (e *Extractor) fetchClient() *http.Client {
 			return fmt.Errorf("%w: cannot check address %q", ErrImage, address)
 		}
 		if !Public(ap.Addr()) {
-			return fmt.Errorf("%w: the image URL resolves to a non-public address (%s)", ErrImage, ap.Addr())
+			return errNonPublic
 		}
 		return nil
 	}}
@@ -276,8 +279,14 @@ func (e *Extractor) Fetch(ctx context.Context, raw string) ([]byte, string, erro
 	req.Header.Set("Accept", "image/jpeg, image/png, image/webp")
 	resp, err := e.fetch.Do(req)
 	if err != nil {
+		if errors.Is(err, errNonPublic) {
+			// Without the address: what an internal name resolves to is
+			// none of the caller's business.
+			e.log.WarnContext(ctx, "image URL refused", "err", err)
+			return nil, "", errNonPublic
+		}
 		if errors.Is(err, ErrImage) {
-			return nil, "", err
+			return nil, "", trimURLErr(err)
 		}
 		return nil, "", fmt.Errorf("%w: the image URL is unreachable: %v", ErrImage, trimURLErr(err))
 	}

@@ -253,8 +253,14 @@ func TestFetchRefusesInternalAddresses(t *testing.T) {
 	strict, _ := New(Config{Provider: "ollama", Model: "vis"})
 	ctx := context.Background()
 	for _, u := range []string{img.URL + "/a.png", "http://localhost/a.png", "http://169.254.169.254/latest/meta-data/", "http://[::1]/a.png", "http://10.0.0.1/a.png"} {
-		if _, _, err := strict.Fetch(ctx, u); !errors.Is(err, ErrImage) || !strings.Contains(err.Error(), "non-public") && !strings.Contains(err.Error(), "unreachable") {
+		_, _, err := strict.Fetch(ctx, u)
+		if !errors.Is(err, ErrImage) || !strings.Contains(err.Error(), "non-public") && !strings.Contains(err.Error(), "unreachable") {
 			t.Errorf("Fetch(%s) = %v; want refused", u, err)
+		}
+		// What a name resolves to is not told (an admin could otherwise
+		// map internal DNS names to addresses).
+		if strings.HasPrefix(u, "http://localhost") && (strings.Contains(err.Error(), "127.0.0.1") || strings.Contains(err.Error(), "::1")) {
+			t.Errorf("Fetch(%s) tells the address: %v", u, err)
 		}
 	}
 	for _, u := range []string{"file:///etc/passwd", "gopher://x/", "ftp://example.com/a.png", "http://user:pw@example.com/a.png", "/relative.png"} {
