@@ -177,8 +177,11 @@ func Validate(in Input) []shop.UserError {
 			add(shop.CodeTooLong, fmt.Sprintf("must be at most %d characters", max), field...)
 		case strings.TrimSpace(s) != s:
 			add(shop.CodeInvalid, "must not start or end with spaces", field...)
-		case strings.IndexFunc(s, unicode.IsControl) >= 0:
-			add(shop.CodeInvalid, "must not contain control characters", field...)
+		case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0:
+			// Format characters too (bidi overrides, zero-width spaces):
+			// arm names reach shoppers as experimentArm, and the console
+			// must show the name that is stored.
+			add(shop.CodeInvalid, "must not contain control or format characters", field...)
 		}
 	}
 	checkText(in.Name, MaxName, "name")

@@ -383,3 +383,17 @@ func TestValidateRefusesAnArmThatRecommendsNothing(t *testing.T) {
 		t.Fatalf("some retrievers at 0 (the others keep theirs): %+v", errs)
 	}
 }
+
+// TestValidateRefusesFormatCharacters: names with bidi overrides or
+// zero-width characters read otherwise than they are stored.
+func TestValidateRefusesFormatCharacters(t *testing.T) {
+	for _, name := range []string{"A\u202eB", "con\u200btrol", "\ufeffB"} {
+		errs := Validate(Input{Name: "x", Arms: []ArmInput{{Name: "A", Weight: 1}, {Name: name, Weight: 1}}})
+		if len(errs) != 1 || errs[0].Code != shop.CodeInvalid {
+			t.Errorf("arm name %q: %+v", name, errs)
+		}
+		if errs := Validate(Input{Name: name, Arms: []ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}}); len(errs) != 1 {
+			t.Errorf("experiment name %q: %+v", name, errs)
+		}
+	}
+}
