@@ -27,13 +27,23 @@ func TestActorsForTheAuditLog(t *testing.T) {
 	if r, a := actor("k-cat"); r != RoleCatalog || a != "shop front" {
 		t.Errorf("catalog key: %v %q", r, a)
 	}
+	if _, err := ParseKeys("k1:admin:张三,k2:admin:Bob Li,k3:service,k4:service"); err != nil {
+		t.Errorf("printable names: %v", err)
+	}
 	if a := ActorFrom(context.Background()); a != "local" {
 		t.Errorf("no keys: %q", a)
 	}
 	if a := ActorFrom(WithShopper(context.Background(), "u1")); a != "shopper:u1" {
 		t.Errorf("shopper: %q", a)
 	}
-	for _, bad := range []string{"k:admin:" + strings.Repeat("n", 65), "k:admin:a\x01b", "k:boss:alice"} {
+	for _, bad := range []string{"k:admin:" + strings.Repeat("n", 65), "k:admin:a\x01b", "k:boss:alice",
+		// C1 controls, line separators, bidi overrides and zero-width
+		// characters: an audit line or console row that reads otherwise.
+		"k:admin:ali\u0085ce", "k:admin:ali\u2028ce", "k:admin:\u202eecila", "k:admin:al\u200bice", "k:admin:ali\xffce",
+		// Posing as another key's fingerprint, or as a shopper.
+		"k:admin:admin:0123456789abcdef", "k:admin:shopper:u1",
+		// Two keys under one name.
+		"k1:admin:alice,k2:admin:alice"} {
 		if _, err := ParseKeys(bad); err == nil {
 			t.Errorf("ParseKeys(%q) accepted", bad)
 		}

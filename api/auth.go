@@ -10,8 +10,11 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -103,8 +106,18 @@ func ParseKeys(s string) (Keys, error) {
 		}
 		role, name, _ := strings.Cut(role, ":")
 		name = strings.TrimSpace(name)
-		if len(name) > 64 || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: a key name is at most 64 printable characters", i+1)
+		// The name is who the audit log says decided: printable (no C1
+		// controls, line separators, bidi overrides or zero-width
+		// characters that would make a log line or the console read
+		// otherwise), without ":" (so it cannot pose as another key's
+		// role:fingerprint or as shopper:<id>), and given to one key only.
+		if len(name) > 64 || !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool {
+			return !unicode.IsPrint(r) || unicode.Is(unicode.Cf, r) || r == ':'
+		}) {
+			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: a key name is at most 64 printable characters, without \":\"", i+1)
+		}
+		if name != "" && slices.ContainsFunc(k.entries, func(e keyEntry) bool { return e.name == name }) {
+			return Keys{}, fmt.Errorf("SHOPMUSE_API_KEYS entry %d: the key name is already given to another key (the audit log could not tell them apart)", i+1)
 		}
 		var r Role
 		switch strings.TrimSpace(role) {

@@ -81,7 +81,8 @@ func (a *App) UpsertUsers(ctx context.Context, in []shop.UserInput) ([]shop.User
 }
 
 // DeleteUser erases a user: their profile and interactions, the copy cached
-// for their persona, their campaign messages (running campaigns skip them),
+// for their persona, copy under review written for their persona (with its
+// words in the review audit log), their campaign messages (running campaigns skip them),
 // their row in the serving models and then in the saved snapshot, so the
 // erased user's factors do not survive on disk. It reports whether the
 // user existed.
@@ -117,6 +118,9 @@ func (a *App) DeleteUser(ctx context.Context, id string) (bool, []shop.UserError
 		return existed, nil, err
 	}
 	if err := a.eraseCounts(dctx, id); err != nil {
+		return existed, nil, err
+	}
+	if err := a.Review.EraseUser(dctx, id); err != nil {
 		return existed, nil, err
 	}
 	if !a.Recommend.DeleteUser(id) && !wasStale {

@@ -67,7 +67,10 @@ func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *st
 		if ctx.Err() != nil {
 			return nil, nil, ctx.Err()
 		}
-		return ue(field, string(shop.CodeInvalid), err)
+		// The provider's error can quote its address, its upstreams and
+		// the key it was sent: the log has it, the client a summary.
+		a.log.ErrorContext(ctx, "vision model", "product", p.ID, "err", err)
+		return ue(field, string(shop.CodeInvalid), errVisionFailed)
 	case err != nil:
 		return nil, nil, err
 	}
@@ -85,6 +88,9 @@ func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *st
 	}
 	return added, nil, nil
 }
+
+// errVisionFailed is what a client learns of a failed vision model call.
+var errVisionFailed = errors.New("the vision model could not be reached or failed; nothing was stored (the server log has the details)")
 
 // ApproveImageFacts approves facts: copy written from now on may state them.
 func (a *App) ApproveImageFacts(ctx context.Context, actor, productID string, ids []string) ([]review.Fact, []shop.UserError, error) {

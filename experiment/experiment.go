@@ -177,8 +177,11 @@ func Validate(in Input) []shop.UserError {
 			add(shop.CodeTooLong, fmt.Sprintf("must be at most %d characters", max), field...)
 		case strings.TrimSpace(s) != s:
 			add(shop.CodeInvalid, "must not start or end with spaces", field...)
-		case strings.IndexFunc(s, unicode.IsControl) >= 0:
-			add(shop.CodeInvalid, "must not contain control characters", field...)
+		case strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0:
+			// Format characters too (bidi overrides, zero-width spaces):
+			// arm names reach shoppers as experimentArm, and the console
+			// must show the name that is stored.
+			add(shop.CodeInvalid, "must not contain control or format characters", field...)
 		}
 	}
 	checkText(in.Name, MaxName, "name")
@@ -217,6 +220,11 @@ func Validate(in Input) []shop.UserError {
 				if !(w.Weight >= 0 && w.Weight <= MaxBlendWeight) {
 					add(shop.CodeInvalid, fmt.Sprintf("a blend weight must be from 0 to %d", MaxBlendWeight), append(f, "weight")...)
 				}
+			}
+			// Every retriever at 0 blends nothing: the arm's returning
+			// shoppers would get empty lists for the whole experiment.
+			if len(seen) == len(recommend.Retrievers) && !slices.ContainsFunc(c.Weights, func(w Weight) bool { return w.Weight > 0 }) {
+				add(shop.CodeInvalid, "at least one retriever needs a weight above 0, or the arm recommends nothing", at("config", "weights")...)
 			}
 		}
 		fraction := func(v *float64, name string) {

@@ -339,3 +339,61 @@ func BenchmarkAssignAndSign(b *testing.B) {
 		}
 	}
 }
+
+// TestSampleRatioTinyWeights: a weight is any positive float, so an arm's
+// expected count can underflow to zero; the report's p-value must stay a
+// number (GraphQL cannot carry NaN and the whole report would fail).
+func TestSampleRatioTinyWeights(t *testing.T) {
+	for _, c := range []struct {
+		obs  []int64
+		w    []float64
+		want float64
+	}{
+		{[]int64{10, 0}, []float64{1e6, 5e-324}, 1},
+		{[]int64{10, 1}, []float64{1e6, 5e-324}, 0},
+		{[]int64{0, 0}, []float64{1, 1}, 1},
+	} {
+		chi2, p := SampleRatio(c.obs, c.w)
+		if math.IsNaN(p) || math.IsNaN(chi2) || p != c.want {
+			t.Errorf("SampleRatio(%v, %v) = %v, %v; want p %v", c.obs, c.w, chi2, p, c.want)
+		}
+	}
+}
+
+// TestValidateRefusesAnArmThatRecommendsNothing: weighting every retriever
+// 0 was accepted, and that arm's returning shoppers got empty lists.
+func TestValidateRefusesAnArmThatRecommendsNothing(t *testing.T) {
+	var zero, one []Weight
+	for _, r := range recommend.Retrievers {
+		zero = append(zero, Weight{Retriever: r})
+		one = append(one, Weight{Retriever: r})
+	}
+	one[0].Weight = 1
+	in := func(ws []Weight) Input {
+		return Input{Name: "x", Arms: []ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1, Config: ArmConfig{Weights: ws}}}}
+	}
+	errs := Validate(in(zero))
+	if len(errs) != 1 || errs[0].Code != shop.CodeInvalid || strings.Join(errs[0].Field, ".") != "input.arms.1.config.weights" {
+		t.Fatalf("every retriever at 0: %+v", errs)
+	}
+	if errs := Validate(in(one)); errs != nil {
+		t.Fatalf("one retriever above 0: %+v", errs)
+	}
+	if errs := Validate(in(zero[:2])); errs != nil {
+		t.Fatalf("some retrievers at 0 (the others keep theirs): %+v", errs)
+	}
+}
+
+// TestValidateRefusesFormatCharacters: names with bidi overrides or
+// zero-width characters read otherwise than they are stored.
+func TestValidateRefusesFormatCharacters(t *testing.T) {
+	for _, name := range []string{"A\u202eB", "con\u200btrol", "\ufeffB"} {
+		errs := Validate(Input{Name: "x", Arms: []ArmInput{{Name: "A", Weight: 1}, {Name: name, Weight: 1}}})
+		if len(errs) != 1 || errs[0].Code != shop.CodeInvalid {
+			t.Errorf("arm name %q: %+v", name, errs)
+		}
+		if errs := Validate(Input{Name: name, Arms: []ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}}); len(errs) != 1 {
+			t.Errorf("experiment name %q: %+v", name, errs)
+		}
+	}
+}

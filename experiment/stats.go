@@ -122,8 +122,22 @@ func SampleRatio(observed []int64, weights []float64) (chi2, p float64) {
 	}
 	for i := range observed {
 		exp := n * weights[i] / wsum
+		if !(exp > 0) {
+			// A weight so small next to the others that its expected
+			// count underflows (weights may be as small as any positive
+			// float): 0/0 would make the report NaN, which GraphQL
+			// cannot carry. Nobody is expected there, so anybody there
+			// is a mismatch.
+			if observed[i] > 0 {
+				return math.MaxFloat64, 0
+			}
+			continue
+		}
 		d := float64(observed[i]) - exp
 		chi2 += d * d / exp
+	}
+	if math.IsNaN(chi2) {
+		return 0, 1
 	}
 	return chi2, chiSquareSurvival(chi2, float64(len(observed)-1))
 }

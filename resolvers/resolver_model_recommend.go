@@ -87,7 +87,7 @@ func (r *recommendationResolver) Copy(ctx context.Context, obj *engage.Recommend
 		// A catalog key is no shopper: what it is shown is no impression,
 		// and a loop with it must not skew the bandit. Nor is an admin
 		// looking at what a shopper would get.
-		ctx = reviewContext(engage.WithoutImpressions(ctx))
+		ctx = reviewContext(engage.WithoutImpressions(ctx), nil)
 	}
 	served, err := r.app.Engage.ServeCopy(ctx, p, persona, ch, language)
 	if err != nil {

@@ -21,7 +21,7 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 	if err != nil {
 		return nil, err
 	}
-	ctx = reviewContext(ctx)
+	ctx = reviewContext(ctx, persona)
 	res, err := r.app.Copy.Generate(subjectOf(ctx, persona), req)
 	if err != nil {
 		return nil, copyErr(err)
@@ -39,9 +39,15 @@ func (r *queryResolver) GeneratedCopy(ctx context.Context, productID string, per
 func seesDrafts(ctx context.Context) bool { return api.RoleFrom(ctx) >= api.RoleService }
 
 // reviewContext keeps catalog keys, which write nothing, from registering
-// variants for review.
-func reviewContext(ctx context.Context) context.Context {
-	if api.RoleFrom(ctx) < api.RoleShopper {
+// variants for review; and shopper tokens too when they describe the
+// persona themselves: the first words registered for a variant are the
+// words the queue offers for approval to every shopper of that segment,
+// and a shopper must not get to choose them (with a model, by what their
+// description tells it). Their own profile's persona still registers.
+func reviewContext(ctx context.Context, in *model.PersonaInput) context.Context {
+	role := api.RoleFrom(ctx)
+	if role < api.RoleShopper || role == api.RoleShopper && in != nil &&
+		(in.Description != nil || len(in.Interests) > 0 || in.Age != nil || in.Gender != nil) {
 		return review.ReadOnly(ctx)
 	}
 	return ctx

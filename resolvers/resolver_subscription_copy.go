@@ -13,7 +13,7 @@ func (r *subscriptionResolver) CopyStream(ctx context.Context, productID string,
 	if err != nil {
 		return nil, err
 	}
-	ctx = reviewContext(ctx)
+	ctx = reviewContext(ctx, persona)
 	out := make(chan *model.CopyChunk, 16)
 	go func() {
 		defer close(out)

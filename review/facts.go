@@ -150,7 +150,19 @@ func (s *Service) AddCandidates(ctx context.Context, productID string, cands []F
 	if err := s.putFacts(ctx, productID, fs); err != nil {
 		return nil, fmt.Errorf("store image facts: %w", err)
 	}
-	return added, nil
+	// The cap may have dropped new candidates again (every other fact
+	// approved): report only what was stored.
+	kept := map[string]bool{}
+	for _, f := range fs {
+		kept[f.ID] = true
+	}
+	stored := added[:0]
+	for _, f := range added {
+		if kept[f.ID] {
+			stored = append(stored, f)
+		}
+	}
+	return stored, nil
 }
 
 func newFactID() string {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,8 @@ import (
 //	v/<variantID>                     the variant's Record
 //	a/all/<newest-first time>         an audit Decision, for the whole log
 //	a/v/<variantID>/<newest-first>    the same Decision, for one variant
+//	s/<userID>/<variantID>            the record was written from the user's
+//	                                  persona (erased with them, EraseUser)
 const Namespace = "copyreview"
 
 // Limits on one decision.
@@ -53,6 +56,8 @@ type Blobs interface {
 	GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error)
 	PutBlobs(ctx context.Context, namespace string, blobs []store.Blob) error
 	ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]store.Blob, bool, error)
+	DeleteBlob(ctx context.Context, namespace, k string) error
+	DeleteBlobs(ctx context.Context, namespace, prefix string) error
 }
 
 // Record is one variant under review: what was written, for what, and its
@@ -79,6 +84,10 @@ type Record struct {
 	RejectReason string             `json:"rejectReason,omitempty"`
 	Edited       bool               `json:"edited,omitempty"`
 	CreatedAt    time.Time          `json:"createdAt"`
+	// Subject is the user whose persona the text was written for, when
+	// it was (a shopper's recommendations): the words may carry their
+	// profile and history, so erasing the user erases the record.
+	Subject string `json:"subject,omitempty"`
 }
 
 // Variant is the record as a served variant, with its review state.
@@ -150,6 +159,99 @@ func (s *Service) On() bool { return s != nil && s.on }
 
 func recordKey(id string) string { return "v/" + id }
 
+// subjectPrefix lists the records written from a user's persona; the ID is
+// path-escaped so that one user's prefix never covers another's.
+func subjectPrefix(userID string) string { return "s/" + url.PathEscape(userID) + "/" }
+
+func subjectKey(userID, variantID string) string { return subjectPrefix(userID) + variantID }
+
+// erasedText replaces the words of an erased user's copy in the audit log,
+// which keeps who decided what and when.
+const erasedText = "(erased with the shopper it was written for)"
+
+// EraseUser removes the records written from the user's persona, and
+// blanks their words in the audit log (its entries stay: who decided
+// what, and when). Approved ones go too: the words came from the user's
+// data; the next request for that segment registers new copy for review.
+func (s *Service) EraseUser(ctx context.Context, userID string) error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix := subjectPrefix(userID)
+	after := ""
+	for {
+		page, more, err := s.st.ListBlobs(ctx, Namespace, prefix, after, maxScanPageSize)
+		if err != nil {
+			return fmt.Errorf("erase review records of %q: %w", userID, err)
+		}
+		for _, b := range page {
+			after = b.Key
+			id := strings.TrimPrefix(b.Key, prefix)
+			r, err := s.Get(ctx, id)
+			if err != nil {
+				return err
+			}
+			if r == nil || r.Subject != userID {
+				continue
+			}
+			if err := s.scrubAudit(ctx, id); err != nil {
+				return fmt.Errorf("erase review records of %q: %w", userID, err)
+			}
+			if err := s.st.DeleteBlob(ctx, Namespace, recordKey(id)); err != nil {
+				return fmt.Errorf("erase review records of %q: %w", userID, err)
+			}
+		}
+		if !more || len(page) == 0 {
+			break
+		}
+	}
+	if err := s.st.DeleteBlobs(ctx, Namespace, prefix); err != nil {
+		return fmt.Errorf("erase review records of %q: %w", userID, err)
+	}
+	return nil
+}
+
+// scrubAudit blanks the words of a variant's audit entries, in both the
+// variant's log and the whole log.
+func (s *Service) scrubAudit(ctx context.Context, variantID string) error {
+	prefix := "a/v/" + variantID + "/"
+	after := ""
+	for {
+		page, more, err := s.st.ListBlobs(ctx, Namespace, prefix, after, maxScanPageSize)
+		if err != nil {
+			return err
+		}
+		var out []store.Blob
+		for _, b := range page {
+			after = b.Key
+			var d Decision
+			if err := json.Unmarshal(b.Value, &d); err != nil {
+				return fmt.Errorf("audit entry %s: %w", b.Key, err)
+			}
+			for _, sn := range []*Snapshot{d.Before, d.After} {
+				if sn != nil {
+					sn.Headline, sn.Text = "", erasedText
+				}
+			}
+			v, err := json.Marshal(d)
+			if err != nil {
+				return err
+			}
+			out = append(out, store.Blob{Key: b.Key, Value: v}, store.Blob{Key: "a/all/" + strings.TrimPrefix(b.Key, prefix), Value: v})
+		}
+		if len(out) > 0 {
+			if err := s.st.PutBlobs(ctx, Namespace, out); err != nil {
+				return err
+			}
+		}
+		if !more || len(page) == 0 {
+			return nil
+		}
+	}
+}
+
 // Get returns a variant's record, or nil.
 func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
 	b, ok, err := s.st.GetBlob(ctx, Namespace, recordKey(id))
@@ -204,11 +306,18 @@ func (s *Service) annotate(ctx context.Context, res *copywriter.Result, p *shop.
 			r = &Record{VariantID: v.ID, ProductID: p.ID, Category: p.Category, Channel: res.Channel, Language: res.Language,
 				Segment: v.Segment, Headline: v.Headline, Text: v.Text, Checks: v.Checks, Generator: v.Generator, Angle: v.Angle,
 				Status: copywriter.StatusPending, CreatedAt: s.now().UTC()}
+			subject, personal := store.SubjectFrom(ctx)
+			if personal {
+				r.Subject = subject
+			}
 			b, err := json.Marshal(r)
 			if err != nil {
 				return fmt.Errorf("review record %s: %w", v.ID, err)
 			}
 			added = append(added, store.Blob{Key: recordKey(v.ID), Value: b})
+			if personal {
+				added = append(added, store.Blob{Key: subjectKey(subject, v.ID), Value: []byte{}})
+			}
 		}
 		if approvedOnly && r.Status != copywriter.StatusApproved {
 			continue
@@ -357,8 +466,10 @@ func (s *Service) Edit(ctx context.Context, actor, id string, headline *string, 
 		}
 		cs, err := check(ctx, r, v)
 		if err != nil {
+			// Abort the decision: nothing is written, not even the
+			// audit entry of an edit that did not happen.
 			checkErr = err
-			return nil
+			return &shop.UserError{}
 		}
 		r.Headline, r.Text, r.Checks, r.Edited = v.Headline, v.Text, cs, true
 		r.Status, r.RejectReason = copywriter.StatusPending, ""

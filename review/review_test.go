@@ -2,6 +2,8 @@ package review
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -276,5 +278,70 @@ func BenchmarkAnnotate(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestEditWhoseCheckFailsWritesNothing: when the re-check cannot run (the
+// product could not be read, say), the edit is an error and leaves no
+// trace: no audit entry of an edit that did not happen, no reviewer.
+func TestEditWhoseCheckFailsWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := New(openStore(t), Options{On: true})
+	res := result(t, 1)
+	if err := s.Annotate(ctx, &res, mug, false); err != nil {
+		t.Fatal(err)
+	}
+	id := res.Variants[0].ID
+	broken := func(context.Context, *Record, copywriter.Variant) ([]copywriter.Check, error) {
+		return nil, errors.New("store unavailable")
+	}
+	vs, ues, err := s.Edit(ctx, "alice", id, nil, "全新文案", broken)
+	if err == nil || vs != nil || ues != nil {
+		t.Fatalf("edit with a failing check: %+v %+v %v", vs, ues, err)
+	}
+	if ds, _, _ := s.Audit(ctx, "", 10, ""); len(ds) != 0 {
+		t.Fatalf("an edit that did not happen is in the audit log: %+v", ds)
+	}
+	if r, _ := s.Get(ctx, id); r == nil || r.ReviewedBy != "" || r.Text != res.Variants[0].Text {
+		t.Fatalf("the record changed: %+v", r)
+	}
+}
+
+// TestAddCandidatesReportsOnlyWhatWasStored: with the product's facts all
+// approved up to the cap, new candidates are dropped again by the cap;
+// they must not be returned as added (their IDs would not exist).
+func TestAddCandidatesReportsOnlyWhatWasStored(t *testing.T) {
+	ctx := context.Background()
+	s := New(openStore(t), Options{On: true})
+	for i := 0; i < MaxFactsPerProduct/MaxFactsPerExtraction; i++ {
+		var cs []Fact
+		for j := range MaxFactsPerExtraction {
+			cs = append(cs, Fact{Name: "style", Value: fmt.Sprintf("s%d-%d", i, j)})
+		}
+		added, err := s.AddCandidates(ctx, "mug", cs)
+		if err != nil || len(added) != MaxFactsPerExtraction {
+			t.Fatalf("round %d: %d added, %v", i, len(added), err)
+		}
+		ids := make([]string, len(added))
+		for j, f := range added {
+			ids[j] = f.ID
+		}
+		if _, ues, err := s.DecideFacts(ctx, "alice", "mug", ids, copywriter.StatusApproved); err != nil || ues != nil {
+			t.Fatal(ues, err)
+		}
+	}
+	added, err := s.AddCandidates(ctx, "mug", []Fact{{Name: "colour", Value: "红"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := s.Facts(ctx, "mug", "")
+	have := map[string]bool{}
+	for _, f := range all {
+		have[f.ID] = true
+	}
+	for _, f := range added {
+		if !have[f.ID] {
+			t.Fatalf("reported as added but not stored: %+v (%d stored)", f, len(all))
+		}
 	}
 }

@@ -58,6 +58,9 @@ var (
 	ErrModel = errors.New("vision model")
 )
 
+// errNonPublic refuses a dial to a non-public address.
+var errNonPublic = fmt.Errorf("%w: the image URL resolves to a non-public address", ErrImage)
+
 // Config configures an Extractor.
 type Config struct {
 	Provider string // openai | ollama
@@ -193,6 +196,7 @@ func New(cfg Config) (*Extractor, error) {
 		return nil, fmt.Errorf("vision: provider %q: want openai or ollama", cfg.Provider)
 	}
 	e.Fetcher = NewFetcher(cfg.FetchTimeout, cfg.AllowPrivate)
+	e.Fetcher.log = e.log
 	return e, nil
 }
 
@@ -210,7 +214,12 @@ func httpURL(s string) (*url.URL, error) {
 // Fetcher downloads product images for whoever reads them (the vision
 // model here, the image embedder in package imagevec). Safe for concurrent
 // use.
-type Fetcher struct{ client *http.Client }
+type Fetcher struct {
+	client *http.Client
+	// log receives what is kept from the caller (the address a refused
+	// name resolved to); nil: slog.Default.
+	log *slog.Logger
+}
 
 // NewFetcher returns a fetcher whose requests take at most timeout (0:
 // DefaultFetchTimeout) and, unless allowPrivate, dial only public
@@ -236,7 +245,7 @@ func fetchClient(timeout time.Duration, allowPrivate bool) *http.Client {
 			return fmt.Errorf("%w: cannot check address %q", ErrImage, address)
 		}
 		if !Public(ap.Addr()) {
-			return fmt.Errorf("%w: the image URL resolves to a non-public address (%s)", ErrImage, ap.Addr())
+			return errNonPublic
 		}
 		return nil
 	}}
@@ -268,6 +277,13 @@ func Public(a netip.Addr) bool {
 	for _, p := range []netip.Prefix{
 		netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("192.0.0.0/24"),
 		netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"), netip.MustParsePrefix("64:ff9b::/96"),
+		// IPv6 forms that carry an IPv4 address a translator or tunnel
+		// may deliver to (a local NAT64, SIIT, 6to4, Teredo, the old
+		// IPv4-compatible form), site-local and the discard prefix:
+		// no product image lives there.
+		netip.MustParsePrefix("64:ff9b:1::/48"), netip.MustParsePrefix("::ffff:0:0:0/96"), netip.MustParsePrefix("::/96"),
+		netip.MustParsePrefix("2002::/16"), netip.MustParsePrefix("2001::/32"), netip.MustParsePrefix("fec0::/10"),
+		netip.MustParsePrefix("100::/64"),
 	} {
 		if p.Contains(a) {
 			return false
@@ -293,8 +309,18 @@ func (f *Fetcher) Fetch(ctx context.Context, raw string) ([]byte, string, error)
 	req.Header.Set("Accept", "image/jpeg, image/png, image/webp")
 	resp, err := f.client.Do(req)
 	if err != nil {
+		if errors.Is(err, errNonPublic) {
+			// Without the address: what an internal name resolves to is
+			// none of the caller's business.
+			log := f.log
+			if log == nil {
+				log = slog.Default()
+			}
+			log.WarnContext(ctx, "image URL refused", "err", err)
+			return nil, "", errNonPublic
+		}
 		if errors.Is(err, ErrImage) {
-			return nil, "", err
+			return nil, "", trimURLErr(err)
 		}
 		return nil, "", fmt.Errorf("%w: the image URL is unreachable: %v", ErrImage, trimURLErr(err))
 	}
@@ -467,8 +493,12 @@ func Parse(raw string) ([]Candidate, error) {
 			return nil, fmt.Errorf("%w: fact %d: name %q is not one of %s", ErrMalformed, i, clip(*f.Name), strings.Join(Names, ", "))
 		case value == "" || utf8.RuneCountInString(value) > maxValueLen || !utf8.ValidString(value):
 			return nil, fmt.Errorf("%w: fact %d: value must be 1–%d characters", ErrMalformed, i, maxValueLen)
-		case strings.ContainsFunc(value, func(r rune) bool { return unicode.IsControl(r) || strings.ContainsRune("<>{}`", r) }):
-			return nil, fmt.Errorf("%w: fact %d: value holds markup or control characters", ErrMalformed, i)
+		case strings.ContainsFunc(value, func(r rune) bool {
+			// Format characters (bidi overrides, zero-width spaces) would
+			// let the reviewer read other words than copy would state.
+			return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || strings.ContainsRune("<>{}`", r)
+		}):
+			return nil, fmt.Errorf("%w: fact %d: value holds markup, control or format characters", ErrMalformed, i)
 		case f.Confidence != nil && (math.IsNaN(*f.Confidence) || *f.Confidence < 0 || *f.Confidence > 1):
 			return nil, fmt.Errorf("%w: fact %d: confidence outside 0–1", ErrMalformed, i)
 		}

@@ -73,6 +73,11 @@ func TestParseIsStrict(t *testing.T) {
 		`{"facts": [{"name": "colour", "value": "` + strings.Repeat("r", 101) + `"}]}`,
 		`{"facts": [{"name": "colour", "value": "<script>"}]}`,
 		`{"facts": [{"name": "colour", "value": "red\u0000"}]}`,
+		// Bidi overrides and zero-width characters: what the reviewer
+		// reads is not what the copy would state.
+		`{"facts": [{"name": "colour", "value": "red \u202egreen"}]}`,
+		`{"facts": [{"name": "material", "value": "lea\u200bther"}]}`,
+		`{"facts": [{"name": "style", "value": "\ufeffretro"}]}`,
 		`{"facts": [], "extra": 1}`,
 		`{"facts": []} {"facts": []}`,
 		`{"facts": [` + strings.Repeat(`{"name": "style", "value": "x"},`, 20) + `{"name": "style", "value": "x"}]}`,
@@ -103,7 +108,10 @@ func TestPublic(t *testing.T) {
 		want bool
 	}{{"8.8.8.8", true}, {"2606:4700::1111", true}, {"127.0.0.1", false}, {"10.1.2.3", false}, {"172.16.0.1", false},
 		{"192.168.1.1", false}, {"169.254.169.254", false}, {"100.64.0.1", false}, {"0.0.0.0", false}, {"::1", false},
-		{"fe80::1", false}, {"fc00::1", false}, {"::ffff:127.0.0.1", false}, {"::ffff:10.0.0.1", false}, {"224.0.0.1", false}} {
+		{"fe80::1", false}, {"fc00::1", false}, {"::ffff:127.0.0.1", false}, {"::ffff:10.0.0.1", false}, {"224.0.0.1", false},
+		// IPv4 inside IPv6 forms that a translator or tunnel may deliver.
+		{"::7f00:1", false}, {"::ffff:0:7f00:1", false}, {"64:ff9b:1::a9fe:a9fe", false}, {"2002:7f00:1::", false},
+		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", false}, {"fec0::1", false}, {"100::1", false}, {"2001:db8::1", true}} {
 		if got := Public(netip.MustParseAddr(c.ip)); got != c.want {
 			t.Errorf("Public(%s) = %v", c.ip, got)
 		}
@@ -245,8 +253,14 @@ func TestFetchRefusesInternalAddresses(t *testing.T) {
 	strict, _ := New(Config{Provider: "ollama", Model: "vis"})
 	ctx := context.Background()
 	for _, u := range []string{img.URL + "/a.png", "http://localhost/a.png", "http://169.254.169.254/latest/meta-data/", "http://[::1]/a.png", "http://10.0.0.1/a.png"} {
-		if _, _, err := strict.Fetch(ctx, u); !errors.Is(err, ErrImage) || !strings.Contains(err.Error(), "non-public") && !strings.Contains(err.Error(), "unreachable") {
+		_, _, err := strict.Fetch(ctx, u)
+		if !errors.Is(err, ErrImage) || !strings.Contains(err.Error(), "non-public") && !strings.Contains(err.Error(), "unreachable") {
 			t.Errorf("Fetch(%s) = %v; want refused", u, err)
+		}
+		// What a name resolves to is not told (an admin could otherwise
+		// map internal DNS names to addresses).
+		if strings.HasPrefix(u, "http://localhost") && (strings.Contains(err.Error(), "127.0.0.1") || strings.Contains(err.Error(), "::1")) {
+			t.Errorf("Fetch(%s) tells the address: %v", u, err)
 		}
 	}
 	for _, u := range []string{"file:///etc/passwd", "gopher://x/", "ftp://example.com/a.png", "http://user:pw@example.com/a.png", "/relative.png"} {
