@@ -215,7 +215,9 @@ func TestExperimentArmRuleSets(t *testing.T) {
 	for i := range 24 {
 		users = append(users, map[string]any{"id": fmt.Sprintf("s%02d", i)})
 	}
-	var up struct{ UpsertUsers struct{ UserErrors []userError } }
+	var up struct {
+		UpsertUsers struct{ UserErrors []userError }
+	}
 	c.MustPost(`mutation($u: [UserInput!]!) { upsertUsers(input: $u) { userErrors { code } } }`, &up, client.Var("u", users))
 	var rules struct {
 		UpsertMerchandisingRules struct{ UserErrors []userError }
