@@ -12,7 +12,7 @@
 //
 // Two answerers share the types here: the built-in one (Builtin; no model:
 // intent rules, a synonym table, numeric comparison, extractive answers) and
-// the LLM answerer in app, which reuses Parse for intent and filters and
+// the LLM answerer (llm.go, wired in app), which reuses Parse for intent and filters and
 // falls back to Builtin when its answer fails the checks.
 //
 // The package is an engine: it reads the shop through the Catalog interface,
