@@ -133,6 +133,15 @@ func (a *App) CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assista
 	return qas, a.qas.checkCaps(qas), nil
 }
 
+// CheckProductQACaps checks the caps (MaxQAsPerProduct, MaxQAs) for a
+// whole set of entries at once, of any size; only ID and ProductID are
+// read. The importer checks a file with it: CheckProductQAs sees one batch
+// at a time, and skips the caps while a batch names products not stored
+// yet.
+func (a *App) CheckProductQACaps(in []assistant.QA) []shop.UserError {
+	return a.qas.checkCaps(in)
+}
+
 // UpsertProductQAs creates or replaces Q&A entries. The whole batch is
 // validated first (IDs, lengths, products that exist, the caps); one bad
 // row writes nothing and is named in a UserError.
