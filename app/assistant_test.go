@@ -275,3 +275,41 @@ func TestDeletingManyProductsDropsAllTheirQAs(t *testing.T) {
 		t.Fatalf("entries of deleted products: %d in memory, %d+ stored", n, len(left))
 	}
 }
+
+// A deleted product takes its unanswered-question groups with it: they
+// neither stay in the merchant's list nor count against
+// MaxUnansweredGroups (shoppers can fill groups; deleting the products
+// must free them).
+func TestDeletedProductsLeaveTheUnansweredLog(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	price := shop.MoneyInput{Amount: 9900}
+	if _, errs, err := a.UpsertProducts(ctx, []shop.ProductInput{
+		{ID: "p1", Title: "保温杯", Category: "家居/杯具", Price: &price},
+		{ID: "p2", Title: "马克杯", Category: "家居/杯具", Price: &price}}); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	a.unanswered.record("p1", "warranty", "保修多久", a.Store.Now())
+	if err := a.flushUnanswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.unanswered.record("p1", "size", "多大", a.Store.Now()) // still buffered
+	a.unanswered.record("p2", "warranty", "保修多久", a.Store.Now())
+	if _, _, err := a.DeleteProducts(ctx, []string{"p1"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := a.UnansweredQuestions(ctx, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conn.Edges) != 1 || conn.Edges[0].Node.ProductID != "p2" {
+		t.Fatalf("groups after deleting p1: %+v", conn.Edges)
+	}
+	a.unanswered.mu.Lock()
+	n := len(a.unanswered.known)
+	a.unanswered.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d groups held in memory, want 1", n)
+	}
+}
