@@ -133,6 +133,15 @@ func (a *App) CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assista
 	return qas, a.qas.checkCaps(qas), nil
 }
 
+// CheckProductQACaps checks the caps (MaxQAsPerProduct, MaxQAs) for a
+// whole set of entries at once, of any size; only ID and ProductID are
+// read. The importer checks a file with it: CheckProductQAs sees one batch
+// at a time, and skips the caps while a batch names products not stored
+// yet.
+func (a *App) CheckProductQACaps(in []assistant.QA) []shop.UserError {
+	return a.qas.checkCaps(in)
+}
+
 // UpsertProductQAs creates or replaces Q&A entries. The whole batch is
 // validated first (IDs, lengths, products that exist, the caps); one bad
 // row writes nothing and is named in a UserError.
@@ -199,6 +208,14 @@ func (a *App) DeleteProductQAs(ctx context.Context, ids []string) ([]string, []s
 	if errs := checkIDs(ids, "ids"); errs != nil {
 		return nil, errs, nil
 	}
+	deleted, err := a.deleteQAs(ctx, ids)
+	return deleted, nil, err
+}
+
+// deleteQAs deletes Q&A entries by ID, any number of them (no batch
+// limit: dropProductQAs may delete MaxQAsPerProduct entries per product
+// of a whole batch of products).
+func (a *App) deleteQAs(ctx context.Context, ids []string) ([]string, error) {
 	a.qas.writeMu.Lock()
 	defer a.qas.writeMu.Unlock()
 	var deleted []string
@@ -212,23 +229,30 @@ func (a *App) DeleteProductQAs(ctx context.Context, ids []string) ([]string, []s
 		// deleted too, even if this replica has not reloaded yet.
 		_, ok, err := a.Store.GetBlob(ctx, qaNS, id)
 		if err != nil {
-			return deleted, nil, err
+			a.forgetQAs(deleted)
+			return deleted, err
 		}
 		if !ok {
 			continue
 		}
 		if err := a.Store.DeleteBlob(ctx, qaNS, id); err != nil {
-			return deleted, nil, err
+			a.forgetQAs(deleted)
+			return deleted, err
 		}
 		deleted = append(deleted, id)
 	}
+	a.forgetQAs(deleted)
+	return deleted, nil
+}
+
+// forgetQAs drops deleted entries from the in-memory index.
+func (a *App) forgetQAs(deleted []string) {
 	a.qas.mu.Lock()
 	for _, id := range deleted {
 		delete(a.qas.byID, id)
 	}
 	a.qas.rebuildLocked()
 	a.qas.mu.Unlock()
-	return deleted, nil, nil
 }
 
 // normalizeQAs trims and validates a batch of Q&A entries.
@@ -298,6 +322,6 @@ func (a *App) dropProductQAs(ctx context.Context, productIDs []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, _, err := a.DeleteProductQAs(ctx, ids)
+	_, err := a.deleteQAs(ctx, ids)
 	return err
 }

@@ -235,3 +235,81 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// Deleting products whose Q&A entries number more than one batch
+// (shop.MaxBatch) still deletes every entry: none is left to come back as
+// a fact of a new product with a reused ID, or to count against MaxQAs.
+func TestDeletingManyProductsDropsAllTheirQAs(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	price := shop.MoneyInput{Amount: 9900}
+	const products = 6 // 6 × 200 entries: more than one batch of IDs
+	var ps []shop.ProductInput
+	var pids []string
+	for i := range products {
+		id := fmt.Sprintf("p%d", i)
+		pids = append(pids, id)
+		ps = append(ps, shop.ProductInput{ID: id, Title: "保温杯", Category: "家居/杯具", Price: &price})
+	}
+	if _, errs, err := a.UpsertProducts(ctx, ps); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	for _, pid := range pids {
+		var qas []assistant.QA
+		for j := range MaxQAsPerProduct {
+			qas = append(qas, assistant.QA{ID: fmt.Sprintf("%s-q%03d", pid, j), ProductID: pid, Question: "能装开水吗", Answer: "可以。"})
+		}
+		if _, errs, err := a.UpsertProductQAs(ctx, qas); err != nil || errs != nil {
+			t.Fatal(err, errs)
+		}
+	}
+	if _, _, err := a.DeleteProducts(ctx, pids); err != nil {
+		t.Fatal(err)
+	}
+	left, _, err := a.Store.ListBlobs(ctx, qaNS, "", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(a.ProductQAs("p0")); n != 0 || len(left) != 0 {
+		t.Fatalf("entries of deleted products: %d in memory, %d+ stored", n, len(left))
+	}
+}
+
+// A deleted product takes its unanswered-question groups with it: they
+// neither stay in the merchant's list nor count against
+// MaxUnansweredGroups (shoppers can fill groups; deleting the products
+// must free them).
+func TestDeletedProductsLeaveTheUnansweredLog(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	price := shop.MoneyInput{Amount: 9900}
+	if _, errs, err := a.UpsertProducts(ctx, []shop.ProductInput{
+		{ID: "p1", Title: "保温杯", Category: "家居/杯具", Price: &price},
+		{ID: "p2", Title: "马克杯", Category: "家居/杯具", Price: &price}}); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	a.unanswered.record("p1", "warranty", "保修多久", a.Store.Now())
+	if err := a.flushUnanswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a.unanswered.record("p1", "size", "多大", a.Store.Now()) // still buffered
+	a.unanswered.record("p2", "warranty", "保修多久", a.Store.Now())
+	if _, _, err := a.DeleteProducts(ctx, []string{"p1"}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := a.UnansweredQuestions(ctx, 10, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conn.Edges) != 1 || conn.Edges[0].Node.ProductID != "p2" {
+		t.Fatalf("groups after deleting p1: %+v", conn.Edges)
+	}
+	a.unanswered.mu.Lock()
+	n := len(a.unanswered.known)
+	a.unanswered.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d groups held in memory, want 1", n)
+	}
+}

@@ -293,3 +293,37 @@ func maskDigits(s string) string {
 	}
 	return string(rs)
 }
+
+// dropUnanswered forgets the unanswered-question groups of deleted
+// products: in memory, buffered, and in the store (also groups only
+// another replica has seen), so that they leave the merchant's list and
+// free their place under MaxUnansweredGroups.
+func (a *App) dropUnanswered(ctx context.Context, productIDs []string) error {
+	if len(productIDs) == 0 {
+		return nil
+	}
+	drop := map[string]bool{}
+	for _, id := range productIDs {
+		drop[id] = true
+	}
+	l := a.unanswered
+	l.mu.Lock()
+	for k := range l.known {
+		if pid, _ := splitGroupKey(k); drop[pid] {
+			delete(l.known, k)
+			delete(l.pending, k)
+			delete(l.dirty, k)
+		}
+	}
+	l.mu.Unlock()
+	for _, id := range productIDs {
+		prefix := groupKey(id, "")
+		if err := a.Store.DeleteBlobs(ctx, unansweredInfoNS, prefix); err != nil {
+			return fmt.Errorf("drop unanswered groups of %q: %w", id, err)
+		}
+		if err := a.Store.DeleteCounters(ctx, unansweredCountNS, prefix); err != nil {
+			return fmt.Errorf("drop unanswered counts of %q: %w", id, err)
+		}
+	}
+	return nil
+}

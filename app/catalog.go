@@ -51,6 +51,9 @@ func (a *App) DeleteProducts(ctx context.Context, ids []string) ([]string, []sho
 	if err := a.dropProductQAs(ctx, deleted); err != nil {
 		a.log.Error("delete the Q&A entries of deleted products", "err", err, "count", len(deleted))
 	}
+	if err := a.dropUnanswered(ctx, deleted); err != nil {
+		a.log.Error("drop the unanswered questions of deleted products", "err", err, "count", len(deleted))
+	}
 	if len(deleted) > 0 {
 		if err := a.Search.Delete(ctx, deleted); err != nil {
 			a.log.Error("unindex deleted products", "err", err, "count", len(deleted))

@@ -502,6 +502,9 @@ func verifyLLMAnswer(b *factBook, raw string) (Answer, error) {
 			return Answer{}, unverified(reason, "%s", c.Detail)
 		}
 	}
+	if detail, ok := misattributed(b, a); ok {
+		return Answer{}, unverified(ReasonUnsupported, "%s", detail)
+	}
 	if a.Kind != KindUnknown && a.Kind != KindHandoff {
 		if name, ok := uncitedAttribute(b, a, all); ok {
 			return Answer{}, unverified(ReasonUnsupported, "the text speaks of %q without citing it", name)
@@ -585,6 +588,72 @@ func citedGrounds(b *factBook, a Answer) []string {
 		}
 	}
 	return g
+}
+
+// misattributed finds a number stated of the wrong product. The checks
+// above take the cited facts of every product together, so "小米 14 现价
+// ¥5999" passed when ¥5999 was the other product's cited price, and a
+// comparison could swap the two products' values. A clause of the text
+// (cut at punctuation) that names exactly one product, and a product's
+// reason unless it names another product, may state only that product's
+// cited facts, title and brand.
+func misattributed(b *factBook, a Answer) (string, bool) {
+	grounds := map[string][]string{}
+	for _, c := range a.Citations {
+		grounds[c.ProductID] = append(grounds[c.ProductID], c.Value)
+		if p := b.product(c.ProductID); p != nil && c.Field == FieldPrice {
+			grounds[c.ProductID] = append(grounds[c.ProductID], copywriter.FormatPrice(p.Price))
+		}
+	}
+	var about []*shop.Product
+	for _, p := range b.products {
+		if _, ok := grounds[p.ID]; ok || slices.ContainsFunc(a.Products, func(h ProductHit) bool { return h.ProductID == p.ID }) {
+			about = append(about, p)
+			grounds[p.ID] = append(grounds[p.ID], p.Title, p.Brand)
+		}
+	}
+	if len(about) < 2 {
+		return "", false // one product: the checks above suffice
+	}
+	named := func(text string) []*shop.Product {
+		t := normalize(text)
+		var out []*shop.Product
+		for _, p := range about {
+			if nameScore(t, p) >= 0.5 {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	check := func(p *shop.Product, text string) (string, bool) {
+		for _, c := range copywriter.CheckAnswer(nil, grounds[p.ID], text) {
+			if c.Name == copywriter.CheckFaithfulness && !c.Passed {
+				return fmt.Sprintf("of %s: %s", p.ID, c.Detail), true
+			}
+		}
+		return "", false
+	}
+	clauses := strings.FieldsFunc(a.Text, func(r rune) bool { return strings.ContainsRune("，。；！？;!?\n、", r) })
+	for _, cl := range clauses {
+		if ps := named(cl); len(ps) == 1 {
+			if d, bad := check(ps[0], cl); bad {
+				return d, true
+			}
+		}
+	}
+	for _, h := range a.Products {
+		p := b.product(h.ProductID)
+		if p == nil {
+			continue
+		}
+		ps := named(h.Reason)
+		if len(ps) == 0 || len(ps) == 1 && ps[0].ID == p.ID {
+			if d, bad := check(p, h.Reason); bad {
+				return d, true
+			}
+		}
+	}
+	return "", false
 }
 
 // uncitedAttribute finds an attribute name of a product the answer speaks

@@ -69,6 +69,9 @@ type Target interface {
 	// CheckProductQAs validates Q&A entries without writing them.
 	CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error)
 	UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error)
+	// CheckProductQACaps checks the caps on Q&A entries for a whole file
+	// (IDs and products only).
+	CheckProductQACaps(in []assistant.QA) []shop.UserError
 }
 
 // Run validates every file completely, then writes products, users and
@@ -482,6 +485,9 @@ func (im *run) validateQAs(ctx context.Context, path string) error {
 		clear(early)
 		return nil
 	}
+	// every entry's ID and product, for the caps over the whole file
+	var keys []assistant.QA
+	var keyLines []int
 	err := each(path, ParseQACSV, func(line int, qa assistant.QA, perr error) error {
 		im.report.QAs++
 		if perr != nil {
@@ -493,6 +499,7 @@ func (im *run) validateQAs(ctx context.Context, path string) error {
 			return ctx.Err()
 		}
 		first[qa.ID] = line
+		keys, keyLines = append(keys, assistant.QA{ID: qa.ID, ProductID: qa.ProductID}), append(keyLines, line)
 		batch, lines = append(batch, qa), append(lines, line)
 		if len(batch)+len(early) >= im.o.BatchSize {
 			if err := flush(); err != nil {
@@ -504,5 +511,20 @@ func (im *run) validateQAs(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return err
+	}
+	// The caps hold for the file as a whole: the batches were checked one
+	// by one (and not at all while they named products of this import), so
+	// a file over a cap would fail halfway through writing.
+	for _, e := range im.t.CheckProductQACaps(keys) {
+		i := len(keys) - 1
+		if len(e.Field) >= 2 {
+			i, _ = strconv.Atoi(e.Field[1])
+		}
+		if i >= 0 && i < len(keyLines) {
+			im.bad(path, keyLines[i], e.Message)
+		}
+	}
+	return nil
 }

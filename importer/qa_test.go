@@ -2,8 +2,11 @@ package importer
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/shopmuse/shopmuse/app"
 )
 
 // Q&A entries import from CSV or JSONL; they may name products of the same
@@ -53,5 +56,30 @@ func TestImportQAs(t *testing.T) {
 	rep, err = Run(ctx, a, Files{QAs: typo}, Options{})
 	if !errors.Is(err, ErrInvalid) || len(rep.Errors) != 1 || rep.Errors[0].Line != 1 || !strings.Contains(rep.Errors[0].Message, "answr") {
 		t.Fatalf("typo: %v %+v", err, rep.Errors)
+	}
+}
+
+// The per-product cap holds for a whole file: entries of one product over
+// MaxQAsPerProduct are refused at validation (also for a product of the
+// same import, and across batches), so nothing is written, rather than
+// failing halfway through the write.
+func TestImportQAsOverTheCapWritesNothing(t *testing.T) {
+	for _, batch := range []int{0, 50} {
+		dir := t.TempDir()
+		a := openApp(t)
+		products := write(t, dir, "products.jsonl", productsJSONL)
+		var sb strings.Builder
+		sb.WriteString("id,productID,question,answer\n")
+		for i := range app.MaxQAsPerProduct + 1 {
+			fmt.Fprintf(&sb, "q%03d,p1,保修多久？,全国联保1年。\n", i)
+		}
+		qas := write(t, dir, "qas.csv", sb.String())
+		_, err := Run(ctx, a, Files{Products: products, QAs: qas}, Options{BatchSize: batch})
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("batch %d: err %v, want ErrInvalid", batch, err)
+		}
+		if p, _ := a.Store.Product(ctx, "p1"); p != nil || len(a.ProductQAs("p1")) != 0 {
+			t.Errorf("batch %d: a refused import wrote %d entries", batch, len(a.ProductQAs("p1")))
+		}
 	}
 }
