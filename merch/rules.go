@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopmuse/shopmuse/recommend"
@@ -199,6 +200,10 @@ func (in *RuleInput) Normalize(now time.Time, base ...string) (Rule, []shop.User
 			es.add(shop.CodeInvalid, "must be valid UTF-8", f("name")...)
 		} else if utf8.RuneCountInString(r.Name) > MaxNameLen {
 			es.add(shop.CodeTooLong, fmt.Sprintf("must be at most %d characters", MaxNameLen), f("name")...)
+		} else if strings.IndexFunc(r.Name, func(c rune) bool { return unicode.IsControl(c) || unicode.Is(unicode.Cf, c) }) >= 0 {
+			// Bidi overrides and zero-width characters make the console
+			// show a name other than the one stored (as experiment names).
+			es.add(shop.CodeInvalid, "must not contain control or format characters", f("name")...)
 		}
 	}
 	switch {
