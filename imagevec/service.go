@@ -325,8 +325,9 @@ func (s *Service) Delete(ctx context.Context, ids []string) error {
 		delete(s.pending, id)
 	}
 	s.mu.Unlock()
-	s.write.Lock() // wait for a worker between its look and its writes
-	s.write.Unlock()
+	// Not between a worker's look at a product and its writes.
+	s.write.Lock()
+	defer s.write.Unlock()
 	var errs []error
 	for _, id := range ids {
 		if err := s.st.DeleteBlob(ctx, Namespace, id); err != nil {
