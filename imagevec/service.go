@@ -80,6 +80,10 @@ type Service struct {
 	pending map[string]string // product ID -> image URL to embed
 	active  int               // workers running
 	idle    *sync.Cond        // signalled when pending is empty and no worker runs
+	// write orders a worker's last look at the product and its writes
+	// (blob, index) against Delete: without it, a product deleted between
+	// the look and the writes kept a vector (blob and index) for good.
+	write sync.Mutex
 
 	embedded prometheus.Counter
 	failures *prometheus.CounterVec
@@ -312,13 +316,18 @@ func (s *Service) Backfill(ctx context.Context, ps []shop.Product) int {
 	return n
 }
 
-// Delete forgets deleted products' vectors.
+// Delete forgets deleted products' vectors. Call it after the products
+// left the store: a worker embedding one of them either wrote before this
+// (and its writes are undone here) or finds the product gone.
 func (s *Service) Delete(ctx context.Context, ids []string) error {
 	s.mu.Lock()
 	for _, id := range ids {
 		delete(s.pending, id)
 	}
 	s.mu.Unlock()
+	// Not between a worker's look at a product and its writes.
+	s.write.Lock()
+	defer s.write.Unlock()
 	var errs []error
 	for _, id := range ids {
 		if err := s.st.DeleteBlob(ctx, Namespace, id); err != nil {
@@ -391,6 +400,8 @@ func (s *Service) embedOne(ctx context.Context, id, url string) {
 		return
 	}
 	// The product may have changed or gone while its image was embedded.
+	s.write.Lock()
+	defer s.write.Unlock()
 	p, err := s.st.Product(ctx, id)
 	if err != nil {
 		fail(ReasonStore, err)

@@ -2,6 +2,7 @@ package merch
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -267,6 +268,16 @@ func (x *Index) Active(req recommend.MerchRequest) recommend.MerchPlan {
 	return &plan{x: x, req: req, bit: placementBit(req.Placement), state: make([]uint8, len(x.contexts))}
 }
 
+// MaxCombinedFactor bounds what all the BOOST (or BURY) rules on one item
+// do together. Each rule's factor is at most MaxFactor, but a product
+// matching ~100 boosts of 1000 had a factor of +Inf (and with buries that
+// underflowed to 0, NaN): scores that sort wrongly and that GraphQL cannot
+// encode, so every list holding the item failed.
+const MaxCombinedFactor = 1e12
+
+// factorScale renormalises the running product of factors (see Adjust).
+const factorScale = 1e100
+
 // plan is one request's view of the index.
 type plan struct {
 	x     *Index
@@ -307,6 +318,7 @@ func (pl *plan) inForce(ci int32) bool {
 func (pl *plan) Adjust(p *shop.Product, slot int32) (hide bool, factor float64, ruleID string) {
 	factor = 1
 	var boost float64
+	scale := 0 // factor is factor × factorScale^scale, so no product overflows
 	for _, e := range pl.x.effects(p, slot) {
 		if !pl.inForce(e.ctx) {
 			continue
@@ -315,10 +327,19 @@ func (pl *plan) Adjust(p *shop.Product, slot int32) (hide bool, factor float64, 
 			return true, 0, ""
 		}
 		factor *= e.factor
+		if factor > factorScale {
+			factor, scale = factor/factorScale, scale+1
+		} else if factor < 1/factorScale {
+			factor, scale = factor*factorScale, scale-1
+		}
 		if e.boost > boost || e.boost == boost && e.rule < ruleID {
 			boost, ruleID = e.boost, e.rule
 		}
 	}
+	if scale != 0 {
+		factor *= math.Pow(factorScale, float64(max(-2, min(2, scale))))
+	}
+	factor = min(max(factor, 1/MaxCombinedFactor), MaxCombinedFactor)
 	if factor <= 1 {
 		ruleID = "" // buried more than boosted: no "recommended by the shop"
 	}

@@ -184,3 +184,19 @@ func TestIndexCacheIsSafeForConcurrentRequests(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Rule names with bidi overrides, zero-width or control characters read
+// otherwise than they are stored (in the console): refused, as experiment
+// names are.
+func TestRuleNameRefusesFormatCharacters(t *testing.T) {
+	for _, name := range []string{"A\u202eB", "pin\u200b1", "\ufeffx", "a\nb"} {
+		in := []RuleInput{{Name: ptr(name), Action: ActionHide, Condition: &Condition{ProductIDs: []string{"p1"}}}}
+		all, _, errs := Merge(nil, in, now)
+		if all != nil || len(errs) != 1 || errs[0].Code != shop.CodeInvalid {
+			t.Errorf("name %q: %d rules, %+v", name, len(all), errs)
+		}
+	}
+	if _, _, errs := Merge(nil, []RuleInput{{Name: ptr("夏季 置顶 #1"), Action: ActionHide, Condition: &Condition{ProductIDs: []string{"p1"}}}}, now); errs != nil {
+		t.Errorf("a plain name: %+v", errs)
+	}
+}

@@ -324,19 +324,19 @@ func placePins[T any](ranked, pinned []T, pos []int, n int, score func(*T) float
 		}
 	}
 	// A pinned item takes the score of the item after it (which it
-	// displaced), bounded by the one before it.
-	for i := len(out) - 1; i >= 0; i-- {
-		if !isPin[i] {
-			continue
+	// displaced), bounded by the one before it. Two passes, so that runs of
+	// adjacent pins (or catalogue pins, which have no score of their own)
+	// read their neighbours' final scores: backward, each pin rises to at
+	// least what follows it; forward, each is capped by what precedes it.
+	for i := len(out) - 2; i >= 0; i-- {
+		if isPin[i] {
+			setScore(&out[i], max(score(&out[i]), score(&out[i+1])))
 		}
-		s := score(&out[i])
-		if i+1 < len(out) {
-			s = max(s, score(&out[i+1]))
+	}
+	for i := 1; i < len(out); i++ {
+		if isPin[i] {
+			setScore(&out[i], min(score(&out[i]), score(&out[i-1])))
 		}
-		if i > 0 {
-			s = min(s, score(&out[i-1]))
-		}
-		setScore(&out[i], s)
 	}
 	return out
 }
