@@ -137,6 +137,26 @@ type Page[T any] struct {
 	HasNext bool
 }
 
+// Fill is the step of a listing scan that every backend shares: it decodes
+// one stored JSON document, skips it unless keep accepts it (nil keeps
+// all), and appends it until first items are in, after which one more
+// accepted document only sets HasNext. It reports whether to scan on.
+func (p *Page[T]) Fill(first int, doc []byte, keep func(*T) bool) (bool, error) {
+	var v T
+	if err := json.Unmarshal(doc, &v); err != nil {
+		return false, fmt.Errorf("decode %T: %w", v, err)
+	}
+	if keep != nil && !keep(&v) {
+		return true, nil
+	}
+	if len(p.Items) == first {
+		p.HasNext = true
+		return false, nil
+	}
+	p.Items = append(p.Items, v)
+	return true, nil
+}
+
 // ListProducts returns up to first products after the product ID after ("" =
 // from the start), in ID order, that pass the filter.
 func (s *Badger) ListProducts(ctx context.Context, first int, after string, filter *shop.ProductFilter) (Page[shop.Product], error) {
@@ -145,19 +165,7 @@ func (s *Badger) ListProducts(ctx context.Context, first int, after string, filt
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		var p shop.Product
-		if err := json.Unmarshal(v, &p); err != nil {
-			return false, fmt.Errorf("decode product: %w", err)
-		}
-		if !filter.Matches(&p) {
-			return true, nil
-		}
-		if len(page.Items) == first {
-			page.HasNext = true
-			return false, nil
-		}
-		page.Items = append(page.Items, p)
-		return true, nil
+		return page.Fill(first, v, filter.Matches)
 	})
 	if err != nil {
 		return page, fmt.Errorf("list products: %w", err)

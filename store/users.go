@@ -87,16 +87,7 @@ func (s *Badger) ListUsers(ctx context.Context, first int, after string) (Page[s
 		if err := ctx.Err(); err != nil {
 			return false, err
 		}
-		if len(page.Items) == first {
-			page.HasNext = true
-			return false, nil
-		}
-		var u shop.User
-		if err := json.Unmarshal(v, &u); err != nil {
-			return false, fmt.Errorf("decode user: %w", err)
-		}
-		page.Items = append(page.Items, u)
-		return true, nil
+		return page.Fill(first, v, nil)
 	})
 	if err != nil {
 		return page, fmt.Errorf("list users: %w", err)

@@ -276,19 +276,7 @@ func (s *Store) ListProducts(ctx context.Context, first int, after string, filte
 		chunk = max(first+1, 1)
 	}
 	err := scanDocs(ctx, s.pool, "products", after, chunk, func(_ string, doc []byte) (bool, error) {
-		var p shop.Product
-		if err := json.Unmarshal(doc, &p); err != nil {
-			return false, fmt.Errorf("decode product: %w", err)
-		}
-		if !filter.Matches(&p) {
-			return true, nil
-		}
-		if len(page.Items) == first {
-			page.HasNext = true
-			return false, nil
-		}
-		page.Items = append(page.Items, p)
-		return true, nil
+		return page.Fill(first, doc, filter.Matches)
 	})
 	if err != nil {
 		return page, fmt.Errorf("list products: %w", err)
@@ -415,16 +403,7 @@ func (s *Store) Users(ctx context.Context, ids []string) ([]*shop.User, error) {
 func (s *Store) ListUsers(ctx context.Context, first int, after string) (store.Page[shop.User], error) {
 	var page store.Page[shop.User]
 	err := scanDocs(ctx, s.pool, "users", after, max(first+1, 1), func(_ string, doc []byte) (bool, error) {
-		if len(page.Items) == first {
-			page.HasNext = true
-			return false, nil
-		}
-		var u shop.User
-		if err := json.Unmarshal(doc, &u); err != nil {
-			return false, fmt.Errorf("decode user: %w", err)
-		}
-		page.Items = append(page.Items, u)
-		return true, nil
+		return page.Fill(first, doc, nil)
 	})
 	if err != nil {
 		return page, fmt.Errorf("list users: %w", err)
