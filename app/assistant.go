@@ -14,6 +14,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/internal/words"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
 )
@@ -257,30 +258,12 @@ func (a *App) AskStream(ctx context.Context, q assistant.Question, onDelta func(
 	if err != nil {
 		return ans, err
 	}
-	for _, p := range textPieces(ans.Text) {
+	for _, p := range words.Pieces(ans.Text) {
 		if err := onDelta(p); err != nil {
 			return ans, err
 		}
 	}
 	return ans, nil
-}
-
-// textPieces cuts text after punctuation or every 8 runes, as a token
-// stream would.
-func textPieces(s string) []string {
-	var out []string
-	var cur []rune
-	for _, r := range s {
-		cur = append(cur, r)
-		if len(cur) >= 8 || strings.ContainsRune("，。！？；,.!?;\n", r) {
-			out = append(out, string(cur))
-			cur = cur[:0]
-		}
-	}
-	if len(cur) > 0 {
-		out = append(out, string(cur))
-	}
-	return out
 }
 
 // assistantCatalog is the shop as the assistant reads it.

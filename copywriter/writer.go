@@ -321,30 +321,13 @@ func streamVariants(vs []Variant, onDelta func(string) error) error {
 				return err
 			}
 		}
-		for _, piece := range pieces(v.Text) {
+		for _, piece := range words.Pieces(v.Text) {
 			if err := onDelta(piece); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-// pieces cuts text after punctuation or every 8 runes.
-func pieces(s string) []string {
-	var out []string
-	var cur []rune
-	for _, r := range s {
-		cur = append(cur, r)
-		if len(cur) >= 8 || strings.ContainsRune("，。！？；,.!?;\n", r) {
-			out = append(out, string(cur))
-			cur = cur[:0]
-		}
-	}
-	if len(cur) > 0 {
-		out = append(out, string(cur))
-	}
-	return out
 }
 
 // generate runs the generators. cacheable is false when the LLM failed for a
@@ -362,7 +345,7 @@ func (w *Writer) generate(ctx context.Context, r *resolved, onDelta func(string)
 			}
 		}
 		streamed++
-		for _, piece := range pieces(d.Text) {
+		for _, piece := range words.Pieces(d.Text) {
 			if err := onDelta(piece); err != nil {
 				return err
 			}
