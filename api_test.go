@@ -234,3 +234,44 @@ func TestReasonStrengthIsForAdmins(t *testing.T) {
 		t.Fatalf("read key: %d cited reasons, %d strengths shown, want none", cited, shown)
 	}
 }
+
+// A persisted query carries no privilege: admin-only fields added with
+// replicas, merchandising, experiments, the assistant and copy review are
+// refused to a catalog key that sends the hash of a query an admin
+// registered, as they are to the query's text.
+func TestPersistedQueriesKeepTheCallersRole(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_API_KEYS": "apq-admin-0123456789:admin,apq-catalog-0123456789:catalog"})
+	defer stop()
+	send := func(key string, body map[string]any) map[string]any {
+		b, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		return out
+	}
+	for _, q := range []string{
+		`{ merchandisingRules(first: 1) { __typename } }`,
+		`{ experiments(first: 1) { __typename } }`,
+		`{ copyReviewQueue(first: 1) { __typename } }`,
+		`{ unansweredQuestions(first: 1) { __typename } }`,
+		`{ modelInfo { replica } }`,
+	} {
+		sum := sha256.Sum256([]byte(q))
+		ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+		if out := send("apq-admin-0123456789", map[string]any{"query": q, "extensions": ext}); out["errors"] != nil {
+			t.Fatalf("admin registers %s: %v", q, out)
+		}
+		out := send("apq-catalog-0123456789", map[string]any{"extensions": ext})
+		if !strings.Contains(toJSON(out), "FORBIDDEN") || strings.Contains(toJSON(out), "__typename\":\"") || strings.Contains(toJSON(out), "replica\":\"") {
+			t.Errorf("catalog key with the hash of %s: %v", q, out)
+		}
+	}
+}
