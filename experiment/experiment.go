@@ -414,7 +414,18 @@ func (m *Manager) Create(ctx context.Context, in Input) (*Experiment, []shop.Use
 		return nil, nil, fmt.Errorf("create experiment: %w", err)
 	}
 	// Creation time first, so that IDs (and blob keys) sort by creation.
-	e := &Experiment{ID: fmt.Sprintf("x%012x%s", now.UnixMilli(), hex.EncodeToString(rnd[:])), Name: in.Name,
+	// Two experiments created in the same millisecond (or after the clock
+	// stepped back) would otherwise sort by their random tail, so the stamp
+	// is kept strictly above the newest stored one.
+	stamp := now.UnixMilli()
+	m.mu.RLock()
+	if k := len(m.ids); k > 0 && len(m.ids[k-1]) >= 13 {
+		if last, err := strconv.ParseInt(m.ids[k-1][1:13], 16, 64); err == nil && stamp <= last {
+			stamp = last + 1
+		}
+	}
+	m.mu.RUnlock()
+	e := &Experiment{ID: fmt.Sprintf("x%012x%s", stamp, hex.EncodeToString(rnd[:])), Name: in.Name,
 		Status: StatusRunning, CreatedAt: now}
 	for _, a := range in.Arms {
 		e.Arms = append(e.Arms, Arm(a))

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -394,6 +395,38 @@ func TestValidateRefusesFormatCharacters(t *testing.T) {
 		}
 		if errs := Validate(Input{Name: name, Arms: []ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}}); len(errs) != 1 {
 			t.Errorf("experiment name %q: %+v", name, errs)
+		}
+	}
+}
+
+// IDs sort by creation even when experiments are created within one
+// millisecond, or after the clock stepped back: List pages by ID.
+func TestIDsSortByCreationWithinOneMillisecond(t *testing.T) {
+	ctx := context.Background()
+	m := openManager(t, openStore(t))
+	frozen := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	m.now = func() time.Time { return frozen }
+	var ids []string
+	for i := range 20 {
+		e, errs, err := m.Create(ctx, twoArms())
+		if err != nil || errs != nil {
+			t.Fatal(i, err, errs)
+		}
+		if _, errs, err := m.Stop(ctx, e.ID); err != nil || errs != nil {
+			t.Fatal(err, errs)
+		}
+		ids = append(ids, e.ID)
+		if i == 10 {
+			frozen = frozen.Add(-time.Hour) // the clock steps back
+		}
+	}
+	if !slices.IsSorted(ids) {
+		t.Fatalf("IDs do not sort by creation: %v", ids)
+	}
+	page, _ := m.List("", 20)
+	for i, e := range page {
+		if e.ID != ids[i] {
+			t.Fatalf("List[%d] = %s, created %s", i, e.ID, ids[i])
 		}
 	}
 }
