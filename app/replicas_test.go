@@ -250,7 +250,13 @@ func testOneReplicaTrainsAndBothServeItsModel(t *testing.T, st backend) {
 		info = ia
 		return ia.Version != "" && ia.Version == ib.Version
 	})
-	ra, rb := counted(t, a.Metrics.TrainingRuns.WithLabelValues("ok")), counted(t, b.Metrics.TrainingRuns.WithLabelValues("ok"))
+	// The trainer counts its run after the save that both replicas already
+	// serve, so wait for the count before reading who trained.
+	var ra, rb float64
+	eventually(t, 5*time.Second, "the trainer to count its run", func() bool {
+		ra, rb = counted(t, a.Metrics.TrainingRuns.WithLabelValues("ok")), counted(t, b.Metrics.TrainingRuns.WithLabelValues("ok"))
+		return ra+rb > 0
+	})
 	if (ra == 0) == (rb == 0) {
 		t.Fatalf("trainings: a %v, b %v; want exactly one replica training", ra, rb)
 	}
