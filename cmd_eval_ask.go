@@ -73,6 +73,14 @@ func evalAsk(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "answerer %s, %s\n", a.Name(), path)
 	fmt.Fprintf(stdout, "demo shop: %d products, %d Q&A entries\n", len(set.Products), len(set.QAs))
 	askeval.Report(stdout, set, rs, *verbose)
+	if *catalog == "served" {
+		// No item of the set carries a user context; the need questions
+		// are asked again as signed-in shoppers so that the shopper's
+		// recommendations, which join the candidates then, are measured.
+		shoppers := askeval.AsShoppers(set, set.Items)
+		askeval.Run(ctx, a, set, shoppers[:min(10, len(shoppers))]) // warm-up, as above
+		askeval.ReportShoppers(stdout, askeval.Run(ctx, a, set, shoppers))
+	}
 	return nil
 }
 
