@@ -125,3 +125,35 @@ func TestSameShopCatchesAStoreThatDiffersFromTheSet(t *testing.T) {
 		t.Errorf("a changed product: %v", err)
 	}
 }
+
+// The report says which path it measured: the served one by default, the
+// in-memory side path only when asked for, and nothing else.
+func TestEvalAskReportNamesThePath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole question set twice")
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"answerer App.Ask (builtin), through App.Ask over the demo shop as served", "hybrid search", "Q&A entries read from the store", "held-out", "asked by a signed-in demo shopper"}},
+		{[]string{"--catalog", "mem"}, []string{"answerer builtin, over an in-memory catalogue", "NOT the path a shopper gets", "held-out"}},
+	} {
+		var out, errs strings.Builder
+		if err := evalAsk(ctx, c.args, &out, &errs); err != nil {
+			t.Fatalf("%v: %v\n%s", c.args, err, errs.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: the report lacks %q:\n%s", c.args, w, out.String())
+			}
+		}
+		if len(c.args) > 0 && strings.Contains(out.String(), "App.Ask") {
+			t.Errorf("%v: the side path's report names App.Ask", c.args)
+		}
+	}
+	if err := evalAsk(ctx, []string{"--catalog", "postgres"}, io.Discard, io.Discard); err == nil {
+		t.Error("--catalog postgres: no error")
+	}
+}
