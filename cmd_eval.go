@@ -29,10 +29,14 @@ const evalUsage = `usage: shopmuse eval <what> [flags]
                          Distinct-2, latency, the rubric (persona angles, echoes, filler,
                          repeated openings, benefit density) and BLEU-4/ROUGE-L against
                          the built-in human-written reference set (shopmuse eval copy [--llm])
-  ask [-v]               the shopping assistant over a question set generated from the demo
-                         shop: accuracy per category, citation precision, answer and refusal
-                         precision, refusal recall, NDCG@5 of need questions, latency p50/p99,
-                         dev and held-out third apart (-v lists the dev failures)
+  ask [-v] [--catalog served|mem]
+                         the shopping assistant over a question set generated from the demo
+                         shop, asked through App.Ask on the demo shop as served (Badger, embedded
+                         defaults, trained models: hybrid search, stored Q&A, the shopper's
+                         recommendations): accuracy per category, citation precision, answer and
+                         refusal precision, refusal recall, NDCG@5 of need questions, latency
+                         p50/p99, dev and held-out third apart (-v lists the dev failures);
+                         --catalog mem: the answerer alone over an in-memory catalogue
 `
 
 // runEval is `shopmuse eval ...`.

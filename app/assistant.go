@@ -393,3 +393,26 @@ func (c assistantCatalog) Candidates(ctx context.Context, query string, filter s
 	}
 	return out, nil
 }
+
+// Answerer is Ask as an assistant.Answerer, for evaluations that must
+// measure the path a shopper gets (askeval.Run in `shopmuse eval ask`):
+// the question is checked, answered over the store, hybrid search, the
+// shopper's recommendations and the stored Q&A entries, checked again and
+// counted, exactly as the ask query does once the resolver has applied the
+// caller's role.
+func (a *App) Answerer() assistant.Answerer { return servedAnswerer{a} }
+
+type servedAnswerer struct{ a *App }
+
+func (s servedAnswerer) Answer(ctx context.Context, q assistant.Question) (assistant.Answer, error) {
+	return s.a.Ask(ctx, q)
+}
+
+// Name is "App.Ask" and the answerer that answers first: builtin, or the
+// LLM answerer's name with the built-in one behind it.
+func (s servedAnswerer) Name() string {
+	if s.a.assist.llm != nil {
+		return "App.Ask (" + s.a.assist.llm.Name() + ", falling back to " + s.a.assist.builtin.Name() + ")"
+	}
+	return "App.Ask (" + s.a.assist.builtin.Name() + ")"
+}

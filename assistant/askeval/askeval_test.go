@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/shopmuse/shopmuse/assistant"
@@ -128,5 +129,40 @@ func TestVerdict(t *testing.T) {
 		if got := verdictOf(text); got != want {
 			t.Errorf("%q: %q, want %q", text, got, want)
 		}
+	}
+}
+
+func TestAsShoppersAsksTheNeedQuestionsAsDemoShoppers(t *testing.T) {
+	set, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Users) < 10 {
+		t.Fatalf("%d demo shoppers", len(set.Users))
+	}
+	needs := map[string]Item{}
+	for _, it := range set.Items {
+		if it.Category == CatNeed {
+			needs[it.ID+"/u"] = it
+		}
+	}
+	got := AsShoppers(set, set.Items)
+	users := map[string]bool{}
+	for _, it := range got {
+		orig, ok := needs[it.ID]
+		if !ok {
+			t.Fatalf("%s is not a need question's", it.ID)
+		}
+		if !slices.Contains(set.Users, it.Question.UserID) {
+			t.Errorf("%s asked as %q, not a demo shopper", it.ID, it.Question.UserID)
+		}
+		users[it.Question.UserID] = true
+		it.ID, it.Question.UserID = orig.ID, ""
+		if !reflect.DeepEqual(it, orig) {
+			t.Errorf("%s: the question or its label changed", orig.ID)
+		}
+	}
+	if len(got) != len(needs) || len(users) < 10 {
+		t.Errorf("%d of %d need questions, asked by %d shoppers", len(got), len(needs), len(users))
 	}
 }

@@ -363,3 +363,47 @@ func pct(v float64) string {
 	}
 	return fmt.Sprintf("%.3f", v)
 }
+
+// AsShoppers returns the need questions of items asked again by signed-in
+// demo shoppers: the same text and label, the UserID of one of set.Users
+// (taken in turn), the ID suffixed "/u". The right set of a need does not
+// depend on who asks (it is the filter's), so the shopper's
+// recommendations may reorder the list but must not break the filter.
+// Every other item carries no user context and is left out.
+func AsShoppers(set *Set, items []Item) []Item {
+	if len(set.Users) == 0 {
+		return nil
+	}
+	var out []Item
+	for _, it := range items {
+		if it.Category != CatNeed || it.Question.UserID != "" {
+			continue
+		}
+		it.Question.UserID = set.Users[len(out)*7%len(set.Users)]
+		it.ID += "/u"
+		out = append(out, it)
+	}
+	return out
+}
+
+// ReportShoppers prints the need questions asked by signed-in shoppers
+// (AsShoppers), dev and held-out apart.
+func ReportShoppers(w io.Writer, rs []Result) (dev, held Metrics) {
+	var d, h []Result
+	for _, r := range rs {
+		if r.Item.HeldOut {
+			h = append(h, r)
+		} else {
+			d = append(d, r)
+		}
+	}
+	dev, held = Score(d), Score(h)
+	fmt.Fprintf(w, "\nneed questions asked by a signed-in demo shopper (userID given: their recommendations join the candidates)\n")
+	fmt.Fprintf(w, "%-34s %10d %10d\n", "questions", dev.N, held.N)
+	fmt.Fprintf(w, "%-34s %10s %10s\n", "accuracy (filter kept)", pct(dev.OverallAcc), pct(held.OverallAcc))
+	fmt.Fprintf(w, "%-34s %10s %10s\n", "citation precision", pct(dev.CitationPrec), pct(held.CitationPrec))
+	fmt.Fprintf(w, "%-34s %10s %10s\n", "NDCG@5", pct(dev.NDCG5), pct(held.NDCG5))
+	fmt.Fprintf(w, "%-34s %10s %10s\n", "latency p50", dev.P50.Round(time.Microsecond), held.P50.Round(time.Microsecond))
+	fmt.Fprintf(w, "%-34s %10s %10s\n", "latency p99", dev.P99.Round(time.Microsecond), held.P99.Round(time.Microsecond))
+	return dev, held
+}

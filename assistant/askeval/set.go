@@ -68,6 +68,8 @@ type Set struct {
 	Items    []Item
 	Products []shop.Product
 	QAs      []assistant.QA
+	// Users are the demo shop's shoppers (AsShoppers asks as them).
+	Users []string
 }
 
 // seed makes the set the same on every run.
@@ -109,7 +111,11 @@ func Generate() (*Set, error) {
 		g.items[i].ID = fmt.Sprintf("q%03d", i+1)
 		g.items[i].HeldOut = heldOut(g.items[i].Category + "|" + g.items[i].Pattern)
 	}
-	return &Set{Items: g.items, Products: products, QAs: qas}, nil
+	users := make([]string, len(d.Users))
+	for i, u := range d.Users {
+		users[i] = u.ID
+	}
+	return &Set{Items: g.items, Products: products, QAs: qas, Users: users}, nil
 }
 
 type gen struct {
