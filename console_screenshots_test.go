@@ -237,7 +237,9 @@ func TestConsoleScreenshots(t *testing.T) {
 
 	// Image facts of the tablet, read from an upload (its imageURL is on
 	// another site): one approved, one rejected, two waiting.
-	var ex struct{ ExtractImageFacts struct{ Facts []struct{ ID string } } }
+	var ex struct {
+		ExtractImageFacts struct{ Facts []struct{ ID string } }
+	}
 	llm.mu.Lock()
 	llm.vision = `{"facts": [{"name": "colour", "value": "深空灰", "confidence": 0.92}, {"name": "material", "value": "金属机身", "confidence": 0.81},
 	  {"name": "subject", "value": "平板搭配键盘与手写笔", "confidence": 0.66}, {"name": "style", "value": "简约商务", "confidence": 0.55}]}`

@@ -8,7 +8,7 @@
 // another site for it: an imageURL on this server, or the uploaded file
 // (a data: URL made in the page). An imageURL elsewhere is a link to open
 // in a new tab; the console itself requests nothing off-site.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { gql, type UserError } from './api';
 import { Badge, Empty, ErrorBanner, Loading, Notice, firstScreenShown, pct, when } from './ui';
 
@@ -50,6 +50,16 @@ const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
 const tone = { PENDING: 'amber', APPROVED: 'green', REJECTED: 'red' } as const;
 const STATUSES = ['', 'PENDING', 'APPROVED', 'REJECTED'] as const;
 
+/** An http(s) URL, or null: only those become links (never javascript: or the like). */
+function webURL(u: string): string | null {
+  try {
+    const url = new URL(u, location.href);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Whether the browser may show the image without asking another site. */
 function onThisSite(u: string): boolean {
   if (u.startsWith('data:image/')) return true;
@@ -73,6 +83,9 @@ export function ImageFacts() {
   const [upload, setUpload] = useState<{ name: string; dataURL: string } | null>(null);
   const [q, setQ] = useState('');
   const [hits, setHits] = useState<{ id: string; title: string; category: string }[]>([]);
+  // The product on screen, for answers that arrive after another was picked.
+  const current = useRef('');
+  current.current = productID;
 
   useEffect(() => {
     gql<{ products: { nodes: { id: string }[] } }>(FIRST)
@@ -94,15 +107,21 @@ export function ImageFacts() {
     setExtractErr('');
     setUpload(null);
     setPicked(new Set());
+    let stale = false;
     gql<{ product: Product | null; productImageFacts: Fact[] }>(LOAD, { id: productID })
       .then((d) => {
+        if (stale) return;
         setProduct(d.product);
         setFacts(d.productImageFacts);
       })
       .catch((e) => {
+        if (stale) return;
         setErr(e);
         setProduct(null);
       });
+    return () => {
+      stale = true;
+    };
   }, [productID]);
   useEffect(() => {
     if (product !== undefined) firstScreenShown();
@@ -128,11 +147,13 @@ export function ImageFacts() {
     });
 
   const extract = async (image?: string) => {
+    const pid = productID;
     setBusy('extract');
     setExtractErr('');
     setNotice('');
     try {
-      const d = await gql<{ extractImageFacts: { facts: Fact[]; userErrors: UserError[] } }>(EXTRACT, { id: productID, image: image ?? null });
+      const d = await gql<{ extractImageFacts: { facts: Fact[]; userErrors: UserError[] } }>(EXTRACT, { id: pid, image: image ?? null });
+      if (current.current !== pid) return; // another product is on screen now
       const p = d.extractImageFacts;
       if (p.userErrors.length) {
         setExtractErr(p.userErrors.map((u) => u.message).join('; '));
@@ -150,11 +171,13 @@ export function ImageFacts() {
 
   const decide = async (ids: string[], status: 'APPROVED' | 'REJECTED') => {
     if (!ids.length) return;
+    const pid = productID;
     setBusy(status);
     setNotice('');
     setErr(undefined);
     try {
-      const d = await gql<Record<string, { facts: Fact[]; userErrors: UserError[] }>>(DECIDE[status], { id: productID, ids });
+      const d = await gql<Record<string, { facts: Fact[]; userErrors: UserError[] }>>(DECIDE[status], { id: pid, ids });
+      if (current.current !== pid) return;
       const p = Object.values(d)[0];
       if (p.userErrors.length) {
         setErr(new Error(p.userErrors.map((u) => u.message).join('; ')));
@@ -259,13 +282,17 @@ export function ImageFacts() {
               <figure>
                 <img src={product.imageURL} alt={product.title} />
               </figure>
-            ) : product.imageURL ? (
+            ) : product.imageURL && webURL(product.imageURL) ? (
               <p class="offsite">
                 The image is on another site, which the console does not contact:{' '}
-                <a href={product.imageURL} target="_blank" rel="noopener noreferrer" id="image-link">
+                <a href={webURL(product.imageURL)!} target="_blank" rel="noopener noreferrer" id="image-link">
                   open it in a new tab
                 </a>
                 .
+              </p>
+            ) : product.imageURL ? (
+              <p class="offsite">
+                The imageURL is not a web address: <code>{product.imageURL}</code>
               </p>
             ) : (
               <p class="offsite">This product has no imageURL; upload an image to read.</p>
