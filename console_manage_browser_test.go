@@ -1,14 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -42,26 +47,67 @@ func setInput(t *testing.T, b *consoleBrowser, sel, value string) {
 		el.value = `+jsString(value)+`; el.dispatchEvent(new Event(el.tagName === 'SELECT' ? 'change' : 'input', {bubbles: true})); return true })()`)
 }
 
-// graphqlRequests counts the page's requests to /graphql so far.
-func (b *consoleBrowser) graphqlRequests() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	n := 0
-	for _, r := range b.requests {
-		if strings.HasSuffix(r, "/graphql") {
-			n++
-		}
-	}
-	return n
+// mutationLog records the operation names of the mutations the page sends
+// (from the request bodies Chromium reports), so a test can tell that a
+// form sent nothing, whatever else the page asks meanwhile.
+type mutationLog struct {
+	mu  sync.Mutex
+	ops []string
 }
 
-// noRequestFor asserts that the page sends nothing for a while (a form its
-// own checks refused).
-func noRequestFor(t *testing.T, b *consoleBrowser, what string, before int) {
+var mutationName = regexp.MustCompile(`^\s*mutation\s+(\w+)`)
+
+func watchMutations(t *testing.T, b *consoleBrowser) *mutationLog {
+	t.Helper()
+	l := &mutationLog{}
+	err := chromedp.Listen(b.ctx, func(ev any) {
+		e, ok := ev.(*network.EventRequestWillBeSent)
+		if !ok || !strings.HasSuffix(e.Request.URL, "/graphql") {
+			return
+		}
+		var body []byte
+		for _, pe := range e.Request.PostDataEntries {
+			body = append(body, pe.Bytes...)
+		}
+		var req struct{ Query string }
+		if json.Unmarshal(body, &req) != nil {
+			return
+		}
+		if m := mutationName.FindStringSubmatch(req.Query); m != nil {
+			l.mu.Lock()
+			l.ops = append(l.ops, m[1])
+			l.mu.Unlock()
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// sent returns the mutations sent so far.
+func (l *mutationLog) sent() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.ops)
+}
+
+// nothingSent asserts that the page sends no mutation for a while after a
+// form it finds wrong was submitted.
+func (l *mutationLog) nothingSent(t *testing.T, what string, before int) {
 	t.Helper()
 	time.Sleep(400 * time.Millisecond)
-	if n := b.graphqlRequests(); n != before {
-		t.Errorf("%s: the page sent %d requests; a form it finds wrong sends none", what, n-before)
+	if ops := l.sent(); len(ops) != before {
+		t.Errorf("%s: the page sent %q; a form it finds wrong sends nothing", what, ops[before:])
+	}
+}
+
+// lastSent asserts that the newest mutation is op (a check that the log
+// sees what the page sends, so that nothingSent means something).
+func (l *mutationLog) lastSent(t *testing.T, op string) {
+	t.Helper()
+	if ops := l.sent(); len(ops) == 0 || ops[len(ops)-1] != op {
+		t.Errorf("mutations sent %q; want %s last", ops, op)
 	}
 }
 
@@ -88,6 +134,7 @@ func forYou(t *testing.T, base, user string) []recItem {
 // moves the pin.
 func consoleRuleForm(t *testing.T, b *consoleBrowser, base, shots string) {
 	t.Helper()
+	muts := watchMutations(t, b)
 	const user = "u003"
 	before := forYou(t, base, user)
 	if len(before) < 10 {
@@ -101,18 +148,19 @@ func consoleRuleForm(t *testing.T, b *consoleBrowser, base, shots string) {
 	setInput(t, b, `form.rule-form select[name=action]`, "PIN")
 	setInput(t, b, `form.rule-form input[name=position]`, "2")
 	// No condition yet: refused in the page, next to the condition.
-	n := b.graphqlRequests()
+	n := len(muts.sent())
 	b.do(t, "create without a condition", chromedp.Click(chromedp.CSS(`form.rule-form button[type=submit]`)))
 	msg := poll[string](t, b, "the condition's error", `(() => { const e = document.querySelector('form.rule-form [data-field=condition] > .field-error'); return e ? e.textContent : '' })()`)
 	if !strings.Contains(msg, "at least one") {
 		t.Errorf("the empty condition's error reads %q", msg)
 	}
-	noRequestFor(t, b, "a rule without a condition", n)
+	muts.nothingSent(t, "a rule without a condition", n)
 
 	setInput(t, b, `form.rule-form input[name=productIDs]`, pinned)
 	b.do(t, "FOR_YOU only", chromedp.Click(chromedp.CSS(`form.rule-form input[name=placements][value=FOR_YOU]`)))
 	b.do(t, "create", chromedp.Click(chromedp.CSS(`form.rule-form button[type=submit]`)))
 	poll[bool](t, b, "the rule is created", `!document.querySelector('form.rule-form') && document.querySelector('.rules .banner.ok').textContent.includes('Created rule Console: pin at 2')`)
+	muts.lastSent(t, "ConsoleUpsertRule")
 
 	var rules struct {
 		MerchandisingRules struct {
@@ -182,6 +230,7 @@ func consoleRuleForm(t *testing.T, b *consoleBrowser, base, shots string) {
 // with the arms and configuration typed, and is stopped in turn.
 func consoleExperimentForm(t *testing.T, b *consoleBrowser, base, shots string) {
 	t.Helper()
+	muts := watchMutations(t, b)
 	type experiment struct {
 		ID, Name, Status string
 		Arms             []struct {
@@ -217,19 +266,20 @@ func consoleExperimentForm(t *testing.T, b *consoleBrowser, base, shots string) 
 	const form = `form.experiment-form `
 	setInput(t, b, form+`input[name=name]`, "Console: fewer repeats")
 	setInput(t, b, form+`li[data-arm="1"] input[name=arm-name]`, "control")
-	n := b.graphqlRequests()
+	n := len(muts.sent())
 	b.do(t, "start with two arms named alike", chromedp.Click(chromedp.CSS(form+`button[type=submit]`)))
 	dup := poll[string](t, b, "the duplicate arm's error", `(() => { const e = document.querySelector(`+jsString(form+`[data-field="arms.1.name"] .field-error`)+`); return e ? e.textContent : '' })()`)
 	if !strings.Contains(dup, "control") {
 		t.Errorf("the duplicate arm name's error reads %q", dup)
 	}
-	noRequestFor(t, b, "two arms named alike", n)
+	muts.nothingSent(t, "two arms named alike", n)
 	setInput(t, b, form+`li[data-arm="1"] input[name=arm-name]`, "diverse")
 	setInput(t, b, form+`li[data-arm="1"] input[name=arm-weight]`, "2")
 	setInput(t, b, form+`li[data-arm="1"] input[name=arm-mmr]`, "0.4")
 	setInput(t, b, form+`li[data-arm="1"] input[name=arm-w-itemcf]`, "3")
 	b.do(t, "start while another runs", chromedp.Click(chromedp.CSS(form+`button[type=submit]`)))
 	refused := poll[string](t, b, "the server's refusal", `(() => { const e = document.querySelector(`+jsString(form+`.banner.error`)+`); return e ? e.textContent : '' })()`)
+	muts.lastSent(t, "ConsoleCreateExperiment")
 	if !strings.Contains(refused, running) || !strings.Contains(refused, "stop it first") {
 		t.Errorf("starting a second experiment: the form says %q", refused)
 	}
