@@ -194,12 +194,14 @@ func TestConsoleInBrowser(t *testing.T) {
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	base, stop := startServer(t, map[string]string{
+	env := map[string]string{
 		"SHOPMUSE_ADDR":        "127.0.0.1:0",
 		"SHOPMUSE_DATA":        t.TempDir(),
 		"SHOPMUSE_API_KEYS":    consoleAdminKey + ":admin:alice," + consoleCatalogKey + ":catalog",
 		"SHOPMUSE_COPY_REVIEW": "on",
-	})
+	}
+	llm := consoleVisionEnv(t, env)
+	base, stop := startServer(t, env)
 	defer stop()
 	srvURL, _ := url.Parse(base)
 
@@ -266,6 +268,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	consoleCampaign(t, b, base, shots)
 	consoleShopper(t, b, base, shots)
 	consoleTabs(t, b, base, shots)
+	consoleExperimentForm(t, b, base, shots)
+	consoleRuleForm(t, b, base, shots)
+	consoleImageFacts(t, b, base, shots, llm)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,7 +16,9 @@ import (
 // (docs/console-*.png) on a demo shop that has been used for a while: copy
 // written for 30 shoppers and mostly approved, a few variants still waiting
 // (one edited into a claim the compliance check refuses), impressions and
-// clicks on the copy, a campaign. It runs only when asked:
+// clicks on the copy with an experiment running, a campaign, merchandising
+// rules (and one being written that clashes), a product's image facts. It
+// runs only when asked:
 //
 //	SHOPMUSE_CONSOLE_SCREENSHOTS=docs go test -run TestConsoleScreenshots .
 func TestConsoleScreenshots(t *testing.T) {
@@ -27,12 +30,14 @@ func TestConsoleScreenshots(t *testing.T) {
 	if chromium == "" {
 		t.Fatal("no Chromium found (apt-get install chromium, or set SHOPMUSE_CHROMIUM)")
 	}
-	base, stop := startServer(t, map[string]string{
+	env := map[string]string{
 		"SHOPMUSE_ADDR":        "127.0.0.1:0",
 		"SHOPMUSE_DATA":        t.TempDir(),
 		"SHOPMUSE_API_KEYS":    consoleAdminKey + ":admin:alice",
 		"SHOPMUSE_COPY_REVIEW": "on",
-	})
+	}
+	llm := consoleVisionEnv(t, env)
+	base, stop := startServer(t, env)
 	defer stop()
 	post := func(q string, vars map[string]any, into any) {
 		t.Helper()
@@ -47,13 +52,14 @@ func TestConsoleScreenshots(t *testing.T) {
 	}
 	type served struct {
 		Recommendations []struct {
-			Product struct{ ID string }
-			Copy    struct{ Variants []struct{ ID string } }
+			RecommendationID string
+			Product          struct{ ID string }
+			Copy             struct{ Variants []struct{ ID string } }
 		}
 	}
 	serve := func(u string) served {
 		var s served
-		post(`query($u: ID!) { recommendations(userID: $u, first: 4) { product { id } copy(channel: PUSH) { variants { id } } } }`, map[string]any{"u": u}, &s)
+		post(`query($u: ID!) { recommendations(userID: $u, first: 4) { recommendationID product { id } copy(channel: PUSH) { variants { id } } } }`, map[string]any{"u": u}, &s)
 		return s
 	}
 	// Every placement of every shopper once, so each list they see has
@@ -101,6 +107,12 @@ func TestConsoleScreenshots(t *testing.T) {
 	}
 	serveAll()
 	approve(pending())
+	// An experiment runs while shoppers are served and click, so its
+	// report has exposures and clicks per arm.
+	var x struct {
+		CreateExperiment struct{ Experiment struct{ ID string } }
+	}
+	post(`mutation { createExperiment(input: {name: "Home page: more discovery", arms: [{name: "control"}, {name: "discover", config: {mmrLambda: 0.5, weights: [{retriever: "trending", weight: 2}]}}]}) { experiment { id } } }`, nil, &x)
 
 	// Impressions from serving again and again; clicks on some of them,
 	// more on some variants than others.
@@ -122,7 +134,7 @@ func TestConsoleScreenshots(t *testing.T) {
 				impressions[r.Product.ID]++
 				productOf[v] = r.Product.ID
 				if rng.Float64() < ctrOf(v) {
-					in = append(in, map[string]any{"userID": u, "productID": r.Product.ID, "kind": "CLICK", "copyVariantID": v,
+					in = append(in, map[string]any{"userID": u, "productID": r.Product.ID, "kind": "CLICK", "copyVariantID": v, "recommendationID": r.RecommendationID,
 						"occurredAt": now.Add(-time.Duration(round*1000+i*10+j) * time.Second).Format(time.RFC3339)})
 				}
 			}
@@ -203,6 +215,48 @@ func TestConsoleScreenshots(t *testing.T) {
 	b.do(t, "u003", chromedp.Click(chromedp.CSS(`.userlist li:nth-child(3) button`)))
 	poll[bool](t, b, "u003", `!!document.querySelector('.shopper[data-user=u003] .placement ol')`)
 	b.shoot(t, dir, "console-shopper.png")
+
+	b.do(t, "experiments", chromedp.Navigate(base+"/console#experiments"))
+	poll[bool](t, b, "the report", `document.querySelectorAll('.experiment[data-id=`+jsString(x.CreateExperiment.Experiment.ID)+`] table.perf tbody tr').length === 2`)
+	b.shoot(t, dir, "console-experiments.png")
+
+	// Rules: two stored, a third being written, with the server's answer
+	// to a PIN clashing with one of them under its position.
+	var r struct{ UpsertMerchandisingRules struct{ UserErrors []any } }
+	post(`mutation { upsertMerchandisingRules(input: [
+		{name: "Push kitchen appliances", action: BOOST, factor: 1.5, condition: {categoryPrefix: "家电"}},
+		{name: "Pin the tablet", action: PIN, position: 1, condition: {productIDs: ["sku-tablet-0003"]}, placements: [FOR_YOU]},
+		{name: "Hide what is out of stock", action: HIDE, condition: {available: false}}
+	]) { userErrors { message } } }`, nil, &r)
+	b.do(t, "rules", chromedp.Navigate(base+"/console#rules"), chromedp.WaitVisible(chromedp.CSS(`#rule-new`)), chromedp.Click(chromedp.CSS(`#rule-new`)))
+	setInput(t, b, `form.rule-form input[name=name]`, "Weekend: the earphones first")
+	setInput(t, b, `form.rule-form input[name=productIDs]`, "sku-earphone-0009")
+	b.do(t, "FOR_YOU", chromedp.Click(chromedp.CSS(`form.rule-form input[name=placements][value=FOR_YOU]`)), chromedp.Click(chromedp.CSS(`form.rule-form button[type=submit]`)))
+	poll[bool](t, b, "the clash", `!!document.querySelector('form.rule-form [data-field=position] .field-error')`)
+	b.shoot(t, dir, "console-rules.png")
+
+	// Image facts of the tablet, read from an upload (its imageURL is on
+	// another site): one approved, one rejected, two waiting.
+	var ex struct {
+		ExtractImageFacts struct{ Facts []struct{ ID string } }
+	}
+	llm.mu.Lock()
+	llm.vision = `{"facts": [{"name": "colour", "value": "深空灰", "confidence": 0.92}, {"name": "material", "value": "金属机身", "confidence": 0.81},
+	  {"name": "subject", "value": "平板搭配键盘与手写笔", "confidence": 0.66}, {"name": "style", "value": "简约商务", "confidence": 0.55}]}`
+	llm.mu.Unlock()
+	post(`mutation($b: String!) { extractImageFacts(productID: "sku-tablet-0003", image: $b) { facts { id } } }`, map[string]any{"b": base64.StdEncoding.EncodeToString(testPNG)}, &ex)
+	if fs := ex.ExtractImageFacts.Facts; len(fs) == 4 {
+		var d any
+		post(`mutation($a: [ID!]!, $r: [ID!]!) { approveImageFacts(productID: "sku-tablet-0003", ids: $a) { facts { id } } rejectImageFacts(productID: "sku-tablet-0003", ids: $r) { facts { id } } }`,
+			map[string]any{"a": []string{fs[0].ID}, "r": []string{fs[3].ID}}, &d)
+	} else {
+		t.Fatalf("extractImageFacts: %+v", ex)
+	}
+	b.do(t, "image facts", chromedp.Navigate(base+"/console#images"), chromedp.WaitVisible(chromedp.CSS(`.image-facts input[name=product]`)))
+	setProduct := `(() => { const el = document.querySelector('.image-facts input[name=product]'); el.value = 'sku-tablet-0003'; el.dispatchEvent(new Event('change', {bubbles: true})); return true })()`
+	poll[bool](t, b, "the tablet", setProduct)
+	poll[bool](t, b, "its facts", `document.querySelectorAll('[data-product="sku-tablet-0003"] #facts-table tbody tr').length === 4`)
+	b.shoot(t, dir, "console-image-facts.png")
 
 	b.do(t, "sign out", chromedp.Click(chromedp.CSS(`header button.quiet`)), chromedp.WaitVisible(chromedp.CSS(`#key`)))
 	b.shoot(t, dir, "console-login.png")

@@ -1,6 +1,7 @@
 // The merchant console: an admin key, then tabs over the GraphQL API. The
-// tabs for features a server lacks (review, experiments, rules) are hidden:
-// one probe at load asks which optional root fields the schema has.
+// tabs for features a server lacks (review, experiments, rules, image
+// facts) are hidden: one probe at load asks which optional root fields the
+// schema has.
 import { render } from 'preact';
 import './style.css';
 import { useEffect, useState } from 'preact/hooks';
@@ -10,7 +11,9 @@ import { ReviewQueue } from './review';
 import { Performance } from './performance';
 import { Campaigns } from './campaigns';
 import { Shoppers } from './shoppers';
-import { Experiments, Rules } from './extras';
+import { Experiments } from './experiments';
+import { Rules } from './rules';
+import { ImageFacts } from './images';
 
 interface Tab {
   id: string;
@@ -26,6 +29,7 @@ const tabs: Tab[] = [
   { id: 'shoppers', label: 'Shoppers', view: () => <Shoppers /> },
   { id: 'experiments', label: 'Experiments', needs: 'experiments', view: () => <Experiments /> },
   { id: 'rules', label: 'Merchandising rules', needs: 'merchandisingRules', view: () => <Rules /> },
+  { id: 'images', label: 'Image facts', needs: 'productImageFacts', view: () => <ImageFacts /> },
 ];
 const FEATURES = 'shopmuse.console.features';
 const optional = tabs.flatMap((t) => (t.needs ? [t.needs] : []));
