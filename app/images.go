@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -119,6 +120,19 @@ func (a *App) openReview() error {
 	if a.cfg.Vision != nil {
 		vc := *a.cfg.Vision
 		vc.Logger = a.log
+		// Vision calls share the LLM calls' slots: one bound on the model
+		// calls in flight, whichever feature makes them. With no
+		// fallback to answer, a vision call waits for a slot as long as
+		// its own timeout allows.
+		lim, err := a.llm()
+		if err != nil {
+			return err
+		}
+		var base http.RoundTripper
+		if vc.HTTPClient != nil {
+			base = vc.HTTPClient.Transport
+		}
+		vc.HTTPClient = &http.Client{Transport: lim.wrap(a.Metrics.InstrumentLLM(vc.Provider, base), 0)}
 		v, err := vision.New(vc)
 		if err != nil {
 			return err
