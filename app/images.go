@@ -19,9 +19,9 @@ import (
 // written and checked into copy like catalogue attributes.
 
 // ExtractImageFacts reads an uploaded image (base64) or, without one, the
-// product's imageURL, and stores what the model saw as PENDING facts. A bad
-// image, an unreachable URL or a malformed answer is a userError and
-// stores nothing.
+// product's imageURL, and stores what the model saw as PENDING facts; with
+// an image embedder an uploaded image is embedded too. A bad image, an
+// unreachable URL or a malformed answer is a userError and stores nothing.
 func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *string) ([]review.Fact, []shop.UserError, error) {
 	ue := func(field, code string, err error) ([]review.Fact, []shop.UserError, error) {
 		var f []string
@@ -86,6 +86,12 @@ func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *st
 	added, err := a.Review.AddCandidates(ctx, p.ID, facts)
 	if err != nil {
 		return nil, nil, err
+	}
+	if image != nil && a.Images != nil {
+		// The uploaded image is the product's too: with an image
+		// embedder its vector feeds similarProducts and the content
+		// retriever, as an imageURL's does (embedded in the background).
+		a.Images.EmbedUpload(p.ID, p.ImageURL, data, mime)
 	}
 	return added, nil, nil
 }
