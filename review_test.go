@@ -395,6 +395,9 @@ func TestCopyReviewKeepsUnapprovedCopyFromShoppers(t *testing.T) {
 			`{ productImageFacts(productID: "cam1") { id } }`,
 			`mutation { approveCopy(ids: ["x"]) { userErrors { code } } }`, `mutation { rejectCopy(ids: ["x"], reason: "r") { userErrors { code } } }`,
 			`mutation { editCopy(id: "x", text: "t") { userErrors { code } } }`, `mutation { generateCopyBatch(channels: [PUSH]) { id } }`,
+			`mutation { approveCopy(ids: ["x"], revisions: ["r"]) { userErrors { code } } }`,
+			`mutation { rejectCopy(ids: ["x"], reason: "r", revisions: ["r"]) { userErrors { code } } }`,
+			`mutation { editCopy(id: "x", text: "t", revision: "r") { userErrors { code } } }`,
 			`mutation { extractImageFacts(productID: "cam1") { userErrors { code } } }`,
 			`mutation { approveImageFacts(productID: "cam1", ids: ["x"]) { userErrors { code } } }`,
 			`mutation { rejectImageFacts(productID: "cam1", ids: ["x"]) { userErrors { code } } }`,
@@ -408,13 +411,13 @@ func TestCopyReviewKeepsUnapprovedCopyFromShoppers(t *testing.T) {
 	var sv struct {
 		GeneratedCopy struct {
 			Variants []struct {
-				ReviewedBy, ReviewedAt, RejectReason, Persona *string
+				ReviewedBy, ReviewedAt, RejectReason, Persona, Revision *string
 			}
 		}
 	}
-	postAs(t, base, "svc-1", `{ generatedCopy(productID: "cam1", channel: PUSH, persona: {description: "25岁,女性,喜欢拍照"}, variants: 3) { variants { reviewedBy reviewedAt rejectReason persona } } }`, nil, &sv)
+	postAs(t, base, "svc-1", `{ generatedCopy(productID: "cam1", channel: PUSH, persona: {description: "25岁,女性,喜欢拍照"}, variants: 3) { variants { reviewedBy reviewedAt rejectReason persona revision } } }`, nil, &sv)
 	for _, v := range sv.GeneratedCopy.Variants {
-		if v.ReviewedBy != nil || v.ReviewedAt != nil || v.RejectReason != nil || v.Persona != nil {
+		if v.ReviewedBy != nil || v.ReviewedAt != nil || v.RejectReason != nil || v.Persona != nil || v.Revision != nil {
 			t.Fatalf("review details shown to a service key: %+v", v)
 		}
 	}
