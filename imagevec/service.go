@@ -264,6 +264,10 @@ func (s *Service) Refresh(ctx context.Context, ps []shop.Product) {
 func (s *Service) refresh(ctx context.Context, ps []shop.Product, embed bool) {
 	var points []vector.Point
 	var gone, check []string
+	// queue holds the images to embed until the replaced vectors are
+	// gone: queued at once, a worker could store the new vector before
+	// the old one's deletion below, which then took the new one too.
+	queue := map[string]job{}
 	s.mu.Lock()
 	for i := range ps {
 		p := &ps[i]
@@ -287,18 +291,17 @@ func (s *Service) refresh(ctx context.Context, ps []shop.Product, embed bool) {
 			delete(s.uploads, p.ID)
 			fallthrough
 		default:
-			if upload {
-				break
-			}
 			delete(s.pending, p.ID)
-			if embed && p.ImageURL != "" {
-				s.pending[p.ID] = job{url: p.ImageURL}
-			} else if p.ImageURL != "" {
+			switch {
+			case upload:
+				queue[p.ID] = j
+			case embed && p.ImageURL != "":
+				queue[p.ID] = job{url: p.ImageURL}
+			case p.ImageURL != "":
 				check = append(check, p.ID)
 			}
 		}
 	}
-	s.startWorkersLocked()
 	s.mu.Unlock()
 	if len(points) > 0 {
 		if err := s.idx.Upsert(ctx, points); err != nil {
@@ -316,6 +319,16 @@ func (s *Service) refresh(ctx context.Context, ps []shop.Product, embed bool) {
 				}
 			}
 		}
+	}
+	if len(queue) > 0 {
+		s.mu.Lock()
+		for id, j := range queue {
+			if _, newer := s.pending[id]; !newer {
+				s.pending[id] = j
+			}
+		}
+		s.startWorkersLocked()
+		s.mu.Unlock()
 	}
 	// A replica may learn of a vector's blob before its product's change;
 	// apply refused it then, so look again now that the product is here.
