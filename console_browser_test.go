@@ -348,6 +348,30 @@ func consoleReviewFlow(t *testing.T, b *consoleBrowser, base, shots string) {
 		chromedp.Click(chromedp.CSS(`#review-list > li[data-id="`+rejected+`"] .reasons button.chip`)),
 	)
 	poll[bool](t, b, "the rejected variant leaves the pending queue", `!document.querySelector('#review-list > li[data-id="`+rejected+`"]')`)
+	// The console decides on the words it shows: another admin edits the
+	// third variant through the API behind the page's back, and Approve on
+	// the card still showing the old words is refused (CONFLICT); the list
+	// reloads with the new words, which stay pending.
+	stale := `#review-list > li[data-id="` + ids[2] + `"]`
+	const behind = "平板电脑，大屏轻薄，出门也好带。"
+	if out := adminPost(t, base, consoleAdminKey, `mutation($id: ID!, $text: String!) { editCopy(id: $id, text: $text) { userErrors { code } } }`,
+		map[string]any{"id": ids[2], "text": behind}); strings.Contains(toJSON(out), `"code"`) {
+		t.Fatalf("edit behind the console's back: %s", toJSON(out))
+	}
+	b.do(t, "approve words changed since they were shown", chromedp.Click(chromedp.CSS(stale+` button.approve`)))
+	poll[bool](t, b, "the conflict is shown and the new words loaded", `(() => { const e = document.querySelector('.review .banner.error');
+		const p = document.querySelector(`+jsString(stale+` .copy p`)+`);
+		return !!e && e.textContent.includes('changed since') && !!p && p.textContent === `+jsString(behind)+` })()`)
+	var st struct {
+		CopyReviewQueue struct {
+			Edges []struct{ Node struct{ Status string } }
+		}
+	}
+	fromJSON(t, adminPost(t, base, consoleAdminKey, `query($p: ID!) { copyReviewQueue(filter: {productID: $p, status: APPROVED}) { edges { node { status } } } }`,
+		map[string]any{"p": pid}), &st)
+	if len(st.CopyReviewQueue.Edges) != 1 {
+		t.Fatalf("%d approved variants after the stale approve, want the 1 approved before it", len(st.CopyReviewQueue.Edges))
+	}
 	// Edit the third into an absolute claim: the re-check flags it, says
 	// why, and Approve is off; edited back, it passes again.
 	edited := ids[2]

@@ -395,6 +395,9 @@ func TestCopyReviewKeepsUnapprovedCopyFromShoppers(t *testing.T) {
 			`{ productImageFacts(productID: "cam1") { id } }`,
 			`mutation { approveCopy(ids: ["x"]) { userErrors { code } } }`, `mutation { rejectCopy(ids: ["x"], reason: "r") { userErrors { code } } }`,
 			`mutation { editCopy(id: "x", text: "t") { userErrors { code } } }`, `mutation { generateCopyBatch(channels: [PUSH]) { id } }`,
+			`mutation { approveCopy(ids: ["x"], revisions: ["r"]) { userErrors { code } } }`,
+			`mutation { rejectCopy(ids: ["x"], reason: "r", revisions: ["r"]) { userErrors { code } } }`,
+			`mutation { editCopy(id: "x", text: "t", revision: "r") { userErrors { code } } }`,
 			`mutation { extractImageFacts(productID: "cam1") { userErrors { code } } }`,
 			`mutation { approveImageFacts(productID: "cam1", ids: ["x"]) { userErrors { code } } }`,
 			`mutation { rejectImageFacts(productID: "cam1", ids: ["x"]) { userErrors { code } } }`,
@@ -408,13 +411,13 @@ func TestCopyReviewKeepsUnapprovedCopyFromShoppers(t *testing.T) {
 	var sv struct {
 		GeneratedCopy struct {
 			Variants []struct {
-				ReviewedBy, ReviewedAt, RejectReason, Persona *string
+				ReviewedBy, ReviewedAt, RejectReason, Persona, Revision *string
 			}
 		}
 	}
-	postAs(t, base, "svc-1", `{ generatedCopy(productID: "cam1", channel: PUSH, persona: {description: "25岁,女性,喜欢拍照"}, variants: 3) { variants { reviewedBy reviewedAt rejectReason persona } } }`, nil, &sv)
+	postAs(t, base, "svc-1", `{ generatedCopy(productID: "cam1", channel: PUSH, persona: {description: "25岁,女性,喜欢拍照"}, variants: 3) { variants { reviewedBy reviewedAt rejectReason persona revision } } }`, nil, &sv)
 	for _, v := range sv.GeneratedCopy.Variants {
-		if v.ReviewedBy != nil || v.ReviewedAt != nil || v.RejectReason != nil || v.Persona != nil {
+		if v.ReviewedBy != nil || v.ReviewedAt != nil || v.RejectReason != nil || v.Persona != nil || v.Revision != nil {
 			t.Fatalf("review details shown to a service key: %+v", v)
 		}
 	}
@@ -438,5 +441,101 @@ func TestCopyReviewOffServesAsBefore(t *testing.T) {
 	postAs(t, base, "adm-1", `{ copyReviewQueue { totalCount } }`, nil, &q)
 	if q.CopyReviewQueue.TotalCount != 0 {
 		t.Fatalf("review off registered %d variants", q.CopyReviewQueue.TotalCount)
+	}
+}
+
+// TestCopyReviewDecisionsApplyToTheWordsRead: each variant in the review
+// API carries the revision of its words (admins only); a decision given
+// the revisions a reviewer read is refused with CONFLICT once the words
+// changed (an edit in between), changing nothing of the batch, and goes
+// through with the current ones; the audit keeps the revision approved.
+func TestCopyReviewDecisionsApplyToTheWordsRead(t *testing.T) {
+	base, stop := startServer(t, map[string]string{"SHOPMUSE_ADDR": "127.0.0.1:0", "SHOPMUSE_DATA": t.TempDir(), "SHOPMUSE_DEMO": "off",
+		"SHOPMUSE_API_KEYS": "adm-1:admin:alice,adm-2:admin:bob,svc-1:service,cat-1:catalog", "SHOPMUSE_COPY_REVIEW": "on"})
+	defer stop()
+	postAs(t, base, "adm-1", reviewSeed, nil, nil)
+	type variant struct {
+		ID, Headline, Text, Status string
+		Revision                   *string
+	}
+	const gen = `{ generatedCopy(productID: "mug1", channel: PUSH, variants: 2) { variants { id headline text status revision } } }`
+	var g struct{ GeneratedCopy struct{ Variants []variant } }
+	postAs(t, base, "svc-1", gen, nil, &g)
+	if len(g.GeneratedCopy.Variants) != 2 || g.GeneratedCopy.Variants[0].Revision != nil {
+		t.Fatalf("a service key sees revisions: %+v", g.GeneratedCopy.Variants)
+	}
+	// The reviewer's view.
+	var q struct {
+		CopyReviewQueue struct{ Edges []struct{ Node variant } }
+	}
+	postAs(t, base, "adm-1", `{ copyReviewQueue(filter: {productID: "mug1"}) { edges { node { id headline text status revision } } } }`, nil, &q)
+	if len(q.CopyReviewQueue.Edges) != 2 {
+		t.Fatalf("queue: %+v", q)
+	}
+	a, b := q.CopyReviewQueue.Edges[0].Node, q.CopyReviewQueue.Edges[1].Node
+	if a.Revision == nil || b.Revision == nil || *a.Revision == *b.Revision {
+		t.Fatalf("revisions: %+v %+v", a, b)
+	}
+	// Another admin edits a meanwhile.
+	type payload struct {
+		Variants   []variant
+		UserErrors []struct {
+			Field         []string
+			Code, Message string
+		}
+	}
+	var e struct{ EditCopy payload }
+	postAs(t, base, "adm-2", `mutation($id: ID!, $rev: String) { editCopy(id: $id, text: "不锈钢保温杯，500毫升，出门带上。", revision: $rev) {
+	  variants { id text revision } userErrors { field code message } } }`, map[string]any{"id": a.ID, "rev": *a.Revision}, &e)
+	if len(e.EditCopy.UserErrors) != 0 || len(e.EditCopy.Variants) != 1 || *e.EditCopy.Variants[0].Revision == *a.Revision {
+		t.Fatalf("edit: %+v", e.EditCopy)
+	}
+	const approve = `mutation($ids: [ID!]!, $revs: [String!]) { approveCopy(ids: $ids, revisions: $revs) {
+	  variants { id status text revision } userErrors { field code message } } }`
+	var ap struct{ ApproveCopy payload }
+	postAs(t, base, "adm-1", approve, map[string]any{"ids": []string{b.ID, a.ID}, "revs": []string{*b.Revision, *a.Revision}}, &ap)
+	if len(ap.ApproveCopy.Variants) != 0 || len(ap.ApproveCopy.UserErrors) != 1 || ap.ApproveCopy.UserErrors[0].Code != "CONFLICT" ||
+		strings.Join(ap.ApproveCopy.UserErrors[0].Field, ".") != "revisions.1" {
+		t.Fatalf("approving words changed since they were read: %+v", ap.ApproveCopy)
+	}
+	var pending struct{ CopyReviewQueue struct{ TotalCount int } }
+	postAs(t, base, "adm-1", `{ copyReviewQueue(filter: {productID: "mug1", status: PENDING}) { totalCount } }`, nil, &pending)
+	if pending.CopyReviewQueue.TotalCount != 2 {
+		t.Fatalf("%d of 2 variants still pending after a refused batch", pending.CopyReviewQueue.TotalCount)
+	}
+	// A catalog key may not decide, revisions or not.
+	_, out, _ := post(t, base, "cat-1", `mutation { approveCopy(ids: ["`+b.ID+`"], revisions: ["`+*b.Revision+`"]) { userErrors { code } } }`)
+	if !strings.Contains(toJSON(out), "FORBIDDEN") {
+		t.Fatalf("catalog key approving: %s", toJSON(out))
+	}
+	// Read again and approve what was read.
+	now := *e.EditCopy.Variants[0].Revision
+	postAs(t, base, "adm-1", approve, map[string]any{"ids": []string{b.ID, a.ID}, "revs": []string{*b.Revision, now}}, &ap)
+	if len(ap.ApproveCopy.UserErrors) != 0 || len(ap.ApproveCopy.Variants) != 2 || ap.ApproveCopy.Variants[1].Status != "APPROVED" ||
+		*ap.ApproveCopy.Variants[1].Revision != now {
+		t.Fatalf("approving the words read: %+v", ap.ApproveCopy)
+	}
+	var audit struct {
+		CopyReviewAudit struct {
+			Edges []struct {
+				Node struct {
+					Action, Actor string
+					Before, After struct{ Text, Revision string }
+				}
+			}
+		}
+	}
+	postAs(t, base, "adm-1", `query($id: ID!) { copyReviewAudit(variantID: $id, first: 1) { edges { node { action actor before { text revision } after { text revision } } } } }`,
+		map[string]any{"id": a.ID}, &audit)
+	if d := audit.CopyReviewAudit.Edges; len(d) != 1 || d[0].Node.Action != "approve" || d[0].Node.Actor != "alice" || d[0].Node.After.Revision != now ||
+		!strings.Contains(d[0].Node.After.Text, "出门带上") {
+		t.Fatalf("audit: %+v", audit)
+	}
+	// Without revisions, as before: the current words.
+	var rj struct{ RejectCopy payload }
+	postAs(t, base, "adm-1", `mutation($ids: [ID!]!) { rejectCopy(ids: $ids, reason: "off brand") { variants { id status } userErrors { field code message } } }`,
+		map[string]any{"ids": []string{a.ID}}, &rj)
+	if len(rj.RejectCopy.UserErrors) != 0 || len(rj.RejectCopy.Variants) != 1 || rj.RejectCopy.Variants[0].Status != "REJECTED" {
+		t.Fatalf("reject without revisions: %+v", rj.RejectCopy)
 	}
 }

@@ -160,6 +160,8 @@ type App struct {
 	qas        *qaIndex
 	unanswered *unansweredLog
 	llmHTTP    *http.Client
+	// llmLimit bounds the model calls in flight, of every caller (llm).
+	llmLimit *llmLimiter
 }
 
 // Open opens the store, loads the demo shop when configured and the store
@@ -258,24 +260,12 @@ func (a *App) openCopy() error {
 	if a.cfg.LLM != nil {
 		c := *a.cfg.LLM
 		c.Logger = a.log
-		n := a.cfg.LLMConcurrency
-		if n <= 0 {
-			n = DefaultLLMConcurrency
+		lim, err := a.llm()
+		if err != nil {
+			return err
 		}
-		saturated := prometheus.NewCounter(prometheus.CounterOpts{Name: "shopmuse_llm_saturated_total",
-			Help: "LLM calls not made because SHOPMUSE_LLM_CONCURRENCY calls were in flight; the built-in writer answered."})
-		if err := a.Metrics.Registry.Register(saturated); err != nil {
-			// An App reopened on the same Metrics keeps counting in the
-			// first one's series.
-			are, ok := err.(prometheus.AlreadyRegisteredError)
-			if !ok {
-				return fmt.Errorf("register LLM metrics: %w", err)
-			}
-			saturated = are.ExistingCollector.(prometheus.Counter)
-		}
-		c.HTTPClient = &http.Client{Transport: limitLLM(a.Metrics.InstrumentLLM(c.Provider, nil), n, saturated)}
+		c.HTTPClient = &http.Client{Transport: lim.wrap(a.Metrics.InstrumentLLM(c.Provider, nil), llmQueueWait)}
 		a.llmHTTP = c.HTTPClient
-		var err error
 		if llm, err = copywriter.NewLLMWriter(c); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -18,9 +19,9 @@ import (
 // written and checked into copy like catalogue attributes.
 
 // ExtractImageFacts reads an uploaded image (base64) or, without one, the
-// product's imageURL, and stores what the model saw as PENDING facts. A bad
-// image, an unreachable URL or a malformed answer is a userError and
-// stores nothing.
+// product's imageURL, and stores what the model saw as PENDING facts; with
+// an image embedder an uploaded image is embedded too. A bad image, an
+// unreachable URL or a malformed answer is a userError and stores nothing.
 func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *string) ([]review.Fact, []shop.UserError, error) {
 	ue := func(field, code string, err error) ([]review.Fact, []shop.UserError, error) {
 		var f []string
@@ -86,6 +87,12 @@ func (a *App) ExtractImageFacts(ctx context.Context, productID string, image *st
 	if err != nil {
 		return nil, nil, err
 	}
+	if image != nil && a.Images != nil {
+		// The uploaded image is the product's too: with an image
+		// embedder its vector feeds similarProducts and the content
+		// retriever, as an imageURL's does (embedded in the background).
+		a.Images.EmbedUpload(p.ID, p.ImageURL, data, mime)
+	}
 	return added, nil, nil
 }
 
@@ -119,6 +126,19 @@ func (a *App) openReview() error {
 	if a.cfg.Vision != nil {
 		vc := *a.cfg.Vision
 		vc.Logger = a.log
+		// Vision calls share the LLM calls' slots: one bound on the model
+		// calls in flight, whichever feature makes them. With no
+		// fallback to answer, a vision call waits for a slot as long as
+		// its own timeout allows.
+		lim, err := a.llm()
+		if err != nil {
+			return err
+		}
+		var base http.RoundTripper
+		if vc.HTTPClient != nil {
+			base = vc.HTTPClient.Transport
+		}
+		vc.HTTPClient = &http.Client{Transport: lim.wrap(a.Metrics.InstrumentLLM(vc.Provider, base), 0)}
 		v, err := vision.New(vc)
 		if err != nil {
 			return err

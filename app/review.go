@@ -22,20 +22,24 @@ import (
 // Copy review use cases (issue 18 part 1). Reads (the queue, the audit log)
 // go to App.Review directly; decisions and batch jobs come through here.
 
-// ApproveCopy approves variants as actor.
-func (a *App) ApproveCopy(ctx context.Context, actor string, ids []string) ([]copywriter.Variant, []shop.UserError, error) {
-	return a.Review.Approve(ctx, actor, ids)
+// ApproveCopy approves variants as actor. revisions (nil: none given) are
+// the revisions of the words the reviewer read, one per ID; a variant whose
+// words changed since is a CONFLICT and nothing is approved.
+func (a *App) ApproveCopy(ctx context.Context, actor string, ids, revisions []string) ([]copywriter.Variant, []shop.UserError, error) {
+	return a.Review.Approve(ctx, actor, ids, revisions)
 }
 
-// RejectCopy rejects variants as actor, with a reason.
-func (a *App) RejectCopy(ctx context.Context, actor string, ids []string, reason string) ([]copywriter.Variant, []shop.UserError, error) {
-	return a.Review.Reject(ctx, actor, ids, reason)
+// RejectCopy rejects variants as actor, with a reason; revisions as for
+// ApproveCopy.
+func (a *App) RejectCopy(ctx context.Context, actor string, ids, revisions []string, reason string) ([]copywriter.Variant, []shop.UserError, error) {
+	return a.Review.Reject(ctx, actor, ids, revisions, reason)
 }
 
 // EditCopy replaces a variant's words and re-checks them against the
-// product as it is now, with its approved image facts.
-func (a *App) EditCopy(ctx context.Context, actor, id string, headline *string, text string) ([]copywriter.Variant, []shop.UserError, error) {
-	return a.Review.Edit(ctx, actor, id, headline, text, func(ctx context.Context, r *review.Record, v copywriter.Variant) ([]copywriter.Check, error) {
+// product as it is now, with its approved image facts. revision, when
+// given, is the revision of the words the editor started from.
+func (a *App) EditCopy(ctx context.Context, actor, id string, revision, headline *string, text string) ([]copywriter.Variant, []shop.UserError, error) {
+	return a.Review.Edit(ctx, actor, id, revision, headline, text, func(ctx context.Context, r *review.Record, v copywriter.Variant) ([]copywriter.Check, error) {
 		p, err := a.Store.Product(ctx, r.ProductID)
 		if err != nil {
 			return nil, err

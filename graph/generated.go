@@ -200,6 +200,7 @@ type ComplexityRoot struct {
 		RejectReason func(childComplexity int) int
 		ReviewedAt   func(childComplexity int) int
 		ReviewedBy   func(childComplexity int) int
+		Revision     func(childComplexity int) int
 		Status       func(childComplexity int) int
 		Text         func(childComplexity int) int
 	}
@@ -229,6 +230,7 @@ type ComplexityRoot struct {
 
 	CopyVariantSnapshot struct {
 		Headline func(childComplexity int) int
+		Revision func(childComplexity int) int
 		Status   func(childComplexity int) int
 		Text     func(childComplexity int) int
 	}
@@ -424,7 +426,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ApproveCopy              func(childComplexity int, ids []string) int
+		ApproveCopy              func(childComplexity int, ids []string, revisions []string) int
 		ApproveImageFacts        func(childComplexity int, productID string, ids []string) int
 		CreateCampaign           func(childComplexity int, input model.CampaignInput) int
 		CreateExperiment         func(childComplexity int, input model.ExperimentInput) int
@@ -432,11 +434,11 @@ type ComplexityRoot struct {
 		DeleteProductQAs         func(childComplexity int, ids []string) int
 		DeleteProducts           func(childComplexity int, ids []string) int
 		DeleteUser               func(childComplexity int, id string) int
-		EditCopy                 func(childComplexity int, id string, headline *string, text string) int
+		EditCopy                 func(childComplexity int, id string, headline *string, text string, revision *string) int
 		ExtractImageFacts        func(childComplexity int, productID string, image *string) int
 		GenerateCopyBatch        func(childComplexity int, filter *shop.ProductFilter, channels []copywriter.Channel, personas []model.PersonaInput) int
 		RecordInteractions       func(childComplexity int, input []shop.InteractionInput) int
-		RejectCopy               func(childComplexity int, ids []string, reason string) int
+		RejectCopy               func(childComplexity int, ids []string, reason string, revisions []string) int
 		RejectImageFacts         func(childComplexity int, productID string, ids []string) int
 		StopExperiment           func(childComplexity int, id string) int
 		TrainModels              func(childComplexity int) int
@@ -678,6 +680,7 @@ type CopyVariantResolver interface {
 	Persona(ctx context.Context, obj *copywriter.Variant) (*string, error)
 	Product(ctx context.Context, obj *copywriter.Variant) (*shop.Product, error)
 	Edited(ctx context.Context, obj *copywriter.Variant) (bool, error)
+	Revision(ctx context.Context, obj *copywriter.Variant) (*string, error)
 }
 type InteractionResolver interface {
 	User(ctx context.Context, obj *shop.Interaction) (*shop.User, error)
@@ -708,9 +711,9 @@ type MutationResolver interface {
 	RejectImageFacts(ctx context.Context, productID string, ids []string) (*model.ImageFactsPayload, error)
 	UpsertMerchandisingRules(ctx context.Context, input []merch.RuleInput) (*model.UpsertMerchandisingRulesPayload, error)
 	DeleteMerchandisingRules(ctx context.Context, ids []string) (*model.DeletePayload, error)
-	ApproveCopy(ctx context.Context, ids []string) (*model.CopyReviewPayload, error)
-	RejectCopy(ctx context.Context, ids []string, reason string) (*model.CopyReviewPayload, error)
-	EditCopy(ctx context.Context, id string, headline *string, text string) (*model.CopyReviewPayload, error)
+	ApproveCopy(ctx context.Context, ids []string, revisions []string) (*model.CopyReviewPayload, error)
+	RejectCopy(ctx context.Context, ids []string, reason string, revisions []string) (*model.CopyReviewPayload, error)
+	EditCopy(ctx context.Context, id string, headline *string, text string, revision *string) (*model.CopyReviewPayload, error)
 	GenerateCopyBatch(ctx context.Context, filter *shop.ProductFilter, channels []copywriter.Channel, personas []model.PersonaInput) (*app.CopyBatchJob, error)
 }
 type ProductResolver interface {
@@ -1334,6 +1337,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CopyVariant.ReviewedBy(childComplexity), true
+	case "CopyVariant.revision":
+		if e.ComplexityRoot.CopyVariant.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariant.Revision(childComplexity), true
 	case "CopyVariant.status":
 		if e.ComplexityRoot.CopyVariant.Status == nil {
 			break
@@ -1440,6 +1449,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CopyVariantSnapshot.Headline(childComplexity), true
+	case "CopyVariantSnapshot.revision":
+		if e.ComplexityRoot.CopyVariantSnapshot.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CopyVariantSnapshot.Revision(childComplexity), true
 	case "CopyVariantSnapshot.status":
 		if e.ComplexityRoot.CopyVariantSnapshot.Status == nil {
 			break
@@ -2195,7 +2210,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ApproveCopy(childComplexity, args["ids"].([]string)), true
+		return e.ComplexityRoot.Mutation.ApproveCopy(childComplexity, args["ids"].([]string), args["revisions"].([]string)), true
 	case "Mutation.approveImageFacts":
 		if e.ComplexityRoot.Mutation.ApproveImageFacts == nil {
 			break
@@ -2283,7 +2298,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.EditCopy(childComplexity, args["id"].(string), args["headline"].(*string), args["text"].(string)), true
+		return e.ComplexityRoot.Mutation.EditCopy(childComplexity, args["id"].(string), args["headline"].(*string), args["text"].(string), args["revision"].(*string)), true
 	case "Mutation.extractImageFacts":
 		if e.ComplexityRoot.Mutation.ExtractImageFacts == nil {
 			break
@@ -2327,7 +2342,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RejectCopy(childComplexity, args["ids"].([]string), args["reason"].(string)), true
+		return e.ComplexityRoot.Mutation.RejectCopy(childComplexity, args["ids"].([]string), args["reason"].(string), args["revisions"].([]string)), true
 	case "Mutation.rejectImageFacts":
 		if e.ComplexityRoot.Mutation.RejectImageFacts == nil {
 			break
@@ -3789,6 +3804,8 @@ enum UserErrorCode {
   TOO_LARGE
   NOT_FOUND
   DUPLICATE
+  "What the request was based on changed since it was read (a copy variant's words): read it again."
+  CONFLICT
 }
 
 type UpsertProductsPayload {
@@ -4642,6 +4659,12 @@ extend type CopyVariant {
   product: Product
   "Whether an admin edited the text (it was re-checked)."
   edited: Boolean!
+  """
+  A short hash of the words shown (headline and text); null for non-admins.
+  Give it back to approveCopy, rejectCopy or editCopy so that the decision
+  applies only to the words you read.
+  """
+  revision: String
 }
 
 "Narrows the review queue. Every given field must match."
@@ -4690,6 +4713,8 @@ type CopyVariantSnapshot {
   headline: String!
   text: String!
   status: CopyStatus!
+  "The revision of these words (CopyVariant.revision)."
+  revision: String!
 }
 
 type CopyReviewDecisionConnection {
@@ -4727,16 +4752,25 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Admin: approves up to 100 variants. A variant failing a check is not approved (userError INVALID naming the check)."
-  approveCopy(ids: [ID!]!): CopyReviewPayload!
-  "Admin: rejects up to 100 variants; reason is required (at most 500 characters)."
-  rejectCopy(ids: [ID!]!, reason: String!): CopyReviewPayload!
+  """
+  Admin: approves up to 100 variants. A variant failing a check is not
+  approved (userError INVALID naming the check). revisions, when given, are
+  the CopyVariant.revision values you read, one per ID in the same order: a
+  variant whose words changed since is a userError CONFLICT (field
+  ["revisions", i]) and nothing of the batch is approved. Without them the
+  variants' current words are approved.
+  """
+  approveCopy(ids: [ID!]!, revisions: [String!]): CopyReviewPayload!
+  "Admin: rejects up to 100 variants; reason is required (at most 500 characters); revisions as for approveCopy."
+  rejectCopy(ids: [ID!]!, reason: String!, revisions: [String!]): CopyReviewPayload!
   """
   Admin: replaces a variant's text (and headline when given). The edit is
   re-checked and the variant returns to PENDING; one that fails a check
-  stays PENDING and cannot be approved until edited again.
+  stays PENDING and cannot be approved until edited again. revision, when
+  given, is the revision of the words you edited: if they changed since,
+  the edit is a userError CONFLICT and changes nothing.
   """
-  editCopy(id: ID!, headline: String, text: String!): CopyReviewPayload!
+  editCopy(id: ID!, headline: String, text: String!, revision: String): CopyReviewPayload!
   """
   Admin: writes copy for every product passing filter (at most 500 products),
   on each channel and for each persona (default: the generic reader; at most
@@ -5037,6 +5071,8 @@ func (ec *executionContext) childFields_CopyVariant(ctx context.Context, field g
 		return ec.fieldContext_CopyVariant_product(ctx, field)
 	case "edited":
 		return ec.fieldContext_CopyVariant_edited(ctx, field)
+	case "revision":
+		return ec.fieldContext_CopyVariant_revision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CopyVariant", field.Name)
 }
@@ -5095,6 +5131,8 @@ func (ec *executionContext) childFields_CopyVariantSnapshot(ctx context.Context,
 		return ec.fieldContext_CopyVariantSnapshot_text(ctx, field)
 	case "status":
 		return ec.fieldContext_CopyVariantSnapshot_status(ctx, field)
+	case "revision":
+		return ec.fieldContext_CopyVariantSnapshot_revision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CopyVariantSnapshot", field.Name)
 }
@@ -5972,6 +6010,14 @@ func (ec *executionContext) field_Mutation_approveCopy_args(ctx context.Context,
 		return nil, err
 	}
 	args["ids"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "revisions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revisions"] = arg1
 	return args, nil
 }
 
@@ -6108,6 +6154,14 @@ func (ec *executionContext) field_Mutation_editCopy_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["text"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "revision",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revision"] = arg3
 	return args, nil
 }
 
@@ -6196,6 +6250,14 @@ func (ec *executionContext) field_Mutation_rejectCopy_args(ctx context.Context, 
 		return nil, err
 	}
 	args["reason"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "revisions",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["revisions"] = arg2
 	return args, nil
 }
 
@@ -9326,6 +9388,29 @@ func (ec *executionContext) fieldContext_CopyVariant_edited(_ context.Context, f
 	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _CopyVariant_revision(ctx context.Context, field graphql.CollectedField, obj *copywriter.Variant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariant_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CopyVariant().Revision(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariant_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariant", field, true, true, "String")
+}
+
 func (ec *executionContext) _CopyVariantConnection_edges(ctx context.Context, field graphql.CollectedField, obj *pagination.Connection[copywriter.Variant]) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9742,6 +9827,29 @@ func (ec *executionContext) _CopyVariantSnapshot_status(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_CopyVariantSnapshot_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CopyVariantSnapshot", field, false, false, "CopyStatus")
+}
+
+func (ec *executionContext) _CopyVariantSnapshot_revision(ctx context.Context, field graphql.CollectedField, obj *review.Snapshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CopyVariantSnapshot_revision(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revision(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CopyVariantSnapshot_revision(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CopyVariantSnapshot", field, true, false, "String")
 }
 
 func (ec *executionContext) _CreateCampaignPayload_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CreateCampaignPayload) (ret graphql.Marshaler) {
@@ -13421,7 +13529,7 @@ func (ec *executionContext) _Mutation_approveCopy(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ApproveCopy(ctx, fc.Args["ids"].([]string))
+			return ec.Resolvers.Mutation().ApproveCopy(ctx, fc.Args["ids"].([]string), fc.Args["revisions"].([]string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyReviewPayload) graphql.Marshaler {
@@ -13465,7 +13573,7 @@ func (ec *executionContext) _Mutation_rejectCopy(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RejectCopy(ctx, fc.Args["ids"].([]string), fc.Args["reason"].(string))
+			return ec.Resolvers.Mutation().RejectCopy(ctx, fc.Args["ids"].([]string), fc.Args["reason"].(string), fc.Args["revisions"].([]string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyReviewPayload) graphql.Marshaler {
@@ -13509,7 +13617,7 @@ func (ec *executionContext) _Mutation_editCopy(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().EditCopy(ctx, fc.Args["id"].(string), fc.Args["headline"].(*string), fc.Args["text"].(string))
+			return ec.Resolvers.Mutation().EditCopy(ctx, fc.Args["id"].(string), fc.Args["headline"].(*string), fc.Args["text"].(string), fc.Args["revision"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CopyReviewPayload) graphql.Marshaler {
@@ -20858,6 +20966,12 @@ func (ec *executionContext) _CopyVariant(ctx context.Context, sel ast.SelectionS
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CopyVariant_edited(ctx, field, obj)
 				})
+		case "revision":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CopyVariant_revision(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21053,6 +21167,11 @@ func (ec *executionContext) _CopyVariantSnapshot(ctx context.Context, sel ast.Se
 			}
 		case "status":
 			out.Values[i] = ec._CopyVariantSnapshot_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revision":
+			out.Values[i] = ec._CopyVariantSnapshot_revision(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

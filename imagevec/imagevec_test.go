@@ -377,3 +377,85 @@ func TestFromEnv(t *testing.T) {
 		t.Fatal("NewClient took a bad URL")
 	}
 }
+
+// TestUploadedImagesStandForTheProduct: an uploaded image is embedded and
+// stored like an imageURL's (a replica loads it); an unchanged product
+// keeps it, neither Upsert nor Backfill replaces it with the URL's; a
+// changed imageURL (a newer image) or deleting the product drops it; and
+// an upload for a product deleted meanwhile stores nothing.
+func TestUploadedImagesStandForTheProduct(t *testing.T) {
+	for _, provider := range []string{ProviderOpenAI, ProviderOllama} {
+		t.Run(provider, func(t *testing.T) {
+			img := imageServer(t)
+			ctx := context.Background()
+			bare := shop.Product{ID: "bare", Version: 1}
+			shown := shop.Product{ID: "shown", Version: 1, ImageURL: img.URL + "/blue.png"}
+			st := newMemStore(bare, shown)
+			s, requests := newService(t, provider, st)
+			s.Upsert(ctx, []shop.Product{bare, shown})
+			s.Wait()
+			s.EmbedUpload("bare", "", png("red"), "image/png")
+			s.EmbedUpload("shown", shown.ImageURL, png("red"), "image/png")
+			s.Wait()
+			isRed := func(s *Service, id string) bool {
+				v, ok, _ := s.Index().Vector(ctx, id)
+				return ok && v[0] > 0.9
+			}
+			for _, id := range []string{"bare", "shown"} {
+				if !isRed(s, id) {
+					t.Fatalf("%s: the uploaded (red) image is not its vector", id)
+				}
+				b, ok, _ := st.GetBlob(ctx, Namespace, id)
+				var r record
+				if !ok || json.Unmarshal(b, &r) != nil || r.Upload == "" {
+					t.Fatalf("%s: stored %s", id, b)
+				}
+			}
+			// A replica loads it, and reloads it when told of the key.
+			rep, _ := newService(t, provider, st)
+			if err := rep.Reload(ctx, []string{"bare", "shown"}); err != nil {
+				t.Fatal(err)
+			}
+			if !isRed(rep, "bare") || !isRed(rep, "shown") {
+				t.Fatal("a replica did not load the uploaded images' vectors")
+			}
+			// Unchanged products keep the upload.
+			before := *requests
+			bare.Version, shown.Version = 2, 2
+			s.Upsert(ctx, []shop.Product{bare, shown})
+			rep.Refresh(ctx, []shop.Product{bare, shown})
+			s.Wait()
+			if n := s.Backfill(ctx, []shop.Product{bare, shown}); n != 0 {
+				t.Fatalf("backfill queued %d over uploads, want 0", n)
+			}
+			s.Wait()
+			if *requests != before || !isRed(s, "bare") || !isRed(s, "shown") || !isRed(rep, "shown") {
+				t.Fatalf("an unchanged product lost its upload (%d requests since)", *requests-before)
+			}
+			// A new imageURL is a newer image: it replaces the upload.
+			shown.Version, shown.ImageURL = 3, img.URL+"/blue.png?v=2"
+			st.products["shown"] = &shown
+			s.Upsert(ctx, []shop.Product{shown})
+			s.Wait()
+			if v, ok, _ := s.Index().Vector(ctx, "shown"); !ok || v[2] < 0.9 {
+				t.Fatalf("after a new imageURL: %v %v, want the blue URL's vector", v, ok)
+			}
+			// Deleting the product deletes the upload's vector.
+			delete(st.products, "bare")
+			if err := s.Delete(ctx, []string{"bare"}); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, _ := st.GetBlob(ctx, Namespace, "bare"); ok || isRed(s, "bare") {
+				t.Fatal("a deleted product kept its upload's vector")
+			}
+			if err := rep.Reload(ctx, []string{"bare"}); err != nil || isRed(rep, "bare") {
+				t.Fatalf("the replica kept a deleted product's upload vector (%v)", err)
+			}
+			s.EmbedUpload("bare", "", png("red"), "image/png")
+			s.Wait()
+			if _, ok, _ := st.GetBlob(ctx, Namespace, "bare"); ok {
+				t.Fatal("an upload for a deleted product was stored")
+			}
+		})
+	}
+}

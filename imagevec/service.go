@@ -2,6 +2,8 @@ package imagevec
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,11 +49,26 @@ const (
 )
 
 // record is a stored vector: the image it came from under which model.
+// For an uploaded image, Upload is the SHA-256 of its bytes and ImageURL
+// the product's imageURL when it was uploaded: the upload stands for the
+// product until its imageURL changes (a newer image), like a vector of
+// the URL.
 type record struct {
 	Embedder string    `json:"embedder"`
 	ImageURL string    `json:"imageURL"`
+	Upload   string    `json:"upload,omitempty"`
 	Vector   []float32 `json:"vector"`
 }
+
+// job is an image to embed for a product: its imageURL, or uploaded bytes
+// (data) given while the product showed url.
+type job struct {
+	url  string
+	data []byte
+	mime string
+}
+
+func (j job) upload() bool { return j.data != nil }
 
 // Options configure New.
 type Options struct {
@@ -77,7 +94,8 @@ type Service struct {
 
 	mu      sync.Mutex
 	urls    map[string]string // product ID -> image URL of its indexed vector
-	pending map[string]string // product ID -> image URL to embed
+	uploads map[string]bool   // product IDs whose indexed vector is of an uploaded image
+	pending map[string]job    // product ID -> image to embed
 	active  int               // workers running
 	idle    *sync.Cond        // signalled when pending is empty and no worker runs
 	// write orders a worker's last look at the product and its writes
@@ -106,7 +124,7 @@ func New(st Store, f Fetcher, emb Embedder, o Options) (*Service, error) {
 		return nil, fmt.Errorf("imagevec: index: %w", err)
 	}
 	s := &Service{st: st, fetch: f, emb: emb, o: o, idx: idx, log: o.Log.With("component", "imagevec"),
-		urls: map[string]string{}, pending: map[string]string{}}
+		urls: map[string]string{}, uploads: map[string]bool{}, pending: map[string]job{}}
 	s.idle = sync.NewCond(&s.mu)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.embedded = prometheus.NewCounter(prometheus.CounterOpts{Name: "shopmuse_image_embeddings_total",
@@ -214,7 +232,7 @@ func (s *Service) apply(ctx context.Context, id string, b []byte, ok bool) error
 		return fmt.Errorf("imagevec: index %q: %w", id, err)
 	}
 	s.mu.Lock()
-	s.urls[id] = r.ImageURL
+	s.urls[id], s.uploads[id] = r.ImageURL, r.Upload != ""
 	s.mu.Unlock()
 	return nil
 }
@@ -223,6 +241,7 @@ func (s *Service) drop(ctx context.Context, ids []string) error {
 	s.mu.Lock()
 	for _, id := range ids {
 		delete(s.urls, id)
+		delete(s.uploads, id)
 	}
 	s.mu.Unlock()
 	return s.idx.Delete(ctx, ids)
@@ -245,13 +264,23 @@ func (s *Service) Refresh(ctx context.Context, ps []shop.Product) {
 func (s *Service) refresh(ctx context.Context, ps []shop.Product, embed bool) {
 	var points []vector.Point
 	var gone, check []string
+	// queue holds the images to embed until the replaced vectors are
+	// gone: queued at once, a worker could store the new vector before
+	// the old one's deletion below, which then took the new one too.
+	queue := map[string]job{}
 	s.mu.Lock()
 	for i := range ps {
 		p := &ps[i]
 		url, have := s.urls[p.ID]
+		// An upload waiting to be embedded for the image the product
+		// still shows stays queued: it is the newer image.
+		j, queued := s.pending[p.ID]
+		upload := queued && j.upload() && j.url == p.ImageURL
 		switch {
 		case have && url == p.ImageURL:
-			delete(s.pending, p.ID)
+			if !upload {
+				delete(s.pending, p.ID)
+			}
 			if v, ok, err := s.idx.Vector(ctx, p.ID); err == nil && ok {
 				points = append(points, vector.Point{ID: p.ID, Vector: v, Payload: vector.PayloadOf(p)})
 			}
@@ -259,17 +288,20 @@ func (s *Service) refresh(ctx context.Context, ps []shop.Product, embed bool) {
 			// The image changed: the old vector no longer describes it.
 			gone = append(gone, p.ID)
 			delete(s.urls, p.ID)
+			delete(s.uploads, p.ID)
 			fallthrough
 		default:
 			delete(s.pending, p.ID)
-			if embed && p.ImageURL != "" {
-				s.pending[p.ID] = p.ImageURL
-			} else if p.ImageURL != "" {
+			switch {
+			case upload:
+				queue[p.ID] = j
+			case embed && p.ImageURL != "":
+				queue[p.ID] = job{url: p.ImageURL}
+			case p.ImageURL != "":
 				check = append(check, p.ID)
 			}
 		}
 	}
-	s.startWorkersLocked()
 	s.mu.Unlock()
 	if len(points) > 0 {
 		if err := s.idx.Upsert(ctx, points); err != nil {
@@ -288,6 +320,16 @@ func (s *Service) refresh(ctx context.Context, ps []shop.Product, embed bool) {
 			}
 		}
 	}
+	if len(queue) > 0 {
+		s.mu.Lock()
+		for id, j := range queue {
+			if _, newer := s.pending[id]; !newer {
+				s.pending[id] = j
+			}
+		}
+		s.startWorkersLocked()
+		s.mu.Unlock()
+	}
 	// A replica may learn of a vector's blob before its product's change;
 	// apply refused it then, so look again now that the product is here.
 	if len(check) > 0 {
@@ -303,8 +345,11 @@ func (s *Service) Backfill(ctx context.Context, ps []shop.Product) int {
 	s.mu.Lock()
 	for i := range ps {
 		p := &ps[i]
+		if j, queued := s.pending[p.ID]; queued && j.upload() && j.url == p.ImageURL {
+			continue // an upload for this image is queued
+		}
 		if p.ImageURL != "" && s.urls[p.ID] != p.ImageURL {
-			s.pending[p.ID] = p.ImageURL
+			s.pending[p.ID] = job{url: p.ImageURL}
 			n++
 		}
 	}
@@ -314,6 +359,21 @@ func (s *Service) Backfill(ctx context.Context, ps []shop.Product) int {
 		s.log.Info("image vectors: backfilling", "products", n)
 	}
 	return n
+}
+
+// EmbedUpload embeds an uploaded image of a product in the background
+// (mime is the checked type of data), while the product shows imageURL
+// (maybe none): stored like a vector of an imageURL, it stands for the
+// product, in place of a vector of that URL, until the product's imageURL
+// changes or the product is deleted. data must not change afterwards.
+func (s *Service) EmbedUpload(id, imageURL string, data []byte, mime string) {
+	if len(data) == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.pending[id] = job{url: imageURL, data: data, mime: mime}
+	s.startWorkersLocked()
+	s.mu.Unlock()
 }
 
 // Delete forgets deleted products' vectors. Call it after the products
@@ -353,8 +413,9 @@ func (s *Service) startWorkersLocked() {
 func (s *Service) work() {
 	for {
 		s.mu.Lock()
-		var id, url string
-		for id, url = range s.pending {
+		var id string
+		var j job
+		for id, j = range s.pending {
 			break
 		}
 		if id == "" || s.ctx.Err() != nil {
@@ -367,13 +428,15 @@ func (s *Service) work() {
 		}
 		delete(s.pending, id)
 		s.mu.Unlock()
-		s.embedOne(s.ctx, id, url)
+		s.embedOne(s.ctx, id, j)
 	}
 }
 
-// embedOne fetches, embeds and stores one product's image. A failure is
-// logged and counted and leaves the product without an image vector.
-func (s *Service) embedOne(ctx context.Context, id, url string) {
+// embedOne fetches (unless uploaded), embeds and stores one product's
+// image. A failure is logged and counted and leaves the product without a
+// new image vector.
+func (s *Service) embedOne(ctx context.Context, id string, j job) {
+	url := j.url
 	fail := func(reason string, err error) {
 		if ctx.Err() != nil {
 			return // shutting down
@@ -381,10 +444,13 @@ func (s *Service) embedOne(ctx context.Context, id, url string) {
 		s.failures.WithLabelValues(reason).Inc()
 		s.log.Warn("image embedding failed; the product has no image vector", "product", id, "reason", reason, "err", err)
 	}
-	data, mime, err := s.fetch.Fetch(ctx, url)
-	if err != nil {
-		fail(ReasonFetch, err)
-		return
+	data, mime := j.data, j.mime
+	if !j.upload() {
+		var err error
+		if data, mime, err = s.fetch.Fetch(ctx, url); err != nil {
+			fail(ReasonFetch, err)
+			return
+		}
 	}
 	v, err := s.emb.Embed(ctx, data, mime)
 	if err != nil {
@@ -410,7 +476,18 @@ func (s *Service) embedOne(ctx context.Context, id, url string) {
 	if p == nil || p.ImageURL != url {
 		return
 	}
-	b, err := json.Marshal(record{Embedder: s.o.Name, ImageURL: url, Vector: v})
+	s.mu.Lock()
+	uploaded := s.uploads[id] && s.urls[id] == url
+	s.mu.Unlock()
+	if uploaded && !j.upload() {
+		return // an image uploaded since stands for this URL's
+	}
+	rec := record{Embedder: s.o.Name, ImageURL: url, Vector: v}
+	if j.upload() {
+		sum := sha256.Sum256(data)
+		rec.Upload = hex.EncodeToString(sum[:])
+	}
+	b, err := json.Marshal(rec)
 	if err != nil {
 		fail(ReasonStore, err)
 		return
@@ -424,7 +501,7 @@ func (s *Service) embedOne(ctx context.Context, id, url string) {
 		return
 	}
 	s.mu.Lock()
-	s.urls[id] = url
+	s.urls[id], s.uploads[id] = url, j.upload()
 	s.mu.Unlock()
 	s.embedded.Inc()
 }

@@ -61,9 +61,9 @@ func setComplexity(c *graph.ComplexityRoot) {
 		return 200 + page(first, 20, child)
 	}
 	c.Query.CopyReviewAudit = func(child int, _ *string, first *int, _ *string) int { return page(first, 50, child) }
-	c.Mutation.ApproveCopy = func(child int, ids []string) int { return child + len(ids) }
-	c.Mutation.RejectCopy = func(child int, ids []string, _ string) int { return child + len(ids) }
-	c.Mutation.EditCopy = func(child int, _ string, _ *string, _ string) int { return 20 + child }
+	c.Mutation.ApproveCopy = func(child int, ids, _ []string) int { return child + len(ids) }
+	c.Mutation.RejectCopy = func(child int, ids []string, _ string, _ []string) int { return child + len(ids) }
+	c.Mutation.EditCopy = func(child int, _ string, _ *string, _ string, _ *string) int { return 20 + child }
 	c.Mutation.GenerateCopyBatch = func(child int, _ *shop.ProductFilter, _ []copywriter.Channel, _ []model.PersonaInput) int {
 		return 500 + child
 	}

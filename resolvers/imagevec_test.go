@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/app"
 	"github.com/shopmuse/shopmuse/imagevec"
+	"github.com/shopmuse/shopmuse/vision"
 )
 
 // clipStandIn answers image embedding requests in the OpenAI
@@ -150,6 +151,89 @@ func TestSimilarProductsUseImagesOnlyWhenConfigured(t *testing.T) {
 			// No image vector: exactly today's answer.
 			if p := similar(t, a, "plain"); strings.Join(p, ",") != strings.Join(withoutImages, ",") {
 				t.Fatalf("product without an image: %v, without the embedder %v", p, withoutImages)
+			}
+		})
+	}
+}
+
+// TestUploadedImageFeedsSimilarProducts: a mug without an imageURL has no
+// image vector, so kettle-a's nearest neighbour is the other kettle; once
+// an admin uploads its picture (the same "red" picture as kettle-a's) to
+// extract image facts, the upload is embedded and the mug comes first.
+func TestUploadedImageFeedsSimilarProducts(t *testing.T) {
+	img := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write(append([]byte("\x89PNG\r\n\x1a\n"), strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".png")...))
+	}))
+	defer img.Close()
+	chat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"id": "c1", "object": "chat.completion", "created": 1, "model": "m",
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+				"message": map[string]any{"role": "assistant", "content": `{"facts": [{"name": "colour", "value": "红色", "confidence": 0.9}]}`}}}})
+	}))
+	defer chat.Close()
+	for _, provider := range []string{imagevec.ProviderOpenAI, imagevec.ProviderOllama} {
+		t.Run(provider, func(t *testing.T) {
+			srv := clipStandIn(t, provider)
+			url := srv.URL
+			if provider == imagevec.ProviderOpenAI {
+				url += "/v1"
+			}
+			a, err := app.Open(context.Background(), app.Config{Data: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				ImageEmbedder: &imagevec.Config{Provider: provider, URL: url, Model: "clip", Dim: 4, Weight: 0.5, Concurrency: 2,
+					Timeout: 5 * time.Second, AllowPrivate: true},
+				Vision: &vision.Config{Provider: "openai", Model: "m", BaseURL: chat.URL + "/v1", APIKey: "x"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			c := newAppClient(a)
+			var up struct {
+				UpsertProducts struct {
+					Products []struct {
+						ID      string
+						Version int
+					}
+					UserErrors []userError
+				}
+			}
+			c.MustPost(upsertProducts, &up, client.Var("input", []map[string]any{
+				{"id": "kettle-a", "title": "象印 电热水壶 1.5L 不锈钢", "category": "家电/厨房电器", "price": map[string]any{"amount": "399"}, "imageURL": img.URL + "/red.png"},
+				{"id": "kettle-b", "title": "美的 电热水壶 1.7L 不锈钢", "category": "家电/厨房电器", "price": map[string]any{"amount": "199"}, "imageURL": img.URL + "/blue.png"},
+				{"id": "mug", "title": "陶瓷马克杯 350ml 咖啡杯", "category": "家居/杯具", "price": map[string]any{"amount": "49"}},
+			}))
+			if len(up.UpsertProducts.UserErrors) > 0 {
+				t.Fatal(up.UpsertProducts.UserErrors)
+			}
+			a.Images.Wait()
+			similar := func() []string {
+				var q struct {
+					SimilarProducts []struct{ Product struct{ ID string } }
+				}
+				c.MustPost(`{ similarProducts(productID: "kettle-a", first: 2) { product { id } } }`, &q)
+				var ids []string
+				for _, h := range q.SimilarProducts {
+					ids = append(ids, h.Product.ID)
+				}
+				return ids
+			}
+			if got := similar(); len(got) == 0 || got[0] != "kettle-b" {
+				t.Fatalf("before the upload kettle-a's neighbours are %v, want kettle-b first", got)
+			}
+			var ex struct {
+				ExtractImageFacts struct {
+					Facts      []struct{ Value string }
+					UserErrors []userError
+				}
+			}
+			c.MustPost(`mutation($b: String!) { extractImageFacts(productID: "mug", image: $b) { facts { value } userErrors { code message } } }`, &ex,
+				client.Var("b", base64.StdEncoding.EncodeToString(append([]byte("\x89PNG\r\n\x1a\n"), "red"...))))
+			if len(ex.ExtractImageFacts.UserErrors) > 0 || len(ex.ExtractImageFacts.Facts) != 1 {
+				t.Fatalf("extract: %+v", ex.ExtractImageFacts)
+			}
+			a.Images.Wait()
+			if got := similar(); len(got) == 0 || got[0] != "mug" {
+				t.Fatalf("after uploading the mug's picture kettle-a's neighbours are %v, want mug (same picture) first", got)
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/shopmuse/shopmuse/api"
 	"github.com/shopmuse/shopmuse/copywriter"
 	"github.com/shopmuse/shopmuse/graph"
+	"github.com/shopmuse/shopmuse/review"
 	"github.com/shopmuse/shopmuse/shop"
 )
 
@@ -84,6 +85,16 @@ func (r *copyVariantResolver) Edited(ctx context.Context, obj *copywriter.Varian
 		return false, err
 	}
 	return s.Edited, nil
+}
+
+// Revision is the revision of the words shown (review.Revision), which an
+// admin gives back with a decision; admins only, like the rest of review.
+func (r *copyVariantResolver) Revision(ctx context.Context, obj *copywriter.Variant) (*string, error) {
+	if !admin(ctx) {
+		return nil, nil
+	}
+	rev := review.Revision(obj.Headline, obj.Text)
+	return &rev, nil
 }
 
 // Persona is the segment the variant was written for; admins only, as a

@@ -20,16 +20,16 @@ func reviewPayload(vs []copywriter.Variant, ues []shop.UserError, err error) (*m
 	return &model.CopyReviewPayload{Variants: nonNil(vs), UserErrors: nonNil(ues)}, nil
 }
 
-func (r *mutationResolver) ApproveCopy(ctx context.Context, ids []string) (*model.CopyReviewPayload, error) {
-	return reviewPayload(r.app.ApproveCopy(ctx, api.ActorFrom(ctx), ids))
+func (r *mutationResolver) ApproveCopy(ctx context.Context, ids, revisions []string) (*model.CopyReviewPayload, error) {
+	return reviewPayload(r.app.ApproveCopy(ctx, api.ActorFrom(ctx), ids, revisions))
 }
 
-func (r *mutationResolver) RejectCopy(ctx context.Context, ids []string, reason string) (*model.CopyReviewPayload, error) {
-	return reviewPayload(r.app.RejectCopy(ctx, api.ActorFrom(ctx), ids, reason))
+func (r *mutationResolver) RejectCopy(ctx context.Context, ids []string, reason string, revisions []string) (*model.CopyReviewPayload, error) {
+	return reviewPayload(r.app.RejectCopy(ctx, api.ActorFrom(ctx), ids, revisions, reason))
 }
 
-func (r *mutationResolver) EditCopy(ctx context.Context, id string, headline *string, text string) (*model.CopyReviewPayload, error) {
-	return reviewPayload(r.app.EditCopy(ctx, api.ActorFrom(ctx), id, headline, text))
+func (r *mutationResolver) EditCopy(ctx context.Context, id string, headline *string, text string, revision *string) (*model.CopyReviewPayload, error) {
+	return reviewPayload(r.app.EditCopy(ctx, api.ActorFrom(ctx), id, revision, headline, text))
 }
 
 func (r *mutationResolver) GenerateCopyBatch(ctx context.Context, filter *shop.ProductFilter, channels []copywriter.Channel, personas []model.PersonaInput) (*app.CopyBatchJob, error) {

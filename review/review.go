@@ -13,6 +13,7 @@ package review
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -100,6 +101,20 @@ func (r *Record) Variant() copywriter.Variant {
 	}
 }
 
+// Revision is a short hash of the words a decision approves (the headline
+// and the text): a reviewer gives back the revision they read, and a
+// decision on words that changed since is refused (optimistic concurrency).
+func Revision(headline, text string) string {
+	h := sha256.New()
+	h.Write([]byte(headline))
+	h.Write([]byte{0})
+	h.Write([]byte(text))
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+// Revision is the revision of the record's words.
+func (r *Record) Revision() string { return Revision(r.Headline, r.Text) }
+
 func (r *Record) snapshot() *Snapshot {
 	return &Snapshot{Headline: r.Headline, Text: r.Text, Status: r.Status}
 }
@@ -110,6 +125,10 @@ type Snapshot struct {
 	Text     string            `json:"text"`
 	Status   copywriter.Status `json:"status"`
 }
+
+// Revision is the revision of the snapshot's words: an approval's before
+// snapshot carries the revision the reviewer gave.
+func (s *Snapshot) Revision() string { return Revision(s.Headline, s.Text) }
 
 // Decision is one audit entry.
 type Decision struct {
@@ -418,9 +437,10 @@ func (s *Service) scan(ctx context.Context, afterID string, fn func(*Record) boo
 type CheckFunc func(ctx context.Context, r *Record, v copywriter.Variant) ([]copywriter.Check, error)
 
 // Approve approves variants. A variant failing a check is refused, and
-// then nothing changes.
-func (s *Service) Approve(ctx context.Context, actor string, ids []string) ([]copywriter.Variant, []shop.UserError, error) {
-	return s.decide(ctx, actor, ids, "approve", nil, func(i int, r *Record) *shop.UserError {
+// then nothing changes. revisions, when given, are the revisions of the
+// words the reviewer read, one per ID (see decide).
+func (s *Service) Approve(ctx context.Context, actor string, ids, revisions []string) ([]copywriter.Variant, []shop.UserError, error) {
+	return s.decide(ctx, actor, ids, revisions, "approve", nil, func(i int, r *Record) *shop.UserError {
 		if !copywriter.Passed(r.Checks) {
 			return &shop.UserError{Field: []string{"ids", strconv.Itoa(i)}, Code: shop.CodeInvalid,
 				Message: fmt.Sprintf("variant %q fails its checks (%s); edit it first", r.VariantID, failing(r.Checks))}
@@ -430,13 +450,13 @@ func (s *Service) Approve(ctx context.Context, actor string, ids []string) ([]co
 	})
 }
 
-// Reject rejects variants with a reason.
-func (s *Service) Reject(ctx context.Context, actor string, ids []string, reason string) ([]copywriter.Variant, []shop.UserError, error) {
+// Reject rejects variants with a reason; revisions as for Approve.
+func (s *Service) Reject(ctx context.Context, actor string, ids, revisions []string, reason string) ([]copywriter.Variant, []shop.UserError, error) {
 	reason = strings.TrimSpace(reason)
 	if ue := checkText([]string{"reason"}, reason, MaxReasonLen, true); ue != nil {
 		return nil, []shop.UserError{*ue}, nil
 	}
-	return s.decide(ctx, actor, ids, "reject", &reason, func(_ int, r *Record) *shop.UserError {
+	return s.decide(ctx, actor, ids, revisions, "reject", &reason, func(_ int, r *Record) *shop.UserError {
 		r.Status, r.RejectReason = copywriter.StatusRejected, reason
 		return nil
 	})
@@ -444,8 +464,9 @@ func (s *Service) Reject(ctx context.Context, actor string, ids []string, reason
 
 // Edit replaces a variant's text (and headline when given), re-checks it
 // and returns it to PENDING: new words need a new approval, and words that
-// fail a check cannot get one until edited again.
-func (s *Service) Edit(ctx context.Context, actor, id string, headline *string, text string, check CheckFunc) ([]copywriter.Variant, []shop.UserError, error) {
+// fail a check cannot get one until edited again. revision, when given, is
+// the revision of the words the editor started from.
+func (s *Service) Edit(ctx context.Context, actor, id string, revision, headline *string, text string, check CheckFunc) ([]copywriter.Variant, []shop.UserError, error) {
 	text = strings.TrimSpace(text)
 	if ue := checkText([]string{"text"}, text, MaxTextLen, true); ue != nil {
 		return nil, []shop.UserError{*ue}, nil
@@ -457,8 +478,12 @@ func (s *Service) Edit(ctx context.Context, actor, id string, headline *string, 
 		}
 		headline = &h
 	}
+	var revisions []string
+	if revision != nil {
+		revisions = []string{*revision}
+	}
 	var checkErr error
-	vs, ues, err := s.decide(ctx, actor, []string{id}, "edit", nil, func(_ int, r *Record) *shop.UserError {
+	vs, ues, err := s.decide(ctx, actor, []string{id}, revisions, "edit", nil, func(_ int, r *Record) *shop.UserError {
 		v := r.Variant()
 		v.Text = text
 		if headline != nil {
@@ -479,8 +504,11 @@ func (s *Service) Edit(ctx context.Context, actor, id string, headline *string, 
 		return nil, nil, checkErr
 	}
 	for i := range ues {
-		if len(ues[i].Field) > 0 && ues[i].Field[0] == "ids" {
+		switch {
+		case len(ues[i].Field) > 0 && ues[i].Field[0] == "ids":
 			ues[i].Field = []string{"id"}
+		case len(ues[i].Field) > 0 && ues[i].Field[0] == "revisions":
+			ues[i].Field = []string{"revision"}
 		}
 	}
 	return vs, ues, err
@@ -516,20 +544,37 @@ func checkText(field []string, s string, max int, required bool) *shop.UserError
 
 // decide validates every ID, applies change to each record and writes the
 // records and their audit entries in one transaction; any userError and
-// nothing is written.
-func (s *Service) decide(ctx context.Context, actor string, ids []string, action string, reason *string, change func(i int, r *Record) *shop.UserError) ([]copywriter.Variant, []shop.UserError, error) {
+// nothing is written. revisions, when given (one per ID), are the
+// revisions of the words the reviewer read: a record whose words changed
+// since (edited, or registered afresh after an erasure) is a CONFLICT, so
+// a decision never applies to words nobody read. Without them the current
+// words are decided (as before revisions existed).
+func (s *Service) decide(ctx context.Context, actor string, ids, revisions []string, action string, reason *string, change func(i int, r *Record) *shop.UserError) ([]copywriter.Variant, []shop.UserError, error) {
 	if len(ids) == 0 {
 		return nil, []shop.UserError{{Field: []string{"ids"}, Code: shop.CodeRequired, Message: "give at least one variant ID"}}, nil
 	}
 	if len(ids) > MaxIDs {
 		return nil, []shop.UserError{{Field: []string{"ids"}, Code: shop.CodeTooLarge, Message: fmt.Sprintf("at most %d variants at once", MaxIDs)}}, nil
 	}
+	if revisions != nil && len(revisions) != len(ids) {
+		return nil, []shop.UserError{{Field: []string{"revisions"}, Code: shop.CodeInvalid,
+			Message: fmt.Sprintf("give one revision per ID (%d IDs, %d revisions), or none", len(ids), len(revisions))}}, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var ues []shop.UserError
 	var recs []*Record
 	var befores []*Snapshot
+	// current is the revision of each record read, before its change.
+	current := map[string]string{}
 	seen := map[string]bool{}
+	stale := func(i int, id string) *shop.UserError {
+		if revisions == nil || revisions[i] == current[id] {
+			return nil
+		}
+		return &shop.UserError{Field: []string{"revisions", strconv.Itoa(i)}, Code: shop.CodeConflict,
+			Message: fmt.Sprintf("variant %q changed since it was read (revision %q, now %q); reload it and decide again", id, revisions[i], current[id])}
+	}
 	for i, id := range ids {
 		field := []string{"ids", strconv.Itoa(i)}
 		if code, msg := shop.ValidateID(id); code != "" {
@@ -537,6 +582,11 @@ func (s *Service) decide(ctx context.Context, actor string, ids []string, action
 			continue
 		}
 		if seen[id] {
+			if _, found := current[id]; found {
+				if ue := stale(i, id); ue != nil {
+					ues = append(ues, *ue)
+				}
+			}
 			continue
 		}
 		seen[id] = true
@@ -546,6 +596,11 @@ func (s *Service) decide(ctx context.Context, actor string, ids []string, action
 		}
 		if r == nil {
 			ues = append(ues, shop.UserError{Field: field, Code: shop.CodeNotFound, Message: fmt.Sprintf("no copy variant %q under review", id)})
+			continue
+		}
+		current[id] = r.Revision()
+		if ue := stale(i, id); ue != nil {
+			ues = append(ues, *ue)
 			continue
 		}
 		before := r.snapshot()

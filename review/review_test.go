@@ -81,7 +81,7 @@ func TestOnlyApprovedTextReachesShoppers(t *testing.T) {
 		t.Fatalf("%d pending, want 3", n)
 	}
 	id := admin.Variants[1].ID
-	vs, ues, err := s.Approve(ctx, "alice", []string{id})
+	vs, ues, err := s.Approve(ctx, "alice", []string{id}, nil)
 	if err != nil || len(ues) != 0 || len(vs) != 1 || vs[0].Review.Status != copywriter.StatusApproved {
 		t.Fatalf("approve: %+v %+v %v", vs, ues, err)
 	}
@@ -96,7 +96,7 @@ func TestOnlyApprovedTextReachesShoppers(t *testing.T) {
 	// An edit is re-checked and back to PENDING: shoppers lose it until it
 	// is approved again; a failing edit cannot be approved.
 	bad := "保温杯，保温长达48小时，全网最低价！"
-	vs, ues, err = s.Edit(ctx, "bob", id, nil, bad, checker)
+	vs, ues, err = s.Edit(ctx, "bob", id, nil, nil, bad, checker)
 	if err != nil || len(ues) != 0 || vs[0].Review.Status != copywriter.StatusPending || copywriter.Passed(vs[0].Checks) || !vs[0].Review.Edited {
 		t.Fatalf("failing edit: %+v %+v %v", vs, ues, err)
 	}
@@ -105,16 +105,16 @@ func TestOnlyApprovedTextReachesShoppers(t *testing.T) {
 	if len(shopper.Variants) != 0 {
 		t.Fatalf("an edited, unapproved variant reached a shopper: %+v", shopper.Variants)
 	}
-	_, ues, err = s.Approve(ctx, "alice", []string{id})
+	_, ues, err = s.Approve(ctx, "alice", []string{id}, nil)
 	if err != nil || len(ues) != 1 || ues[0].Code != shop.CodeInvalid || !strings.Contains(ues[0].Message, "faithfulness") {
 		t.Fatalf("approving failing copy: %+v %v", ues, err)
 	}
 	good := "保温杯500毫升，通勤路上随手带，热水一直暖暖的。"
-	vs, ues, err = s.Edit(ctx, "bob", id, nil, good, checker)
+	vs, ues, err = s.Edit(ctx, "bob", id, nil, nil, good, checker)
 	if err != nil || len(ues) != 0 || !copywriter.Passed(vs[0].Checks) {
 		t.Fatalf("passing edit: %+v %+v %v", vs, ues, err)
 	}
-	if _, ues, _ = s.Approve(ctx, "alice", []string{id}); len(ues) != 0 {
+	if _, ues, _ = s.Approve(ctx, "alice", []string{id}, nil); len(ues) != 0 {
 		t.Fatalf("approve the fixed edit: %+v", ues)
 	}
 	shopper = result(t, 3)
@@ -125,7 +125,7 @@ func TestOnlyApprovedTextReachesShoppers(t *testing.T) {
 
 	// One bad ID in a batch: nothing changes.
 	other := admin.Variants[0].ID
-	_, ues, _ = s.Reject(ctx, "alice", []string{other, "cv_nope"}, "off brand")
+	_, ues, _ = s.Reject(ctx, "alice", []string{other, "cv_nope"}, nil, "off brand")
 	if len(ues) != 1 || ues[0].Code != shop.CodeNotFound || strings.Join(ues[0].Field, ".") != "ids.1" {
 		t.Fatalf("unknown ID: %+v", ues)
 	}
@@ -136,17 +136,17 @@ func TestOnlyApprovedTextReachesShoppers(t *testing.T) {
 		reason string
 		code   shop.ErrorCode
 	}{{"", shop.CodeRequired}, {"  ", shop.CodeRequired}, {strings.Repeat("长", MaxReasonLen+1), shop.CodeTooLong}, {"a\x00b", shop.CodeInvalid}} {
-		if _, ues, _ := s.Reject(ctx, "alice", []string{other}, c.reason); len(ues) != 1 || ues[0].Code != c.code {
+		if _, ues, _ := s.Reject(ctx, "alice", []string{other}, nil, c.reason); len(ues) != 1 || ues[0].Code != c.code {
 			t.Errorf("reason %q: %+v, want %s", c.reason, ues, c.code)
 		}
 	}
-	if _, ues, _ := s.Approve(ctx, "alice", make([]string, MaxIDs+1)); len(ues) != 1 || ues[0].Code != shop.CodeTooLarge {
+	if _, ues, _ := s.Approve(ctx, "alice", make([]string, MaxIDs+1), nil); len(ues) != 1 || ues[0].Code != shop.CodeTooLarge {
 		t.Errorf("too many IDs: %+v", ues)
 	}
-	if _, ues, _ := s.Edit(ctx, "bob", other, nil, strings.Repeat("字", MaxTextLen+1), checker); len(ues) != 1 || ues[0].Code != shop.CodeTooLong {
+	if _, ues, _ := s.Edit(ctx, "bob", other, nil, nil, strings.Repeat("字", MaxTextLen+1), checker); len(ues) != 1 || ues[0].Code != shop.CodeTooLong {
 		t.Errorf("long edit: %+v", ues)
 	}
-	if _, ues, _ := s.Reject(ctx, "alice", []string{other}, "off brand"); len(ues) != 0 {
+	if _, ues, _ := s.Reject(ctx, "alice", []string{other}, nil, "off brand"); len(ues) != 0 {
 		t.Fatal(ues)
 	}
 
@@ -263,7 +263,7 @@ func BenchmarkAnnotate(b *testing.B) {
 	if err := on.Register(ctx, &first, mug); err != nil {
 		b.Fatal(err)
 	}
-	if _, ues, err := on.Approve(ctx, "bench", []string{res.Variants[0].ID, res.Variants[1].ID, res.Variants[2].ID}); err != nil || len(ues) > 0 {
+	if _, ues, err := on.Approve(ctx, "bench", []string{res.Variants[0].ID, res.Variants[1].ID, res.Variants[2].ID}, nil); err != nil || len(ues) > 0 {
 		b.Fatal(ues, err)
 	}
 	for _, c := range []struct {
@@ -295,7 +295,7 @@ func TestEditWhoseCheckFailsWritesNothing(t *testing.T) {
 	broken := func(context.Context, *Record, copywriter.Variant) ([]copywriter.Check, error) {
 		return nil, errors.New("store unavailable")
 	}
-	vs, ues, err := s.Edit(ctx, "alice", id, nil, "全新文案", broken)
+	vs, ues, err := s.Edit(ctx, "alice", id, nil, nil, "全新文案", broken)
 	if err == nil || vs != nil || ues != nil {
 		t.Fatalf("edit with a failing check: %+v %+v %v", vs, ues, err)
 	}
@@ -343,5 +343,67 @@ func TestAddCandidatesReportsOnlyWhatWasStored(t *testing.T) {
 		if !have[f.ID] {
 			t.Fatalf("reported as added but not stored: %+v (%d stored)", f, len(all))
 		}
+	}
+}
+
+// TestDecisionsApplyOnlyToTheWordsRead: with the revisions a reviewer
+// read, a decision on a variant edited since is a CONFLICT naming it, and
+// nothing of the batch changes (the other variant neither); with current
+// revisions it goes through and the audit keeps the words approved;
+// without revisions it behaves as before; a count mismatch is INVALID.
+func TestDecisionsApplyOnlyToTheWordsRead(t *testing.T) {
+	ctx := context.Background()
+	s := New(openStore(t), Options{On: true})
+	res := result(t, 2)
+	if err := s.Annotate(ctx, &res, mug, false); err != nil {
+		t.Fatal(err)
+	}
+	a, b := res.Variants[0], res.Variants[1]
+	readA, readB := Revision(a.Headline, a.Text), Revision(b.Headline, b.Text)
+	if readA == readB || len(readA) != 16 {
+		t.Fatalf("revisions %q %q", readA, readB)
+	}
+	// Someone edits a after the reviewer read it.
+	edited := "保温杯，500毫升，出门带上。"
+	if _, ues, err := s.Edit(ctx, "bob", a.ID, &readA, nil, edited, checker); err != nil || len(ues) != 0 {
+		t.Fatalf("edit: %+v %v", ues, err)
+	}
+	vs, ues, err := s.Approve(ctx, "alice", []string{b.ID, a.ID}, []string{readB, readA})
+	if err != nil || len(vs) != 0 || len(ues) != 1 || ues[0].Code != shop.CodeConflict || strings.Join(ues[0].Field, ".") != "revisions.1" ||
+		!strings.Contains(ues[0].Message, a.ID) {
+		t.Fatalf("approve of stale words: %+v %+v %v", vs, ues, err)
+	}
+	for _, id := range []string{a.ID, b.ID} {
+		if r, _ := s.Get(ctx, id); r.Status != copywriter.StatusPending {
+			t.Fatalf("%s is %s after a refused batch", id, r.Status)
+		}
+	}
+	if _, ues, _ := s.Reject(ctx, "alice", []string{a.ID}, []string{readA}, "off brand"); len(ues) != 1 || ues[0].Code != shop.CodeConflict {
+		t.Fatalf("reject of stale words: %+v", ues)
+	}
+	if _, ues, _ := s.Edit(ctx, "carol", a.ID, &readA, nil, "别的文案。", checker); len(ues) != 1 || ues[0].Code != shop.CodeConflict ||
+		ues[0].Field[0] != "revision" {
+		t.Fatalf("edit of stale words: %+v", ues)
+	}
+	if r, _ := s.Get(ctx, a.ID); r.Text != edited {
+		t.Fatalf("a stale edit changed the text to %q", r.Text)
+	}
+	if _, ues, _ := s.Approve(ctx, "alice", []string{a.ID, b.ID}, []string{readB}); len(ues) != 1 || ues[0].Code != shop.CodeInvalid {
+		t.Fatalf("one revision for two IDs: %+v", ues)
+	}
+	// Read again: the current revisions approve, and the audit keeps the
+	// words (and so the revision) approved.
+	now := Revision(a.Headline, edited)
+	vs, ues, err = s.Approve(ctx, "alice", []string{a.ID, b.ID, a.ID}, []string{now, readB, now})
+	if err != nil || len(ues) != 0 || len(vs) != 2 {
+		t.Fatalf("approve of the words read: %+v %+v %v", vs, ues, err)
+	}
+	ds, _, err := s.Audit(ctx, a.ID, 1, "")
+	if err != nil || len(ds) != 1 || ds[0].Action != "approve" || ds[0].After.Text != edited || ds[0].Before.Revision() != now {
+		t.Fatalf("audit: %+v %v", ds, err)
+	}
+	// Without revisions: the current words, as before.
+	if _, ues, _ := s.Reject(ctx, "alice", []string{a.ID}, nil, "off brand"); len(ues) != 0 {
+		t.Fatalf("reject without revisions: %+v", ues)
 	}
 }

@@ -50,9 +50,12 @@ const (
 	CodeTooLarge  ErrorCode = "TOO_LARGE"
 	CodeNotFound  ErrorCode = "NOT_FOUND"
 	CodeDuplicate ErrorCode = "DUPLICATE"
+	// CodeConflict: what the request was based on changed since it was
+	// read (a copy variant's words under review); read it again.
+	CodeConflict ErrorCode = "CONFLICT"
 )
 
-var errorCodes = []ErrorCode{CodeInvalid, CodeRequired, CodeTooLong, CodeTooLarge, CodeNotFound, CodeDuplicate}
+var errorCodes = []ErrorCode{CodeInvalid, CodeRequired, CodeTooLong, CodeTooLarge, CodeNotFound, CodeDuplicate, CodeConflict}
 
 func (c ErrorCode) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(c))) }
 

@@ -16,6 +16,8 @@ interface Check {
 
 export interface Variant {
   id: string;
+  /** The hash of the words shown, sent back with a decision (a CONFLICT if they changed since). */
+  revision: string;
   headline: string;
   text: string;
   generator: string;
@@ -33,7 +35,7 @@ export interface Variant {
   checks: Check[];
 }
 
-const variantFields = `id headline text generator angle status reviewedBy reviewedAt rejectReason
+const variantFields = `id revision headline text generator angle status reviewedBy reviewedAt rejectReason
   productID channel language persona edited product { title category } checks { name passed detail }`;
 
 const QUEUE = `query ConsoleReviewQueue($first: Int, $after: String, $filter: CopyReviewFilter) {
@@ -45,9 +47,12 @@ const QUEUE = `query ConsoleReviewQueue($first: Int, $after: String, $filter: Co
 }`;
 
 const payload = `{ variants { ${variantFields} } userErrors { field message code } }`;
-const APPROVE = `mutation ConsoleApprove($ids: [ID!]!) { approveCopy(ids: $ids) ${payload} }`;
-const REJECT = `mutation ConsoleReject($ids: [ID!]!, $reason: String!) { rejectCopy(ids: $ids, reason: $reason) ${payload} }`;
-const EDIT = `mutation ConsoleEdit($id: ID!, $headline: String, $text: String!) { editCopy(id: $id, headline: $headline, text: $text) ${payload} }`;
+// Decisions send the revisions of the words on screen: if another admin
+// changed them meanwhile, the server refuses (CONFLICT) rather than decide
+// on words nobody here read.
+const APPROVE = `mutation ConsoleApprove($ids: [ID!]!, $revisions: [String!]) { approveCopy(ids: $ids, revisions: $revisions) ${payload} }`;
+const REJECT = `mutation ConsoleReject($ids: [ID!]!, $reason: String!, $revisions: [String!]) { rejectCopy(ids: $ids, reason: $reason, revisions: $revisions) ${payload} }`;
+const EDIT = `mutation ConsoleEdit($id: ID!, $headline: String, $text: String!, $revision: String) { editCopy(id: $id, headline: $headline, text: $text, revision: $revision) ${payload} }`;
 
 interface Payload {
   variants: Variant[];
@@ -97,8 +102,8 @@ export function ReviewQueue() {
   const [busy, setBusy] = useState(false);
   const [bulkReject, setBulkReject] = useState(false);
 
-  const load = async (after: string | null = null) => {
-    setErr(undefined);
+  const load = async (after: string | null = null, keepErr = false) => {
+    if (!keepErr) setErr(undefined);
     try {
       const d = await gql<{ copyReviewQueue: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Variant }[] } }>(
         QUEUE,
@@ -142,7 +147,18 @@ export function ReviewQueue() {
     setSelected((s) => new Set([...s].filter((id) => !changed.has(id))));
     const ok = p.variants.length;
     setNote(ok ? `${verb} ${ok} variant${ok === 1 ? '' : 's'}.` : '');
-    if (p.userErrors.length) setErr(new Error(explain(p.userErrors, ids)));
+    if (p.userErrors.length) {
+      const stale = p.userErrors.some((e) => e.code === 'CONFLICT');
+      setErr(new Error(explain(p.userErrors, ids) + (stale ? ' The list was reloaded with the current words: check them and decide again.' : '')));
+      // Words changed under the reviewer: show what is there now.
+      if (stale) load(null, true);
+    }
+  };
+
+  /** The revisions of the words on screen, one per ID. */
+  const revisionsOf = (ids: string[]) => {
+    const shown = new Map((items ?? []).map((v) => [v.id, v.revision]));
+    return ids.map((id) => shown.get(id) ?? '');
   };
 
   const decide = async (kind: 'approve' | 'reject', ids: string[], reason = '') => {
@@ -152,10 +168,10 @@ export function ReviewQueue() {
     setNote('');
     try {
       if (kind === 'approve') {
-        const d = await gql<{ approveCopy: Payload }>(APPROVE, { ids });
+        const d = await gql<{ approveCopy: Payload }>(APPROVE, { ids, revisions: revisionsOf(ids) });
         apply(d.approveCopy, ids, 'Approved');
       } else {
-        const d = await gql<{ rejectCopy: Payload }>(REJECT, { ids, reason });
+        const d = await gql<{ rejectCopy: Payload }>(REJECT, { ids, reason, revisions: revisionsOf(ids) });
         apply(d.rejectCopy, ids, 'Rejected');
       }
     } catch (e) {
@@ -170,7 +186,7 @@ export function ReviewQueue() {
     setErr(undefined);
     setNote('');
     try {
-      const d = await gql<{ editCopy: Payload }>(EDIT, { id, headline, text });
+      const d = await gql<{ editCopy: Payload }>(EDIT, { id, headline, text, revision: revisionsOf([id])[0] });
       apply(d.editCopy, [id], 'Saved the edit of');
       return d.editCopy.userErrors.length === 0;
     } catch (e) {
