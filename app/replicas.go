@@ -669,6 +669,14 @@ func (s notifyStore) PutBlobs(ctx context.Context, ns string, blobs []store.Blob
 	return s.done(s.Store.PutBlobs(ctx, ns, blobs))
 }
 
+func (s notifyStore) PutBlobIf(ctx context.Context, ns, k string, v []byte, version int64, with ...store.Blob) (bool, error) {
+	ok, err := s.Store.PutBlobIf(ctx, ns, k, v, version, with...)
+	if ok {
+		err = s.done(err)
+	}
+	return ok, err
+}
+
 func (s notifyStore) DeleteBlob(ctx context.Context, ns, k string) error {
 	return s.done(s.Store.DeleteBlob(ctx, ns, k))
 }
