@@ -446,6 +446,13 @@ func (m *Manager) Create(ctx context.Context, in Input) (*Experiment, []shop.Use
 			return nil, []shop.UserError{{Field: []string{"input"}, Code: shop.CodeDuplicate,
 				Message: fmt.Sprintf("experiment %s (%q) is running; stop it first: one experiment runs at a time", r.ID, r.Name)}}, nil
 		}
+		// The cap counts what this replica holds: catch up first when the
+		// experiment created last is not among it (its bus lags).
+		if _, known := m.Get(string(last)); len(last) > 0 && !known {
+			if err := m.Reload(ctx); err != nil {
+				return nil, nil, err
+			}
+		}
 		m.mu.RLock()
 		n := len(m.ids)
 		m.mu.RUnlock()

@@ -206,3 +206,28 @@ func (s *lockstepStore) GetBlobVersion(ctx context.Context, ns, k string) ([]byt
 	defer s.step(k)
 	return s.Store.GetBlobVersion(ctx, ns, k)
 }
+
+// The cap on stored experiments holds on a replica whose bus lags: it
+// catches up before counting.
+func TestExperimentCapOnAReplicaThatHasNotReloaded(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, b := openManager(t, st), openManager(t, st)
+	for i := range MaxExperiments {
+		e, errs, err := a.Create(ctx, twoArms())
+		if err != nil || errs != nil {
+			t.Fatal(i, err, errs)
+		}
+		if _, errs, err := a.Stop(ctx, e.ID); err != nil || errs != nil {
+			t.Fatal(i, err, errs)
+		}
+	}
+	_, errs, err := b.Create(ctx, twoArms())
+	if err != nil || len(errs) != 1 || errs[0].Code != shop.CodeTooLarge {
+		t.Fatalf("experiment %d on a replica that had not reloaded: %v %+v, want TOO_LARGE", MaxExperiments+1, err, errs)
+	}
+}
