@@ -244,3 +244,49 @@ func TestRegisteringKeepsADecisionMadeMeanwhile(t *testing.T) {
 		t.Fatalf("after a late registration: %+v, want the approval kept", r)
 	}
 }
+
+// An approval on one replica from a record read before the shopper it was
+// written for was erased on another: the erased words do not come back,
+// neither in the record nor in the audit log.
+func TestDecisionRacingAnErasureDoesNotBringTheWordsBack(t *testing.T) {
+	ctx := context.Background()
+	st := newRacing(openStore(t))
+	a, b := New(st, Options{On: true}), New(st, Options{On: true})
+	res := result(t, 1)
+	if err := a.Register(store.WithSubject(ctx, "u1"), &res, mug); err != nil {
+		t.Fatal(err)
+	}
+	id := res.Variants[0].ID
+	words := res.Variants[0].Text
+	if r, _ := a.Get(ctx, id); r == nil || r.Subject != "u1" {
+		t.Fatalf("registered %+v, want subject u1", r)
+	}
+	reached, release := st.hold(recordKey(id))
+	done := make(chan error)
+	go func() {
+		_, _, err := a.Approve(ctx, "alice", []string{id})
+		done <- err
+	}()
+	<-reached // a read the record
+	if err := b.EraseUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r, err := a.Get(ctx, id); err != nil || r != nil {
+		t.Fatalf("after the erasure and a racing approval the record is %+v (%v), want none", r, err)
+	}
+	log, _, err := a.Audit(ctx, "", 100, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range log {
+		for _, sn := range []*Snapshot{d.Before, d.After} {
+			if sn != nil && sn.Text == words {
+				t.Fatalf("the audit log holds the erased words: %+v", d)
+			}
+		}
+	}
+}

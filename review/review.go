@@ -41,7 +41,8 @@ import (
 //	s/<userID>/<variantID>            the record was written from the user's
 //	                                  persona (erased with them, EraseUser)
 //	decided                           swapped by every decision, so that
-//	                                  replicas' decisions take turns
+//	                                  replicas' decisions take turns (and an
+//	                                  erasure's tombstone: an empty v/<id>)
 const Namespace = "copyreview"
 
 // Limits on one decision.
@@ -199,6 +200,13 @@ func (s *Service) EraseUser(ctx context.Context, userID string) error {
 			if r == nil || r.Subject != userID {
 				continue
 			}
+			// First the tombstone, a decision's turn: a decision made
+			// on another replica from the record read before it is then
+			// refused, so no decision writes the words back, nor audits
+			// them after the scrub.
+			if err := s.tombstone(ctx, id); err != nil {
+				return fmt.Errorf("erase review records of %q: %w", userID, err)
+			}
 			if err := s.scrubAudit(ctx, id); err != nil {
 				return fmt.Errorf("erase review records of %q: %w", userID, err)
 			}
@@ -214,6 +222,26 @@ func (s *Service) EraseUser(ctx context.Context, userID string) error {
 		return fmt.Errorf("erase review records of %q: %w", userID, err)
 	}
 	return nil
+}
+
+// tombstone empties a record (Get reads it as none) in a swap of the
+// decisions' guard blob, so that it takes its turn among decisions.
+func (s *Service) tombstone(ctx context.Context, id string) error {
+	for attempt := range store.MaxSwapAttempts {
+		_, version, err := s.st.GetBlobVersion(ctx, Namespace, keyDecided)
+		if err != nil {
+			return err
+		}
+		ok, err := s.st.PutBlobIf(ctx, Namespace, keyDecided, []byte(s.now().UTC().Format(time.RFC3339Nano)), version,
+			store.Blob{Key: recordKey(id), Value: []byte{}})
+		if err != nil || ok {
+			return err
+		}
+		if err := store.SwapBackoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+	return store.ErrContended
 }
 
 // scrubAudit blanks the words of a variant's audit entries, in both the
@@ -255,10 +283,11 @@ func (s *Service) scrubAudit(ctx context.Context, variantID string) error {
 	}
 }
 
-// Get returns a variant's record, or nil.
+// Get returns a variant's record, or nil (also for the empty tombstone
+// of an erased one).
 func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
 	b, ok, err := s.st.GetBlob(ctx, Namespace, recordKey(id))
-	if err != nil || !ok {
+	if err != nil || !ok || len(b) == 0 {
 		return nil, err
 	}
 	var r Record
@@ -418,6 +447,9 @@ func (s *Service) scan(ctx context.Context, afterID string, fn func(*Record) boo
 			return err
 		}
 		for _, b := range page {
+			if len(b.Value) == 0 {
+				continue // an erased record's tombstone
+			}
 			var r Record
 			if err := json.Unmarshal(b.Value, &r); err != nil {
 				s.log.WarnContext(ctx, "unreadable review record", "key", b.Key, "err", err)
