@@ -22,6 +22,16 @@ func (a *App) loadDemo(ctx context.Context) error {
 	if err != nil || !empty {
 		return err
 	}
+	// Replicas starting at once on a new store would each load it, with
+	// interactions stamped a moment apart: the one that claims the marker
+	// loads, the others leave it to that one.
+	claim := fmt.Sprintf("loading since %s by %s", time.Now().UTC().Format(time.RFC3339), a.cfg.Replica)
+	if mine, err := a.Store.PutBlobIf(ctx, "meta", "demo-loaded", []byte(claim), 0); err != nil || !mine {
+		if err == nil {
+			a.log.Info("another replica loads the demo shop")
+		}
+		return err
+	}
 	start := time.Now()
 	d := demo.Generate(a.Store.Now())
 	if err := inBatches(d.Products, func(b []shop.ProductInput) ([]shop.UserError, error) {

@@ -127,9 +127,65 @@ func (a *App) openRecommend(ctx context.Context) error {
 // still reach the logs. Every run is counted in shopmuse_training_runs_total
 // by outcome: ok, error (training failed), save_error (trained, but the
 // snapshot could not be saved, so a restart would retrain).
+//
+// With replicas, only the holder of the trainer lease trains: on it, Train
+// runs under the lease its background trainer holds (one training at a
+// time, as without replicas); on a replica without it, Train takes the
+// lease if it is free and trains under it; when another replica holds it,
+// Train trains nothing and returns a *TrainsElsewhereError naming it.
 func (a *App) Train(ctx context.Context) (recommend.TrainingReport, error) {
-	return a.train(ctx, false)
+	if a.rep.bus == nil {
+		return a.train(ctx, false)
+	}
+	for range 3 {
+		if held := a.rep.trainer.Load(); held != nil && (*held).Err() == nil {
+			return a.train(leaseCtx{Context: *held, values: ctx}, true)
+		}
+		// The lease outlives neither the training nor the App, but not the
+		// client either: release ends it.
+		held, release, ok, err := a.rep.bus.TryLease(context.WithoutCancel(ctx), leaseTrainer)
+		if err != nil {
+			return recommend.TrainingReport{}, fmt.Errorf("train: %w", err)
+		}
+		if ok {
+			defer release()
+			return a.train(leaseCtx{Context: held, values: ctx}, true)
+		}
+		holder, err := a.rep.bus.Holder(ctx, leaseTrainer)
+		if err != nil {
+			return recommend.TrainingReport{}, fmt.Errorf("train: %w", err)
+		}
+		if holder != "" && holder != a.cfg.Replica {
+			return recommend.TrainingReport{}, &TrainsElsewhereError{Replica: holder}
+		}
+		// Freed since, or taken by this replica's background trainer
+		// between the two looks: look again.
+		time.Sleep(50 * time.Millisecond)
+	}
+	return recommend.TrainingReport{}, fmt.Errorf("train: the trainer lease kept changing hands")
 }
+
+// trainHook, when set (tests), runs before each training.
+var trainHook func()
+
+// TrainsElsewhereError is Train's answer on a replica while another holds
+// the trainer lease: that one trains, and this one must not train too.
+type TrainsElsewhereError struct {
+	// Replica holds the trainer lease.
+	Replica string
+}
+
+func (e *TrainsElsewhereError) Error() string {
+	return fmt.Sprintf("replica %q holds the trainer lease and trains the models (in the background, when due); send trainModels to it, or retry once it is gone", e.Replica)
+}
+
+// leaseCtx ends with a lease (Context) and carries a request's values.
+type leaseCtx struct {
+	context.Context
+	values context.Context
+}
+
+func (c leaseCtx) Value(k any) any { return c.values.Value(k) }
 
 // train is Train; with stopWithCtx the training (not the save) also stops
 // when ctx ends, as background training does at shutdown.
@@ -145,6 +201,9 @@ func (a *App) train(ctx context.Context, stopWithCtx bool) (recommend.TrainingRe
 		tctx, cancel = context.WithCancel(dctx)
 		defer cancel()
 		defer context.AfterFunc(ctx, cancel)()
+	}
+	if trainHook != nil {
+		trainHook()
 	}
 	rep, err := a.Recommend.Train(tctx)
 	if err != nil {

@@ -122,6 +122,21 @@ func (s *outboxStore) PutBlobs(ctx context.Context, ns string, blobs []store.Blo
 	return err
 }
 
+func (s *outboxStore) PutBlobIf(ctx context.Context, ns, k string, v []byte, version int64, with ...store.Blob) (bool, error) {
+	ok, err := s.Store.PutBlobIf(ctx, ns, k, v, version, with...)
+	if err == nil && ok {
+		change := store.BlobChange{Namespace: ns, Key: k}
+		if len(with) > 0 {
+			change = store.BlobChange{Namespace: ns, Keys: []string{k}}
+			for _, b := range with {
+				change.Keys = append(change.Keys, b.Key)
+			}
+		}
+		s.record(store.ChangeBlob, change)
+	}
+	return ok, err
+}
+
 func (s *outboxStore) DeleteBlob(ctx context.Context, ns, k string) error {
 	err := s.Store.DeleteBlob(ctx, ns, k)
 	if err == nil {

@@ -91,6 +91,9 @@ type replicaState struct {
 	// what it can (a model, or the end of its first training attempt).
 	model      atomic.Pointer[modelInfoBlob]
 	modelReady atomic.Bool
+	// trainer is the trainer lease's context while this replica's
+	// background trainer holds it: an explicit Train here trains under it.
+	trainer atomic.Pointer[context.Context]
 	// reloadMu serialises model loads from the bus.
 	reloadMu sync.Mutex
 	// reloads are the entries that re-read state another replica changed,
@@ -272,7 +275,13 @@ func (a *App) runReplica(ctx context.Context) {
 		func(c context.Context) {
 			a.rep.bus.Hold(c, leaseSweep, func(c context.Context) { a.rep.relay.Sweep(c, sweepEvery) })
 		},
-		func(c context.Context) { a.rep.bus.Hold(c, leaseTrainer, a.trainWhenDue) },
+		func(c context.Context) {
+			a.rep.bus.Hold(c, leaseTrainer, func(held context.Context) {
+				a.rep.trainer.Store(&held)
+				defer a.rep.trainer.Store(nil)
+				a.trainWhenDue(held)
+			})
+		},
 		a.resaveLoop,
 		a.watchOutbox,
 	} {
@@ -667,6 +676,14 @@ func (s notifyStore) PutBlob(ctx context.Context, ns, k string, v []byte) error 
 
 func (s notifyStore) PutBlobs(ctx context.Context, ns string, blobs []store.Blob) error {
 	return s.done(s.Store.PutBlobs(ctx, ns, blobs))
+}
+
+func (s notifyStore) PutBlobIf(ctx context.Context, ns, k string, v []byte, version int64, with ...store.Blob) (bool, error) {
+	ok, err := s.Store.PutBlobIf(ctx, ns, k, v, version, with...)
+	if ok {
+		err = s.done(err)
+	}
+	return ok, err
 }
 
 func (s notifyStore) DeleteBlob(ctx context.Context, ns, k string) error {

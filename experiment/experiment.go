@@ -8,7 +8,9 @@
 //
 // Definitions live in blobs (namespace "experiment", key e/<id>), counts in
 // counters of the same namespace; the definitions are held in memory and
-// re-read by Reload.
+// re-read by Reload. The blob "running" names the experiment created last;
+// creating one is a compare-and-swap of it, so that across replicas at most
+// one experiment runs.
 package experiment
 
 import (
@@ -40,6 +42,10 @@ const Namespace = "experiment"
 const (
 	keyExperiment = "e/"
 	keySecret     = "secret"
+	// keyRunning holds the ID of the experiment created last (it runs
+	// unless stopped). Create swaps it, with the new experiment's blob, in
+	// one transaction.
+	keyRunning = "running"
 )
 
 // Statuses.
@@ -258,6 +264,7 @@ func Validate(in Input) []shop.UserError {
 type Store interface {
 	GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error)
 	PutBlob(ctx context.Context, namespace, k string, v []byte) error
+	store.BlobSwapper
 	ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]store.Blob, bool, error)
 	AddCounters(ctx context.Context, namespace string, deltas map[string]int64) error
 	Counters(ctx context.Context, namespace, prefix string) (map[string]int64, error)
@@ -284,7 +291,9 @@ type Manager struct {
 	ids    []string // sorted: IDs sort by creation
 	secret []byte
 
-	// writeMu serialises Create and Stop: at most one experiment runs.
+	// writeMu serialises Create and Stop in this process; across replicas
+	// the compare-and-swaps of the "running" blob and of each experiment's
+	// blob do.
 	writeMu sync.Mutex
 
 	counts counts
@@ -310,18 +319,9 @@ func Open(ctx context.Context, st Store, o Options) (*Manager, error) {
 // Reload re-reads the definitions and the signing secret from the store,
 // for a replica whose peer created or stopped an experiment.
 func (m *Manager) Reload(ctx context.Context) error {
-	secret, ok, err := m.st.GetBlob(ctx, Namespace, keySecret)
+	secret, err := m.loadSecret(ctx)
 	if err != nil {
-		return fmt.Errorf("experiments: read the signing secret: %w", err)
-	}
-	if !ok || len(secret) < 32 {
-		secret = make([]byte, 32)
-		if _, err := io.ReadFull(m.rand, secret); err != nil {
-			return fmt.Errorf("experiments: make a signing secret: %w", err)
-		}
-		if err := m.st.PutBlob(ctx, Namespace, keySecret, secret); err != nil {
-			return fmt.Errorf("experiments: save the signing secret: %w", err)
-		}
+		return err
 	}
 	exps := map[string]*Experiment{}
 	var ids []string
@@ -351,8 +351,40 @@ func (m *Manager) Reload(ctx context.Context) error {
 	return nil
 }
 
+// loadSecret reads the signing secret, making it on first use. Two
+// replicas starting at once on a new store would each make one and sign
+// with different secrets: the first stored wins and the other reads it.
+func (m *Manager) loadSecret(ctx context.Context) ([]byte, error) {
+	secret, version, err := m.st.GetBlobVersion(ctx, Namespace, keySecret)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: read the signing secret: %w", err)
+	}
+	if len(secret) >= 32 {
+		return secret, nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := io.ReadFull(m.rand, fresh); err != nil {
+		return nil, fmt.Errorf("experiments: make a signing secret: %w", err)
+	}
+	ok, err := m.st.PutBlobIf(ctx, Namespace, keySecret, fresh, version)
+	if err != nil {
+		return nil, fmt.Errorf("experiments: save the signing secret: %w", err)
+	}
+	if ok {
+		return fresh, nil
+	}
+	if secret, _, err = m.st.GetBlobVersion(ctx, Namespace, keySecret); err != nil {
+		return nil, fmt.Errorf("experiments: read the signing secret: %w", err)
+	}
+	if len(secret) < 32 {
+		return nil, fmt.Errorf("experiments: the signing secret another replica stored has %d bytes", len(secret))
+	}
+	return secret, nil
+}
+
 // Running returns the experiment that assigns shoppers, or nil. Should
-// replicas have raced two into running, the newest applies.
+// replicas have raced two into running (stores from before the "running"
+// blob), the newest applies.
 func (m *Manager) Running() *Experiment {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -390,28 +422,131 @@ func (m *Manager) List(after string, first int) ([]*Experiment, bool) {
 }
 
 // Create validates and stores an experiment, which starts running at once.
-// Only one runs at a time: while another runs, it is refused.
+// Only one runs at a time, across replicas: while another runs, it is
+// refused with DUPLICATE. The check and the write are one compare-and-swap
+// of the "running" blob, which names the experiment created last; of two
+// replicas creating at once, one stores its experiment and the other looks
+// again, finds it running and is refused.
 func (m *Manager) Create(ctx context.Context, in Input) (*Experiment, []shop.UserError, error) {
 	if errs := Validate(in); errs != nil {
 		return nil, errs, nil
 	}
 	m.writeMu.Lock()
 	defer m.writeMu.Unlock()
-	if r := m.Running(); r != nil {
-		return nil, []shop.UserError{{Field: []string{"input"}, Code: shop.CodeDuplicate,
-			Message: fmt.Sprintf("experiment %s (%q) is running; stop it first: one experiment runs at a time", r.ID, r.Name)}}, nil
+	for attempt := range store.MaxSwapAttempts {
+		last, version, err := m.st.GetBlobVersion(ctx, Namespace, keyRunning)
+		if err != nil {
+			return nil, nil, fmt.Errorf("create experiment: %w", err)
+		}
+		r, err := m.storedRunning(ctx, string(last), version)
+		if err != nil {
+			return nil, nil, fmt.Errorf("create experiment: %w", err)
+		}
+		if r != nil {
+			return nil, []shop.UserError{{Field: []string{"input"}, Code: shop.CodeDuplicate,
+				Message: fmt.Sprintf("experiment %s (%q) is running; stop it first: one experiment runs at a time", r.ID, r.Name)}}, nil
+		}
+		// The cap counts what this replica holds: catch up first when the
+		// experiment created last is not among it (its bus lags).
+		if _, known := m.Get(string(last)); len(last) > 0 && !known {
+			if err := m.Reload(ctx); err != nil {
+				return nil, nil, err
+			}
+		}
+		m.mu.RLock()
+		n := len(m.ids)
+		m.mu.RUnlock()
+		if n >= MaxExperiments {
+			return nil, []shop.UserError{{Field: []string{"input"}, Code: shop.CodeTooLarge,
+				Message: fmt.Sprintf("at most %d experiments are kept", MaxExperiments)}}, nil
+		}
+		e, err := m.newExperiment(in, string(last))
+		if err != nil {
+			return nil, nil, err
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, nil, fmt.Errorf("experiment %s: %w", e.ID, err)
+		}
+		ok, err := m.st.PutBlobIf(ctx, Namespace, keyRunning, []byte(e.ID), version, store.Blob{Key: keyExperiment + e.ID, Value: b})
+		if err != nil {
+			return nil, nil, fmt.Errorf("experiment %s: %w", e.ID, err)
+		}
+		if ok {
+			m.remember(e)
+			return e, nil, nil
+		}
+		// Another replica created one first: catch up and look again.
+		if err := m.Reload(ctx); err != nil {
+			return nil, nil, err
+		}
+		if err := store.SwapBackoff(ctx, attempt); err != nil {
+			return nil, nil, err
+		}
 	}
-	m.mu.RLock()
-	n := len(m.ids)
-	m.mu.RUnlock()
-	if n >= MaxExperiments {
-		return nil, []shop.UserError{{Field: []string{"input"}, Code: shop.CodeTooLarge,
-			Message: fmt.Sprintf("at most %d experiments are kept", MaxExperiments)}}, nil
+	return nil, nil, fmt.Errorf("create experiment: %w", store.ErrContended)
+}
+
+// storedRunning returns the running experiment as the store has it: the
+// one the "running" blob names, if it was not stopped since. A store from
+// before that blob (version 0) has none: then the newest stored experiment
+// that runs.
+func (m *Manager) storedRunning(ctx context.Context, last string, version int64) (*Experiment, error) {
+	if version != 0 {
+		if last == "" {
+			return nil, nil
+		}
+		e, _, err := m.stored(ctx, last)
+		if err != nil || e == nil || !e.Running() {
+			return nil, err
+		}
+		return e, nil
 	}
+	var running *Experiment
+	after := ""
+	for {
+		blobs, more, err := m.st.ListBlobs(ctx, Namespace, keyExperiment, after, 200)
+		if err != nil {
+			return nil, fmt.Errorf("list experiments: %w", err)
+		}
+		for _, b := range blobs {
+			after = b.Key
+			var e Experiment
+			if err := json.Unmarshal(b.Value, &e); err != nil {
+				return nil, fmt.Errorf("decode %s: %w", b.Key, err)
+			}
+			if e.Running() {
+				running = &e // keys sort by creation: the last one is the newest
+			}
+		}
+		if !more {
+			return running, nil
+		}
+	}
+}
+
+// stored reads one experiment from the store, with its blob's version;
+// nil when there is none.
+func (m *Manager) stored(ctx context.Context, id string) (*Experiment, int64, error) {
+	b, version, err := m.st.GetBlobVersion(ctx, Namespace, keyExperiment+id)
+	if err != nil || version == 0 {
+		return nil, 0, err
+	}
+	var e Experiment
+	if err := json.Unmarshal(b, &e); err != nil {
+		return nil, 0, fmt.Errorf("decode experiment %s: %w", id, err)
+	}
+	return &e, version, nil
+}
+
+// newExperiment makes a running experiment with a fresh ID. last is the ID
+// of the experiment created last across replicas, which this replica may
+// not have loaded yet.
+func (m *Manager) newExperiment(in Input, last string) (*Experiment, error) {
 	now := m.now().UTC()
 	var rnd [4]byte
 	if _, err := io.ReadFull(m.rand, rnd[:]); err != nil {
-		return nil, nil, fmt.Errorf("create experiment: %w", err)
+		return nil, fmt.Errorf("create experiment: %w", err)
 	}
 	// Creation time first, so that IDs (and blob keys) sort by creation.
 	// Two experiments created in the same millisecond (or after the clock
@@ -419,58 +554,88 @@ func (m *Manager) Create(ctx context.Context, in Input) (*Experiment, []shop.Use
 	// is kept strictly above the newest stored one.
 	stamp := now.UnixMilli()
 	m.mu.RLock()
-	if k := len(m.ids); k > 0 && len(m.ids[k-1]) >= 13 {
-		if last, err := strconv.ParseInt(m.ids[k-1][1:13], 16, 64); err == nil && stamp <= last {
-			stamp = last + 1
-		}
+	newest := last
+	if k := len(m.ids); k > 0 && m.ids[k-1] > newest {
+		newest = m.ids[k-1]
 	}
 	m.mu.RUnlock()
+	if len(newest) >= 13 {
+		if prev, err := strconv.ParseInt(newest[1:13], 16, 64); err == nil && stamp <= prev {
+			stamp = prev + 1
+		}
+	}
 	e := &Experiment{ID: fmt.Sprintf("x%012x%s", stamp, hex.EncodeToString(rnd[:])), Name: in.Name,
 		Status: StatusRunning, CreatedAt: now}
 	for _, a := range in.Arms {
 		e.Arms = append(e.Arms, Arm(a))
 	}
-	if err := m.put(ctx, e); err != nil {
-		return nil, nil, err
-	}
-	return e, nil, nil
+	return e, nil
 }
+
+// maxIDBytes bounds the IDs Stop looks up in the store (they are 21 bytes).
+const maxIDBytes = 64
 
 // Stop ends an experiment: shoppers are no longer assigned, and its report
 // keeps the counts (outcomes of recommendations it served still count).
+// It reads and swaps the stored experiment, so that it stops what the
+// store holds, also one another replica created a moment ago.
 func (m *Manager) Stop(ctx context.Context, id string) (*Experiment, []shop.UserError, error) {
 	m.writeMu.Lock()
 	defer m.writeMu.Unlock()
-	e, ok := m.Get(id)
-	if !ok {
-		return nil, []shop.UserError{{Field: []string{"id"}, Code: shop.CodeNotFound, Message: fmt.Sprintf("no experiment %q", id)}}, nil
+	notFound := []shop.UserError{{Field: []string{"id"}, Code: shop.CodeNotFound, Message: fmt.Sprintf("no experiment %q", id)}}
+	if id == "" || len(id) > maxIDBytes {
+		return nil, notFound, nil
 	}
-	if !e.Running() {
-		return e, nil, nil
+	for attempt := range store.MaxSwapAttempts {
+		e, version, err := m.stored(ctx, id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("stop experiment: %w", err)
+		}
+		if e == nil {
+			return nil, notFound, nil
+		}
+		if !e.Running() {
+			return m.remember(e), nil, nil
+		}
+		now := m.now().UTC()
+		e.Status, e.StoppedAt = StatusStopped, &now
+		b, err := json.Marshal(e)
+		if err != nil {
+			return nil, nil, fmt.Errorf("experiment %s: %w", e.ID, err)
+		}
+		ok, err := m.st.PutBlobIf(ctx, Namespace, keyExperiment+e.ID, b, version)
+		if err != nil {
+			return nil, nil, fmt.Errorf("experiment %s: %w", e.ID, err)
+		}
+		if ok {
+			return m.remember(e), nil, nil
+		}
+		if err := store.SwapBackoff(ctx, attempt); err != nil {
+			return nil, nil, err
+		}
 	}
-	c := *e
-	now := m.now().UTC()
-	c.Status, c.StoppedAt = StatusStopped, &now
-	if err := m.put(ctx, &c); err != nil {
-		return nil, nil, err
-	}
-	return &c, nil, nil
+	return nil, nil, fmt.Errorf("stop experiment: %w", store.ErrContended)
 }
 
-func (m *Manager) put(ctx context.Context, e *Experiment) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return fmt.Errorf("experiment %s: %w", e.ID, err)
-	}
-	if err := m.st.PutBlob(ctx, Namespace, keyExperiment+e.ID, b); err != nil {
-		return fmt.Errorf("experiment %s: %w", e.ID, err)
-	}
+// remember puts a stored experiment in memory and returns the copy held:
+// the one already there when it is unchanged.
+func (m *Manager) remember(e *Experiment) *Experiment {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.exps[e.ID]; !ok {
+	old, ok := m.exps[e.ID]
+	if !ok {
 		m.ids = append(m.ids, e.ID)
 		slices.Sort(m.ids)
+	} else if old.Status == e.Status && ptrEqual(old.StoppedAt, e.StoppedAt) {
+		return old
 	}
 	m.exps[e.ID] = e
-	return nil
+	return e
+}
+
+func ptrEqual(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
 }

@@ -11,28 +11,54 @@ import (
 
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
 )
 
+// memStore keeps blobs in memory with versions, as the stores do.
 type memStore struct {
-	mu sync.Mutex
-	m  map[string][]byte
+	mu      sync.Mutex
+	m       map[string][]byte
+	v       map[string]int64
+	version int64
 }
 
-func (s *memStore) GetBlob(_ context.Context, ns, k string) ([]byte, bool, error) {
+func (s *memStore) GetBlob(ctx context.Context, ns, k string) ([]byte, bool, error) {
+	b, v, err := s.GetBlobVersion(ctx, ns, k)
+	return b, v != 0, err
+}
+
+func (s *memStore) GetBlobVersion(_ context.Context, ns, k string) ([]byte, int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.m[ns+"/"+k]
-	return b, ok, nil
+	return s.m[ns+"/"+k], s.v[ns+"/"+k], nil
+}
+
+func (s *memStore) put(ns, k string, v []byte) {
+	if s.m == nil {
+		s.m, s.v = map[string][]byte{}, map[string]int64{}
+	}
+	s.version++
+	s.m[ns+"/"+k], s.v[ns+"/"+k] = v, s.version
 }
 
 func (s *memStore) PutBlob(_ context.Context, ns, k string, v []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[ns+"/"+k] = v
+	s.put(ns, k, v)
 	return nil
+}
+
+func (s *memStore) PutBlobIf(_ context.Context, ns, k string, v []byte, version int64, with ...store.Blob) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.v[ns+"/"+k] != version {
+		return false, nil
+	}
+	for _, b := range with {
+		s.put(ns, b.Key, b.Value)
+	}
+	s.put(ns, k, v)
+	return true, nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -15,6 +15,7 @@ import (
 	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/recommend"
 	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
 )
 
 // Namespace is the store blob namespace the rules live in; a replica
@@ -22,6 +23,10 @@ import (
 const Namespace = "merch"
 
 // The rule set is one blob, so a batch is written whole or not at all.
+// Changes are compare-and-swaps of it (store.UpdateBlob): each validates
+// against the rule set it replaces, so no replica's change is lost and the
+// checks that span rules (PINs on one position, the caps) hold across
+// replicas.
 const (
 	blobNS  = Namespace
 	blobKey = "rules"
@@ -30,7 +35,7 @@ const (
 // blobStore is the part of the store the rules use.
 type blobStore interface {
 	GetBlob(ctx context.Context, namespace, k string) ([]byte, bool, error)
-	PutBlob(ctx context.Context, namespace, k string, v []byte) error
+	store.BlobSwapper
 }
 
 // Service keeps the rules: stored in the store, compiled in memory, and
@@ -39,7 +44,8 @@ type Service struct {
 	st      blobStore
 	install func(recommend.Merchandising)
 	now     func() time.Time
-	// mu serialises changes (read, merge, write, install) in this process.
+	// mu serialises changes (read, merge, write, install) in this
+	// process; the compare-and-swap serialises them across replicas.
 	mu  sync.Mutex
 	cur atomic.Pointer[state]
 }
@@ -80,6 +86,10 @@ func (s *Service) load(ctx context.Context) ([]Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("merch: load rules: %w", err)
 	}
+	return decode(b, ok)
+}
+
+func decode(b []byte, ok bool) ([]Rule, error) {
 	if !ok {
 		return nil, nil
 	}
@@ -118,20 +128,28 @@ func (s *Service) Upsert(ctx context.Context, in []RuleInput) ([]Rule, []shop.Us
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The store, not this process's copy, is the base: another replica
-	// may have written since.
-	stored, err := s.load(ctx)
-	if err != nil {
-		return nil, nil, err
+	// may have written since, and may write before this swap, which then
+	// merges again onto what it wrote.
+	var all, batch []Rule
+	var errs []shop.UserError
+	err := store.UpdateBlob(ctx, s.st, blobNS, blobKey, func(cur []byte, ok bool) ([]byte, error) {
+		stored, err := decode(cur, ok)
+		if err != nil {
+			return nil, err
+		}
+		if all, batch, errs = Merge(stored, in, s.now()); len(errs) > 0 {
+			return nil, store.ErrKeep
+		}
+		return encode(all)
+	})
+	if tl, ok := err.(tooLarge); ok {
+		return nil, []shop.UserError(tl), nil
 	}
-	all, batch, errs := Merge(stored, in, s.now())
+	if err != nil {
+		return nil, nil, fmt.Errorf("merch: store rules: %w", err)
+	}
 	if len(errs) > 0 {
 		return nil, errs, nil
-	}
-	if err := s.save(ctx, all); err != nil {
-		if tl, ok := err.(tooLarge); ok {
-			return nil, []shop.UserError(tl), nil
-		}
-		return nil, nil, err
 	}
 	s.set(all)
 	return batch, nil, nil
@@ -141,19 +159,16 @@ type tooLarge []shop.UserError
 
 func (t tooLarge) Error() string { return t[0].Message }
 
-func (s *Service) save(ctx context.Context, rules []Rule) error {
+func encode(rules []Rule) ([]byte, error) {
 	b, err := json.Marshal(rules)
 	if err != nil {
-		return fmt.Errorf("merch: encode rules: %w", err)
+		return nil, fmt.Errorf("merch: encode rules: %w", err)
 	}
 	if len(b) > MaxEncodedBytes {
-		return tooLarge{{Field: []string{"input"}, Code: shop.CodeTooLarge,
+		return nil, tooLarge{{Field: []string{"input"}, Code: shop.CodeTooLarge,
 			Message: fmt.Sprintf("the rules would take %d bytes; at most %d are stored", len(b), MaxEncodedBytes)}}
 	}
-	if err := s.st.PutBlob(ctx, blobNS, blobKey, b); err != nil {
-		return fmt.Errorf("merch: store rules: %w", err)
-	}
-	return nil
+	return b, nil
 }
 
 // Delete removes rules by ID; unknown IDs are ignored. It returns the IDs
@@ -164,28 +179,35 @@ func (s *Service) Delete(ctx context.Context, ids []string) ([]string, []shop.Us
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	stored, err := s.load(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
 	drop := map[string]bool{}
 	for _, id := range ids {
 		drop[id] = true
 	}
 	var deleted []string
-	kept := stored[:0:0]
-	for _, r := range stored {
-		if drop[r.ID] {
-			deleted = append(deleted, r.ID)
-			continue
+	var kept []Rule
+	err := store.UpdateBlob(ctx, s.st, blobNS, blobKey, func(cur []byte, ok bool) ([]byte, error) {
+		stored, err := decode(cur, ok)
+		if err != nil {
+			return nil, err
 		}
-		kept = append(kept, r)
+		deleted, kept = nil, stored[:0:0]
+		for _, r := range stored {
+			if drop[r.ID] {
+				deleted = append(deleted, r.ID)
+				continue
+			}
+			kept = append(kept, r)
+		}
+		if len(deleted) == 0 {
+			return nil, store.ErrKeep
+		}
+		return encode(kept)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("merch: store rules: %w", err)
 	}
 	if len(deleted) == 0 {
 		return []string{}, nil, nil
-	}
-	if err := s.save(ctx, kept); err != nil {
-		return nil, nil, err
 	}
 	s.set(kept)
 	return deleted, nil, nil

@@ -65,8 +65,15 @@ func (s *Service) Facts(ctx context.Context, productID string, status copywriter
 
 func (s *Service) facts(ctx context.Context, productID string) ([]Fact, error) {
 	b, ok, err := s.st.GetBlob(ctx, FactsNamespace, productID)
-	if err != nil || !ok {
+	if err != nil {
 		return nil, err
+	}
+	return decodeFacts(productID, b, ok)
+}
+
+func decodeFacts(productID string, b []byte, ok bool) ([]Fact, error) {
+	if !ok {
+		return nil, nil
 	}
 	var fs []Fact
 	if err := json.Unmarshal(b, &fs); err != nil {
@@ -75,12 +82,21 @@ func (s *Service) facts(ctx context.Context, productID string) ([]Fact, error) {
 	return fs, nil
 }
 
-func (s *Service) putFacts(ctx context.Context, productID string, fs []Fact) error {
-	b, err := json.Marshal(fs)
-	if err != nil {
-		return err
-	}
-	return s.st.PutBlobs(ctx, FactsNamespace, []store.Blob{{Key: productID, Value: b}})
+// updateFacts is a read-modify-write of a product's facts that loses no
+// other replica's: change gets the stored facts and returns them changed,
+// or store.ErrKeep (or another error) to write nothing. It may run more
+// than once.
+func (s *Service) updateFacts(ctx context.Context, productID string, change func(fs []Fact) ([]Fact, error)) error {
+	return store.UpdateBlob(ctx, s.st, FactsNamespace, productID, func(cur []byte, ok bool) ([]byte, error) {
+		fs, err := decodeFacts(productID, cur, ok)
+		if err != nil {
+			return nil, err
+		}
+		if fs, err = change(fs); err != nil {
+			return nil, err
+		}
+		return json.Marshal(fs)
+	})
 }
 
 // ApprovedFacts are the approved image facts as attributes: what copy may
@@ -105,49 +121,52 @@ func (s *Service) ApprovedFacts(ctx context.Context, productID string) ([]shop.A
 func (s *Service) AddCandidates(ctx context.Context, productID string, cands []Fact) ([]Fact, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fs, err := s.facts(ctx, productID)
-	if err != nil {
-		return nil, err
-	}
-	have := map[string]bool{}
-	for _, f := range fs {
-		have[strings.ToLower(f.Name+"\x00"+f.Value)] = true
-	}
-	var added []Fact
-	now := s.now().UTC()
-	for _, c := range cands {
-		k := strings.ToLower(c.Name + "\x00" + c.Value)
-		if have[k] || len(added) == MaxFactsPerExtraction {
-			continue
+	var added, fs []Fact
+	err := s.updateFacts(ctx, productID, func(stored []Fact) ([]Fact, error) {
+		fs, added = stored, nil
+		have := map[string]bool{}
+		for _, f := range fs {
+			have[strings.ToLower(f.Name+"\x00"+f.Value)] = true
 		}
-		have[k] = true
-		c.ID, c.ProductID, c.Source, c.Status, c.CreatedAt = newFactID(), productID, SourceImage, copywriter.StatusPending, now
-		added = append(added, c)
-	}
-	fs = append(fs, added...)
-	// Past the cap, drop rejected facts first, then the oldest pending.
-	for len(fs) > MaxFactsPerProduct {
-		drop := -1
-		for i, f := range fs {
-			if f.Status == copywriter.StatusRejected {
-				drop = i
-				break
+		now := s.now().UTC()
+		for _, c := range cands {
+			k := strings.ToLower(c.Name + "\x00" + c.Value)
+			if have[k] || len(added) == MaxFactsPerExtraction {
+				continue
 			}
+			have[k] = true
+			c.ID, c.ProductID, c.Source, c.Status, c.CreatedAt = newFactID(), productID, SourceImage, copywriter.StatusPending, now
+			added = append(added, c)
 		}
-		if drop < 0 {
+		if len(added) == 0 {
+			return nil, store.ErrKeep
+		}
+		fs = append(fs, added...)
+		// Past the cap, drop rejected facts first, then the oldest pending.
+		for len(fs) > MaxFactsPerProduct {
+			drop := -1
 			for i, f := range fs {
-				if f.Status == copywriter.StatusPending {
+				if f.Status == copywriter.StatusRejected {
 					drop = i
 					break
 				}
 			}
+			if drop < 0 {
+				for i, f := range fs {
+					if f.Status == copywriter.StatusPending {
+						drop = i
+						break
+					}
+				}
+			}
+			if drop < 0 {
+				break
+			}
+			fs = append(fs[:drop], fs[drop+1:]...)
 		}
-		if drop < 0 {
-			break
-		}
-		fs = append(fs[:drop], fs[drop+1:]...)
-	}
-	if err := s.putFacts(ctx, productID, fs); err != nil {
+		return fs, nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("store image facts: %w", err)
 	}
 	// The cap may have dropped new candidates again (every other fact
@@ -182,43 +201,46 @@ func (s *Service) DecideFacts(ctx context.Context, actor, productID string, ids 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fs, err := s.facts(ctx, productID)
-	if err != nil {
-		return nil, nil, err
-	}
-	byID := map[string]int{}
-	for i, f := range fs {
-		byID[f.ID] = i
-	}
 	var ues []shop.UserError
-	var picked []int
-	seen := map[string]bool{}
-	for i, id := range ids {
-		if seen[id] {
-			continue
+	var out []Fact
+	err := s.updateFacts(ctx, productID, func(fs []Fact) ([]Fact, error) {
+		ues, out = nil, nil
+		byID := map[string]int{}
+		for i, f := range fs {
+			byID[f.ID] = i
 		}
-		seen[id] = true
-		j, ok := byID[id]
-		if !ok {
-			ues = append(ues, shop.UserError{Field: []string{"ids", strconv.Itoa(i)}, Code: shop.CodeNotFound,
-				Message: fmt.Sprintf("product %q has no image fact %q", productID, id)})
-			continue
+		var picked []int
+		seen := map[string]bool{}
+		for i, id := range ids {
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			j, ok := byID[id]
+			if !ok {
+				ues = append(ues, shop.UserError{Field: []string{"ids", strconv.Itoa(i)}, Code: shop.CodeNotFound,
+					Message: fmt.Sprintf("product %q has no image fact %q", productID, id)})
+				continue
+			}
+			picked = append(picked, j)
 		}
-		picked = append(picked, j)
+		if len(ues) > 0 {
+			return nil, store.ErrKeep
+		}
+		now := s.now().UTC()
+		for _, j := range picked {
+			fs[j].Status, fs[j].ReviewedBy, fs[j].ReviewedAt = status, actor, now
+		}
+		for _, j := range picked {
+			out = append(out, fs[j])
+		}
+		return fs, nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store image facts: %w", err)
 	}
 	if len(ues) > 0 {
 		return nil, ues, nil
-	}
-	now := s.now().UTC()
-	var out []Fact
-	for _, j := range picked {
-		fs[j].Status, fs[j].ReviewedBy, fs[j].ReviewedAt = status, actor, now
-	}
-	for _, j := range picked {
-		out = append(out, fs[j])
-	}
-	if err := s.putFacts(ctx, productID, fs); err != nil {
-		return nil, nil, fmt.Errorf("store image facts: %w", err)
 	}
 	return out, nil, nil
 }

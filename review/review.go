@@ -41,6 +41,9 @@ import (
 //	a/v/<variantID>/<newest-first>    the same Decision, for one variant
 //	s/<userID>/<variantID>            the record was written from the user's
 //	                                  persona (erased with them, EraseUser)
+//	decided                           swapped by every decision, so that
+//	                                  replicas' decisions take turns (and an
+//	                                  erasure's tombstone: an empty v/<id>)
 const Namespace = "copyreview"
 
 // Limits on one decision.
@@ -59,6 +62,7 @@ type Blobs interface {
 	ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]store.Blob, bool, error)
 	DeleteBlob(ctx context.Context, namespace, k string) error
 	DeleteBlobs(ctx context.Context, namespace, prefix string) error
+	store.BlobSwapper
 }
 
 // Record is one variant under review: what was written, for what, and its
@@ -215,6 +219,13 @@ func (s *Service) EraseUser(ctx context.Context, userID string) error {
 			if r == nil || r.Subject != userID {
 				continue
 			}
+			// First the tombstone, a decision's turn: a decision made
+			// on another replica from the record read before it is then
+			// refused, so no decision writes the words back, nor audits
+			// them after the scrub.
+			if err := s.tombstone(ctx, id); err != nil {
+				return fmt.Errorf("erase review records of %q: %w", userID, err)
+			}
 			if err := s.scrubAudit(ctx, id); err != nil {
 				return fmt.Errorf("erase review records of %q: %w", userID, err)
 			}
@@ -230,6 +241,26 @@ func (s *Service) EraseUser(ctx context.Context, userID string) error {
 		return fmt.Errorf("erase review records of %q: %w", userID, err)
 	}
 	return nil
+}
+
+// tombstone empties a record (Get reads it as none) in a swap of the
+// decisions' guard blob, so that it takes its turn among decisions.
+func (s *Service) tombstone(ctx context.Context, id string) error {
+	for attempt := range store.MaxSwapAttempts {
+		_, version, err := s.st.GetBlobVersion(ctx, Namespace, keyDecided)
+		if err != nil {
+			return err
+		}
+		ok, err := s.st.PutBlobIf(ctx, Namespace, keyDecided, []byte(s.now().UTC().Format(time.RFC3339Nano)), version,
+			store.Blob{Key: recordKey(id), Value: []byte{}})
+		if err != nil || ok {
+			return err
+		}
+		if err := store.SwapBackoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+	return store.ErrContended
 }
 
 // scrubAudit blanks the words of a variant's audit entries, in both the
@@ -271,10 +302,11 @@ func (s *Service) scrubAudit(ctx context.Context, variantID string) error {
 	}
 }
 
-// Get returns a variant's record, or nil.
+// Get returns a variant's record, or nil (also for the empty tombstone
+// of an erased one).
 func (s *Service) Get(ctx context.Context, id string) (*Record, error) {
 	b, ok, err := s.st.GetBlob(ctx, Namespace, recordKey(id))
-	if err != nil || !ok {
+	if err != nil || !ok || len(b) == 0 {
 		return nil, err
 	}
 	var r Record
@@ -314,7 +346,6 @@ func ReadOnly(ctx context.Context) context.Context {
 func readOnly(ctx context.Context) bool { v, _ := ctx.Value(readOnlyKey{}).(bool); return v }
 
 func (s *Service) annotate(ctx context.Context, res *copywriter.Result, p *shop.Product, approvedOnly bool) error {
-	var added []store.Blob
 	kept := res.Variants[:0:0]
 	for _, v := range res.Variants {
 		r, err := s.Get(ctx, v.ID)
@@ -329,13 +360,10 @@ func (s *Service) annotate(ctx context.Context, res *copywriter.Result, p *shop.
 			if personal {
 				r.Subject = subject
 			}
-			b, err := json.Marshal(r)
-			if err != nil {
-				return fmt.Errorf("review record %s: %w", v.ID, err)
-			}
-			added = append(added, store.Blob{Key: recordKey(v.ID), Value: b})
-			if personal {
-				added = append(added, store.Blob{Key: subjectKey(subject, v.ID), Value: []byte{}})
+			if !readOnly(ctx) {
+				if r, err = s.register(ctx, r); err != nil {
+					return err
+				}
 			}
 		}
 		if approvedOnly && r.Status != copywriter.StatusApproved {
@@ -343,13 +371,34 @@ func (s *Service) annotate(ctx context.Context, res *copywriter.Result, p *shop.
 		}
 		kept = append(kept, r.Variant())
 	}
-	if len(added) > 0 && !readOnly(ctx) {
-		if err := s.st.PutBlobs(ctx, Namespace, added); err != nil {
-			return fmt.Errorf("register copy for review: %w", err)
-		}
-	}
 	res.Variants = kept
 	return nil
+}
+
+// register stores a new record, only if there is none: a record another
+// replica registered in the meantime, and maybe an admin decided on since,
+// is kept, and returned instead.
+func (s *Service) register(ctx context.Context, r *Record) (*Record, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("review record %s: %w", r.VariantID, err)
+	}
+	var with []store.Blob
+	if r.Subject != "" {
+		with = append(with, store.Blob{Key: subjectKey(r.Subject, r.VariantID), Value: []byte{}})
+	}
+	ok, err := s.st.PutBlobIf(ctx, Namespace, recordKey(r.VariantID), b, 0, with...)
+	if err != nil {
+		return nil, fmt.Errorf("register copy for review: %w", err)
+	}
+	if ok {
+		return r, nil
+	}
+	stored, err := s.Get(ctx, r.VariantID)
+	if err != nil || stored == nil { // erased again since: show what was written
+		return r, err
+	}
+	return stored, nil
 }
 
 // Filter narrows the queue; zero fields match everything.
@@ -417,6 +466,9 @@ func (s *Service) scan(ctx context.Context, afterID string, fn func(*Record) boo
 			return err
 		}
 		for _, b := range page {
+			if len(b.Value) == 0 {
+				continue // an erased record's tombstone
+			}
 			var r Record
 			if err := json.Unmarshal(b.Value, &r); err != nil {
 				s.log.WarnContext(ctx, "unreadable review record", "key", b.Key, "err", err)
@@ -562,6 +614,40 @@ func (s *Service) decide(ctx context.Context, actor string, ids, revisions []str
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for attempt := range store.MaxSwapAttempts {
+		// Decisions across replicas take turns through the guard blob:
+		// each reads its records after the guard and writes them only if
+		// no other decision was written since, so none is lost (an edit
+		// overwritten by an approval of the words before it).
+		_, version, err := s.st.GetBlobVersion(ctx, Namespace, keyDecided)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, blobs, ues, err := s.prepare(ctx, actor, ids, action, reason, change)
+		if err != nil || len(ues) > 0 {
+			return nil, ues, err
+		}
+		ok, err := s.st.PutBlobIf(ctx, Namespace, keyDecided, []byte(s.now().UTC().Format(time.RFC3339Nano)), version, blobs...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s copy: %w", action, err)
+		}
+		if ok {
+			return out, nil, nil
+		}
+		if err := store.SwapBackoff(ctx, attempt); err != nil {
+			return nil, nil, err
+		}
+	}
+	return nil, nil, fmt.Errorf("%s copy: %w", action, store.ErrContended)
+}
+
+// keyDecided is the guard blob decisions swap (it holds the time of the
+// last one).
+const keyDecided = "decided"
+
+// prepare reads the records, applies change and returns the variants, and
+// the records and audit entries to write.
+func (s *Service) prepare(ctx context.Context, actor string, ids []string, action string, reason *string, change func(i int, r *Record) *shop.UserError) ([]copywriter.Variant, []store.Blob, []shop.UserError, error) {
 	var ues []shop.UserError
 	var recs []*Record
 	var befores []*Snapshot
@@ -592,7 +678,7 @@ func (s *Service) decide(ctx context.Context, actor string, ids, revisions []str
 		seen[id] = true
 		r, err := s.Get(ctx, id)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if r == nil {
 			ues = append(ues, shop.UserError{Field: field, Code: shop.CodeNotFound, Message: fmt.Sprintf("no copy variant %q under review", id)})
@@ -611,7 +697,7 @@ func (s *Service) decide(ctx context.Context, actor string, ids, revisions []str
 		recs, befores = append(recs, r), append(befores, before)
 	}
 	if len(ues) > 0 {
-		return nil, ues, nil
+		return nil, nil, ues, nil
 	}
 	now := s.now().UTC()
 	var blobs []store.Blob
@@ -620,22 +706,19 @@ func (s *Service) decide(ctx context.Context, actor string, ids, revisions []str
 		r.ReviewedBy, r.ReviewedAt = actor, now
 		b, err := json.Marshal(r)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		d := Decision{VariantID: r.VariantID, Action: action, Actor: actor, At: now, Before: befores[i], After: r.snapshot(), Reason: reason}
 		db, err := json.Marshal(d)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		k := auditKey(now)
 		blobs = append(blobs, store.Blob{Key: recordKey(r.VariantID), Value: b},
 			store.Blob{Key: "a/all/" + k, Value: db}, store.Blob{Key: "a/v/" + r.VariantID + "/" + k, Value: db})
 		out[i] = r.Variant()
 	}
-	if err := s.st.PutBlobs(ctx, Namespace, blobs); err != nil {
-		return nil, nil, fmt.Errorf("%s copy: %w", action, err)
-	}
-	return out, nil, nil
+	return out, blobs, nil, nil
 }
 
 // auditSeq orders this process's entries of one instant.

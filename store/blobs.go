@@ -140,3 +140,75 @@ func (s *Badger) PutBlobs(ctx context.Context, namespace string, blobs []Blob) e
 	}
 	return nil
 }
+
+// GetBlobVersion returns the blob and its version: the commit timestamp
+// of its last write, which Badger never hands out twice. 0: no blob.
+func (s *Badger) GetBlobVersion(ctx context.Context, namespace, k string) ([]byte, int64, error) {
+	var out []byte
+	var version int64
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(blobKey(namespace, k))
+		if err != nil {
+			return err
+		}
+		version = int64(item.Version())
+		out, err = item.ValueCopy(nil)
+		return err
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get blob %s/%s: %w", namespace, k, err)
+	}
+	return out, version, nil
+}
+
+// PutBlobIf stores the blob and those in with if k still has version. The
+// read of k is part of the transaction, so a write to k committed after it
+// fails the commit with a conflict; update then runs fn again, which sees
+// the new version and writes nothing.
+func (s *Badger) PutBlobIf(ctx context.Context, namespace, k string, v []byte, version int64, with ...Blob) (bool, error) {
+	for _, key := range append([]string{k}, blobKeysOf(with)...) {
+		if err := CheckKey(namespace, key); err != nil {
+			return false, fmt.Errorf("put blob: %w", err)
+		}
+	}
+	var swapped bool
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		swapped = false
+		var cur int64
+		item, err := txn.Get(blobKey(namespace, k))
+		switch {
+		case err == nil:
+			cur = int64(item.Version())
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return err
+		}
+		if cur != version {
+			return nil
+		}
+		for _, b := range with {
+			if err := txn.Set(blobKey(namespace, b.Key), b.Value); err != nil {
+				return err
+			}
+		}
+		if err := txn.Set(blobKey(namespace, k), v); err != nil {
+			return err
+		}
+		swapped = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("put blob %s/%s if version %d: %w", namespace, k, version, err)
+	}
+	return swapped, nil
+}
+
+func blobKeysOf(bs []Blob) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = b.Key
+	}
+	return out
+}

@@ -97,6 +97,19 @@ type Store interface {
 	PutBlob(ctx context.Context, namespace, k string, v []byte) error
 	// PutBlobs stores several blobs of a namespace in one transaction.
 	PutBlobs(ctx context.Context, namespace string, blobs []Blob) error
+	// GetBlobVersion returns a blob with its version, for PutBlobIf; version
+	// 0 means there is no blob (an expired cache blob counts as none). A
+	// version is a number that changes with every write of the blob, by any
+	// method, and never comes back, also after a delete and a new write.
+	GetBlobVersion(ctx context.Context, namespace, k string) ([]byte, int64, error)
+	// PutBlobIf is a compare-and-swap: it stores the blob k (and the blobs
+	// in with, of the same namespace) in one transaction, but only if k
+	// still has the version GetBlobVersion returned (0: only if there is
+	// none), and reports whether it did. false means another writer came
+	// first and nothing was written: read again and retry (UpdateBlob does).
+	// The blob written is kept (a cache blob's expiry is dropped); a blob in
+	// with under k itself is ignored.
+	PutBlobIf(ctx context.Context, namespace, k string, v []byte, version int64, with ...Blob) (bool, error)
 	// PutBlobTTL stores a cache entry that disappears after ttl; under
 	// WithSubject it is linked to that user and erased with them.
 	PutBlobTTL(ctx context.Context, namespace, k string, v []byte, ttl time.Duration) error

@@ -57,7 +57,7 @@ func (s *Store) GetBlob(ctx context.Context, namespace, k string) ([]byte, bool,
 
 const putBlobs = `INSERT INTO blobs (namespace, key, value, expires_at)
 	SELECT $1, k, v, $4 FROM unnest($2::bytea[], $3::bytea[]) AS u(k, v)
-	ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at`
+	ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, expires_at = EXCLUDED.expires_at, version = EXCLUDED.version`
 
 // PutBlob stores a blob, replacing any before it.
 func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) error {
@@ -74,6 +74,111 @@ func (s *Store) PutBlob(ctx context.Context, namespace, k string, v []byte) erro
 		return fmt.Errorf("put blob %s/%s: %w", namespace, k, err)
 	}
 	return nil
+}
+
+// GetBlobVersion returns the blob and its version (0: no blob, or an
+// expired one).
+func (s *Store) GetBlobVersion(ctx context.Context, namespace, k string) ([]byte, int64, error) {
+	var v []byte
+	var version int64
+	err := s.pool.QueryRow(ctx, "SELECT value, version FROM blobs WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)",
+		[]byte(namespace), []byte(k), time.Now()).Scan(&v, &version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("get blob %s/%s: %w", namespace, k, err)
+	}
+	return nonNil(v), version, nil
+}
+
+// swapBlob writes the blob if it has version $4 and is live; it returns a
+// row when it did. Under READ COMMITTED a concurrent writer of the row
+// blocks this UPDATE until it commits, and the WHERE is then checked
+// against the row it left, so of two swaps from one version one wins.
+const swapBlob = `UPDATE blobs SET value = $3, expires_at = NULL, version = nextval('blob_versions')
+	WHERE namespace = $1 AND key = $2 AND version = $4 AND (expires_at IS NULL OR expires_at > $5)
+	RETURNING version`
+
+// createBlob writes the blob if there is none, or only an expired one. Of
+// two concurrent inserts the second waits for the first and then finds
+// the conflict, a live row, and returns nothing.
+const createBlob = `INSERT INTO blobs (namespace, key, value) VALUES ($1, $2, $3)
+	ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, expires_at = NULL, version = EXCLUDED.version
+	WHERE blobs.expires_at IS NOT NULL AND blobs.expires_at <= $4
+	RETURNING version`
+
+// PutBlobIf stores the blob and those in with, in one transaction with its
+// outbox change, if k still has version (0: if there is none).
+func (s *Store) PutBlobIf(ctx context.Context, namespace, k string, v []byte, version int64, with ...store.Blob) (bool, error) {
+	keys := []string{k}
+	for _, b := range with {
+		keys = append(keys, b.Key)
+	}
+	for _, key := range keys {
+		if err := store.CheckKey(namespace, key); err != nil {
+			return false, fmt.Errorf("put blob: %w", err)
+		}
+	}
+	// The other blobs: of two with one key the last wins, and k is v.
+	last := map[string][]byte{}
+	for _, b := range with {
+		if b.Key != k {
+			last[b.Key] = b.Value
+		}
+	}
+	others := make([]string, 0, len(last))
+	for key := range last {
+		others = append(others, key)
+	}
+	sort.Strings(others)
+	var swapped bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		swapped = false
+		var rows pgx.Rows
+		var err error
+		if version == 0 {
+			rows, err = tx.Query(ctx, createBlob, []byte(namespace), []byte(k), nonNil(v), time.Now())
+		} else {
+			rows, err = tx.Query(ctx, swapBlob, []byte(namespace), []byte(k), nonNil(v), version, time.Now())
+		}
+		if err != nil {
+			return err
+		}
+		n := 0
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil // another writer came first: write nothing
+		}
+		if len(others) > 0 {
+			ks, vs := make([][]byte, len(others)), make([][]byte, len(others))
+			for i, key := range others {
+				ks[i], vs[i] = []byte(key), nonNil(last[key])
+			}
+			if _, err := tx.Exec(ctx, putBlobs, []byte(namespace), ks, vs, nil); err != nil {
+				return err
+			}
+		}
+		change := store.BlobChange{Namespace: namespace, Key: k}
+		if len(others) > 0 {
+			change = store.BlobChange{Namespace: namespace, Keys: append([]string{k}, others...)}
+		}
+		if err := s.emit(ctx, tx, store.ChangeBlob, change); err != nil {
+			return err
+		}
+		swapped = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("put blob %s/%s if version %d: %w", namespace, k, version, err)
+	}
+	return swapped, nil
 }
 
 func nonNil(v []byte) []byte {

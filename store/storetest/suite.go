@@ -1,7 +1,7 @@
 // Package storetest is the conformance suite every store.Store backend
 // must pass (Badger, PostgreSQL): validation and userErrors, versions,
-// ordering and cursors, filters, counts, erasure, blobs, cache blobs,
-// counters and copy-variant statistics.
+// ordering and cursors, filters, counts, erasure, blobs, cache blobs, the
+// blobs' compare-and-swap, counters and copy-variant statistics.
 package storetest
 
 import (
@@ -40,6 +40,8 @@ func Run(t *testing.T, open Open) {
 		{"UsersListAndUpsert", testUsers},
 		{"Blobs", testBlobs},
 		{"ListBlobs", testListBlobs},
+		{"BlobSwap", testBlobSwap},
+		{"BlobSwapConcurrent", testBlobSwapConcurrent},
 		{"TTLBlobsExpireAndFollowTheirSubject", testTTLBlobs},
 		{"CountersAddUpAndListByPrefix", testCounters},
 		{"VariantCounters", testVariantCounters},

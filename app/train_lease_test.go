@@ -1,0 +1,94 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/shopmuse/shopmuse/bus"
+	"github.com/shopmuse/shopmuse/internal/natstest"
+)
+
+func TestExplicitTrainingRunsOnlyOnTheTrainer(t *testing.T) {
+	backends(t, testExplicitTrainingRunsOnlyOnTheTrainer)
+}
+
+// trainModels on a replica that does not hold the trainer lease trains
+// nothing and names the one that does; on the holder it trains; with the
+// lease free, the replica asked takes it.
+func testExplicitTrainingRunsOnlyOnTheTrainer(t *testing.T, st backend) {
+	ctx := context.Background()
+	url := natstest.URL(t)
+	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url)}
+	a := startReplica(t, st, bc, "a", nil)
+	seedShop(t, a.App)
+	holder := func(r *replica) string {
+		h, err := r.rep.bus.Holder(ctx, leaseTrainer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	eventually(t, 10*time.Second, "a to hold the trainer lease", func() bool { return holder(a) == "a" })
+	b := startReplica(t, st, bc, "b", nil)
+	runs := func(r *replica) float64 {
+		return counted(t, r.Metrics.TrainingRuns.WithLabelValues("ok")) + counted(t, r.Metrics.TrainingRuns.WithLabelValues("error")) +
+			counted(t, r.Metrics.TrainingRuns.WithLabelValues("save_error"))
+	}
+	before := runs(b)
+	_, err := b.Train(ctx)
+	var elsewhere *TrainsElsewhereError
+	if !errors.As(err, &elsewhere) || elsewhere.Replica != "a" {
+		t.Fatalf("trainModels on b while a holds the trainer lease: %v, want a TrainsElsewhereError naming a", err)
+	}
+	if runs(b) != before {
+		t.Fatal("b trained while a holds the trainer lease")
+	}
+	aBefore := counted(t, a.Metrics.TrainingRuns.WithLabelValues("ok"))
+	if _, err := a.Train(ctx); err != nil {
+		t.Fatalf("trainModels on the trainer: %v", err)
+	}
+	if counted(t, a.Metrics.TrainingRuns.WithLabelValues("ok")) != aBefore+1 {
+		t.Fatal("the trainer did not train on request")
+	}
+	// The trainer leaves: b, asked, trains (under the lease it or its
+	// background trainer takes).
+	a.stop()
+	bBefore := counted(t, b.Metrics.TrainingRuns.WithLabelValues("ok"))
+	eventually(t, 10*time.Second, "the lease to be free or b's", func() bool { h := holder(b); return h == "" || h == "b" })
+	if _, err := b.Train(ctx); err != nil {
+		t.Fatalf("trainModels on b after a left: %v", err)
+	}
+	if counted(t, b.Metrics.TrainingRuns.WithLabelValues("ok")) != bBefore+1 {
+		t.Fatal("b did not train on request")
+	}
+}
+
+// A replica without a background trainer (Open, not Run) takes the free
+// lease for the call and gives it back after.
+func TestExplicitTrainingTakesAFreeTrainerLease(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.URL(t)
+	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url), Replica: "x", LeaseTTL: 1500 * time.Millisecond}
+	st := sharedStore(t)
+	x, err := Open(ctx, Config{Data: t.TempDir(), Bus: &bc, Replica: "x", Logger: slog.New(quiet()), OpenedStore: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	seedShop(t, x)
+	var during string
+	trainHook = func() { during, _ = x.rep.bus.Holder(ctx, leaseTrainer) }
+	defer func() { trainHook = nil }()
+	if _, err := x.Train(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if during != "x" {
+		t.Fatalf("the trainer lease was held by %q during the training, want x", during)
+	}
+	if h, err := x.rep.bus.Holder(ctx, leaseTrainer); err != nil || h != "" {
+		t.Fatalf("after the training the trainer lease is held by %q (%v), want free", h, err)
+	}
+}

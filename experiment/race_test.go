@@ -1,0 +1,233 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
+)
+
+// Two managers over one store are two replicas whose bus has not yet
+// delivered each other's changes (Reload).
+
+func runningStored(t *testing.T, st store.Store) []string {
+	t.Helper()
+	blobs, _, err := st.ListBlobs(context.Background(), Namespace, keyExperiment, "", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, b := range blobs {
+		if bytes.Contains(b.Value, []byte(`"status":"RUNNING"`)) {
+			out = append(out, b.Key)
+		}
+	}
+	return out
+}
+
+// A replica that has not heard of the experiment another created is
+// refused all the same: the store, not its memory, decides.
+func TestCreateOnAReplicaThatHasNotReloadedIsRefused(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	a, b := openManager(t, st), openManager(t, st)
+	x, errs, err := a.Create(ctx, twoArms())
+	if err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	_, errs, err = b.Create(ctx, twoArms())
+	if err != nil || len(errs) != 1 || errs[0].Code != shop.CodeDuplicate {
+		t.Fatalf("a second experiment on another replica: %v %+v, want DUPLICATE", err, errs)
+	}
+	if got := runningStored(t, st); len(got) != 1 {
+		t.Fatalf("running in the store: %v", got)
+	}
+	// b stops what a created, though it has not loaded it, and may then
+	// create; a, still thinking x runs, is refused because b's runs.
+	if _, errs, err := b.Stop(ctx, x.ID); err != nil || errs != nil {
+		t.Fatalf("stopping another replica's new experiment: %v %+v", err, errs)
+	}
+	y, errs, err := b.Create(ctx, twoArms())
+	if err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	if y.ID <= x.ID {
+		t.Fatalf("IDs across replicas do not sort by creation: %s after %s", y.ID, x.ID)
+	}
+	if _, errs, _ := a.Create(ctx, twoArms()); len(errs) != 1 || errs[0].Code != shop.CodeDuplicate {
+		t.Fatalf("a third experiment: %+v, want DUPLICATE", errs)
+	}
+	if got := runningStored(t, st); len(got) != 1 || got[0] != keyExperiment+y.ID {
+		t.Fatalf("running in the store: %v, want only %s", got, y.ID)
+	}
+	if err := a.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.Running(); r == nil || r.ID != y.ID {
+		t.Fatalf("a runs %+v after Reload, want %s", r, y.ID)
+	}
+}
+
+// Replicas creating at once: exactly one experiment runs, the others get
+// DUPLICATE; and a Stop racing a Create never leaves two running.
+func TestCreatesOnManyReplicasAtOnceRunOne(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	const replicas = 4
+	var ms []*Manager
+	for range replicas {
+		ms = append(ms, openManager(t, st))
+	}
+	var current string
+	for round := range 5 {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var created []string
+		dups := 0
+		start := make(chan struct{})
+		for _, m := range ms {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if current != "" && m == ms[0] {
+					// One replica stops the running experiment while
+					// the others create.
+					if _, errs, err := m.Stop(ctx, current); err != nil || errs != nil {
+						t.Errorf("stop: %v %+v", err, errs)
+					}
+					return
+				}
+				e, errs, err := m.Create(ctx, twoArms())
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil:
+					t.Error(err)
+				case errs == nil:
+					created = append(created, e.ID)
+				case errs[0].Code == shop.CodeDuplicate:
+					dups++
+				default:
+					t.Errorf("create: %+v", errs)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		running := runningStored(t, st)
+		if len(running) > 1 || len(created) > 1 {
+			t.Fatalf("round %d: created %v (%d refused); running in the store: %v, want at most one", round, created, dups, running)
+		}
+		if current == "" && (len(created) != 1 || len(running) != 1) {
+			t.Fatalf("round %d, nothing running before: created %v (%d refused), running %v; want one", round, created, dups, running)
+		}
+		current = ""
+		if len(running) == 1 {
+			current = running[0][len(keyExperiment):]
+		}
+	}
+}
+
+// Replicas starting at once on a new store agree on one signing secret,
+// so that a recommendation ID one signs the other accepts.
+func TestReplicasStartingAtOnceShareTheSigningSecret(t *testing.T) {
+	st := &lockstepStore{Store: openStore(t), key: keySecret}
+	st.arm(2)
+	var ms [2]*Manager
+	var wg sync.WaitGroup
+	for i := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, err := Open(context.Background(), st, Options{})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ms[i] = m
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	if !bytes.Equal(ms[0].secret, ms[1].secret) {
+		t.Fatal("two replicas started at once sign with different secrets")
+	}
+	stored, _, _ := st.GetBlob(context.Background(), Namespace, keySecret)
+	if !bytes.Equal(stored, ms[0].secret) {
+		t.Fatal("the replicas sign with a secret the store does not hold")
+	}
+}
+
+// lockstepStore makes the next n reads of one blob return only once all
+// n have read: the interleaving in which each replica finds it missing.
+type lockstepStore struct {
+	store.Store
+	key     string
+	mu      sync.Mutex
+	waiting int
+	all     *sync.WaitGroup
+}
+
+func (s *lockstepStore) arm(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.waiting, s.all = n, &sync.WaitGroup{}
+	s.all.Add(n)
+}
+
+func (s *lockstepStore) step(k string) {
+	if k != s.key {
+		return
+	}
+	s.mu.Lock()
+	if s.waiting == 0 {
+		s.mu.Unlock()
+		return
+	}
+	s.waiting--
+	wg := s.all
+	s.mu.Unlock()
+	wg.Done()
+	wg.Wait()
+}
+
+func (s *lockstepStore) GetBlob(ctx context.Context, ns, k string) ([]byte, bool, error) {
+	defer s.step(k)
+	return s.Store.GetBlob(ctx, ns, k)
+}
+
+func (s *lockstepStore) GetBlobVersion(ctx context.Context, ns, k string) ([]byte, int64, error) {
+	defer s.step(k)
+	return s.Store.GetBlobVersion(ctx, ns, k)
+}
+
+// The cap on stored experiments holds on a replica whose bus lags: it
+// catches up before counting.
+func TestExperimentCapOnAReplicaThatHasNotReloaded(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open("", store.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, b := openManager(t, st), openManager(t, st)
+	for i := range MaxExperiments {
+		e, errs, err := a.Create(ctx, twoArms())
+		if err != nil || errs != nil {
+			t.Fatal(i, err, errs)
+		}
+		if _, errs, err := a.Stop(ctx, e.ID); err != nil || errs != nil {
+			t.Fatal(i, err, errs)
+		}
+	}
+	_, errs, err := b.Create(ctx, twoArms())
+	if err != nil || len(errs) != 1 || errs[0].Code != shop.CodeTooLarge {
+		t.Fatalf("experiment %d on a replica that had not reloaded: %v %+v, want TOO_LARGE", MaxExperiments+1, err, errs)
+	}
+}
