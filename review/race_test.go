@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/shopmuse/shopmuse/copywriter"
+	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
 
@@ -188,13 +189,13 @@ func TestEditAndApprovalOnTwoReplicasAtOnce(t *testing.T) {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		if _, ues, err := a.Edit(ctx, "bob", id, nil, edited, checker); err != nil || len(ues) != 0 {
+		if _, ues, err := a.Edit(ctx, "bob", id, nil, nil, edited, checker); err != nil || len(ues) != 0 {
 			t.Error("edit", ues, err)
 		}
 	}()
 	go func() {
 		defer wg.Done()
-		if _, ues, err := b.Approve(ctx, "alice", []string{id}); err != nil || len(ues) != 0 {
+		if _, ues, err := b.Approve(ctx, "alice", []string{id}, nil); err != nil || len(ues) != 0 {
 			t.Error("approve", ues, err)
 		}
 	}()
@@ -212,6 +213,56 @@ func TestEditAndApprovalOnTwoReplicasAtOnce(t *testing.T) {
 	}
 	if log[0].Action != "approve" || log[0].Before == nil || log[0].Before.Text != edited {
 		t.Fatalf("the approval's audit entry does not start from the edit: %+v", log[0])
+	}
+}
+
+// The same race, the approval carrying the revision its reviewer read: the
+// words changed under it on another replica, so it is a CONFLICT and the
+// edited words stay pending (the turn through the guard blob makes the
+// revision check exact across replicas, not only within one).
+func TestApprovalOfWordsEditedOnAnotherReplicaIsAConflict(t *testing.T) {
+	ctx := context.Background()
+	st := newRacing(openStore(t))
+	a, b := New(st, Options{On: true}), New(st, Options{On: true})
+	res := result(t, 1)
+	if err := a.Register(ctx, &res, mug); err != nil {
+		t.Fatal(err)
+	}
+	id := res.Variants[0].ID
+	read, err := b.Get(ctx, id)
+	if err != nil || read == nil {
+		t.Fatal(read, err)
+	}
+	seen := read.Revision()
+	edited := "保温杯500毫升，通勤路上随手带，热水一直暖暖的。"
+	st.arm(recordKey(id), 2)
+	st.order(`"action":"edit"`, `"action":"approve"`)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	var approveErrs []shop.UserError
+	go func() {
+		defer wg.Done()
+		if _, ues, err := a.Edit(ctx, "bob", id, nil, nil, edited, checker); err != nil || len(ues) != 0 {
+			t.Error("edit", ues, err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		var err error
+		if _, approveErrs, err = b.Approve(ctx, "alice", []string{id}, []string{seen}); err != nil {
+			t.Error("approve", err)
+		}
+	}()
+	wg.Wait()
+	if len(approveErrs) != 1 || approveErrs[0].Code != shop.CodeConflict {
+		t.Fatalf("approving words edited meanwhile on another replica: %+v, want CONFLICT", approveErrs)
+	}
+	r, err := a.Get(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Text != edited || r.Status != copywriter.StatusPending {
+		t.Fatalf("the record holds %q (%s), want the edit, still pending", r.Text, r.Status)
 	}
 }
 
@@ -233,7 +284,7 @@ func TestRegisteringKeepsADecisionMadeMeanwhile(t *testing.T) {
 	if err := a.Register(ctx, &res, mug); err != nil {
 		t.Fatal(err)
 	}
-	if _, ues, err := a.Approve(ctx, "alice", []string{id}); err != nil || len(ues) != 0 {
+	if _, ues, err := a.Approve(ctx, "alice", []string{id}, nil); err != nil || len(ues) != 0 {
 		t.Fatal(ues, err)
 	}
 	close(release)
@@ -264,7 +315,7 @@ func TestDecisionRacingAnErasureDoesNotBringTheWordsBack(t *testing.T) {
 	reached, release := st.hold(recordKey(id))
 	done := make(chan error)
 	go func() {
-		_, _, err := a.Approve(ctx, "alice", []string{id})
+		_, _, err := a.Approve(ctx, "alice", []string{id}, nil)
 		done <- err
 	}()
 	<-reached // a read the record

@@ -623,7 +623,7 @@ func (s *Service) decide(ctx context.Context, actor string, ids, revisions []str
 		if err != nil {
 			return nil, nil, err
 		}
-		out, blobs, ues, err := s.prepare(ctx, actor, ids, action, reason, change)
+		out, blobs, ues, err := s.prepare(ctx, actor, ids, revisions, action, reason, change)
 		if err != nil || len(ues) > 0 {
 			return nil, ues, err
 		}
@@ -645,9 +645,12 @@ func (s *Service) decide(ctx context.Context, actor string, ids, revisions []str
 // last one).
 const keyDecided = "decided"
 
-// prepare reads the records, applies change and returns the variants, and
-// the records and audit entries to write.
-func (s *Service) prepare(ctx context.Context, actor string, ids []string, action string, reason *string, change func(i int, r *Record) *shop.UserError) ([]copywriter.Variant, []store.Blob, []shop.UserError, error) {
+// prepare reads the records, checks them against the revisions the
+// reviewer read, applies change and returns the variants, and the records
+// and audit entries to write. Under the guard blob's turn, the check is
+// exact across replicas: words changed after it make the swap fail and
+// the whole decision is read and checked again.
+func (s *Service) prepare(ctx context.Context, actor string, ids, revisions []string, action string, reason *string, change func(i int, r *Record) *shop.UserError) ([]copywriter.Variant, []store.Blob, []shop.UserError, error) {
 	var ues []shop.UserError
 	var recs []*Record
 	var befores []*Snapshot
