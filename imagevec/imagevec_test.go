@@ -522,3 +522,43 @@ func TestStaleUploadLeavesTheNewImageQueued(t *testing.T) {
 		t.Fatalf("stored %s", b)
 	}
 }
+
+// TestUploadOnAnotherReplicaIsNotOverwritten: replica B is embedding a
+// product's imageURL when an admin's upload for the same image is stored
+// by replica A (B has not reloaded it yet); B's URL vector does not
+// replace the stored upload, on either replica.
+func TestUploadOnAnotherReplicaIsNotOverwritten(t *testing.T) {
+	ctx := context.Background()
+	p := shop.Product{ID: "p", Version: 1, ImageURL: "http://img/blue.png"}
+	st := newMemStore(p)
+	open := func(f Fetcher) *Service {
+		s, err := New(st, f, tagEmbedder{}, Options{Name: "tag", Dim: dim, Weight: 0.5, Concurrency: 1,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: prometheus.NewRegistry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	gate := &gatedFetcher{gate: p.ImageURL, started: make(chan struct{}), open: make(chan struct{})}
+	a, b := open(&gatedFetcher{}), open(gate)
+	b.Upsert(ctx, []shop.Product{p})
+	<-gate.started // B fetches the URL's image
+	a.EmbedUpload("p", p.ImageURL, png("red"), "image/png")
+	a.Wait()
+	close(gate.open)
+	b.Wait()
+	bl, ok, _ := st.GetBlob(ctx, Namespace, "p")
+	var r record
+	if !ok || json.Unmarshal(bl, &r) != nil || r.Upload == "" || r.Vector[0] < 0.9 {
+		t.Fatalf("stored %s; want the upload's (red) vector", bl)
+	}
+	if err := b.Reload(ctx, []string{"p"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*Service{"A": a, "B": b} {
+		if v, ok, _ := s.Index().Vector(ctx, "p"); !ok || v[0] < 0.9 {
+			t.Fatalf("replica %s indexes %v %v; want the upload's (red) vector", name, v, ok)
+		}
+	}
+}

@@ -490,6 +490,19 @@ func (s *Service) embedOne(ctx context.Context, id string, j job) {
 	if uploaded && !j.upload() {
 		return // an image uploaded since stands for this URL's
 	}
+	if !j.upload() {
+		// Another replica may have stored an upload for this image
+		// that this one has not reloaded yet: it stands too.
+		b, ok, err := s.st.GetBlob(ctx, Namespace, id)
+		if err != nil {
+			fail(ReasonStore, err)
+			return
+		}
+		var old record
+		if ok && json.Unmarshal(b, &old) == nil && old.Upload != "" && old.ImageURL == url && old.Embedder == s.o.Name {
+			return
+		}
+	}
 	rec := record{Embedder: s.o.Name, ImageURL: url, Vector: v}
 	if j.upload() {
 		sum := sha256.Sum256(data)
