@@ -388,6 +388,9 @@ func consoleReviewFlow(t *testing.T, b *consoleBrowser, base, shots string) {
 	b.do(t, "approve the shown words, refused", chromedp.Click(chromedp.CSS(stale+` button.approve`)))
 	poll[bool](t, b, "the list reloaded under the open form", `(() => { const c = document.querySelector(`+jsString(stale)+`);
 		return !!c && !!c.querySelector('form.edit') && !!c.querySelector('.checks li.fail') && !!document.querySelector('.review .banner.error') })()`)
+	if note := poll[string](t, b, "the form says the words changed", `document.querySelector(`+jsString(stale+` form.edit .stale`)+`)?.textContent ?? ''`); !strings.Contains(note, "changed since you started editing") {
+		t.Errorf("the open form over changed words reads %q", note)
+	}
 	b.do(t, "dismiss the conflict", chromedp.Click(chromedp.CSS(`.review .banner.error button[aria-label=Dismiss]`)))
 	b.do(t, "save the edit begun on the old words", chromedp.Click(chromedp.CSS(stale+` form.edit button[type=submit]`)))
 	poll[bool](t, b, "the save is refused as a conflict", `(() => { const e = document.querySelector('.review .banner.error'); return !!e && e.textContent.includes('changed since') })()`)
