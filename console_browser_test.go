@@ -372,6 +372,43 @@ func consoleReviewFlow(t *testing.T, b *consoleBrowser, base, shots string) {
 	if len(st.CopyReviewQueue.Edges) != 1 {
 		t.Fatalf("%d approved variants after the stale approve, want the 1 approved before it", len(st.CopyReviewQueue.Edges))
 	}
+	// An open edit keeps the words it started from: with the form open,
+	// another admin edits the variant (into words failing a check), a
+	// CONFLICT elsewhere reloads the list under the form, and Save is then
+	// refused (CONFLICT) instead of overwriting words this editor never read.
+	const overwritten = "全网最低价的平板，闭眼入！"
+	b.do(t, "open the edit form", chromedp.Click(chromedp.CSS(stale+` .decide button.quiet`)), chromedp.WaitVisible(chromedp.CSS(stale+` form.edit textarea`)))
+	poll[bool](t, b, "type an edit", `(() => { const el = document.querySelector(`+jsString(stale+` form.edit textarea`)+`);
+		el.value = '平板电脑，轻薄大屏，随身带。'; el.dispatchEvent(new Event('input', {bubbles: true})); return true })()`)
+	if out := adminPost(t, base, consoleAdminKey, `mutation($id: ID!, $text: String!) { editCopy(id: $id, text: $text) { userErrors { code } } }`,
+		map[string]any{"id": ids[2], "text": overwritten}); strings.Contains(toJSON(out), `"code"`) {
+		t.Fatalf("edit behind the open form: %s", toJSON(out))
+	}
+	b.do(t, "dismiss the earlier conflict", chromedp.Click(chromedp.CSS(`.review .banner.error button[aria-label=Dismiss]`)))
+	b.do(t, "approve the shown words, refused", chromedp.Click(chromedp.CSS(stale+` button.approve`)))
+	poll[bool](t, b, "the list reloaded under the open form", `(() => { const c = document.querySelector(`+jsString(stale)+`);
+		return !!c && !!c.querySelector('form.edit') && !!c.querySelector('.checks li.fail') && !!document.querySelector('.review .banner.error') })()`)
+	if note := poll[string](t, b, "the form says the words changed", `document.querySelector(`+jsString(stale+` form.edit .stale`)+`)?.textContent ?? ''`); !strings.Contains(note, "changed since you started editing") {
+		t.Errorf("the open form over changed words reads %q", note)
+	}
+	b.do(t, "dismiss the conflict", chromedp.Click(chromedp.CSS(`.review .banner.error button[aria-label=Dismiss]`)))
+	b.do(t, "save the edit begun on the old words", chromedp.Click(chromedp.CSS(stale+` form.edit button[type=submit]`)))
+	poll[bool](t, b, "the save is refused as a conflict", `(() => { const e = document.querySelector('.review .banner.error'); return !!e && e.textContent.includes('changed since') })()`)
+	var now struct {
+		CopyReviewQueue struct {
+			Edges []struct{ Node struct{ ID, Text string } }
+		}
+	}
+	fromJSON(t, adminPost(t, base, consoleAdminKey, `query($p: ID!) { copyReviewQueue(filter: {productID: $p}) { edges { node { id text } } } }`,
+		map[string]any{"p": pid}), &now)
+	for _, e := range now.CopyReviewQueue.Edges {
+		if e.Node.ID == ids[2] && e.Node.Text != overwritten {
+			t.Fatalf("a save begun on the old words replaced another admin's edit: the text is %q, want %q", e.Node.Text, overwritten)
+		}
+	}
+	b.do(t, "close the form", chromedp.Click(chromedp.CSS(stale+` form.edit button.link`)),
+		chromedp.Click(chromedp.CSS(`.review .banner.error button[aria-label=Dismiss]`)))
+	poll[bool](t, b, "the other admin's words shown", `document.querySelector(`+jsString(stale+` .copy p`)+`)?.textContent === `+jsString(overwritten))
 	// Edit the third into an absolute claim: the re-check flags it, says
 	// why, and Approve is off; edited back, it passes again.
 	edited := ids[2]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,27 @@ func TestEvalAskReportNamesThePath(t *testing.T) {
 		t.Skip("runs the whole question set twice")
 	}
 	ctx := context.Background()
+	// The served path opens its App in a temporary directory of its own,
+	// whatever the environment says, and removes it, also when it fails.
+	tmp, data := t.TempDir(), t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for k, v := range map[string]string{"SHOPMUSE_DATA": data, "SHOPMUSE_STORE": "postgres://nobody@127.0.0.1:1/none",
+		"SHOPMUSE_LLM": "openai", "SHOPMUSE_DEMO": "off"} {
+		t.Setenv(k, v)
+	}
+	defer func() {
+		for _, dir := range []string{tmp, data} {
+			if left, _ := os.ReadDir(dir); len(left) > 0 {
+				t.Errorf("eval ask left %d entries in %s (%s...)", len(left), dir, left[0].Name())
+			}
+		}
+	}()
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_ = evalAsk(cancelled, nil, io.Discard, io.Discard)
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("eval ask with a cancelled context left %s in TMPDIR", left[0].Name())
+	}
 	for _, c := range []struct {
 		args []string
 		want []string

@@ -4757,8 +4757,9 @@ extend type Mutation {
   approved (userError INVALID naming the check). revisions, when given, are
   the CopyVariant.revision values you read, one per ID in the same order: a
   variant whose words changed since is a userError CONFLICT (field
-  ["revisions", i]) and nothing of the batch is approved. Without them the
-  variants' current words are approved.
+  ["revisions", i]) and nothing of the batch is approved; a revision that
+  is not 16 hexadecimal digits is INVALID. Without them the variants'
+  current words are approved.
   """
   approveCopy(ids: [ID!]!, revisions: [String!]): CopyReviewPayload!
   "Admin: rejects up to 100 variants; reason is required (at most 500 characters); revisions as for approveCopy."

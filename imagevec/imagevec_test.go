@@ -459,3 +459,106 @@ func TestUploadedImagesStandForTheProduct(t *testing.T) {
 		})
 	}
 }
+
+// gatedFetcher serves png(tag) for a URL ".../<tag>.png", holding the URL
+// named gate until open is closed.
+type gatedFetcher struct {
+	gate    string
+	started chan struct{}
+	open    chan struct{}
+}
+
+func (f *gatedFetcher) Fetch(ctx context.Context, url string) ([]byte, string, error) {
+	if url == f.gate {
+		close(f.started)
+		<-f.open
+	}
+	tag := strings.TrimSuffix(url[strings.LastIndex(url, "/")+1:], ".png")
+	return png(tag), "image/png", nil
+}
+
+// tagEmbedder embeds png("red") as (1,0,0,0) and png("blue") as (0,0,1,0).
+type tagEmbedder struct{}
+
+func (tagEmbedder) Embed(_ context.Context, data []byte, _ string) ([]float32, error) {
+	if strings.HasSuffix(string(data), "red") {
+		return []float32{1, 0, 0, 0}, nil
+	}
+	return []float32{0, 0, 1, 0}, nil
+}
+
+// TestStaleUploadLeavesTheNewImageQueued: an upload begun while the
+// product showed an older imageURL arrives after the product's new
+// imageURL was queued (the only worker busy elsewhere): the upload no
+// longer describes the product, and the new image is still embedded
+// (the upload replaced the queued job, and the product was left with no
+// vector at all).
+func TestStaleUploadLeavesTheNewImageQueued(t *testing.T) {
+	ctx := context.Background()
+	busy := shop.Product{ID: "busy", Version: 1, ImageURL: "http://img/busy.png"}
+	p := shop.Product{ID: "p", Version: 2, ImageURL: "http://img/blue.png"}
+	st := newMemStore(busy, p)
+	f := &gatedFetcher{gate: busy.ImageURL, started: make(chan struct{}), open: make(chan struct{})}
+	s, err := New(st, f, tagEmbedder{}, Options{Name: "tag", Dim: dim, Weight: 0.5, Concurrency: 1,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Upsert(ctx, []shop.Product{busy})
+	<-f.started // the only worker is busy
+	s.Upsert(ctx, []shop.Product{p})
+	// The upload was read while p showed its first image.
+	s.EmbedUpload("p", "http://img/old.png", png("red"), "image/png")
+	close(f.open)
+	s.Wait()
+	v, ok, err := s.Index().Vector(ctx, "p")
+	if err != nil || !ok || v[2] < 0.9 {
+		t.Fatalf("p's vector %v %v %v; want its new image's (blue)", v, ok, err)
+	}
+	b, ok, _ := st.GetBlob(ctx, Namespace, "p")
+	var r record
+	if !ok || json.Unmarshal(b, &r) != nil || r.ImageURL != p.ImageURL || r.Upload != "" {
+		t.Fatalf("stored %s", b)
+	}
+}
+
+// TestUploadOnAnotherReplicaIsNotOverwritten: replica B is embedding a
+// product's imageURL when an admin's upload for the same image is stored
+// by replica A (B has not reloaded it yet); B's URL vector does not
+// replace the stored upload, on either replica.
+func TestUploadOnAnotherReplicaIsNotOverwritten(t *testing.T) {
+	ctx := context.Background()
+	p := shop.Product{ID: "p", Version: 1, ImageURL: "http://img/blue.png"}
+	st := newMemStore(p)
+	open := func(f Fetcher) *Service {
+		s, err := New(st, f, tagEmbedder{}, Options{Name: "tag", Dim: dim, Weight: 0.5, Concurrency: 1,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: prometheus.NewRegistry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	gate := &gatedFetcher{gate: p.ImageURL, started: make(chan struct{}), open: make(chan struct{})}
+	a, b := open(&gatedFetcher{}), open(gate)
+	b.Upsert(ctx, []shop.Product{p})
+	<-gate.started // B fetches the URL's image
+	a.EmbedUpload("p", p.ImageURL, png("red"), "image/png")
+	a.Wait()
+	close(gate.open)
+	b.Wait()
+	bl, ok, _ := st.GetBlob(ctx, Namespace, "p")
+	var r record
+	if !ok || json.Unmarshal(bl, &r) != nil || r.Upload == "" || r.Vector[0] < 0.9 {
+		t.Fatalf("stored %s; want the upload's (red) vector", bl)
+	}
+	if err := b.Reload(ctx, []string{"p"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*Service{"A": a, "B": b} {
+		if v, ok, _ := s.Index().Vector(ctx, "p"); !ok || v[0] < 0.9 {
+			t.Fatalf("replica %s indexes %v %v; want the upload's (red) vector", name, v, ok)
+		}
+	}
+}

@@ -365,15 +365,23 @@ func (s *Service) Backfill(ctx context.Context, ps []shop.Product) int {
 // (mime is the checked type of data), while the product shows imageURL
 // (maybe none): stored like a vector of an imageURL, it stands for the
 // product, in place of a vector of that URL, until the product's imageURL
-// changes or the product is deleted. data must not change afterwards.
+// changes or the product is deleted; an upload for an image the product
+// no longer shows is dropped. data must not change afterwards.
 func (s *Service) EmbedUpload(id, imageURL string, data []byte, mime string) {
 	if len(data) == 0 {
 		return
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j, queued := s.pending[id]; queued && j.url != imageURL {
+		// The product shows another image since the upload was read
+		// (an Upsert queued it meanwhile): the upload no longer
+		// describes it, and replacing the queued job would leave the
+		// product with no vector of its new image.
+		return
+	}
 	s.pending[id] = job{url: imageURL, data: data, mime: mime}
 	s.startWorkersLocked()
-	s.mu.Unlock()
 }
 
 // Delete forgets deleted products' vectors. Call it after the products
@@ -481,6 +489,19 @@ func (s *Service) embedOne(ctx context.Context, id string, j job) {
 	s.mu.Unlock()
 	if uploaded && !j.upload() {
 		return // an image uploaded since stands for this URL's
+	}
+	if !j.upload() {
+		// Another replica may have stored an upload for this image
+		// that this one has not reloaded yet: it stands too.
+		b, ok, err := s.st.GetBlob(ctx, Namespace, id)
+		if err != nil {
+			fail(ReasonStore, err)
+			return
+		}
+		var old record
+		if ok && json.Unmarshal(b, &old) == nil && old.Upload != "" && old.ImageURL == url && old.Embedder == s.o.Name {
+			return
+		}
 	}
 	rec := record{Embedder: s.o.Name, ImageURL: url, Vector: v}
 	if j.upload() {

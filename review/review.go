@@ -113,7 +113,23 @@ func Revision(headline, text string) string {
 	h.Write([]byte(headline))
 	h.Write([]byte{0})
 	h.Write([]byte(text))
-	return hex.EncodeToString(h.Sum(nil)[:8])
+	return hex.EncodeToString(h.Sum(nil)[:revisionLen/2])
+}
+
+// revisionLen is the length of a Revision.
+const revisionLen = 16
+
+// wellFormedRevision reports whether s could be a Revision.
+func wellFormedRevision(s string) bool {
+	if len(s) != revisionLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // Revision is the revision of the record's words.
@@ -611,6 +627,18 @@ func (s *Service) decide(ctx context.Context, actor string, ids, revisions []str
 	if revisions != nil && len(revisions) != len(ids) {
 		return nil, []shop.UserError{{Field: []string{"revisions"}, Code: shop.CodeInvalid,
 			Message: fmt.Sprintf("give one revision per ID (%d IDs, %d revisions), or none", len(ids), len(revisions))}}, nil
+	}
+	// A revision no variant can have is a mistake, not a change since:
+	// INVALID, and the message does not echo it (it may be megabytes).
+	var bad []shop.UserError
+	for i, rev := range revisions {
+		if !wellFormedRevision(rev) {
+			bad = append(bad, shop.UserError{Field: []string{"revisions", strconv.Itoa(i)}, Code: shop.CodeInvalid,
+				Message: fmt.Sprintf("a revision is %d hexadecimal digits, as CopyVariant.revision gives it", revisionLen)})
+		}
+	}
+	if len(bad) > 0 {
+		return nil, bad, nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -407,3 +407,35 @@ func TestDecisionsApplyOnlyToTheWordsRead(t *testing.T) {
 		t.Fatalf("reject without revisions: %+v", ues)
 	}
 }
+
+// TestMalformedRevisionsAreInvalid: a revision no variant can have (empty,
+// not hexadecimal, upper case, megabytes long) is INVALID at its index,
+// not a CONFLICT, its text is not echoed back, and nothing of the batch
+// changes; for an edit the field is "revision".
+func TestMalformedRevisionsAreInvalid(t *testing.T) {
+	ctx := context.Background()
+	s := New(openStore(t), Options{On: true})
+	res := result(t, 2)
+	if err := s.Annotate(ctx, &res, mug, false); err != nil {
+		t.Fatal(err)
+	}
+	a, b := res.Variants[0], res.Variants[1]
+	readA := Revision(a.Headline, a.Text)
+	huge := strings.Repeat("f", 1<<20)
+	for _, bad := range []string{"", "zz", strings.ToUpper(readA), readA + "0", "ghijklmnopqrstuv", huge} {
+		vs, ues, err := s.Approve(ctx, "alice", []string{a.ID, b.ID}, []string{readA, bad})
+		if err != nil || len(vs) != 0 || len(ues) != 1 || ues[0].Code != shop.CodeInvalid || strings.Join(ues[0].Field, ".") != "revisions.1" ||
+			len(ues[0].Message) > 200 {
+			t.Fatalf("revision %.20q: %+v %+v %v", bad, vs, ues, err)
+		}
+		_, ues, _ = s.Edit(ctx, "alice", a.ID, &bad, nil, "保温杯，出门带上。", checker)
+		if len(ues) != 1 || ues[0].Code != shop.CodeInvalid || strings.Join(ues[0].Field, ".") != "revision" || len(ues[0].Message) > 200 {
+			t.Fatalf("edit with revision %.20q: %+v", bad, ues)
+		}
+	}
+	for _, v := range []copywriter.Variant{a, b} {
+		if r, _ := s.Get(ctx, v.ID); r.Status != copywriter.StatusPending || r.Text != v.Text {
+			t.Fatalf("%s changed after refused decisions: %+v", v.ID, r)
+		}
+	}
+}

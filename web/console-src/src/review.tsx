@@ -181,12 +181,13 @@ export function ReviewQueue() {
     }
   };
 
-  const edit = async (id: string, headline: string, text: string): Promise<boolean> => {
+  /** Saves an edit; revision is the one of the words the editor started from. */
+  const edit = async (id: string, headline: string, text: string, revision: string): Promise<boolean> => {
     setBusy(true);
     setErr(undefined);
     setNote('');
     try {
-      const d = await gql<{ editCopy: Payload }>(EDIT, { id, headline, text, revision: revisionsOf([id])[0] });
+      const d = await gql<{ editCopy: Payload }>(EDIT, { id, headline, text, revision });
       apply(d.editCopy, [id], 'Saved the edit of');
       return d.editCopy.userErrors.length === 0;
     } catch (e) {
@@ -338,12 +339,16 @@ function VariantCard(props: {
   busy: boolean;
   onTick: (on: boolean) => void;
   onDecide: (kind: 'approve' | 'reject', ids: string[], reason?: string) => void;
-  onEdit: (id: string, headline: string, text: string) => Promise<boolean>;
+  onEdit: (id: string, headline: string, text: string, revision: string) => Promise<boolean>;
 }) {
   const { v, busy } = props;
   const [mode, setMode] = useState<'' | 'reject' | 'edit'>('');
   const [headline, setHeadline] = useState(v.headline);
   const [text, setText] = useState(v.text);
+  // The revision of the words the open edit started from: the list may
+  // reload under the form (a CONFLICT elsewhere) with another admin's
+  // words, and the save must not overwrite words this editor never read.
+  const [editFrom, setEditFrom] = useState(v.revision);
   const failing = v.checks.filter((c) => !c.passed);
   const [showHistory, setShowHistory] = useState(false);
   return (
@@ -367,9 +372,14 @@ function VariantCard(props: {
             class="edit"
             onSubmit={async (e) => {
               e.preventDefault();
-              if (await props.onEdit(v.id, headline, text)) setMode('');
+              if (await props.onEdit(v.id, headline, text, editFrom)) setMode('');
             }}
           >
+            {v.revision !== editFrom && (
+              <p class="stale" role="status">
+                The words changed since you started editing (another edit). Cancel to read them, then edit again.
+              </p>
+            )}
             <input type="text" value={headline} onInput={(e) => setHeadline((e.target as HTMLInputElement).value)} aria-label="Headline" />
             <textarea rows={4} value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} aria-label="Text" />
             <div class="actions">
@@ -442,6 +452,7 @@ function VariantCard(props: {
           onClick={() => {
             setHeadline(v.headline);
             setText(v.text);
+            setEditFrom(v.revision);
             setMode(mode === 'edit' ? '' : 'edit');
           }}
         >
