@@ -215,14 +215,14 @@ func TestUnansweredLogIsBounded(t *testing.T) {
 	for i := range 10 {
 		l.record("p1", strings.Repeat("话", 50), fmt.Sprintf("%d%s", i, strings.Repeat("长", 300)), time.Time{})
 	}
-	for k, info := range l.known {
+	for k, p := range l.pending {
 		_, topic := splitGroupKey(k)
-		if len([]rune(topic)) > maxTopicRunes+1 || len(info.Examples) != maxExamples {
-			t.Fatalf("topic %q, %d examples", topic, len(info.Examples))
+		if len([]rune(topic)) > maxTopicRunes+1 || len(p.recent) != maxExamples {
+			t.Fatalf("topic %q, %d examples", topic, len(p.recent))
 		}
-		for _, e := range info.Examples {
-			if len([]rune(e)) > maxExampleRunes+1 {
-				t.Fatalf("example of %d runes", len([]rune(e)))
+		for _, e := range p.recent {
+			if len([]rune(e.Text)) > maxExampleRunes+1 {
+				t.Fatalf("example of %d runes", len([]rune(e.Text)))
 			}
 		}
 	}
