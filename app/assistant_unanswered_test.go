@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopmuse/shopmuse/bus"
+	"github.com/shopmuse/shopmuse/internal/natstest"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
@@ -341,5 +343,38 @@ func TestUnansweredOfAProductDeletedElsewhere(t *testing.T) {
 	}
 	if _, ok, _ := st.GetBlob(ctx, unansweredInfoNS, groupKey("p1", "warranty")); ok {
 		t.Fatal("the deleted product's group was written")
+	}
+}
+
+// Over the bus, a replica learns the groups another one flushed (they
+// count against MaxUnansweredGroups there too) and forgets those deleted
+// with their product, from the keys of each change.
+func TestUnansweredGroupsTravelTheBus(t *testing.T) { backends(t, testUnansweredGroupsTravelTheBus) }
+
+func testUnansweredGroupsTravelTheBus(t *testing.T, be backend) {
+	url := natstest.URL(t)
+	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url)}
+	a := startReplica(t, be, bc, "a", nil)
+	b := startReplica(t, be, bc, "b", nil)
+	upsertCups(t, a.App, "p1", "p2")
+	knows := func(r *replica, k string) bool {
+		r.unanswered.mu.Lock()
+		defer r.unanswered.mu.Unlock()
+		_, ok := r.unanswered.known[k]
+		return ok
+	}
+	g1, g2 := groupKey("p1", "warranty"), groupKey("p2", "size")
+	a.unanswered.record("p1", "warranty", "保修多久", a.Store.Now())
+	a.unanswered.record("p2", "size", "多大", a.Store.Now())
+	if err := a.flushUnanswered(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "b learns a's groups", func() bool { return knows(b, g1) && knows(b, g2) })
+	if _, _, err := a.DeleteProducts(context.Background(), []string{"p1"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "b forgets the deleted product's group", func() bool { return !knows(b, g1) })
+	if !knows(b, g2) {
+		t.Fatal("b forgot the other product's group")
 	}
 }
