@@ -150,6 +150,11 @@ func readAppConfig(e *envReader) app.Config {
 		TrainEvery:     e.duration("SHOPMUSE_TRAIN_EVERY", 10*time.Minute),
 		LLMConcurrency: e.integer("SHOPMUSE_LLM_CONCURRENCY", app.DefaultLLMConcurrency, 1, 10_000),
 		CopyReview:     e.boolean("SHOPMUSE_COPY_REVIEW", false),
+		UnansweredTTL:  e.duration("SHOPMUSE_UNANSWERED_TTL", app.DefaultUnansweredTTL),
+	}
+	if cfg.UnansweredTTL < time.Hour || cfg.UnansweredTTL > 10*365*24*time.Hour {
+		// Under an hour, a group would expire between a merchant's looks.
+		e.fail("SHOPMUSE_UNANSWERED_TTL must be from 1h to 87600h (10 years), got %v", cfg.UnansweredTTL)
 	}
 	cfg.Store = e.str("SHOPMUSE_STORE", app.StoreBadger)
 	if err := app.ParseStore(cfg.Store); err != nil {

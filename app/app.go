@@ -94,6 +94,10 @@ type Config struct {
 	// Fatigue is the frequency cap (SHOPMUSE_REC_FATIGUE); the zero value
 	// is off.
 	Fatigue fatigue.Config
+	// UnansweredTTL is how long an unansweredQuestions group stays
+	// without being asked (SHOPMUSE_UNANSWERED_TTL; default
+	// DefaultUnansweredTTL, 90 days).
+	UnansweredTTL time.Duration
 	// FlushEvery is how often buffered showings and experiment exposures
 	// reach the store (default DefaultFlushEvery).
 	FlushEvery time.Duration

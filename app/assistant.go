@@ -71,7 +71,7 @@ func (a *App) openAssistant(ctx context.Context) error {
 	a.assist = s
 	// Another replica wrote Q&A entries or flushed unanswered groups.
 	a.ReloadOn(qaNS, func(ctx context.Context, _ []string) error { return a.ReloadQAs(ctx) })
-	a.ReloadOn(unansweredInfoNS, func(ctx context.Context, _ []string) error { return a.ReloadUnanswered(ctx) })
+	a.ReloadOn(unansweredInfoNS, a.reloadUnanswered)
 	return a.ReloadAssistant(ctx)
 }
 

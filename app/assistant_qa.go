@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -20,9 +21,21 @@ import (
 // assistant cites as qa:<id>. They are blobs of their own namespace, one per
 // entry keyed by its ID, and an in-memory index by product that Reload
 // rebuilds from the store (another replica may have written).
+//
+// Writes take turns across replicas: each swaps the guard blob qaTurnKey
+// (store.PutBlobIf) from the version it read, with its entries in the same
+// transaction, after checking the caps against an index current as of that
+// version (reloaded first when another replica's write moved it). So two
+// replicas cannot both fill a product's last place: the second swap fails,
+// and its retry sees the first's entries. A delete writes empty tombstones
+// in its turn and removes them after.
 
 // qaNS is the blob namespace of Q&A entries.
 const qaNS = "assistant-qa"
+
+// qaTurnKey is the guard blob every Q&A write swaps. It starts with a
+// control character, which no entry's ID may hold.
+const qaTurnKey = "\x00turn"
 
 // Limits on Q&A entries. Every answer is held in memory, so the total is
 // bounded too: 50,000 entries of at most 2,000 characters each.
@@ -42,10 +55,13 @@ type qaIndex struct {
 	byID    map[string]assistant.QA
 	// byProduct holds each product's entries in ID order.
 	byProduct map[string][]assistant.QA
+	// turn is the version of the guard blob (qaTurnKey) the index is
+	// current as of; -1: unknown.
+	turn int64
 }
 
 func newQAIndex() *qaIndex {
-	return &qaIndex{byID: map[string]assistant.QA{}, byProduct: map[string][]assistant.QA{}}
+	return &qaIndex{byID: map[string]assistant.QA{}, byProduct: map[string][]assistant.QA{}, turn: -1}
 }
 
 // ProductQAs returns a product's Q&A entries in ID order.
@@ -59,6 +75,12 @@ func (a *App) ProductQAs(productID string) []assistant.QA {
 // when another one changed them. Entries that no longer decode are logged
 // and skipped.
 func (a *App) ReloadQAs(ctx context.Context) error {
+	// The guard's version first: the entries listed after it are at least
+	// as new as it says.
+	_, turn, err := a.Store.GetBlobVersion(ctx, qaNS, qaTurnKey)
+	if err != nil {
+		return fmt.Errorf("reload Q&A entries: %w", err)
+	}
 	byID := map[string]assistant.QA{}
 	after := ""
 	for {
@@ -67,6 +89,9 @@ func (a *App) ReloadQAs(ctx context.Context) error {
 			return fmt.Errorf("reload Q&A entries: %w", err)
 		}
 		for _, b := range page {
+			if b.Key == qaTurnKey || len(b.Value) == 0 {
+				continue // the guard, or a deleted entry's tombstone
+			}
 			var qa assistant.QA
 			if err := json.Unmarshal(b.Value, &qa); err != nil || qa.ID != b.Key {
 				a.log.Warn("skipping an undecodable Q&A entry", "key", b.Key, "err", err)
@@ -81,9 +106,65 @@ func (a *App) ReloadQAs(ctx context.Context) error {
 	}
 	a.qas.mu.Lock()
 	a.qas.byID = byID
+	a.qas.turn = turn
 	a.qas.rebuildLocked()
 	a.qas.mu.Unlock()
 	return nil
+}
+
+// qaTurn runs one Q&A write in its turn. write, called with the index
+// current as of the guard's version, checks what it must and returns the
+// blobs to write (none: nothing is written and qaTurn returns false); they
+// are written with the guard's swap, or write runs again after a reload
+// when another replica's write came first. apply then updates the index
+// under its lock. write may run several times, so it must only compute.
+func (a *App) qaTurn(ctx context.Context, write func() ([]store.Blob, error), apply func(x *qaIndex)) (bool, error) {
+	for attempt := range store.MaxSwapAttempts {
+		_, version, err := a.Store.GetBlobVersion(ctx, qaNS, qaTurnKey)
+		if err != nil {
+			return false, fmt.Errorf("Q&A write: %w", err)
+		}
+		a.qas.mu.RLock()
+		current := a.qas.turn == version
+		a.qas.mu.RUnlock()
+		if !current {
+			if err := a.ReloadQAs(ctx); err != nil {
+				return false, err
+			}
+			a.qas.mu.RLock()
+			current = a.qas.turn == version
+			a.qas.mu.RUnlock()
+		}
+		if current {
+			blobs, err := write()
+			if err != nil || len(blobs) == 0 {
+				return false, err
+			}
+			token := rand.Text()
+			ok, err := a.Store.PutBlobIf(ctx, qaNS, qaTurnKey, []byte(token), version, blobs...)
+			if err != nil {
+				return false, fmt.Errorf("Q&A write: %w", err)
+			}
+			if ok {
+				// The index is current as of this write's version if no
+				// other write followed it; else it is reloaded next turn.
+				cur, next, err := a.Store.GetBlobVersion(ctx, qaNS, qaTurnKey)
+				a.qas.mu.Lock()
+				apply(a.qas)
+				a.qas.turn = -1
+				if err == nil && string(cur) == token {
+					a.qas.turn = next
+				}
+				a.qas.rebuildLocked()
+				a.qas.mu.Unlock()
+				return true, nil
+			}
+		}
+		if err := store.SwapBackoff(ctx, attempt); err != nil {
+			return false, err
+		}
+	}
+	return false, fmt.Errorf("Q&A write: %w", store.ErrContended)
 }
 
 func (x *qaIndex) rebuildLocked() {
@@ -99,6 +180,15 @@ func (x *qaIndex) rebuildLocked() {
 // CheckProductQAs validates a batch of Q&A entries as UpsertProductQAs
 // does, without writing: the importer checks a file's lines with it.
 func (a *App) CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
+	qas, errs, err := a.checkProductQAs(ctx, in)
+	if err != nil || errs != nil {
+		return nil, errs, err
+	}
+	return qas, a.qas.checkCaps(qas), nil
+}
+
+// checkProductQAs is CheckProductQAs without the caps.
+func (a *App) checkProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
 	if errs := shop.BatchTooLarge(len(in), "input"); errs != nil {
 		return nil, errs, nil
 	}
@@ -130,7 +220,7 @@ func (a *App) CheckProductQAs(ctx context.Context, in []assistant.QA) ([]assista
 		})
 		return nil, errs, nil
 	}
-	return qas, a.qas.checkCaps(qas), nil
+	return qas, nil, nil
 }
 
 // CheckProductQACaps checks the caps (MaxQAsPerProduct, MaxQAs) for a
@@ -143,12 +233,13 @@ func (a *App) CheckProductQACaps(in []assistant.QA) []shop.UserError {
 }
 
 // UpsertProductQAs creates or replaces Q&A entries. The whole batch is
-// validated first (IDs, lengths, products that exist, the caps); one bad
-// row writes nothing and is named in a UserError.
+// validated first (IDs, lengths, products that exist, the caps: in the
+// write's turn, so they hold across replicas); one bad row writes nothing
+// and is named in a UserError.
 func (a *App) UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assistant.QA, []shop.UserError, error) {
 	a.qas.writeMu.Lock()
 	defer a.qas.writeMu.Unlock()
-	qas, errs, err := a.CheckProductQAs(ctx, in)
+	qas, errs, err := a.checkProductQAs(ctx, in)
 	if err != nil || errs != nil {
 		return nil, errs, err
 	}
@@ -160,15 +251,20 @@ func (a *App) UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assist
 		}
 		blobs[i] = store.Blob{Key: qa.ID, Value: b}
 	}
-	if err := a.Store.PutBlobs(ctx, qaNS, blobs); err != nil {
-		return nil, nil, err
+	var capErrs []shop.UserError
+	_, err = a.qaTurn(ctx, func() ([]store.Blob, error) {
+		if capErrs = a.qas.checkCaps(qas); capErrs != nil {
+			return nil, nil
+		}
+		return blobs, nil
+	}, func(x *qaIndex) {
+		for _, qa := range qas {
+			x.byID[qa.ID] = qa
+		}
+	})
+	if err != nil || capErrs != nil {
+		return nil, capErrs, err
 	}
-	a.qas.mu.Lock()
-	for _, qa := range qas {
-		a.qas.byID[qa.ID] = qa
-	}
-	a.qas.rebuildLocked()
-	a.qas.mu.Unlock()
 	return qas, nil, nil
 }
 
@@ -216,43 +312,52 @@ func (a *App) DeleteProductQAs(ctx context.Context, ids []string) ([]string, []s
 // limit: dropProductQAs may delete MaxQAsPerProduct entries per product
 // of a whole batch of products).
 func (a *App) deleteQAs(ctx context.Context, ids []string) ([]string, error) {
+	return a.deleteQAsWhere(ctx, func(x *qaIndex) []string {
+		var out []string
+		seen := map[string]bool{}
+		for _, id := range ids {
+			if _, ok := x.byID[id]; ok && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+		return out
+	})
+}
+
+// deleteQAsWhere deletes the entries pick chooses from the index, in a
+// turn: the index is then current (it holds what other replicas wrote),
+// and the entries become empty tombstones with the guard's swap, so a
+// write on another replica checks its caps without them. The tombstones
+// are removed after.
+func (a *App) deleteQAsWhere(ctx context.Context, pick func(x *qaIndex) []string) ([]string, error) {
 	a.qas.writeMu.Lock()
 	defer a.qas.writeMu.Unlock()
 	var deleted []string
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if seen[id] {
-			continue
+	ok, err := a.qaTurn(ctx, func() ([]store.Blob, error) {
+		a.qas.mu.RLock()
+		deleted = pick(a.qas)
+		a.qas.mu.RUnlock()
+		tombs := make([]store.Blob, len(deleted))
+		for i, id := range deleted {
+			tombs[i] = store.Blob{Key: id, Value: []byte{}}
 		}
-		seen[id] = true
-		// The store is the truth: an entry another replica wrote is
-		// deleted too, even if this replica has not reloaded yet.
-		_, ok, err := a.Store.GetBlob(ctx, qaNS, id)
-		if err != nil {
-			a.forgetQAs(deleted)
-			return deleted, err
+		return tombs, nil
+	}, func(x *qaIndex) {
+		for _, id := range deleted {
+			delete(x.byID, id)
 		}
-		if !ok {
-			continue
-		}
-		if err := a.Store.DeleteBlob(ctx, qaNS, id); err != nil {
-			a.forgetQAs(deleted)
-			return deleted, err
-		}
-		deleted = append(deleted, id)
+	})
+	if err != nil || !ok {
+		return nil, err
 	}
-	a.forgetQAs(deleted)
-	return deleted, nil
-}
-
-// forgetQAs drops deleted entries from the in-memory index.
-func (a *App) forgetQAs(deleted []string) {
-	a.qas.mu.Lock()
 	for _, id := range deleted {
-		delete(a.qas.byID, id)
+		if err := a.Store.DeleteBlob(ctx, qaNS, id); err != nil {
+			// The entry is deleted (its tombstone reads as none).
+			return deleted, fmt.Errorf("remove a deleted Q&A entry's tombstone: %w", err)
+		}
 	}
-	a.qas.rebuildLocked()
-	a.qas.mu.Unlock()
+	return deleted, nil
 }
 
 // normalizeQAs trims and validates a batch of Q&A entries.
@@ -309,19 +414,20 @@ func cleanText(s string, max int) (string, shop.ErrorCode, string) {
 }
 
 // dropProductQAs deletes the Q&A entries of deleted products, so that no
-// entry outlives its product (and counts against the caps).
+// entry outlives its product (and counts against the caps), also those
+// another replica wrote.
 func (a *App) dropProductQAs(ctx context.Context, productIDs []string) error {
-	var ids []string
-	a.qas.mu.RLock()
-	for _, pid := range productIDs {
-		for _, qa := range a.qas.byProduct[pid] {
-			ids = append(ids, qa.ID)
-		}
-	}
-	a.qas.mu.RUnlock()
-	if len(ids) == 0 {
+	if len(productIDs) == 0 {
 		return nil
 	}
-	_, err := a.deleteQAs(ctx, ids)
+	_, err := a.deleteQAsWhere(ctx, func(x *qaIndex) []string {
+		var ids []string
+		for _, pid := range productIDs {
+			for _, qa := range x.byProduct[pid] {
+				ids = append(ids, qa.ID)
+			}
+		}
+		return ids
+	})
 	return err
 }

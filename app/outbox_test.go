@@ -145,6 +145,14 @@ func (s *outboxStore) DeleteBlob(ctx context.Context, ns, k string) error {
 	return err
 }
 
+func (s *outboxStore) DeleteBlobs(ctx context.Context, ns, prefix string) error {
+	err := s.Store.DeleteBlobs(ctx, ns, prefix)
+	if err == nil {
+		s.record(store.ChangeBlobDeleted, store.BlobChange{Namespace: ns, Prefix: &prefix})
+	}
+	return err
+}
+
 func (s *outboxStore) AddCounters(ctx context.Context, ns string, deltas map[string]int64) error {
 	err := s.Store.AddCounters(ctx, ns, deltas)
 	if err == nil {

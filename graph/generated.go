@@ -4111,7 +4111,9 @@ extend type Query {
   """
   The questions the assistant answered UNKNOWN, grouped by product and topic
   (the attribute asked about), most asked first. Admin only. Counts are kept
-  for at most 10,000 groups; examples are clipped, and never name who asked.
+  for at most 10,000 groups, summed over replicas; a group not asked for
+  SHOPMUSE_UNANSWERED_TTL (90 days by default) drops out. Examples are the
+  most recent questions, clipped, and never name who asked.
   """
   unansweredQuestions(first: Int = 20, after: String): UnansweredQuestionConnection!
 }
@@ -4236,7 +4238,7 @@ type UnansweredQuestion {
   topic: String!
   "How often it was asked."
   count: Int!
-  "Up to 3 of the questions as asked, clipped to 100 characters."
+  "Up to 3 of the most recent distinct questions as asked (newest first), clipped to 100 characters, runs of 6 or more digits masked."
   examples: [String!]!
   lastAskedAt: Time!
 }
