@@ -141,14 +141,12 @@ func (a *App) Train(ctx context.Context) (recommend.TrainingReport, error) {
 		if held := a.rep.trainer.Load(); held != nil && (*held).Err() == nil {
 			return a.train(leaseCtx{Context: *held, values: ctx}, true)
 		}
-		// The lease outlives neither the training nor the App, but not the
-		// client either: release ends it.
-		held, release, ok, err := a.rep.bus.TryLease(context.WithoutCancel(ctx), leaseTrainer)
+		held, done, ok, err := a.explicitTrainerLease(ctx)
 		if err != nil {
 			return recommend.TrainingReport{}, fmt.Errorf("train: %w", err)
 		}
 		if ok {
-			defer release()
+			defer done()
 			return a.train(leaseCtx{Context: held, values: ctx}, true)
 		}
 		holder, err := a.rep.bus.Holder(ctx, leaseTrainer)
@@ -163,6 +161,49 @@ func (a *App) Train(ctx context.Context) (recommend.TrainingReport, error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return recommend.TrainingReport{}, fmt.Errorf("train: the trainer lease kept changing hands")
+}
+
+// explicitLease is the trainer lease explicit Trains took on a replica
+// whose background trainer does not hold it. Trains at the same time on
+// this replica share it (the lease's holder is this replica: a second
+// TryLease would fail and find itself named), and the last to finish
+// releases it.
+type explicitLease struct {
+	ctx     context.Context
+	release func()
+	users   int
+}
+
+// explicitTrainerLease returns the trainer lease for an explicit Train on
+// this replica, taking it if it is free; ok=false when another holds it.
+// done ends the caller's use; the last use releases the lease. The lease
+// does not end with the client (it outlives a hang-up, as the training
+// does), only with done.
+func (a *App) explicitTrainerLease(ctx context.Context) (held context.Context, done func(), ok bool, err error) {
+	a.rep.explicitMu.Lock()
+	defer a.rep.explicitMu.Unlock()
+	l := a.rep.explicit
+	if l == nil || l.ctx.Err() != nil {
+		held, release, ok, err := a.rep.bus.TryLease(context.WithoutCancel(ctx), leaseTrainer)
+		if err != nil || !ok {
+			return nil, nil, false, err
+		}
+		l = &explicitLease{ctx: held, release: release}
+		a.rep.explicit = l
+	}
+	l.users++
+	return l.ctx, func() {
+		a.rep.explicitMu.Lock()
+		l.users--
+		last := l.users == 0
+		if last && a.rep.explicit == l {
+			a.rep.explicit = nil
+		}
+		a.rep.explicitMu.Unlock()
+		if last {
+			l.release()
+		}
+	}, true, nil
 }
 
 // trainHook, when set (tests), runs before each training.

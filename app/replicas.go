@@ -94,6 +94,10 @@ type replicaState struct {
 	// trainer is the trainer lease's context while this replica's
 	// background trainer holds it: an explicit Train here trains under it.
 	trainer atomic.Pointer[context.Context]
+	// explicit is the trainer lease explicit Trains took here while
+	// the background trainer did not hold it (explicitTrainerLease).
+	explicitMu sync.Mutex
+	explicit   *explicitLease
 	// reloadMu serialises model loads from the bus.
 	reloadMu sync.Mutex
 	// reloads are the entries that re-read state another replica changed,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,5 +91,56 @@ func TestExplicitTrainingTakesAFreeTrainerLease(t *testing.T) {
 	}
 	if h, err := x.rep.bus.Holder(ctx, leaseTrainer); err != nil || h != "" {
 		t.Fatalf("after the training the trainer lease is held by %q (%v), want free", h, err)
+	}
+}
+
+// Two trainModels at once on a replica that took the free lease for the
+// first: the second trains under the same lease instead of failing (it
+// found its own replica holding the lease, neither free nor elsewhere),
+// and the lease is free once both are done.
+func TestExplicitTrainingsAtOnceShareTheLease(t *testing.T) {
+	ctx := context.Background()
+	url := natstest.URL(t)
+	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url), Replica: "x", LeaseTTL: 1500 * time.Millisecond}
+	st := sharedStore(t)
+	x, err := Open(ctx, Config{Data: t.TempDir(), Bus: &bc, Replica: "x", Logger: slog.New(quiet()), OpenedStore: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	seedShop(t, x)
+	var calls atomic.Int32
+	entered := make(chan struct{}, 2)
+	hold := make(chan struct{})
+	trainHook = func() {
+		calls.Add(1)
+		entered <- struct{}{}
+		<-hold
+	}
+	defer func() { trainHook = nil }()
+	errs := make(chan error, 2)
+	go func() { _, err := x.Train(ctx); errs <- err }()
+	<-entered // the first trains, holding the lease
+	go func() { _, err := x.Train(ctx); errs <- err }()
+	select {
+	case <-entered:
+	case err := <-errs:
+		close(hold)
+		t.Fatalf("a second trainModels while the first trains on the same replica: %v", err)
+	case <-time.After(10 * time.Second):
+		close(hold)
+		t.Fatal("the second trainModels neither trained nor returned")
+	}
+	close(hold)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("trainModels: %v", err)
+		}
+	}
+	if h, err := x.rep.bus.Holder(ctx, leaseTrainer); err != nil || h != "" {
+		t.Fatalf("after both trainings the trainer lease is held by %q (%v), want free", h, err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d trainings, want 2", n)
 	}
 }

@@ -291,9 +291,9 @@ type Manager struct {
 	ids    []string // sorted: IDs sort by creation
 	secret []byte
 
-	// writeMu serialises Create and Stop in this process; across replicas
-	// the compare-and-swaps of the "running" blob and of each experiment's
-	// blob do.
+	// writeMu serialises Create, Stop and Reload in this process; across
+	// replicas the compare-and-swaps of the "running" blob and of each
+	// experiment's blob do.
 	writeMu sync.Mutex
 
 	counts counts
@@ -317,8 +317,18 @@ func Open(ctx context.Context, st Store, o Options) (*Manager, error) {
 }
 
 // Reload re-reads the definitions and the signing secret from the store,
-// for a replica whose peer created or stopped an experiment.
+// for a replica whose peer created or stopped an experiment. It waits for
+// a Create or Stop in this process: a list read before their write and
+// installed after it would undo them here (the experiment created gone, the
+// one stopped running again) until the next reload.
 func (m *Manager) Reload(ctx context.Context) error {
+	m.writeMu.Lock()
+	defer m.writeMu.Unlock()
+	return m.reload(ctx)
+}
+
+// reload is Reload under writeMu.
+func (m *Manager) reload(ctx context.Context) error {
 	secret, err := m.loadSecret(ctx)
 	if err != nil {
 		return err
@@ -449,7 +459,7 @@ func (m *Manager) Create(ctx context.Context, in Input) (*Experiment, []shop.Use
 		// The cap counts what this replica holds: catch up first when the
 		// experiment created last is not among it (its bus lags).
 		if _, known := m.Get(string(last)); len(last) > 0 && !known {
-			if err := m.Reload(ctx); err != nil {
+			if err := m.reload(ctx); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -477,7 +487,7 @@ func (m *Manager) Create(ctx context.Context, in Input) (*Experiment, []shop.Use
 			return e, nil, nil
 		}
 		// Another replica created one first: catch up and look again.
-		if err := m.Reload(ctx); err != nil {
+		if err := m.reload(ctx); err != nil {
 			return nil, nil, err
 		}
 		if err := store.SwapBackoff(ctx, attempt); err != nil {

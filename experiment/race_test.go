@@ -5,6 +5,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
@@ -229,5 +230,80 @@ func TestExperimentCapOnAReplicaThatHasNotReloaded(t *testing.T) {
 	_, errs, err := b.Create(ctx, twoArms())
 	if err != nil || len(errs) != 1 || errs[0].Code != shop.CodeTooLarge {
 		t.Fatalf("experiment %d on a replica that had not reloaded: %v %+v, want TOO_LARGE", MaxExperiments+1, err, errs)
+	}
+}
+
+// parkedList parks the next listing of the experiments until released.
+type parkedList struct {
+	store.Store
+	mu      sync.Mutex
+	armed   bool
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (s *parkedList) ListBlobs(ctx context.Context, ns, prefix, after string, first int) ([]store.Blob, bool, error) {
+	s.mu.Lock()
+	park := s.armed && prefix == keyExperiment
+	s.armed = s.armed && !park
+	s.mu.Unlock()
+	if park {
+		// Read first, then wait: the listing is of the store before
+		// whatever happens while parked.
+		blobs, more, err := s.Store.ListBlobs(ctx, ns, prefix, after, first)
+		close(s.reached)
+		<-s.release
+		return blobs, more, err
+	}
+	return s.Store.ListBlobs(ctx, ns, prefix, after, first)
+}
+
+// A Reload the bus runs while this replica creates an experiment (it
+// read the store before the create) does not install its older list over
+// the create: the experiment created here stays known and running here
+// (it was gone until the bus delivered the create's own change, and a
+// stop likewise came back as running).
+func TestReloadDuringACreateDoesNotUndoIt(t *testing.T) {
+	ctx := context.Background()
+	st := &parkedList{Store: openStore(t), reached: make(chan struct{}), release: make(chan struct{})}
+	m := openManager(t, st)
+	st.mu.Lock()
+	st.armed = true
+	st.mu.Unlock()
+	reloaded := make(chan error, 1)
+	go func() { reloaded <- m.Reload(ctx) }()
+	<-st.reached
+	type created struct {
+		e    *Experiment
+		errs []shop.UserError
+		err  error
+	}
+	done := make(chan created, 1)
+	go func() {
+		e, errs, err := m.Create(ctx, twoArms())
+		done <- created{e, errs, err}
+	}()
+	var c created
+	got := false
+	select {
+	case c = <-done: // the create did not wait for the reload
+		got = true
+	case <-time.After(300 * time.Millisecond): // it waits for the reload
+	}
+	close(st.release)
+	if err := <-reloaded; err != nil {
+		t.Fatal(err)
+	}
+	if !got {
+		c = <-done
+	}
+	if c.err != nil || c.errs != nil {
+		t.Fatal(c.err, c.errs)
+	}
+	if _, ok := m.Get(c.e.ID); !ok {
+		t.Fatalf("the experiment %s created here is unknown here after a reload that ran beside it", c.e.ID)
+	}
+	if r := m.Running(); r == nil || r.ID != c.e.ID {
+		t.Fatalf("running here: %+v, want %s", r, c.e.ID)
 	}
 }

@@ -3,6 +3,7 @@ package review
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -339,5 +340,51 @@ func TestDecisionRacingAnErasureDoesNotBringTheWordsBack(t *testing.T) {
 				t.Fatalf("the audit log holds the erased words: %+v", d)
 			}
 		}
+	}
+}
+
+// failingDelete is a store whose next DeleteBlob of one key fails.
+type failingDelete struct {
+	store.Store
+	key string
+}
+
+func (s *failingDelete) DeleteBlob(ctx context.Context, ns, k string) error {
+	if k == s.key {
+		s.key = ""
+		return errors.New("the connection broke")
+	}
+	return s.Store.DeleteBlob(ctx, ns, k)
+}
+
+// An erasure that stopped after a record's tombstone (an error, or its
+// replica died) and is run again deletes the tombstone: left, it kept the
+// variant from ever being registered again (the tombstone is a blob, so
+// registering-if-absent failed, and it reads as no record), so the same
+// words written later for another shopper never reached the queue.
+func TestErasureRunAgainRemovesTheTombstoneItLeft(t *testing.T) {
+	ctx := context.Background()
+	res := result(t, 1)
+	id := res.Variants[0].ID
+	st := &failingDelete{Store: openStore(t), key: recordKey(id)}
+	s := New(st, Options{On: true})
+	if err := s.Register(store.WithSubject(ctx, "u1"), &res, mug); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EraseUser(ctx, "u1"); err == nil {
+		t.Fatal("an erasure whose delete failed succeeded")
+	}
+	if err := s.EraseUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := st.GetBlob(ctx, Namespace, recordKey(id)); err != nil || ok {
+		t.Fatalf("after the erasure ran again the record's blob is still there (%v)", err)
+	}
+	again := result(t, 1)
+	if err := s.Register(store.WithSubject(ctx, "u2"), &again, mug); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Get(ctx, id); err != nil || r == nil || r.Subject != "u2" {
+		t.Fatalf("the same words registered for another shopper after the erasure: %+v (%v)", r, err)
 	}
 }

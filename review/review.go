@@ -228,6 +228,19 @@ func (s *Service) EraseUser(ctx context.Context, userID string) error {
 		for _, b := range page {
 			after = b.Key
 			id := strings.TrimPrefix(b.Key, prefix)
+			b, ok, err := s.st.GetBlob(ctx, Namespace, recordKey(id))
+			if err != nil {
+				return fmt.Errorf("erase review records of %q: %w", userID, err)
+			}
+			if ok && len(b) == 0 {
+				// The tombstone of an erasure that stopped before
+				// deleting it: left, it would keep the variant from
+				// ever being registered again.
+				if err := s.st.DeleteBlob(ctx, Namespace, recordKey(id)); err != nil {
+					return fmt.Errorf("erase review records of %q: %w", userID, err)
+				}
+				continue
+			}
 			r, err := s.Get(ctx, id)
 			if err != nil {
 				return err
