@@ -698,6 +698,14 @@ func (s notifyStore) AddCounters(ctx context.Context, ns string, deltas map[stri
 	return s.done(s.Store.AddCounters(ctx, ns, deltas))
 }
 
+func (s notifyStore) AddCountersOnce(ctx context.Context, ns, onceKey string, deltas map[string]int64) (bool, error) {
+	added, err := s.Store.AddCountersOnce(ctx, ns, onceKey, deltas)
+	if added {
+		err = s.done(err)
+	}
+	return added, err
+}
+
 func (s notifyStore) DeleteCounters(ctx context.Context, ns, prefix string) error {
 	return s.done(s.Store.DeleteCounters(ctx, ns, prefix))
 }
