@@ -244,11 +244,11 @@ func (a *App) train(ctx context.Context, stopWithCtx bool) (recommend.TrainingRe
 		saveHook(a)
 	}
 	if err := a.saveSnapshot(dctx, fence); err != nil {
-		var sup *supersededError
+		var sup *SupersededError
 		if errors.As(err, &sup) {
 			a.Metrics.TrainingRuns.WithLabelValues("superseded").Inc()
 			a.log.Warn("model trained but not saved: another trainer saved a newer model meanwhile; serving that one",
-				"trained_by", sup.by, "version", sup.version)
+				"trained_by", sup.Replica, "version", sup.Version)
 			if err := a.loadStoredModel(dctx, true); err != nil {
 				a.log.Error("load the newer model after a superseded training", "err", err)
 			}
@@ -299,7 +299,7 @@ func (a *App) saveSnapshot(ctx context.Context, fence *modelFence) error {
 	defer cancel()
 	for attempt := 1; ; attempt++ {
 		err = a.writeSnapshot(ctx, snap, fence)
-		var sup *supersededError
+		var sup *SupersededError
 		if err == nil || errors.As(err, &sup) || attempt == saveAttempts || ctx.Err() != nil {
 			break
 		}
@@ -309,7 +309,7 @@ func (a *App) saveSnapshot(ctx context.Context, fence *modelFence) error {
 		case <-time.After(saveBackoff * time.Duration(attempt)):
 		}
 	}
-	if sup := (*supersededError)(nil); errors.As(err, &sup) {
+	if sup := (*SupersededError)(nil); errors.As(err, &sup) {
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
 	if err != nil {
@@ -370,7 +370,7 @@ func (a *App) trainWhenDue(ctx context.Context) {
 		a.log.InfoContext(ctx, "background training triggered", "new_interactions", pending)
 		_, err := a.train(ctx, true)
 		last = time.Now()
-		var sup *supersededError
+		var sup *SupersededError
 		if err != nil && ctx.Err() == nil && !errors.As(err, &sup) { // superseded: logged by train
 			a.log.ErrorContext(ctx, "background training failed", "err", err)
 		}

@@ -665,14 +665,16 @@ func infoGeneration(b []byte, version int64) int64 {
 	return m.Generation
 }
 
-// supersededError is a training's save refused by its fence: another
-// trainer saved a newer model since it started.
-type supersededError struct {
-	by, version string
+// SupersededError is Train's answer when its save was refused by the
+// fence (modelFence): another trainer saved a newer model since this
+// training started. That model is stored and served; nothing to retry.
+type SupersededError struct {
+	// Replica trained the model stored, Version is its modelInfo version.
+	Replica, Version string
 }
 
-func (e *supersededError) Error() string {
-	return fmt.Sprintf("superseded: %s saved a newer model (%s) while this one trained", e.by, e.version)
+func (e *SupersededError) Error() string {
+	return fmt.Sprintf("trained but not saved: replica %q saved a newer model (%s) while this one trained, and it is the one served", e.Replica, e.Version)
 }
 
 // putModelFenced writes the snapshot and its info in one compare-and-swap
@@ -686,7 +688,7 @@ func (a *App) putModelFenced(ctx context.Context, snap, info []byte, fence model
 		if infoGeneration(b, version) > fence.generation {
 			var m modelInfoBlob
 			_ = json.Unmarshal(b, &m)
-			return &supersededError{by: m.TrainedBy, version: m.Version}
+			return &SupersededError{Replica: m.TrainedBy, Version: m.Version}
 		}
 		ok, err := a.Store.PutBlobIf(ctx, modelsNS, modelsInfoKey, info, version, store.Blob{Key: modelsSnapshotKey, Value: snap})
 		if err != nil || ok {

@@ -72,7 +72,7 @@ func testAStaleTrainersSaveIsRefused(t *testing.T, st backend) {
 	close(resume)
 	err := <-aDone
 	saveHook = nil
-	var sup *supersededError
+	var sup *SupersededError
 	if !errors.As(err, &sup) {
 		t.Fatalf("a's late save: %v, want it refused as superseded", err)
 	}
