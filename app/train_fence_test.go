@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,12 +16,10 @@ import (
 
 func TestAStaleTrainersSaveIsRefused(t *testing.T) { backends(t, testAStaleTrainersSaveIsRefused) }
 
-// Two trainers start from the same stored model: a pauses just before its
-// save (past its lease, as after a GC pause or SIGSTOP, but after its last
-// look at the lease), b trains on newer data and saves. a's save is
-// refused and counted as superseded; the store keeps b's model, and a
-// serves it too.
-func testAStaleTrainersSaveIsRefused(t *testing.T, st backend) {
+// trainersFromOneModel opens replicas a and b over one store and bus (no
+// background trainers: the test trains), with a model b trained saved.
+func trainersFromOneModel(t *testing.T, st backend) (a, b *App) {
+	t.Helper()
 	ctx := context.Background()
 	url := natstest.URL(t)
 	bc := bus.Config{URLs: url, Stream: natstest.Stream(t, url), LeaseTTL: 1500 * time.Millisecond}
@@ -36,24 +35,45 @@ func testAStaleTrainersSaveIsRefused(t *testing.T, st backend) {
 		t.Cleanup(func() { r.Close() })
 		return r
 	}
-	a := open("a")
+	a = open("a")
 	seedShop(t, a)
-	b := open("b")
-	if _, err := b.train(ctx, true); err != nil { // the model both start from
+	b = open("b")
+	if _, err := b.train(ctx, true); err != nil {
 		t.Fatal(err)
 	}
+	return a, b
+}
 
+// pausedBeforeSave starts a training on a that stops just before its save
+// until resume is closed; its error arrives on done.
+func pausedBeforeSave(t *testing.T, a *App) (resume chan struct{}, done chan error) {
+	t.Helper()
 	paused, resume := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	saveHook = func(r *App) {
 		if r == a {
-			close(paused)
-			<-resume
+			once.Do(func() {
+				close(paused)
+				<-resume
+			})
 		}
 	}
-	defer func() { saveHook = nil }()
-	aDone := make(chan error, 1)
-	go func() { _, err := a.train(ctx, true); aDone <- err }()
+	t.Cleanup(func() { saveHook = nil })
+	done = make(chan error, 1)
+	go func() { _, err := a.train(context.Background(), true); done <- err }()
 	<-paused
+	return resume, done
+}
+
+// Two trainers start from the same stored model: a pauses just before its
+// save (past its lease, as after a GC pause or SIGSTOP, but after its last
+// look at the lease), b trains on newer data and saves. a's save is
+// refused and counted as superseded; the store keeps b's model, and a
+// serves it too.
+func testAStaleTrainersSaveIsRefused(t *testing.T, st backend) {
+	ctx := context.Background()
+	a, b := trainersFromOneModel(t, st)
+	resume, aDone := pausedBeforeSave(t, a)
 
 	// Meanwhile b, the trainer now, learns from newer events and saves.
 	when := time.Now().Add(-time.Hour)
@@ -71,7 +91,6 @@ func testAStaleTrainersSaveIsRefused(t *testing.T, st backend) {
 
 	close(resume)
 	err := <-aDone
-	saveHook = nil
 	var sup *SupersededError
 	if !errors.As(err, &sup) {
 		t.Fatalf("a's late save: %v, want it refused as superseded", err)
@@ -103,5 +122,65 @@ func testAStaleTrainersSaveIsRefused(t *testing.T, st backend) {
 	}
 	if info, _, _ := a.storedModelInfo(ctx); info.TrainedBy != "a" || info.Generation != 3 {
 		t.Fatalf("after a's next training the store holds %+v, want a's, generation 3", info)
+	}
+}
+
+func TestAnErasuresSaveDoesNotSupersedeATraining(t *testing.T) {
+	backends(t, testAnErasuresSaveDoesNotSupersedeATraining)
+}
+
+// An erasure re-saves the stored model without the user while a training
+// runs: that rewrites the model's info, but it is no newer training, so
+// the training still saves (the fence is the generation, not the info's
+// version).
+func testAnErasuresSaveDoesNotSupersedeATraining(t *testing.T, st backend) {
+	ctx := context.Background()
+	a, b := trainersFromOneModel(t, st)
+	_, before, err := a.Store.GetBlobVersion(ctx, modelsNS, modelsInfoKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resume, aDone := pausedBeforeSave(t, a)
+	if _, errs, err := b.DeleteUser(ctx, "user-03"); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	info, _, err := a.storedModelInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, after, _ := a.Store.GetBlobVersion(ctx, modelsNS, modelsInfoKey); after == before || info.Generation != 1 {
+		t.Fatalf("the erasure did not re-save the stored model (version %d → %d, %+v): the test tests nothing", before, after, info)
+	}
+	close(resume)
+	if err := <-aDone; err != nil {
+		t.Fatalf("a's training after an erasure's save: %v, want saved", err)
+	}
+	if info, _, _ := a.storedModelInfo(ctx); info.TrainedBy != "a" || info.Generation != 2 {
+		t.Fatalf("the store holds %+v, want a's training, generation 2", info)
+	}
+}
+
+// Trainings on one replica take turns: the second, queued behind the
+// first, saves after it rather than being taken for a stale trainer.
+func TestTrainingsOnOneReplicaQueueRatherThanSupersede(t *testing.T) {
+	shared := sharedStore(t)
+	st := backend{use: func(c *Config) { c.OpenedStore = shared }}
+	a, _ := trainersFromOneModel(t, st)
+	resume, first := pausedBeforeSave(t, a)
+	second := make(chan error, 1)
+	go func() { _, err := a.train(context.Background(), true); second <- err }()
+	time.Sleep(50 * time.Millisecond) // the second reaches the turn (no timing is asserted)
+	close(resume)
+	for i, done := range []chan error{first, second} {
+		if err := <-done; err != nil {
+			t.Fatalf("training %d: %v", i+1, err)
+		}
+
+	}
+	if n := counted(t, a.Metrics.TrainingRuns.WithLabelValues("ok")); n != 2 {
+		t.Fatalf("training_runs{outcome=ok} = %v, want 2", n)
+	}
+	if info, _, _ := a.storedModelInfo(context.Background()); info.TrainedBy != "a" || info.Generation != 3 {
+		t.Fatalf("the store holds %+v, want a's second training, generation 3", info)
 	}
 }
