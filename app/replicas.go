@@ -61,7 +61,8 @@ type ModelInfo struct {
 }
 
 // The model blobs in a shared store: the snapshot, and what ModelInfo shows
-// of it, written together in one PutBlobs (one transaction, one change).
+// of it, written together in one transaction and one change (PutBlobs;
+// with a bus a PutBlobIf of the info with the snapshot, see modelFence).
 const (
 	modelsSnapshotKey = "snapshot"
 	modelsInfoKey     = "info"
@@ -587,9 +588,6 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte, fence *modelFence)
 	if cur := a.rep.model.Load(); cur != nil {
 		info.Generation = cur.Generation
 	}
-	if fence != nil {
-		info.Generation = fence.generation + 1
-	}
 	ib, err := json.Marshal(info)
 	if err != nil {
 		return err
@@ -598,8 +596,8 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte, fence *modelFence)
 	switch {
 	case a.putSnapshot != nil:
 		err = a.putSnapshot(ctx, snap)
-	case shared && fence != nil:
-		err = a.putModelFenced(ctx, snap, ib, *fence)
+	case shared && a.rep.bus != nil:
+		info, err = a.putModelSwapped(ctx, snap, info, fence)
 	case shared:
 		err = a.Store.PutBlobs(ctx, modelsNS, []store.Blob{{Key: modelsSnapshotKey, Value: snap}, {Key: modelsInfoKey, Value: ib}})
 	default:
@@ -637,8 +635,9 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte, fence *modelFence)
 // version read just before it, so a save racing either kind of write reads
 // again and decides again.
 //
-// Without a bus (one process, no lease) there is no fence: the save always
-// wins, as before.
+// Every save with a bus goes through the swap (putModelSwapped); only a
+// training's is fenced. Without a bus (one process, no lease) there is no
+// swap and no fence: the save always wins, as before.
 type modelFence struct {
 	generation int64
 }
@@ -677,28 +676,44 @@ func (e *SupersededError) Error() string {
 	return fmt.Sprintf("trained but not saved: replica %q saved a newer model (%s) while this one trained, and it is the one served", e.Replica, e.Version)
 }
 
-// putModelFenced writes the snapshot and its info in one compare-and-swap
-// of the info blob, unless a training saved since fence was read.
-func (a *App) putModelFenced(ctx context.Context, snap, info []byte, fence modelFence) error {
+// putModelSwapped writes the snapshot and its info in one compare-and-swap
+// of the info blob, and returns the info written. A training's save
+// (fence set) is refused with a *SupersededError when a training saved
+// since fence was read, and saves the next generation. Any other save (an
+// erasure's) always goes through, keeping the higher of the stored and the
+// served generation: it never lowers the stored one, which would let a
+// stale trainer's save through.
+func (a *App) putModelSwapped(ctx context.Context, snap []byte, info modelInfoBlob, fence *modelFence) (modelInfoBlob, error) {
+	served := info.Generation
 	for attempt := range store.MaxSwapAttempts {
 		b, version, err := a.Store.GetBlobVersion(ctx, modelsNS, modelsInfoKey)
 		if err != nil {
-			return err
+			return info, err
 		}
-		if infoGeneration(b, version) > fence.generation {
+		stored := infoGeneration(b, version)
+		switch {
+		case fence != nil && stored > fence.generation:
 			var m modelInfoBlob
 			_ = json.Unmarshal(b, &m)
-			return &SupersededError{Replica: m.TrainedBy, Version: m.Version}
+			return info, &SupersededError{Replica: m.TrainedBy, Version: m.Version}
+		case fence != nil:
+			info.Generation = fence.generation + 1
+		default:
+			info.Generation = max(served, stored)
 		}
-		ok, err := a.Store.PutBlobIf(ctx, modelsNS, modelsInfoKey, info, version, store.Blob{Key: modelsSnapshotKey, Value: snap})
+		ib, err := json.Marshal(info)
+		if err != nil {
+			return info, err
+		}
+		ok, err := a.Store.PutBlobIf(ctx, modelsNS, modelsInfoKey, ib, version, store.Blob{Key: modelsSnapshotKey, Value: snap})
 		if err != nil || ok {
-			return err
+			return info, err
 		}
 		if err := store.SwapBackoff(ctx, attempt); err != nil {
-			return err
+			return info, err
 		}
 	}
-	return fmt.Errorf("save model snapshot: %w", store.ErrContended)
+	return info, fmt.Errorf("save model snapshot: %w", store.ErrContended)
 }
 
 // removeSnapshot deletes the saved snapshot (nothing trained to save).

@@ -45,20 +45,22 @@ func trainersFromOneModel(t *testing.T, st backend) (a, b *App) {
 }
 
 // pausedBeforeSave starts a training on a that stops just before its save
-// until resume is closed; its error arrives on done.
-func pausedBeforeSave(t *testing.T, a *App) (resume chan struct{}, done chan error) {
+// until resume is called (at the latest when the test ends, before a
+// closes); its error arrives on done.
+func pausedBeforeSave(t *testing.T, a *App) (resume func(), done chan error) {
 	t.Helper()
-	paused, resume := make(chan struct{}), make(chan struct{})
-	var once sync.Once
+	paused, resumed := make(chan struct{}), make(chan struct{})
+	var once, resumeOnce sync.Once
 	saveHook = func(r *App) {
 		if r == a {
 			once.Do(func() {
 				close(paused)
-				<-resume
+				<-resumed
 			})
 		}
 	}
-	t.Cleanup(func() { saveHook = nil })
+	resume = func() { resumeOnce.Do(func() { close(resumed) }) }
+	t.Cleanup(func() { resume(); saveHook = nil })
 	done = make(chan error, 1)
 	go func() { _, err := a.train(context.Background(), true); done <- err }()
 	<-paused
@@ -89,7 +91,7 @@ func testAStaleTrainersSaveIsRefused(t *testing.T, st backend) {
 	}
 	newer := b.ModelInfo().Version
 
-	close(resume)
+	resume()
 	err := <-aDone
 	var sup *SupersededError
 	if !errors.As(err, &sup) {
@@ -151,7 +153,7 @@ func testAnErasuresSaveDoesNotSupersedeATraining(t *testing.T, st backend) {
 	if _, after, _ := a.Store.GetBlobVersion(ctx, modelsNS, modelsInfoKey); after == before || info.Generation != 1 {
 		t.Fatalf("the erasure did not re-save the stored model (version %d → %d, %+v): the test tests nothing", before, after, info)
 	}
-	close(resume)
+	resume()
 	if err := <-aDone; err != nil {
 		t.Fatalf("a's training after an erasure's save: %v, want saved", err)
 	}
@@ -170,7 +172,7 @@ func TestTrainingsOnOneReplicaQueueRatherThanSupersede(t *testing.T) {
 	second := make(chan error, 1)
 	go func() { _, err := a.train(context.Background(), true); second <- err }()
 	time.Sleep(50 * time.Millisecond) // the second reaches the turn (no timing is asserted)
-	close(resume)
+	resume()
 	for i, done := range []chan error{first, second} {
 		if err := <-done; err != nil {
 			t.Fatalf("training %d: %v", i+1, err)
@@ -182,5 +184,45 @@ func TestTrainingsOnOneReplicaQueueRatherThanSupersede(t *testing.T) {
 	}
 	if info, _, _ := a.storedModelInfo(context.Background()); info.TrainedBy != "a" || info.Generation != 3 {
 		t.Fatalf("the store holds %+v, want a's second training, generation 3", info)
+	}
+}
+
+func TestAnErasuresSaveKeepsTheStoredGeneration(t *testing.T) {
+	backends(t, testAnErasuresSaveKeepsTheStoredGeneration)
+}
+
+// A replica still serving an older model erases a user and saves that
+// model after a newer training was saved: the stored generation is not
+// lowered, so a trainer that started from the older model is still
+// refused afterwards. (The eraser here is the paused trainer's replica
+// itself, serving generation 1: erasures save under their own lock, not
+// the trainings' turn.)
+func testAnErasuresSaveKeepsTheStoredGeneration(t *testing.T, st backend) {
+	ctx := context.Background()
+	a, b := trainersFromOneModel(t, st)
+	if err := a.reloadModel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resume, aDone := pausedBeforeSave(t, a) // a stale trainer, from generation 1
+	if _, err := b.train(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if g := a.ModelInfo(); g.TrainedBy != "b" || a.rep.model.Load().Generation != 1 {
+		t.Fatalf("a serves %+v, want b's generation 1", g)
+	}
+	if _, errs, err := a.DeleteUser(ctx, "user-03"); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	info, _, err := a.storedModelInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.TrainedBy != "a" || info.Generation != 2 {
+		t.Fatalf("after a's erasure the store holds %+v, want a's save keeping generation 2", info)
+	}
+	resume()
+	var sup *SupersededError
+	if err := <-aDone; !errors.As(err, &sup) {
+		t.Fatalf("the stale trainer's save: %v, want superseded", err)
 	}
 }
