@@ -134,7 +134,7 @@ func (a *App) DeleteUser(ctx context.Context, id string) (bool, []shop.UserError
 		}
 		return existed, nil, nil
 	}
-	if err := a.saveSnapshot(dctx); err != nil {
+	if err := a.saveSnapshot(dctx, nil); err != nil {
 		return existed, nil, err
 	}
 	return existed, nil, nil

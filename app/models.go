@@ -126,7 +126,9 @@ func (a *App) openRecommend(ctx context.Context) error {
 // hangs up, an operation deadline) but end when the App closes; ctx's values
 // still reach the logs. Every run is counted in shopmuse_training_runs_total
 // by outcome: ok, error (training failed), save_error (trained, but the
-// snapshot could not be saved, so a restart would retrain).
+// snapshot could not be saved, so a restart would retrain), superseded
+// (with replicas: another trainer saved a newer model while this one
+// trained, so this one's was not saved; see modelFence).
 //
 // With replicas, only the holder of the trainer lease trains: on it, Train
 // runs under the lease its background trainer holds (one training at a
@@ -206,8 +208,12 @@ func (a *App) explicitTrainerLease(ctx context.Context) (held context.Context, d
 	}, true, nil
 }
 
-// trainHook, when set (tests), runs before each training.
-var trainHook func()
+// trainHook, when set (tests), runs before each training; saveHook
+// after it, just before the save (where a trainer's pause matters).
+var (
+	trainHook func()
+	saveHook  func(*App)
+)
 
 // TrainsElsewhereError is Train's answer on a replica while another holds
 // the trainer lease: that one trains, and this one must not train too.
@@ -236,6 +242,20 @@ func (a *App) train(ctx context.Context, stopWithCtx bool) (recommend.TrainingRe
 		return recommend.TrainingReport{}, err
 	}
 	defer done()
+	var fence *modelFence
+	if a.rep.bus != nil {
+		// This process's trainings take turns, each reading the fence
+		// under the lock, so that a training queued behind another here
+		// is not taken for a stale trainer.
+		a.rep.trainMu.Lock()
+		defer a.rep.trainMu.Unlock()
+		f, err := a.readModelFence(dctx)
+		if err != nil {
+			a.Metrics.TrainingRuns.WithLabelValues("error").Inc()
+			return recommend.TrainingReport{}, fmt.Errorf("train: %w", err)
+		}
+		fence = &f
+	}
 	tctx := dctx
 	if stopWithCtx {
 		var cancel context.CancelFunc
@@ -261,7 +281,20 @@ func (a *App) train(ctx context.Context, stopWithCtx bool) (recommend.TrainingRe
 	}
 	a.log.Info("recommendation models trained", "took", rep.Duration.Round(time.Millisecond).String(),
 		"users", rep.Users, "products", rep.Items, "pairs", rep.Interactions)
-	if err := a.saveSnapshot(dctx); err != nil {
+	if saveHook != nil {
+		saveHook(a)
+	}
+	if err := a.saveSnapshot(dctx, fence); err != nil {
+		var sup *SupersededError
+		if errors.As(err, &sup) {
+			a.Metrics.TrainingRuns.WithLabelValues("superseded").Inc()
+			a.log.Warn("model trained but not saved: another trainer saved a newer model meanwhile; serving that one",
+				"trained_by", sup.Replica, "version", sup.Version)
+			if err := a.loadStoredModel(dctx, true); err != nil {
+				a.log.Error("load the newer model after a superseded training", "err", err)
+			}
+			return rep, err
+		}
 		a.Metrics.TrainingRuns.WithLabelValues("save_error").Inc()
 		return rep, err
 	}
@@ -288,8 +321,9 @@ func (a *App) detach(ctx context.Context) (context.Context, func(), error) {
 // saveSnapshot writes the snapshot, retrying a failed write a few times,
 // then clears the stale mark and collects the value log's garbage (the old
 // snapshot). With nothing trained it removes the saved snapshot instead, so
-// none with an erased user's factors can come back.
-func (a *App) saveSnapshot(ctx context.Context) error {
+// none with an erased user's factors can come back. A training's save
+// passes its fence (nil: save whatever is stored, as erasures do).
+func (a *App) saveSnapshot(ctx context.Context, fence *modelFence) error {
 	a.rep.saveMu.Lock()
 	defer a.rep.saveMu.Unlock()
 	snap, err := a.Recommend.Snapshot()
@@ -305,8 +339,9 @@ func (a *App) saveSnapshot(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
 	defer cancel()
 	for attempt := 1; ; attempt++ {
-		err = a.writeSnapshot(ctx, snap)
-		if err == nil || attempt == saveAttempts || ctx.Err() != nil {
+		err = a.writeSnapshot(ctx, snap, fence)
+		var sup *SupersededError
+		if err == nil || errors.As(err, &sup) || attempt == saveAttempts || ctx.Err() != nil {
 			break
 		}
 		a.log.Warn("save model snapshot: retrying", "err", err, "attempt", attempt)
@@ -314,6 +349,9 @@ func (a *App) saveSnapshot(ctx context.Context) error {
 		case <-ctx.Done():
 		case <-time.After(saveBackoff * time.Duration(attempt)):
 		}
+	}
+	if sup := (*SupersededError)(nil); errors.As(err, &sup) {
+		return fmt.Errorf("save model snapshot: %w", err)
 	}
 	if err != nil {
 		a.log.Error("save model snapshot", "err", err)
@@ -373,7 +411,8 @@ func (a *App) trainWhenDue(ctx context.Context) {
 		a.log.InfoContext(ctx, "background training triggered", "new_interactions", pending)
 		_, err := a.train(ctx, true)
 		last = time.Now()
-		if err != nil && ctx.Err() == nil {
+		var sup *SupersededError
+		if err != nil && ctx.Err() == nil && !errors.As(err, &sup) { // superseded: logged by train
 			a.log.ErrorContext(ctx, "background training failed", "err", err)
 		}
 	}

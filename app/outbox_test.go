@@ -164,3 +164,17 @@ func (s *outboxStore) AddCounters(ctx context.Context, ns string, deltas map[str
 	}
 	return err
 }
+
+func (s *outboxStore) AddCountersOnce(ctx context.Context, ns, onceKey string, deltas map[string]int64) (bool, error) {
+	added, err := s.Store.AddCountersOnce(ctx, ns, onceKey, deltas)
+	if err == nil && added {
+		keys := []string{onceKey}
+		for k := range deltas {
+			if k != onceKey {
+				keys = append(keys, k)
+			}
+		}
+		s.record(store.ChangeCounters, store.CounterChange{Namespace: ns, Keys: keys})
+	}
+	return added, err
+}

@@ -61,7 +61,8 @@ type ModelInfo struct {
 }
 
 // The model blobs in a shared store: the snapshot, and what ModelInfo shows
-// of it, written together in one PutBlobs (one transaction, one change).
+// of it, written together in one transaction and one change (PutBlobs;
+// with a bus a PutBlobIf of the info with the snapshot, see modelFence).
 const (
 	modelsSnapshotKey = "snapshot"
 	modelsInfoKey     = "info"
@@ -71,6 +72,10 @@ type modelInfoBlob struct {
 	Version   string    `json:"version"`
 	TrainedAt time.Time `json:"trainedAt"`
 	TrainedBy string    `json:"trainedBy"`
+	// Generation counts the trainings saved (with a bus): a training saves
+	// one more than the generation stored when it started (modelFence);
+	// other saves of a model (after an erasure) keep its generation.
+	Generation int64 `json:"generation,omitempty"`
 }
 
 // Leases the replicas share.
@@ -107,6 +112,9 @@ type replicaState struct {
 	// resave asks resaveLoop to save the snapshot again if this replica
 	// trained the one stored (an erasure arrived after its save).
 	resave chan struct{}
+	// trainMu makes this process's trainings (background and trainModels)
+	// take turns from reading their fence to their save.
+	trainMu sync.Mutex
 	// saveMu makes this process's snapshot saves take turns, each taking
 	// its snapshot under the lock: the last write is of the newest models
 	// (an erasure's save cannot be overtaken by an older snapshot's).
@@ -142,7 +150,7 @@ func (a *App) resaveLoop(ctx context.Context) {
 		if !ok || info.TrainedBy != a.cfg.Replica {
 			continue // another replica's (or none): its trainer re-saves
 		}
-		if err := a.saveSnapshot(ctx); err != nil && ctx.Err() == nil {
+		if err := a.saveSnapshot(ctx, nil); err != nil && ctx.Err() == nil {
 			a.log.Error("after an erasure: save the model snapshot again", "err", err)
 		}
 	}
@@ -504,14 +512,20 @@ func (a *App) reloadProducts(ctx context.Context, ids []string) error {
 
 // reloadModel loads the snapshot the store holds when it is not the one
 // served: another replica trained.
-func (a *App) reloadModel(ctx context.Context) error {
+func (a *App) reloadModel(ctx context.Context) error { return a.loadStoredModel(ctx, false) }
+
+// loadStoredModel loads the snapshot the store holds; unless force, only
+// when it is not the one served. A training whose save was superseded
+// forces it: its models replaced the engine's in memory, whatever the
+// bus's change of the newer save loaded before.
+func (a *App) loadStoredModel(ctx context.Context, force bool) error {
 	a.rep.reloadMu.Lock()
 	defer a.rep.reloadMu.Unlock()
 	info, ok, err := a.storedModelInfo(ctx)
 	if err != nil || !ok {
 		return err
 	}
-	if cur := a.rep.model.Load(); cur != nil && cur.Version == info.Version {
+	if cur := a.rep.model.Load(); !force && cur != nil && cur.Version == info.Version {
 		return nil // our own training, or already loaded
 	}
 	snap, ok, err := a.Store.GetBlob(ctx, modelsNS, modelsSnapshotKey)
@@ -572,9 +586,12 @@ func (a *App) restoredModel(ctx context.Context, snap []byte) {
 
 // writeSnapshot saves a trained snapshot with its info: with a bus both as
 // blobs in one transaction (its change makes the other replicas load it),
-// without one the file and then the info blob.
-func (a *App) writeSnapshot(ctx context.Context, snap []byte) error {
+// fenced when fence is set; without one the file and then the info blob.
+func (a *App) writeSnapshot(ctx context.Context, snap []byte, fence *modelFence) error {
 	info := modelInfoBlob{Version: snapshotVersion(snap), TrainedAt: time.Now().UTC(), TrainedBy: a.cfg.Replica}
+	if cur := a.rep.model.Load(); cur != nil {
+		info.Generation = cur.Generation
+	}
 	ib, err := json.Marshal(info)
 	if err != nil {
 		return err
@@ -583,6 +600,8 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte) error {
 	switch {
 	case a.putSnapshot != nil:
 		err = a.putSnapshot(ctx, snap)
+	case shared && a.rep.bus != nil:
+		info, err = a.putModelSwapped(ctx, snap, info, fence)
 	case shared:
 		err = a.Store.PutBlobs(ctx, modelsNS, []store.Blob{{Key: modelsSnapshotKey, Value: snap}, {Key: modelsInfoKey, Value: ib}})
 	default:
@@ -599,6 +618,106 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte) error {
 	}
 	a.servesModel(info)
 	return nil
+}
+
+// modelFence is what a training read of the stored model when it started.
+//
+// A trainer that paused (GC, SIGSTOP) past the trainer lease's TTL can
+// pass its last check of the lease and save afterwards, over the model the
+// next lease holder trained and saved meanwhile. The store fences it: the
+// snapshot and its info are two blobs of one namespace, written together
+// by one PutBlobIf on the info blob's version (the snapshot rides in its
+// with: one transaction), and the save goes through only if no training
+// saved since this one started, that is if the stored generation is still
+// the one read at the start. The snapshot is one blob (a bytea row in
+// PostgreSQL), not chunks, so one swap covers all of it.
+//
+// The test is on the generation rather than on the info blob's version at
+// the start: an erasure's re-save of the stored model (DeleteUser,
+// resaveLoop) also changes the version, but not the generation, and must
+// not cost a training in progress its save. The swap itself is on the
+// version read just before it, so a save racing either kind of write reads
+// again and decides again.
+//
+// Every save with a bus goes through the swap (putModelSwapped); only a
+// training's is fenced. Without a bus (one process, no lease) there is no
+// swap and no fence: the save always wins, as before.
+type modelFence struct {
+	generation int64
+}
+
+// readModelFence reads the generation of the stored model (0: none).
+func (a *App) readModelFence(ctx context.Context) (modelFence, error) {
+	b, version, err := a.Store.GetBlobVersion(ctx, modelsNS, modelsInfoKey)
+	if err != nil {
+		return modelFence{}, fmt.Errorf("read the stored model info: %w", err)
+	}
+	return modelFence{generation: infoGeneration(b, version)}, nil
+}
+
+// infoGeneration decodes a stored info blob's generation; an unreadable
+// one counts as 0 (any training may replace it).
+func infoGeneration(b []byte, version int64) int64 {
+	if version == 0 {
+		return 0
+	}
+	var m modelInfoBlob
+	if json.Unmarshal(b, &m) != nil {
+		return 0
+	}
+	return m.Generation
+}
+
+// SupersededError is Train's answer when its save was refused by the
+// fence (modelFence): another trainer saved a newer model since this
+// training started. That model is stored and served; nothing to retry.
+type SupersededError struct {
+	// Replica trained the model stored, Version is its modelInfo version.
+	Replica, Version string
+}
+
+func (e *SupersededError) Error() string {
+	return fmt.Sprintf("trained but not saved: replica %q saved a newer model (%s) while this one trained, and it is the one served", e.Replica, e.Version)
+}
+
+// putModelSwapped writes the snapshot and its info in one compare-and-swap
+// of the info blob, and returns the info written. A training's save
+// (fence set) is refused with a *SupersededError when a training saved
+// since fence was read, and saves the next generation. Any other save (an
+// erasure's) always goes through, keeping the higher of the stored and the
+// served generation: it never lowers the stored one, which would let a
+// stale trainer's save through.
+func (a *App) putModelSwapped(ctx context.Context, snap []byte, info modelInfoBlob, fence *modelFence) (modelInfoBlob, error) {
+	served := info.Generation
+	for attempt := range store.MaxSwapAttempts {
+		b, version, err := a.Store.GetBlobVersion(ctx, modelsNS, modelsInfoKey)
+		if err != nil {
+			return info, err
+		}
+		stored := infoGeneration(b, version)
+		switch {
+		case fence != nil && stored > fence.generation:
+			var m modelInfoBlob
+			_ = json.Unmarshal(b, &m)
+			return info, &SupersededError{Replica: m.TrainedBy, Version: m.Version}
+		case fence != nil:
+			info.Generation = fence.generation + 1
+		default:
+			info.Generation = max(served, stored)
+		}
+		ib, err := json.Marshal(info)
+		if err != nil {
+			return info, err
+		}
+		ok, err := a.Store.PutBlobIf(ctx, modelsNS, modelsInfoKey, ib, version, store.Blob{Key: modelsSnapshotKey, Value: snap})
+		if err != nil || ok {
+			return info, err
+		}
+		if err := store.SwapBackoff(ctx, attempt); err != nil {
+			return info, err
+		}
+	}
+	return info, fmt.Errorf("save model snapshot: %w", store.ErrContended)
 }
 
 // removeSnapshot deletes the saved snapshot (nothing trained to save).
@@ -700,6 +819,14 @@ func (s notifyStore) DeleteBlobs(ctx context.Context, ns, prefix string) error {
 
 func (s notifyStore) AddCounters(ctx context.Context, ns string, deltas map[string]int64) error {
 	return s.done(s.Store.AddCounters(ctx, ns, deltas))
+}
+
+func (s notifyStore) AddCountersOnce(ctx context.Context, ns, onceKey string, deltas map[string]int64) (bool, error) {
+	added, err := s.Store.AddCountersOnce(ctx, ns, onceKey, deltas)
+	if added {
+		err = s.done(err)
+	}
+	return added, err
 }
 
 func (s notifyStore) DeleteCounters(ctx context.Context, ns, prefix string) error {

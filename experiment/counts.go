@@ -46,8 +46,6 @@ type counts struct {
 	pending map[string]int64
 	// flushMu keeps an erasure out of a flush in progress.
 	flushMu sync.Mutex
-	// outcomeMu makes an outcome's check-and-count atomic in this process.
-	outcomeMu sync.Mutex
 }
 
 func (c *counts) init() { c.pending = map[string]int64{} }
@@ -115,27 +113,18 @@ func (m *Manager) Outcome(ctx context.Context, c Claim, userID string, kind shop
 	if !ok || c.Arm >= len(e.Arms) {
 		return nil
 	}
+	// The d/ key marks the outcome counted. AddCountersOnce checks and
+	// adds in one store transaction, so the same recommendation ID's
+	// outcome handled at once by two replicas (a client retry, a replay)
+	// counts once; a process-local lock could not see the other replica.
 	seen := userPrefix("d", userID) + e.ID + "/" + c.mac + "/" + string(kind)
-	m.counts.outcomeMu.Lock()
-	defer m.counts.outcomeMu.Unlock()
-	// The flush lock too: an erasure must not run between the check and
-	// the write.
-	m.counts.flushMu.Lock()
-	defer m.counts.flushMu.Unlock()
-	had, err := m.st.Counters(ctx, Namespace, seen)
-	if err != nil {
-		return fmt.Errorf("experiment outcome: %w", err)
-	}
-	if had[seen] > 0 {
-		return nil
-	}
-	deltas := map[string]int64{seen: 1, armKey(e.ID, c.Arm, metric): 1}
+	deltas := map[string]int64{armKey(e.ID, c.Arm, metric): 1}
 	if kind == shop.KindPurchase && revenue > 0 {
 		units := float64(revenue) / 100
 		deltas[armKey(e.ID, c.Arm, metricRevenue)] = int64(revenue)
 		deltas[armKey(e.ID, c.Arm, metricRevenue2)] = int64(math.Round(units * units))
 	}
-	if err := m.st.AddCounters(ctx, Namespace, deltas); err != nil {
+	if _, err := m.st.AddCountersOnce(ctx, Namespace, seen, deltas); err != nil {
 		return fmt.Errorf("experiment outcome: %w", err)
 	}
 	return nil

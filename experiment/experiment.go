@@ -267,6 +267,7 @@ type Store interface {
 	store.BlobSwapper
 	ListBlobs(ctx context.Context, namespace, prefix, after string, first int) ([]store.Blob, bool, error)
 	AddCounters(ctx context.Context, namespace string, deltas map[string]int64) error
+	AddCountersOnce(ctx context.Context, namespace, onceKey string, deltas map[string]int64) (bool, error)
 	Counters(ctx context.Context, namespace, prefix string) (map[string]int64, error)
 	DeleteCounters(ctx context.Context, namespace, prefix string) error
 }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -305,5 +306,83 @@ func TestReloadDuringACreateDoesNotUndoIt(t *testing.T) {
 	}
 	if r := m.Running(); r == nil || r.ID != c.e.ID {
 		t.Fatalf("running here: %+v, want %s", r, c.e.ID)
+	}
+}
+
+// barrierStore returns each read of an outcome's d/ marker only once n readers
+// have read it (or a second has passed), so that every replica checks
+// before any counts: the interleaving that made a check-then-add count
+// one click n times.
+type barrierStore struct {
+	store.Store
+	n       int
+	mu      sync.Mutex
+	arrived int
+	all     chan struct{}
+}
+
+func (s *barrierStore) Counters(ctx context.Context, ns, prefix string) (map[string]int64, error) {
+	got, err := s.Store.Counters(ctx, ns, prefix)
+	if strings.HasPrefix(prefix, "d/") {
+		s.mu.Lock()
+		s.arrived++
+		if s.arrived == s.n {
+			close(s.all)
+		}
+		s.mu.Unlock()
+		select {
+		case <-s.all:
+		case <-time.After(time.Second):
+		}
+	}
+	return got, err
+}
+
+// One recommendation ID's click, handled at once by several replicas (a
+// client retrying on another one, a replay), counts once.
+func TestAnOutcomeOnManyReplicasAtOnceCountsOnce(t *testing.T) {
+	ctx := context.Background()
+	const replicas = 4
+	st := &barrierStore{Store: openStore(t), n: replicas, all: make(chan struct{})}
+	var ms []*Manager
+	for range replicas {
+		ms = append(ms, openManager(t, st))
+	}
+	e, errs, err := ms[0].Create(ctx, twoArms())
+	if err != nil || errs != nil {
+		t.Fatalf("create: %v %+v", err, errs)
+	}
+	for _, m := range ms[1:] {
+		if err := m.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := ms[0].NewList("alice", e, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := l.ID(0, "p1")
+	var wg sync.WaitGroup
+	for _, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := m.Verify(id, "alice", "p1")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := m.Outcome(ctx, c, "alice", shop.KindPurchase, 1999); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	rep, err := ms[0].Report(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rep.Arms[1]; a.Purchases != 1 || a.Revenue != 1999 {
+		t.Fatalf("one purchase handled by %d replicas at once counted %d times, revenue %v; want once, 19.99", replicas, a.Purchases, a.Revenue)
 	}
 }

@@ -330,7 +330,13 @@ func (t *Tracker) Reacted(ctx context.Context, userID, itemID string) error {
 	}
 	t.mu.Unlock()
 	// Subtract what was read rather than delete: counters at zero
-	// disappear, and the cache follows the same deltas.
+	// disappear, and the cache follows the same deltas. Across replicas
+	// this read-then-subtract needs no once-guard (store.AddCountersOnce):
+	// two replicas resetting the same item both subtract what they read,
+	// and a counter driven below zero is removed, not kept negative, so a
+	// repeated reset is a reset. At worst a showing another replica flushed
+	// between the two resets is subtracted too: the item may be shown once
+	// more before it rests, never hidden wrongly.
 	neg := make(map[string]int64, len(stored))
 	for k, n := range stored {
 		neg[k] = -n

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"strings"
 
@@ -35,6 +36,44 @@ func (s *Badger) AddCounters(ctx context.Context, namespace string, deltas map[s
 		return fmt.Errorf("add counters %s: %w", namespace, err)
 	}
 	return nil
+}
+
+// AddCountersOnce sets the counter onceKey to 1 and adds the deltas, in
+// one transaction, unless onceKey is already there. The transaction reads
+// onceKey, so Badger's conflict detection makes concurrent callers take
+// turns: the one that commits second conflicts, retries (s.update) and then
+// finds the key.
+func (s *Badger) AddCountersOnce(ctx context.Context, namespace, onceKey string, deltas map[string]int64) (bool, error) {
+	if err := CheckKey(namespace, onceKey); err != nil {
+		return false, fmt.Errorf("add counters once: %w", err)
+	}
+	once := string(counterBlobKey(namespace, onceKey))
+	keyed := make(map[string]int64, len(deltas))
+	for k, d := range deltas {
+		if err := CheckKey(namespace, k); err != nil {
+			return false, fmt.Errorf("add counters once: %w", err)
+		}
+		if k != onceKey {
+			keyed[string(counterBlobKey(namespace, k))] += d
+		}
+	}
+	var added bool
+	err := s.update(ctx, func(txn *badger.Txn) error {
+		added = false
+		n, err := readCount(txn, []byte(once))
+		if err != nil || n > 0 {
+			return err
+		}
+		if err := txn.Set([]byte(once), binary.BigEndian.AppendUint64(nil, 1)); err != nil {
+			return err
+		}
+		added = true
+		return addCounts(txn, keyed)
+	})
+	if err != nil {
+		return false, fmt.Errorf("add counters %s once %q: %w", namespace, onceKey, err)
+	}
+	return added, nil
 }
 
 // Counters returns the counters of a namespace whose keys start with prefix,

@@ -124,6 +124,14 @@ type Store interface {
 	// Counters: int64 totals only ever added to; one that reaches zero or
 	// less is removed.
 	AddCounters(ctx context.Context, namespace string, deltas map[string]int64) error
+	// AddCountersOnce adds deltas at most once per onceKey, across every
+	// process sharing the store: in one transaction, only if the counter
+	// onceKey is absent, it sets it to 1 and adds the deltas, and reports
+	// whether it did. Of concurrent callers with the same onceKey exactly
+	// one adds. A delta for onceKey itself is ignored. The once-key is an
+	// ordinary counter: Counters lists it and DeleteCounters removes it
+	// (after which the next call adds again).
+	AddCountersOnce(ctx context.Context, namespace, onceKey string, deltas map[string]int64) (bool, error)
 	Counters(ctx context.Context, namespace, prefix string) (map[string]int64, error)
 	DeleteCounters(ctx context.Context, namespace, prefix string) error
 

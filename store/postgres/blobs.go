@@ -340,6 +340,47 @@ func (s *Store) AddCounters(ctx context.Context, namespace string, deltas map[st
 	return nil
 }
 
+// AddCountersOnce sets the counter onceKey to 1 and adds the deltas, in
+// one transaction, unless onceKey is already there. The INSERT … ON
+// CONFLICT DO NOTHING of onceKey decides: a concurrent transaction
+// inserting the same key waits for this one and then inserts nothing (or
+// inserts, if this one rolled back), so exactly one adds the deltas.
+func (s *Store) AddCountersOnce(ctx context.Context, namespace, onceKey string, deltas map[string]int64) (bool, error) {
+	if err := store.CheckKey(namespace, onceKey); err != nil {
+		return false, fmt.Errorf("add counters once: %w", err)
+	}
+	var c counts
+	keys := []string{onceKey}
+	for k, d := range deltas {
+		if err := store.CheckKey(namespace, k); err != nil {
+			return false, fmt.Errorf("add counters once: %w", err)
+		}
+		if k != onceKey {
+			c.add(namespace, k, d)
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var added bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		added = false
+		tag, err := tx.Exec(ctx, "INSERT INTO counters (namespace, key, n) VALUES ($1, $2, 1) ON CONFLICT (namespace, key) DO NOTHING",
+			[]byte(namespace), []byte(onceKey))
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		added = true
+		if err := c.apply(ctx, tx, genericCounters); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, store.ChangeCounters, store.CounterChange{Namespace: namespace, Keys: keys})
+	})
+	if err != nil {
+		return false, fmt.Errorf("add counters %s once %q: %w", namespace, onceKey, err)
+	}
+	return added, nil
+}
+
 // Counters returns the counters of a namespace whose keys start with
 // prefix, keyed without the namespace.
 func (s *Store) Counters(ctx context.Context, namespace, prefix string) (map[string]int64, error) {

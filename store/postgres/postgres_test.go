@@ -324,3 +324,28 @@ func TestSwapLeavesItsChange(t *testing.T) {
 		t.Fatalf("a blob in with under the swapped key overrode it: %q", b)
 	}
 }
+
+// AddCountersOnce leaves one counters change when it adds, none when its
+// key was there.
+func TestCountersOnceLeavesItsChangeOnlyWhenAdded(t *testing.T) {
+	pgtest.ServerURL(t)
+	s := open(t, nil)
+	defer s.Close()
+	for range 2 {
+		if _, err := s.AddCountersOnce(ctx, "experiments", "d/u1/e/m/click", map[string]int64{"x/e/0/clicks": 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.PendingChanges(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, c := range got {
+		lines = append(lines, c.Kind+" "+string(c.Payload))
+	}
+	want := `counters {"namespace":"experiments","keys":["d/u1/e/m/click","x/e/0/clicks"]}`
+	if strings.Join(lines, "\n") != want {
+		t.Fatalf("outbox:\n%s\nwant:\n%s", strings.Join(lines, "\n"), want)
+	}
+}

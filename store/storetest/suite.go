@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +47,8 @@ func Run(t *testing.T, open Open) {
 		{"BlobSwapConcurrent", testBlobSwapConcurrent},
 		{"TTLBlobsExpireAndFollowTheirSubject", testTTLBlobs},
 		{"CountersAddUpAndListByPrefix", testCounters},
+		{"CountersAddedOnce", testCountersOnce},
+		{"CountersAddedOnceConcurrent", testCountersOnceConcurrent},
 		{"VariantCounters", testVariantCounters},
 		{"IsEmptyAndExist", testIsEmpty},
 		{"EdgeKeys", testEdgeKeys},
@@ -751,6 +756,123 @@ func testCounters(t *testing.T, open Open) {
 	}
 	if got, _ := s.Counters(ctx, "conc", ""); got["a"] != 80 || got["b"] != 160 {
 		t.Fatalf("concurrent adds: %v", got)
+	}
+}
+
+func testCountersOnce(t *testing.T, open Open) {
+	s := open(t, nil)
+	add := func(once string, deltas map[string]int64) bool {
+		t.Helper()
+		added, err := s.AddCountersOnce(ctx, "exp", once, deltas)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return added
+	}
+	if !add("d/u1/r1", map[string]int64{"x/a": 1, "x/rev": 250}) {
+		t.Fatal("the first AddCountersOnce of a key added nothing")
+	}
+	// The same once-key again: nothing, whatever the deltas.
+	if add("d/u1/r1", map[string]int64{"x/a": 1, "x/b": 7}) {
+		t.Fatal("a second AddCountersOnce of the same key added")
+	}
+	// Another key adds; a delta on the once-key itself is ignored.
+	if !add("d/u2/r1", map[string]int64{"x/a": 1, "d/u2/r1": 5}) {
+		t.Fatal("AddCountersOnce of another key added nothing")
+	}
+	// Without deltas it still marks the key.
+	if !add("d/u3/r1", nil) || add("d/u3/r1", nil) {
+		t.Fatal("AddCountersOnce without deltas: want added once")
+	}
+	// The key is in another namespace's space of its own.
+	if added, err := s.AddCountersOnce(ctx, "other", "d/u1/r1", map[string]int64{"x/a": 1}); err != nil || !added {
+		t.Fatalf("the same once-key in another namespace: added %v, %v", added, err)
+	}
+	got, err := s.Counters(ctx, "exp", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"x/a": 2, "x/rev": 250, "d/u1/r1": 1, "d/u2/r1": 1, "d/u3/r1": 1}
+	if len(got) != len(want) {
+		t.Fatalf("counters = %v, want %v", got, want)
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Fatalf("counters = %v, want %v", got, want)
+		}
+	}
+	// A once-key already set by AddCounters counts as there.
+	if err := s.AddCounters(ctx, "exp", map[string]int64{"d/u4/r1": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if add("d/u4/r1", map[string]int64{"x/a": 1}) {
+		t.Fatal("AddCountersOnce added although its key was set")
+	}
+	// Erasure: deleting the prefix forgets the keys, so they add again.
+	if err := s.DeleteCounters(ctx, "exp", "d/u1/"); err != nil {
+		t.Fatal(err)
+	}
+	if !add("d/u1/r1", map[string]int64{"x/a": 1}) {
+		t.Fatal("AddCountersOnce after DeleteCounters of its key added nothing")
+	}
+	if got, _ := s.Counters(ctx, "exp", "x/"); got["x/a"] != 3 {
+		t.Fatalf("x/a = %d, want 3", got["x/a"])
+	}
+	// Bad keys are refused and write nothing.
+	over := strings.Repeat("k", store.MaxKeyBytes+1)
+	if _, err := s.AddCountersOnce(ctx, "exp", over, map[string]int64{"x/a": 1}); err == nil {
+		t.Error("AddCountersOnce took a once-key over MaxKeyBytes")
+	}
+	if _, err := s.AddCountersOnce(ctx, "exp", "d/u5/r1", map[string]int64{"x/a": 1, over: 1}); err == nil {
+		t.Error("AddCountersOnce took a delta key over MaxKeyBytes")
+	}
+	if got, _ := s.Counters(ctx, "exp", ""); got["x/a"] != 3 || got["d/u5/r1"] != 0 {
+		t.Fatalf("a refused AddCountersOnce wrote: %v", got)
+	}
+}
+
+// Writers racing on one once-key (replicas handling the same retried
+// click): exactly one adds, on every round.
+func testCountersOnceConcurrent(t *testing.T, open Open) {
+	s := open(t, nil)
+	const writers, rounds = 8, 10
+	for r := range rounds {
+		once := fmt.Sprintf("d/u/r%d", r)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		var added atomic.Int32
+		errs := make(chan error, writers)
+		for range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				ok, err := s.AddCountersOnce(ctx, "race", once, map[string]int64{"x/clicks": 1, "x/revenue": 100})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if ok {
+					added.Add(1)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if n := added.Load(); n != 1 {
+			t.Fatalf("round %d: %d of %d racing writers added, want exactly 1", r, n, writers)
+		}
+	}
+	got, err := s.Counters(ctx, "race", "x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["x/clicks"] != rounds || got["x/revenue"] != 100*rounds {
+		t.Fatalf("after %d raced rounds: %v, want clicks=%d revenue=%d", rounds, got, rounds, 100*rounds)
 	}
 }
 
