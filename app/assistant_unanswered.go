@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -539,10 +540,13 @@ func (a *App) UnansweredQuestions(ctx context.Context, first int, after string) 
 		if err != nil {
 			return nil, err
 		}
-		if _, err := fmt.Sscanf(k, "%d", &start); err != nil || start < 0 {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 0 {
 			return nil, pagination.ErrBadCursor
 		}
-		start++
+		// Clamped before the step past it: a forged position near the
+		// largest int would wrap around to a negative start.
+		start = min(n, len(all)) + 1
 	}
 	start = min(start, len(all))
 	end := min(start+first, len(all))

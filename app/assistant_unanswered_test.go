@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/bus"
 	"github.com/shopmuse/shopmuse/internal/natstest"
+	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
@@ -376,5 +378,32 @@ func testUnansweredGroupsTravelTheBus(t *testing.T, be backend) {
 	eventually(t, 10*time.Second, "b forgets the deleted product's group", func() bool { return !knows(b, g1) })
 	if !knows(b, g2) {
 		t.Fatal("b forgot the other product's group")
+	}
+}
+
+// A cursor is a position anyone can forge: one past the end is an empty
+// page, one near the largest int too (its step past it wrapped around to a
+// negative start and panicked), and one that is not a position is refused.
+func TestUnansweredForgedCursors(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	upsertCups(t, a, "p1", "p2")
+	a.unanswered.record("p1", "warranty", "保修多久", a.Store.Now())
+	a.unanswered.record("p2", "warranty", "保修多久", a.Store.Now())
+	for _, pos := range []string{"1", "2", "9223372036854775806", "9223372036854775807"} {
+		conn, err := a.UnansweredQuestions(ctx, 20, pagination.EncodeCursor(KindUnanswered, pos))
+		if err != nil || len(conn.Edges) != 0 || conn.PageInfo.HasNextPage || !conn.PageInfo.HasPreviousPage {
+			t.Fatalf("after %s: %+v %v", pos, conn, err)
+		}
+	}
+	conn, err := a.UnansweredQuestions(ctx, 20, pagination.EncodeCursor(KindUnanswered, "0"))
+	if err != nil || len(conn.Edges) != 1 {
+		t.Fatalf("after 0: %+v %v", conn, err)
+	}
+	for _, pos := range []string{"-1", "1x", "99999999999999999999"} {
+		if _, err := a.UnansweredQuestions(ctx, 20, pagination.EncodeCursor(KindUnanswered, pos)); !errors.Is(err, pagination.ErrBadCursor) {
+			t.Fatalf("after %q: %v, want a bad cursor", pos, err)
+		}
 	}
 }
