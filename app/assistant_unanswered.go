@@ -185,7 +185,9 @@ func (l *unansweredLog) record(productID, topic, question string, at time.Time) 
 		topic = "other"
 	}
 	k := groupKey(productID, topic)
-	ex := maskDigits(clipRunes(strings.Join(strings.Fields(stripControl(question)), " "), maxExampleRunes))
+	// Masked before it is clipped: a number cut at the clip would keep
+	// the digits before the cut.
+	ex := clipRunes(maskDigits(strings.Join(strings.Fields(stripControl(question)), " ")), maxExampleRunes)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	last, ok := l.known[k]
@@ -577,24 +579,53 @@ func stripControl(s string) string {
 	}, s)
 }
 
-// maskDigits hides runs of 6 or more digits (phone, order and card
-// numbers a shopper may have typed) in a stored example.
+// maskDigits hides numbers of 6 or more digits (phone, order and card
+// numbers a shopper may have typed) in a stored example: digits of any
+// script (a Chinese keyboard types full-width ones), also when written in
+// groups joined by a few separators ("138-1234-5678", "138 1234 5678").
 func maskDigits(s string) string {
 	rs := []rune(s)
 	for i := 0; i < len(rs); {
-		j := i
-		for j < len(rs) && rs[j] >= '0' && rs[j] <= '9' {
-			j++
+		if !unicode.IsDigit(rs[i]) {
+			i++
+			continue
 		}
-		if j-i >= 6 {
-			for k := i; k < j; k++ {
-				rs[k] = '*'
+		// The number starting at i ends at its last digit.
+		digits, end := 0, i
+		for j := i; j < len(rs); {
+			if unicode.IsDigit(rs[j]) {
+				digits++
+				j++
+				end = j
+				continue
+			}
+			k := j
+			for k < len(rs) && k-j < maxNumberGap && strings.ContainsRune(numberSeparators, rs[k]) {
+				k++
+			}
+			if k == j || k == len(rs) || !unicode.IsDigit(rs[k]) {
+				break
+			}
+			j = k
+		}
+		if digits >= 6 {
+			for k := i; k < end; k++ {
+				if unicode.IsDigit(rs[k]) {
+					rs[k] = '*'
+				}
 			}
 		}
-		i = max(j, i+1)
+		i = end
 	}
 	return string(rs)
 }
+
+// numberSeparators may join the digit groups of one number, at most
+// maxNumberGap of them between two groups ("(010) 1234").
+const (
+	numberSeparators = " -./()+－‐–—"
+	maxNumberGap     = 3
+)
 
 // dropUnanswered forgets the unanswered-question groups of deleted
 // products: in memory, buffered, and in the store (also groups only

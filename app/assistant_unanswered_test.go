@@ -407,3 +407,40 @@ func TestUnansweredForgedCursors(t *testing.T) {
 		}
 	}
 }
+
+// No example keeps a number a shopper typed, however it was typed: in
+// full-width digits (a Chinese keyboard's), in groups, or cut by the clip
+// (the digits before the cut stayed). Short numbers stay readable.
+func TestUnansweredExamplesMaskNumbers(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	upsertCups(t, a, "p1")
+	for _, c := range []struct{ in, want string }{
+		{"电话１３８１２３４５６７８能问保修吗", "电话***********能问保修吗"},
+		{"call 138-1234-5678 about warranty", "call ***-****-**** about warranty"},
+		{"微信 138 1234 5678", "微信 *** **** ****"},
+		{"座机 (010) 8765.4321 找谁", "座机 (***) ****.**** 找谁"},
+		{"订单٣٤٥٦٧٨٩٠怎么保修", "订单********怎么保修"},
+		{strings.Repeat("问", 95) + "13812345678", strings.Repeat("问", 95) + "*****…"},
+		{"保修 2 年还是 3 年, 杯子 500 ml", "保修 2 年还是 3 年, 杯子 500 ml"},
+		{"12345 元", "12345 元"},
+	} {
+		k := groupKey("p1", "warranty")
+		if err := a.Store.DeleteBlob(ctx, unansweredInfoNS, k); err != nil {
+			t.Fatal(err)
+		}
+		a.unanswered.record("p1", "warranty", c.in, a.Store.Now())
+		if err := a.flushUnanswered(ctx); err != nil {
+			t.Fatal(err)
+		}
+		raw, _, err := a.Store.GetBlob(ctx, unansweredInfoNS, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := decodeUnanswered(raw)
+		if err != nil || len(info.Recent) != 1 || info.Recent[0].Text != c.want {
+			t.Errorf("%q stored as %s, want %q", c.in, raw, c.want)
+		}
+	}
+}
