@@ -284,9 +284,11 @@ func (a *App) flushUnanswered(ctx context.Context) error {
 	}
 	keys := slices.Sorted(maps.Keys(pending))
 	failed := map[string]*pendingGroup{}
+	written := map[string]bool{} // the products of the groups written
 	for i, k := range keys {
 		p := pending[k]
-		if pid, _ := splitGroupKey(k); gone[pid] || p.last.Before(cutoff) {
+		pid, _ := splitGroupKey(k)
+		if gone[pid] || p.last.Before(cutoff) {
 			continue // dropped: its product is gone, or it expired unflushed
 		}
 		err := store.UpdateBlob(ctx, a.Store, unansweredInfoNS, k, func(cur []byte, exists bool) ([]byte, error) {
@@ -302,6 +304,22 @@ func (a *App) flushUnanswered(ctx context.Context) error {
 			}
 			errs = append(errs, fmt.Errorf("flush unanswered group: %w", err))
 			break
+		}
+		if pid != "" {
+			written[pid] = true
+		}
+	}
+	// A product deleted (on any replica) since it was looked up above may
+	// have had its groups dropped before they were written: looked up
+	// again, as its deletion (which comes before the drop) is then seen.
+	if len(written) > 0 {
+		if goneSince, err := a.goneProducts(ctx, slices.Sorted(maps.Keys(written))); err != nil {
+			errs = append(errs, err)
+		} else if len(goneSince) > 0 {
+			if err := a.dropUnanswered(ctx, slices.Sorted(maps.Keys(goneSince))); err != nil {
+				errs = append(errs, err)
+			}
+			maps.Copy(gone, goneSince)
 		}
 	}
 	l.mu.Lock()
@@ -343,14 +361,19 @@ func (a *App) deletedProductsOf(ctx context.Context, groups map[string]*pendingG
 			ids = append(ids, pid)
 		}
 	}
+	return a.goneProducts(ctx, ids)
+}
+
+// goneProducts returns those of ids that name no product.
+func (a *App) goneProducts(ctx context.Context, ids []string) (map[string]bool, error) {
+	gone := map[string]bool{}
 	if len(ids) == 0 {
-		return nil, nil
+		return gone, nil
 	}
 	found, err := a.Store.Exist(ctx, true, ids)
 	if err != nil {
 		return nil, fmt.Errorf("flush unanswered questions: %w", err)
 	}
-	gone := map[string]bool{}
 	for i, ok := range found {
 		if !ok {
 			gone[ids[i]] = true

@@ -444,3 +444,58 @@ func TestUnansweredExamplesMaskNumbers(t *testing.T) {
 		}
 	}
 }
+
+// existRacingStore runs hook once, after the first Exist.
+type existRacingStore struct {
+	store.Store
+	once sync.Once
+	hook func()
+}
+
+func (s *existRacingStore) Exist(ctx context.Context, products bool, ids []string) ([]bool, error) {
+	found, err := s.Store.Exist(ctx, products, ids)
+	s.once.Do(s.hook)
+	return found, err
+}
+
+// A product deleted on another replica between a flush's check that it
+// exists and its write leaves no group behind: the flush looks again after
+// writing (the group used to stay listed until it expired, holding a place).
+func TestUnansweredFlushRacesAProductDelete(t *testing.T) {
+	ctx := context.Background()
+	st := sharedStore(t)
+	replica := func() *App {
+		a, err := Open(ctx, Config{Data: t.TempDir(), OpenedStore: st, Logger: slog.New(quiet())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	a, b := replica(), replica()
+	upsertCups(t, a, "p1", "p2")
+	b.unanswered.record("p1", "warranty", "保修多久", b.Store.Now())
+	b.unanswered.record("p2", "warranty", "保修多久", b.Store.Now())
+	base := b.Store
+	b.Store = &existRacingStore{Store: base, hook: func() {
+		if _, _, err := a.DeleteProducts(ctx, []string{"p1"}); err != nil {
+			t.Error(err)
+		}
+	}}
+	if err := b.flushUnanswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.Store = base
+	if _, ok, _ := st.GetBlob(ctx, unansweredInfoNS, groupKey("p1", "warranty")); ok {
+		t.Fatal("the deleted product's group was written back")
+	}
+	if gs := unansweredGroups(t, b); len(gs) != 1 || gs[groupKey("p2", "warranty")].Count != 1 {
+		t.Fatalf("groups: %+v", gs)
+	}
+	b.unanswered.mu.Lock()
+	_, known := b.unanswered.known[groupKey("p1", "warranty")]
+	b.unanswered.mu.Unlock()
+	if known {
+		t.Fatal("the deleted product's group still holds a place")
+	}
+}
