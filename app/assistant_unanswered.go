@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,7 +188,7 @@ func (l *unansweredLog) record(productID, topic, question string, at time.Time) 
 	k := groupKey(productID, topic)
 	// Masked before it is clipped: a number cut at the clip would keep
 	// the digits before the cut.
-	ex := clipRunes(maskDigits(strings.Join(strings.Fields(stripControl(question)), " ")), maxExampleRunes)
+	ex := clipRunes(maskEmails(maskDigits(strings.Join(strings.Fields(stripControl(question)), " "))), maxExampleRunes)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	last, ok := l.known[k]
@@ -642,6 +643,12 @@ func maskDigits(s string) string {
 	}
 	return string(rs)
 }
+
+// emailPattern matches an e-mail address a shopper may have typed.
+var emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+*-]+[@＠][A-Za-z0-9*-]+(\.[A-Za-z0-9*-]+)+`)
+
+// maskEmails hides e-mail addresses in a stored example.
+func maskEmails(s string) string { return emailPattern.ReplaceAllLiteralString(s, "***@***") }
 
 // numberSeparators may join the digit groups of one number, at most
 // maxNumberGap of them between two groups ("(010) 1234").

@@ -499,3 +499,19 @@ func TestUnansweredFlushRacesAProductDelete(t *testing.T) {
 		t.Fatal("the deleted product's group still holds a place")
 	}
 }
+
+// Nor an e-mail address.
+func TestUnansweredExamplesMaskEmails(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"发票发到 zhang.san+shop@example.com.cn 可以吗", "发票发到 ***@*** 可以吗"},
+		{"邮箱li_si＠mail.qq.com能开保修单吗", "邮箱***@***能开保修单吗"},
+		{"邮箱 13812345678@163.com", "邮箱 ***@***"},
+		{"保修 @客服 多久", "保修 @客服 多久"},
+	} {
+		l := newUnansweredLog(nil)
+		l.record("p1", "warranty", c.in, time.Now())
+		if got := l.pending[groupKey("p1", "warranty")].recent[0].Text; got != c.want {
+			t.Errorf("%q kept as %q, want %q", c.in, got, c.want)
+		}
+	}
+}
