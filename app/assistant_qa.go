@@ -27,8 +27,9 @@ import (
 // transaction, after checking the caps against an index current as of that
 // version (reloaded first when another replica's write moved it). So two
 // replicas cannot both fill a product's last place: the second swap fails,
-// and its retry sees the first's entries. A delete writes empty tombstones
-// in its turn and removes them after.
+// and its retry sees the first's entries. A delete removes its entries in
+// its turn (store.Blob.Delete), so nothing of it is removed after the turn,
+// when another replica may have written the same IDs again.
 
 // qaNS is the blob namespace of Q&A entries.
 const qaNS = "assistant-qa"
@@ -90,7 +91,7 @@ func (a *App) ReloadQAs(ctx context.Context) error {
 		}
 		for _, b := range page {
 			if b.Key == qaTurnKey || len(b.Value) == 0 {
-				continue // the guard, or a deleted entry's tombstone
+				continue // the guard, or a tombstone (earlier deletes left them)
 			}
 			var qa assistant.QA
 			if err := json.Unmarshal(b.Value, &qa); err != nil || qa.ID != b.Key {
@@ -348,10 +349,10 @@ func (a *App) deleteQAs(ctx context.Context, ids []string) ([]string, error) {
 
 // deleteQAsWhere deletes the entries pick chooses from the index, in a
 // turn: the index is then current (it holds what other replicas wrote),
-// and the entries become empty tombstones with the guard's swap, so a
-// write on another replica checks its caps without them. The tombstones
-// are removed after. always takes the turn also when there is nothing to
-// delete.
+// and the entries are deleted with the guard's swap, so a write on another
+// replica checks its caps without them, and one that writes an ID again
+// after the turn keeps it. always takes the turn also when there is
+// nothing to delete.
 func (a *App) deleteQAsWhere(ctx context.Context, always bool, pick func(x *qaIndex) []string) ([]string, error) {
 	a.qas.writeMu.Lock()
 	defer a.qas.writeMu.Unlock()
@@ -363,11 +364,11 @@ func (a *App) deleteQAsWhere(ctx context.Context, always bool, pick func(x *qaIn
 		if len(deleted) == 0 && !always {
 			return nil, nil
 		}
-		tombs := make([]store.Blob, len(deleted))
+		dels := make([]store.Blob, len(deleted))
 		for i, id := range deleted {
-			tombs[i] = store.Blob{Key: id, Value: []byte{}}
+			dels[i] = store.Blob{Key: id, Delete: true}
 		}
-		return tombs, nil
+		return dels, nil
 	}, func(x *qaIndex) {
 		for _, id := range deleted {
 			delete(x.byID, id)
@@ -375,12 +376,6 @@ func (a *App) deleteQAsWhere(ctx context.Context, always bool, pick func(x *qaIn
 	})
 	if err != nil || !ok {
 		return nil, err
-	}
-	for _, id := range deleted {
-		if err := a.Store.DeleteBlob(ctx, qaNS, id); err != nil {
-			// The entry is deleted (its tombstone reads as none).
-			return deleted, fmt.Errorf("remove a deleted Q&A entry's tombstone: %w", err)
-		}
 	}
 	return deleted, nil
 }

@@ -162,3 +162,93 @@ func TestQAWriteRacesAProductDelete(t *testing.T) {
 		})
 	}
 }
+
+// swapRacingStore runs hook once, after the first swap of ns it made.
+type swapRacingStore struct {
+	store.Store
+	ns   string
+	once sync.Once
+	hook func()
+}
+
+func (s *swapRacingStore) PutBlobIf(ctx context.Context, ns, k string, v []byte, version int64, with ...store.Blob) (bool, error) {
+	ok, err := s.Store.PutBlobIf(ctx, ns, k, v, version, with...)
+	if ok && ns == s.ns {
+		s.once.Do(s.hook)
+	}
+	return ok, err
+}
+
+// An entry deleted on one replica and written again at once on another
+// stays written: the delete removes the entry in its turn, and nothing of
+// it is removed after (its tombstone used to be, by key, after the turn:
+// the other replica's new entry went with it).
+func TestQADeleteThenRewriteOnAnotherReplica(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		replica := func(name string) *App {
+			cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
+			be.use(&cfg)
+			a, err := Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			return a
+		}
+		a, b := replica("a"), replica("b")
+		upsertCups(t, a, "p1")
+		entry := []assistant.QA{{ID: "q1", ProductID: "p1", Question: "能装开水吗", Answer: "可以。"}}
+		if _, errs, err := a.UpsertProductQAs(ctx, entry); err != nil || errs != nil {
+			t.Fatal(err, errs)
+		}
+		base := a.Store
+		a.Store = &swapRacingStore{Store: base, ns: qaNS, hook: func() {
+			if _, errs, err := b.UpsertProductQAs(ctx, entry); err != nil || errs != nil {
+				t.Error(err, errs)
+			}
+		}}
+		deleted, _, err := a.DeleteProductQAs(ctx, []string{"q1"})
+		a.Store = base
+		if err != nil || len(deleted) != 1 {
+			t.Fatal(deleted, err)
+		}
+		if stored := storedQAs(t, a); len(stored) != 1 || len(stored[0].Value) == 0 {
+			t.Fatalf("the entry written again: %v", stored)
+		}
+		for _, r := range []*App{a, b} {
+			if err := r.ReloadQAs(ctx); err != nil || len(r.ProductQAs("p1")) != 1 {
+				t.Fatalf("entries: %v %v", r.ProductQAs("p1"), err)
+			}
+		}
+	})
+}
+
+// A tombstone an earlier version left (an empty entry, its removal cut
+// short by a crash) reads as no entry: not listed, not counted against
+// the caps, and written over by an entry of its ID.
+func TestQALeftoverTombstoneReadsAsNone(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	upsertCups(t, a, "p1")
+	if err := a.Store.PutBlob(ctx, qaNS, "q7", []byte{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ReloadQAs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if qas := a.ProductQAs("p1"); len(qas) != 0 {
+		t.Fatalf("a tombstone listed: %v", qas)
+	}
+	if deleted, _, err := a.DeleteProductQAs(ctx, []string{"q7"}); err != nil || len(deleted) != 0 {
+		t.Fatalf("a tombstone deleted: %v %v", deleted, err)
+	}
+	entry := []assistant.QA{{ID: "q7", ProductID: "p1", Question: "能装开水吗", Answer: "可以。"}}
+	if _, errs, err := a.UpsertProductQAs(ctx, entry); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	if err := a.ReloadQAs(ctx); err != nil || len(a.ProductQAs("p1")) != 1 {
+		t.Fatalf("written over a tombstone: %v %v", a.ProductQAs("p1"), err)
+	}
+}
