@@ -29,8 +29,8 @@ import (
 // nothing another replica merged at the same time. At most
 // MaxUnansweredGroups groups are kept; a group not asked for
 // Config.UnansweredTTL drops out (flush and listing delete it); an example
-// is clipped and has long digit runs masked. Who asked is never recorded,
-// so there is nothing to erase with a user.
+// is clipped and has long numbers and e-mail addresses masked. Who asked
+// is never recorded, so there is nothing to erase with a user.
 
 const (
 	// unansweredCountNS holds the counts written before they moved into
