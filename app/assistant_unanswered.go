@@ -229,17 +229,26 @@ var errGroupExpiring = errors.New("the unanswered-question group is being delete
 // there is one). A group that had expired when p was first asked (not
 // asked for ttl before) starts anew; one being deleted is errGroupExpiring.
 func mergeUnanswered(cur []byte, exists bool, p pendingGroup, now time.Time, ttl time.Duration) ([]byte, error) {
+	b, _, err := mergeUnansweredGroup(cur, exists, p, now, ttl)
+	return b, err
+}
+
+// mergeUnansweredGroup is mergeUnanswered, and reports whether a stored
+// group was replaced by a new one (whose count an older counter of
+// unansweredCountNS must then no longer add to).
+func mergeUnansweredGroup(cur []byte, exists bool, p pendingGroup, now time.Time, ttl time.Duration) ([]byte, bool, error) {
 	var info unansweredInfo
+	anew := false
 	if exists {
 		var err error
 		if info, err = decodeUnanswered(cur); err != nil {
-			info = unansweredInfo{} // unreadable: replaced
+			info, anew = unansweredInfo{}, true // unreadable: replaced
 		}
 		switch {
 		case !info.Expiring.IsZero() && now.Sub(info.Expiring) < expiringGrace:
-			return nil, errGroupExpiring
+			return nil, false, errGroupExpiring
 		case !info.Expiring.IsZero() || info.Last.Before(p.first.Add(-ttl)):
-			info = unansweredInfo{}
+			info, anew = unansweredInfo{}, true
 		}
 	}
 	info.Count += p.n
@@ -247,7 +256,8 @@ func mergeUnanswered(cur []byte, exists bool, p pendingGroup, now time.Time, ttl
 	if p.last.After(info.Last) {
 		info.Last = p.last
 	}
-	return json.Marshal(info)
+	b, err := json.Marshal(info)
+	return b, anew, err
 }
 
 // flushUnanswered merges the buffered questions into the stored groups
@@ -292,9 +302,19 @@ func (a *App) flushUnanswered(ctx context.Context) error {
 		if gone[pid] || p.last.Before(cutoff) {
 			continue // dropped: its product is gone, or it expired unflushed
 		}
+		anew := false
 		err := store.UpdateBlob(ctx, a.Store, unansweredInfoNS, k, func(cur []byte, exists bool) ([]byte, error) {
-			return mergeUnanswered(cur, exists, *p, now, a.unansweredTTL())
+			b, replaced, err := mergeUnansweredGroup(cur, exists, *p, now, a.unansweredTTL())
+			anew = replaced
+			return b, err
 		})
+		if err == nil && anew {
+			// The group it replaced may have kept its count as a counter
+			// (the questions are written: this group is not tried again).
+			if err := a.dropOlderCount(ctx, k); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if errors.Is(err, errGroupExpiring) {
 			failed[k] = p
 			continue
@@ -408,21 +428,31 @@ func (a *App) expireUnanswered(ctx context.Context, k string, cutoff time.Time) 
 		}
 	}
 	// A count kept as a counter (before counts moved into the blob) goes
-	// with it: subtracted exactly, as a prefix would take longer keys too.
-	counts, err := a.Store.Counters(ctx, unansweredCountNS, k)
-	if err != nil {
+	// with it.
+	if err := a.dropOlderCount(ctx, k); err != nil {
 		return fmt.Errorf("expire unanswered group: %w", err)
-	}
-	if n := counts[k]; n > 0 {
-		if err := a.Store.AddCounters(ctx, unansweredCountNS, map[string]int64{k: -n}); err != nil {
-			return fmt.Errorf("expire unanswered group: %w", err)
-		}
 	}
 	if version == 0 {
 		return nil
 	}
 	if err := a.Store.DeleteBlob(ctx, unansweredInfoNS, k); err != nil {
 		return fmt.Errorf("expire unanswered group: %w", err)
+	}
+	return nil
+}
+
+// dropOlderCount removes the count a group kept as a counter before counts
+// moved into the blob: subtracted exactly, as a prefix would take longer
+// keys too.
+func (a *App) dropOlderCount(ctx context.Context, k string) error {
+	counts, err := a.Store.Counters(ctx, unansweredCountNS, k)
+	if err != nil {
+		return fmt.Errorf("drop an unanswered group's older count: %w", err)
+	}
+	if n := counts[k]; n > 0 {
+		if err := a.Store.AddCounters(ctx, unansweredCountNS, map[string]int64{k: -n}); err != nil {
+			return fmt.Errorf("drop an unanswered group's older count: %w", err)
+		}
 	}
 	return nil
 }

@@ -515,3 +515,31 @@ func TestUnansweredExamplesMaskEmails(t *testing.T) {
 		}
 	}
 }
+
+// A group from before counts moved into the blob, expired but not yet
+// deleted when it is asked again, starts anew without its old count (the
+// counter used to stay and be added to the new group's).
+func TestUnansweredOlderGroupAskedAfterItExpired(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := open(t, dir, quiet())
+	upsertCups(t, a, "p1")
+	k := groupKey("p1", "warranty")
+	old, _ := json.Marshal(map[string]any{"examples": []string{"保修多久"}, "last": a.Store.Now().Add(-DefaultUnansweredTTL - time.Hour)})
+	if err := a.Store.PutBlob(ctx, unansweredInfoNS, k, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.AddCounters(ctx, unansweredCountNS, map[string]int64{k: 7}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := open(t, dir, quiet())
+	defer b.Close()
+	b.unanswered.record("p1", "warranty", "有保修吗", b.Store.Now())
+	if g := unansweredGroups(t, b)[k]; g.Count != 1 || !slices.Equal(g.Examples, []string{"有保修吗"}) {
+		t.Fatalf("asked after it expired: %+v", g)
+	}
+	if counts, err := b.Store.Counters(ctx, unansweredCountNS, ""); err != nil || len(counts) != 0 {
+		t.Fatalf("older counts left: %v %v", counts, err)
+	}
+}
