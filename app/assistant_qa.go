@@ -27,8 +27,9 @@ import (
 // transaction, after checking the caps against an index current as of that
 // version (reloaded first when another replica's write moved it). So two
 // replicas cannot both fill a product's last place: the second swap fails,
-// and its retry sees the first's entries. A delete writes empty tombstones
-// in its turn and removes them after.
+// and its retry sees the first's entries. A delete removes its entries in
+// its turn (store.Blob.Delete), so nothing of it is removed after the turn,
+// when another replica may have written the same IDs again.
 
 // qaNS is the blob namespace of Q&A entries.
 const qaNS = "assistant-qa"
@@ -90,7 +91,7 @@ func (a *App) ReloadQAs(ctx context.Context) error {
 		}
 		for _, b := range page {
 			if b.Key == qaTurnKey || len(b.Value) == 0 {
-				continue // the guard, or a deleted entry's tombstone
+				continue // the guard, or a tombstone (earlier deletes left them)
 			}
 			var qa assistant.QA
 			if err := json.Unmarshal(b.Value, &qa); err != nil || qa.ID != b.Key {
@@ -114,7 +115,8 @@ func (a *App) ReloadQAs(ctx context.Context) error {
 
 // qaTurn runs one Q&A write in its turn. write, called with the index
 // current as of the guard's version, checks what it must and returns the
-// blobs to write (none: nothing is written and qaTurn returns false); they
+// blobs to write (nil: nothing is written and qaTurn returns false; empty:
+// the guard alone is swapped, a turn that only orders writes); they
 // are written with the guard's swap, or write runs again after a reload
 // when another replica's write came first. apply then updates the index
 // under its lock. write may run several times, so it must only compute.
@@ -137,7 +139,7 @@ func (a *App) qaTurn(ctx context.Context, write func() ([]store.Blob, error), ap
 		}
 		if current {
 			blobs, err := write()
-			if err != nil || len(blobs) == 0 {
+			if err != nil || blobs == nil {
 				return false, err
 			}
 			token := rand.Text()
@@ -195,23 +197,11 @@ func (a *App) checkProductQAs(ctx context.Context, in []assistant.QA) ([]assista
 	qas, errs := normalizeQAs(in)
 	// Every row's product is looked up, also when other fields are bad,
 	// so one answer names every problem.
-	var ids []string
-	var at []int
-	for i, qa := range qas {
-		if code, _ := shop.ValidateID(qa.ProductID); code == "" {
-			ids, at = append(ids, qa.ProductID), append(at, i)
-		}
-	}
-	found, err := a.Store.Exist(ctx, true, ids)
+	missing, err := a.missingProducts(ctx, qas)
 	if err != nil {
 		return nil, nil, err
 	}
-	for k, ok := range found {
-		if !ok {
-			errs = append(errs, shop.UserError{Field: []string{"input", strconv.Itoa(at[k]), "productID"},
-				Message: fmt.Sprintf("no product with id %q", ids[k]), Code: shop.CodeNotFound})
-		}
-	}
+	errs = append(errs, missing...)
 	if errs != nil {
 		slices.SortStableFunc(errs, func(x, y shop.UserError) int {
 			xi, _ := strconv.Atoi(x.Field[1])
@@ -221,6 +211,30 @@ func (a *App) checkProductQAs(ctx context.Context, in []assistant.QA) ([]assista
 		return nil, errs, nil
 	}
 	return qas, nil, nil
+}
+
+// missingProducts names the rows whose product does not exist (rows whose
+// product ID is not valid are left to normalizeQAs).
+func (a *App) missingProducts(ctx context.Context, qas []assistant.QA) ([]shop.UserError, error) {
+	var ids []string
+	var at []int
+	for i, qa := range qas {
+		if code, _ := shop.ValidateID(qa.ProductID); code == "" {
+			ids, at = append(ids, qa.ProductID), append(at, i)
+		}
+	}
+	found, err := a.Store.Exist(ctx, true, ids)
+	if err != nil {
+		return nil, err
+	}
+	var errs []shop.UserError
+	for k, ok := range found {
+		if !ok {
+			errs = append(errs, shop.UserError{Field: []string{"input", strconv.Itoa(at[k]), "productID"},
+				Message: fmt.Sprintf("no product with id %q", ids[k]), Code: shop.CodeNotFound})
+		}
+	}
+	return errs, nil
 }
 
 // CheckProductQACaps checks the caps (MaxQAsPerProduct, MaxQAs) for a
@@ -255,6 +269,14 @@ func (a *App) UpsertProductQAs(ctx context.Context, in []assistant.QA) ([]assist
 	_, err = a.qaTurn(ctx, func() ([]store.Blob, error) {
 		if capErrs = a.qas.checkCaps(qas); capErrs != nil {
 			return nil, nil
+		}
+		// The products again, in the turn: one deleted since takes a
+		// turn to drop its entries (dropProductQAs), so either that turn
+		// comes first and this lookup sees the product gone, or it comes
+		// after this write's and deletes its entries.
+		var err error
+		if capErrs, err = a.missingProducts(ctx, qas); err != nil || capErrs != nil {
+			return nil, err
 		}
 		return blobs, nil
 	}, func(x *qaIndex) {
@@ -312,7 +334,7 @@ func (a *App) DeleteProductQAs(ctx context.Context, ids []string) ([]string, []s
 // limit: dropProductQAs may delete MaxQAsPerProduct entries per product
 // of a whole batch of products).
 func (a *App) deleteQAs(ctx context.Context, ids []string) ([]string, error) {
-	return a.deleteQAsWhere(ctx, func(x *qaIndex) []string {
+	return a.deleteQAsWhere(ctx, false, func(x *qaIndex) []string {
 		var out []string
 		seen := map[string]bool{}
 		for _, id := range ids {
@@ -327,10 +349,11 @@ func (a *App) deleteQAs(ctx context.Context, ids []string) ([]string, error) {
 
 // deleteQAsWhere deletes the entries pick chooses from the index, in a
 // turn: the index is then current (it holds what other replicas wrote),
-// and the entries become empty tombstones with the guard's swap, so a
-// write on another replica checks its caps without them. The tombstones
-// are removed after.
-func (a *App) deleteQAsWhere(ctx context.Context, pick func(x *qaIndex) []string) ([]string, error) {
+// and the entries are deleted with the guard's swap, so a write on another
+// replica checks its caps without them, and one that writes an ID again
+// after the turn keeps it. always takes the turn also when there is
+// nothing to delete.
+func (a *App) deleteQAsWhere(ctx context.Context, always bool, pick func(x *qaIndex) []string) ([]string, error) {
 	a.qas.writeMu.Lock()
 	defer a.qas.writeMu.Unlock()
 	var deleted []string
@@ -338,11 +361,14 @@ func (a *App) deleteQAsWhere(ctx context.Context, pick func(x *qaIndex) []string
 		a.qas.mu.RLock()
 		deleted = pick(a.qas)
 		a.qas.mu.RUnlock()
-		tombs := make([]store.Blob, len(deleted))
-		for i, id := range deleted {
-			tombs[i] = store.Blob{Key: id, Value: []byte{}}
+		if len(deleted) == 0 && !always {
+			return nil, nil
 		}
-		return tombs, nil
+		dels := make([]store.Blob, len(deleted))
+		for i, id := range deleted {
+			dels[i] = store.Blob{Key: id, Delete: true}
+		}
+		return dels, nil
 	}, func(x *qaIndex) {
 		for _, id := range deleted {
 			delete(x.byID, id)
@@ -350,12 +376,6 @@ func (a *App) deleteQAsWhere(ctx context.Context, pick func(x *qaIndex) []string
 	})
 	if err != nil || !ok {
 		return nil, err
-	}
-	for _, id := range deleted {
-		if err := a.Store.DeleteBlob(ctx, qaNS, id); err != nil {
-			// The entry is deleted (its tombstone reads as none).
-			return deleted, fmt.Errorf("remove a deleted Q&A entry's tombstone: %w", err)
-		}
 	}
 	return deleted, nil
 }
@@ -415,12 +435,14 @@ func cleanText(s string, max int) (string, shop.ErrorCode, string) {
 
 // dropProductQAs deletes the Q&A entries of deleted products, so that no
 // entry outlives its product (and counts against the caps), also those
-// another replica wrote.
+// another replica wrote. It takes a turn also when there are none: a
+// write about the products under way on another replica then either
+// finds them gone in its turn or comes first and is deleted here.
 func (a *App) dropProductQAs(ctx context.Context, productIDs []string) error {
 	if len(productIDs) == 0 {
 		return nil
 	}
-	_, err := a.deleteQAsWhere(ctx, func(x *qaIndex) []string {
+	_, err := a.deleteQAsWhere(ctx, true, func(x *qaIndex) []string {
 		var ids []string
 		for _, pid := range productIDs {
 			for _, qa := range x.byProduct[pid] {

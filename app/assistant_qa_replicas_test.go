@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/shopmuse/shopmuse/assistant"
 	"github.com/shopmuse/shopmuse/shop"
+	"github.com/shopmuse/shopmuse/store"
 )
 
 // Two replicas over one store (no bus: each one's index is only what it
@@ -87,4 +89,166 @@ func TestQACapsHoldAcrossReplicas(t *testing.T) {
 			t.Fatalf("%d stored, %d in b's index", n, len(b.ProductQAs("p1")))
 		}
 	})
+}
+
+// existCountingStore runs hook once, after the nth Exist.
+type existCountingStore struct {
+	store.Store
+	mu   sync.Mutex
+	n    int
+	hook func()
+}
+
+func (s *existCountingStore) Exist(ctx context.Context, products bool, ids []string) ([]bool, error) {
+	found, err := s.Store.Exist(ctx, products, ids)
+	s.mu.Lock()
+	s.n--
+	run := s.n == 0
+	s.mu.Unlock()
+	if run {
+		s.hook()
+	}
+	return found, err
+}
+
+// A product deleted on another replica while a Q&A write about it is under
+// way takes the write with it: after the write looked the product up, and
+// also after it looked again in its turn, just before its swap. No entry
+// outlives its product (one used to be written, cited and counted against
+// the caps for a product that no longer exists).
+func TestQAWriteRacesAProductDelete(t *testing.T) {
+	for _, after := range []int{1, 2} {
+		t.Run(fmt.Sprint("after Exist ", after), func(t *testing.T) {
+			backends(t, func(t *testing.T, be backend) {
+				ctx := context.Background()
+				replica := func(name string) *App {
+					cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
+					be.use(&cfg)
+					a, err := Open(ctx, cfg)
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { a.Close() })
+					return a
+				}
+				a, b := replica("a"), replica("b")
+				upsertCups(t, a, "p1", "p2")
+				base := b.Store
+				b.Store = &existCountingStore{Store: base, n: after, hook: func() {
+					if _, _, err := a.DeleteProducts(ctx, []string{"p1"}); err != nil {
+						t.Error(err)
+					}
+				}}
+				_, errs, err := b.UpsertProductQAs(ctx, []assistant.QA{
+					{ID: "q1", ProductID: "p2", Question: "能装开水吗", Answer: "可以。"},
+					{ID: "q2", ProductID: "p1", Question: "能装开水吗", Answer: "可以。"},
+				})
+				b.Store = base
+				if err != nil || len(errs) != 1 || errs[0].Code != shop.CodeNotFound || strings.Join(errs[0].Field, ".") != "input.1.productID" {
+					t.Fatalf("a write about a product deleted meanwhile: %v %v", errs, err)
+				}
+				if n := storedQAs(t, a); len(n) != 0 {
+					t.Fatalf("stored: %v", n)
+				}
+				for _, r := range []*App{a, b} {
+					if err := r.ReloadQAs(ctx); err != nil {
+						t.Fatal(err)
+					}
+					if len(r.ProductQAs("p1")) != 0 || len(r.ProductQAs("p2")) != 0 {
+						t.Fatalf("entries: %v %v", r.ProductQAs("p1"), r.ProductQAs("p2"))
+					}
+				}
+			})
+		})
+	}
+}
+
+// swapRacingStore runs hook once, after the first swap of ns it made.
+type swapRacingStore struct {
+	store.Store
+	ns   string
+	once sync.Once
+	hook func()
+}
+
+func (s *swapRacingStore) PutBlobIf(ctx context.Context, ns, k string, v []byte, version int64, with ...store.Blob) (bool, error) {
+	ok, err := s.Store.PutBlobIf(ctx, ns, k, v, version, with...)
+	if ok && ns == s.ns {
+		s.once.Do(s.hook)
+	}
+	return ok, err
+}
+
+// An entry deleted on one replica and written again at once on another
+// stays written: the delete removes the entry in its turn, and nothing of
+// it is removed after (its tombstone used to be, by key, after the turn:
+// the other replica's new entry went with it).
+func TestQADeleteThenRewriteOnAnotherReplica(t *testing.T) {
+	backends(t, func(t *testing.T, be backend) {
+		ctx := context.Background()
+		replica := func(name string) *App {
+			cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
+			be.use(&cfg)
+			a, err := Open(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			return a
+		}
+		a, b := replica("a"), replica("b")
+		upsertCups(t, a, "p1")
+		entry := []assistant.QA{{ID: "q1", ProductID: "p1", Question: "能装开水吗", Answer: "可以。"}}
+		if _, errs, err := a.UpsertProductQAs(ctx, entry); err != nil || errs != nil {
+			t.Fatal(err, errs)
+		}
+		base := a.Store
+		a.Store = &swapRacingStore{Store: base, ns: qaNS, hook: func() {
+			if _, errs, err := b.UpsertProductQAs(ctx, entry); err != nil || errs != nil {
+				t.Error(err, errs)
+			}
+		}}
+		deleted, _, err := a.DeleteProductQAs(ctx, []string{"q1"})
+		a.Store = base
+		if err != nil || len(deleted) != 1 {
+			t.Fatal(deleted, err)
+		}
+		if stored := storedQAs(t, a); len(stored) != 1 || len(stored[0].Value) == 0 {
+			t.Fatalf("the entry written again: %v", stored)
+		}
+		for _, r := range []*App{a, b} {
+			if err := r.ReloadQAs(ctx); err != nil || len(r.ProductQAs("p1")) != 1 {
+				t.Fatalf("entries: %v %v", r.ProductQAs("p1"), err)
+			}
+		}
+	})
+}
+
+// A tombstone an earlier version left (an empty entry, its removal cut
+// short by a crash) reads as no entry: not listed, not counted against
+// the caps, and written over by an entry of its ID.
+func TestQALeftoverTombstoneReadsAsNone(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	upsertCups(t, a, "p1")
+	if err := a.Store.PutBlob(ctx, qaNS, "q7", []byte{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.ReloadQAs(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if qas := a.ProductQAs("p1"); len(qas) != 0 {
+		t.Fatalf("a tombstone listed: %v", qas)
+	}
+	if deleted, _, err := a.DeleteProductQAs(ctx, []string{"q7"}); err != nil || len(deleted) != 0 {
+		t.Fatalf("a tombstone deleted: %v %v", deleted, err)
+	}
+	entry := []assistant.QA{{ID: "q7", ProductID: "p1", Question: "能装开水吗", Answer: "可以。"}}
+	if _, errs, err := a.UpsertProductQAs(ctx, entry); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	if err := a.ReloadQAs(ctx); err != nil || len(a.ProductQAs("p1")) != 1 {
+		t.Fatalf("written over a tombstone: %v %v", a.ProductQAs("p1"), err)
+	}
 }

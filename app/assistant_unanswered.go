@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,8 +29,8 @@ import (
 // nothing another replica merged at the same time. At most
 // MaxUnansweredGroups groups are kept; a group not asked for
 // Config.UnansweredTTL drops out (flush and listing delete it); an example
-// is clipped and has long digit runs masked. Who asked is never recorded,
-// so there is nothing to erase with a user.
+// is clipped and has long numbers and e-mail addresses masked. Who asked
+// is never recorded, so there is nothing to erase with a user.
 
 const (
 	// unansweredCountNS holds the counts written before they moved into
@@ -184,7 +186,9 @@ func (l *unansweredLog) record(productID, topic, question string, at time.Time) 
 		topic = "other"
 	}
 	k := groupKey(productID, topic)
-	ex := maskDigits(clipRunes(strings.Join(strings.Fields(stripControl(question)), " "), maxExampleRunes))
+	// Masked before it is clipped: a number cut at the clip would keep
+	// the digits before the cut.
+	ex := clipRunes(maskEmails(maskDigits(strings.Join(strings.Fields(stripControl(question)), " "))), maxExampleRunes)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	last, ok := l.known[k]
@@ -225,17 +229,26 @@ var errGroupExpiring = errors.New("the unanswered-question group is being delete
 // there is one). A group that had expired when p was first asked (not
 // asked for ttl before) starts anew; one being deleted is errGroupExpiring.
 func mergeUnanswered(cur []byte, exists bool, p pendingGroup, now time.Time, ttl time.Duration) ([]byte, error) {
+	b, _, err := mergeUnansweredGroup(cur, exists, p, now, ttl)
+	return b, err
+}
+
+// mergeUnansweredGroup is mergeUnanswered, and reports whether a stored
+// group was replaced by a new one (whose count an older counter of
+// unansweredCountNS must then no longer add to).
+func mergeUnansweredGroup(cur []byte, exists bool, p pendingGroup, now time.Time, ttl time.Duration) ([]byte, bool, error) {
 	var info unansweredInfo
+	anew := false
 	if exists {
 		var err error
 		if info, err = decodeUnanswered(cur); err != nil {
-			info = unansweredInfo{} // unreadable: replaced
+			info, anew = unansweredInfo{}, true // unreadable: replaced
 		}
 		switch {
 		case !info.Expiring.IsZero() && now.Sub(info.Expiring) < expiringGrace:
-			return nil, errGroupExpiring
+			return nil, false, errGroupExpiring
 		case !info.Expiring.IsZero() || info.Last.Before(p.first.Add(-ttl)):
-			info = unansweredInfo{}
+			info, anew = unansweredInfo{}, true
 		}
 	}
 	info.Count += p.n
@@ -243,7 +256,8 @@ func mergeUnanswered(cur []byte, exists bool, p pendingGroup, now time.Time, ttl
 	if p.last.After(info.Last) {
 		info.Last = p.last
 	}
-	return json.Marshal(info)
+	b, err := json.Marshal(info)
+	return b, anew, err
 }
 
 // flushUnanswered merges the buffered questions into the stored groups
@@ -281,14 +295,26 @@ func (a *App) flushUnanswered(ctx context.Context) error {
 	}
 	keys := slices.Sorted(maps.Keys(pending))
 	failed := map[string]*pendingGroup{}
+	written := map[string]bool{} // the products of the groups written
 	for i, k := range keys {
 		p := pending[k]
-		if pid, _ := splitGroupKey(k); gone[pid] || p.last.Before(cutoff) {
+		pid, _ := splitGroupKey(k)
+		if gone[pid] || p.last.Before(cutoff) {
 			continue // dropped: its product is gone, or it expired unflushed
 		}
+		anew := false
 		err := store.UpdateBlob(ctx, a.Store, unansweredInfoNS, k, func(cur []byte, exists bool) ([]byte, error) {
-			return mergeUnanswered(cur, exists, *p, now, a.unansweredTTL())
+			b, replaced, err := mergeUnansweredGroup(cur, exists, *p, now, a.unansweredTTL())
+			anew = replaced
+			return b, err
 		})
+		if err == nil && anew {
+			// The group it replaced may have kept its count as a counter
+			// (the questions are written: this group is not tried again).
+			if err := a.dropOlderCount(ctx, k); err != nil {
+				errs = append(errs, err)
+			}
+		}
 		if errors.Is(err, errGroupExpiring) {
 			failed[k] = p
 			continue
@@ -299,6 +325,22 @@ func (a *App) flushUnanswered(ctx context.Context) error {
 			}
 			errs = append(errs, fmt.Errorf("flush unanswered group: %w", err))
 			break
+		}
+		if pid != "" {
+			written[pid] = true
+		}
+	}
+	// A product deleted (on any replica) since it was looked up above may
+	// have had its groups dropped before they were written: looked up
+	// again, as its deletion (which comes before the drop) is then seen.
+	if len(written) > 0 {
+		if goneSince, err := a.goneProducts(ctx, slices.Sorted(maps.Keys(written))); err != nil {
+			errs = append(errs, err)
+		} else if len(goneSince) > 0 {
+			if err := a.dropUnanswered(ctx, slices.Sorted(maps.Keys(goneSince))); err != nil {
+				errs = append(errs, err)
+			}
+			maps.Copy(gone, goneSince)
 		}
 	}
 	l.mu.Lock()
@@ -340,14 +382,19 @@ func (a *App) deletedProductsOf(ctx context.Context, groups map[string]*pendingG
 			ids = append(ids, pid)
 		}
 	}
+	return a.goneProducts(ctx, ids)
+}
+
+// goneProducts returns those of ids that name no product.
+func (a *App) goneProducts(ctx context.Context, ids []string) (map[string]bool, error) {
+	gone := map[string]bool{}
 	if len(ids) == 0 {
-		return nil, nil
+		return gone, nil
 	}
 	found, err := a.Store.Exist(ctx, true, ids)
 	if err != nil {
 		return nil, fmt.Errorf("flush unanswered questions: %w", err)
 	}
-	gone := map[string]bool{}
 	for i, ok := range found {
 		if !ok {
 			gone[ids[i]] = true
@@ -381,21 +428,31 @@ func (a *App) expireUnanswered(ctx context.Context, k string, cutoff time.Time) 
 		}
 	}
 	// A count kept as a counter (before counts moved into the blob) goes
-	// with it: subtracted exactly, as a prefix would take longer keys too.
-	counts, err := a.Store.Counters(ctx, unansweredCountNS, k)
-	if err != nil {
+	// with it.
+	if err := a.dropOlderCount(ctx, k); err != nil {
 		return fmt.Errorf("expire unanswered group: %w", err)
-	}
-	if n := counts[k]; n > 0 {
-		if err := a.Store.AddCounters(ctx, unansweredCountNS, map[string]int64{k: -n}); err != nil {
-			return fmt.Errorf("expire unanswered group: %w", err)
-		}
 	}
 	if version == 0 {
 		return nil
 	}
 	if err := a.Store.DeleteBlob(ctx, unansweredInfoNS, k); err != nil {
 		return fmt.Errorf("expire unanswered group: %w", err)
+	}
+	return nil
+}
+
+// dropOlderCount removes the count a group kept as a counter before counts
+// moved into the blob: subtracted exactly, as a prefix would take longer
+// keys too.
+func (a *App) dropOlderCount(ctx context.Context, k string) error {
+	counts, err := a.Store.Counters(ctx, unansweredCountNS, k)
+	if err != nil {
+		return fmt.Errorf("drop an unanswered group's older count: %w", err)
+	}
+	if n := counts[k]; n > 0 {
+		if err := a.Store.AddCounters(ctx, unansweredCountNS, map[string]int64{k: -n}); err != nil {
+			return fmt.Errorf("drop an unanswered group's older count: %w", err)
+		}
 	}
 	return nil
 }
@@ -539,10 +596,13 @@ func (a *App) UnansweredQuestions(ctx context.Context, first int, after string) 
 		if err != nil {
 			return nil, err
 		}
-		if _, err := fmt.Sscanf(k, "%d", &start); err != nil || start < 0 {
+		n, err := strconv.Atoi(k)
+		if err != nil || n < 0 {
 			return nil, pagination.ErrBadCursor
 		}
-		start++
+		// Clamped before the step past it: a forged position near the
+		// largest int would wrap around to a negative start.
+		start = min(n, len(all)) + 1
 	}
 	start = min(start, len(all))
 	end := min(start+first, len(all))
@@ -573,24 +633,59 @@ func stripControl(s string) string {
 	}, s)
 }
 
-// maskDigits hides runs of 6 or more digits (phone, order and card
-// numbers a shopper may have typed) in a stored example.
+// maskDigits hides numbers of 6 or more digits (phone, order and card
+// numbers a shopper may have typed) in a stored example: digits of any
+// script (a Chinese keyboard types full-width ones), also when written in
+// groups joined by a few separators ("138-1234-5678", "138 1234 5678").
 func maskDigits(s string) string {
 	rs := []rune(s)
 	for i := 0; i < len(rs); {
-		j := i
-		for j < len(rs) && rs[j] >= '0' && rs[j] <= '9' {
-			j++
+		if !unicode.IsDigit(rs[i]) {
+			i++
+			continue
 		}
-		if j-i >= 6 {
-			for k := i; k < j; k++ {
-				rs[k] = '*'
+		// The number starting at i ends at its last digit.
+		digits, end := 0, i
+		for j := i; j < len(rs); {
+			if unicode.IsDigit(rs[j]) {
+				digits++
+				j++
+				end = j
+				continue
+			}
+			k := j
+			for k < len(rs) && k-j < maxNumberGap && strings.ContainsRune(numberSeparators, rs[k]) {
+				k++
+			}
+			if k == j || k == len(rs) || !unicode.IsDigit(rs[k]) {
+				break
+			}
+			j = k
+		}
+		if digits >= 6 {
+			for k := i; k < end; k++ {
+				if unicode.IsDigit(rs[k]) {
+					rs[k] = '*'
+				}
 			}
 		}
-		i = max(j, i+1)
+		i = end
 	}
 	return string(rs)
 }
+
+// emailPattern matches an e-mail address a shopper may have typed.
+var emailPattern = regexp.MustCompile(`[A-Za-z0-9._%+*-]+[@＠][A-Za-z0-9*-]+(\.[A-Za-z0-9*-]+)+`)
+
+// maskEmails hides e-mail addresses in a stored example.
+func maskEmails(s string) string { return emailPattern.ReplaceAllLiteralString(s, "***@***") }
+
+// numberSeparators may join the digit groups of one number, at most
+// maxNumberGap of them between two groups ("(010) 1234").
+const (
+	numberSeparators = " -./()+－‐–—"
+	maxNumberGap     = 3
+)
 
 // dropUnanswered forgets the unanswered-question groups of deleted
 // products: in memory, buffered, and in the store (also groups only

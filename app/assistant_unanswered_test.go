@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/shopmuse/shopmuse/bus"
 	"github.com/shopmuse/shopmuse/internal/natstest"
+	"github.com/shopmuse/shopmuse/pagination"
 	"github.com/shopmuse/shopmuse/shop"
 	"github.com/shopmuse/shopmuse/store"
 )
@@ -376,5 +378,168 @@ func testUnansweredGroupsTravelTheBus(t *testing.T, be backend) {
 	eventually(t, 10*time.Second, "b forgets the deleted product's group", func() bool { return !knows(b, g1) })
 	if !knows(b, g2) {
 		t.Fatal("b forgot the other product's group")
+	}
+}
+
+// A cursor is a position anyone can forge: one past the end is an empty
+// page, one near the largest int too (its step past it wrapped around to a
+// negative start and panicked), and one that is not a position is refused.
+func TestUnansweredForgedCursors(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	upsertCups(t, a, "p1", "p2")
+	a.unanswered.record("p1", "warranty", "保修多久", a.Store.Now())
+	a.unanswered.record("p2", "warranty", "保修多久", a.Store.Now())
+	for _, pos := range []string{"1", "2", "9223372036854775806", "9223372036854775807"} {
+		conn, err := a.UnansweredQuestions(ctx, 20, pagination.EncodeCursor(KindUnanswered, pos))
+		if err != nil || len(conn.Edges) != 0 || conn.PageInfo.HasNextPage || !conn.PageInfo.HasPreviousPage {
+			t.Fatalf("after %s: %+v %v", pos, conn, err)
+		}
+	}
+	conn, err := a.UnansweredQuestions(ctx, 20, pagination.EncodeCursor(KindUnanswered, "0"))
+	if err != nil || len(conn.Edges) != 1 {
+		t.Fatalf("after 0: %+v %v", conn, err)
+	}
+	for _, pos := range []string{"-1", "1x", "99999999999999999999"} {
+		if _, err := a.UnansweredQuestions(ctx, 20, pagination.EncodeCursor(KindUnanswered, pos)); !errors.Is(err, pagination.ErrBadCursor) {
+			t.Fatalf("after %q: %v, want a bad cursor", pos, err)
+		}
+	}
+}
+
+// No example keeps a number a shopper typed, however it was typed: in
+// full-width digits (a Chinese keyboard's), in groups, or cut by the clip
+// (the digits before the cut stayed). Short numbers stay readable.
+func TestUnansweredExamplesMaskNumbers(t *testing.T) {
+	ctx := context.Background()
+	a := open(t, t.TempDir(), quiet())
+	defer a.Close()
+	upsertCups(t, a, "p1")
+	for _, c := range []struct{ in, want string }{
+		{"电话１３８１２３４５６７８能问保修吗", "电话***********能问保修吗"},
+		{"call 138-1234-5678 about warranty", "call ***-****-**** about warranty"},
+		{"微信 138 1234 5678", "微信 *** **** ****"},
+		{"座机 (010) 8765.4321 找谁", "座机 (***) ****.**** 找谁"},
+		{"订单٣٤٥٦٧٨٩٠怎么保修", "订单********怎么保修"},
+		{strings.Repeat("问", 95) + "13812345678", strings.Repeat("问", 95) + "*****…"},
+		{"保修 2 年还是 3 年, 杯子 500 ml", "保修 2 年还是 3 年, 杯子 500 ml"},
+		{"12345 元", "12345 元"},
+	} {
+		k := groupKey("p1", "warranty")
+		if err := a.Store.DeleteBlob(ctx, unansweredInfoNS, k); err != nil {
+			t.Fatal(err)
+		}
+		a.unanswered.record("p1", "warranty", c.in, a.Store.Now())
+		if err := a.flushUnanswered(ctx); err != nil {
+			t.Fatal(err)
+		}
+		raw, _, err := a.Store.GetBlob(ctx, unansweredInfoNS, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := decodeUnanswered(raw)
+		if err != nil || len(info.Recent) != 1 || info.Recent[0].Text != c.want {
+			t.Errorf("%q stored as %s, want %q", c.in, raw, c.want)
+		}
+	}
+}
+
+// existRacingStore runs hook once, after the first Exist.
+type existRacingStore struct {
+	store.Store
+	once sync.Once
+	hook func()
+}
+
+func (s *existRacingStore) Exist(ctx context.Context, products bool, ids []string) ([]bool, error) {
+	found, err := s.Store.Exist(ctx, products, ids)
+	s.once.Do(s.hook)
+	return found, err
+}
+
+// A product deleted on another replica between a flush's check that it
+// exists and its write leaves no group behind: the flush looks again after
+// writing (the group used to stay listed until it expired, holding a place).
+func TestUnansweredFlushRacesAProductDelete(t *testing.T) {
+	ctx := context.Background()
+	st := sharedStore(t)
+	replica := func() *App {
+		a, err := Open(ctx, Config{Data: t.TempDir(), OpenedStore: st, Logger: slog.New(quiet())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	a, b := replica(), replica()
+	upsertCups(t, a, "p1", "p2")
+	b.unanswered.record("p1", "warranty", "保修多久", b.Store.Now())
+	b.unanswered.record("p2", "warranty", "保修多久", b.Store.Now())
+	base := b.Store
+	b.Store = &existRacingStore{Store: base, hook: func() {
+		if _, _, err := a.DeleteProducts(ctx, []string{"p1"}); err != nil {
+			t.Error(err)
+		}
+	}}
+	if err := b.flushUnanswered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.Store = base
+	if _, ok, _ := st.GetBlob(ctx, unansweredInfoNS, groupKey("p1", "warranty")); ok {
+		t.Fatal("the deleted product's group was written back")
+	}
+	if gs := unansweredGroups(t, b); len(gs) != 1 || gs[groupKey("p2", "warranty")].Count != 1 {
+		t.Fatalf("groups: %+v", gs)
+	}
+	b.unanswered.mu.Lock()
+	_, known := b.unanswered.known[groupKey("p1", "warranty")]
+	b.unanswered.mu.Unlock()
+	if known {
+		t.Fatal("the deleted product's group still holds a place")
+	}
+}
+
+// Nor an e-mail address.
+func TestUnansweredExamplesMaskEmails(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"发票发到 zhang.san+shop@example.com.cn 可以吗", "发票发到 ***@*** 可以吗"},
+		{"邮箱li_si＠mail.qq.com能开保修单吗", "邮箱***@***能开保修单吗"},
+		{"邮箱 13812345678@163.com", "邮箱 ***@***"},
+		{"保修 @客服 多久", "保修 @客服 多久"},
+	} {
+		l := newUnansweredLog(nil)
+		l.record("p1", "warranty", c.in, time.Now())
+		if got := l.pending[groupKey("p1", "warranty")].recent[0].Text; got != c.want {
+			t.Errorf("%q kept as %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// A group from before counts moved into the blob, expired but not yet
+// deleted when it is asked again, starts anew without its old count (the
+// counter used to stay and be added to the new group's).
+func TestUnansweredOlderGroupAskedAfterItExpired(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	a := open(t, dir, quiet())
+	upsertCups(t, a, "p1")
+	k := groupKey("p1", "warranty")
+	old, _ := json.Marshal(map[string]any{"examples": []string{"保修多久"}, "last": a.Store.Now().Add(-DefaultUnansweredTTL - time.Hour)})
+	if err := a.Store.PutBlob(ctx, unansweredInfoNS, k, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.AddCounters(ctx, unansweredCountNS, map[string]int64{k: 7}); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b := open(t, dir, quiet())
+	defer b.Close()
+	b.unanswered.record("p1", "warranty", "有保修吗", b.Store.Now())
+	if g := unansweredGroups(t, b)[k]; g.Count != 1 || !slices.Equal(g.Examples, []string{"有保修吗"}) {
+		t.Fatalf("asked after it expired: %+v", g)
+	}
+	if counts, err := b.Store.Counters(ctx, unansweredCountNS, ""); err != nil || len(counts) != 0 {
+		t.Fatalf("older counts left: %v %v", counts, err)
 	}
 }

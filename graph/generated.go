@@ -4238,7 +4238,7 @@ type UnansweredQuestion {
   topic: String!
   "How often it was asked."
   count: Int!
-  "Up to 3 of the most recent distinct questions as asked (newest first), clipped to 100 characters, runs of 6 or more digits masked."
+  "Up to 3 of the most recent distinct questions as asked (newest first), clipped to 100 characters, numbers of 6 or more digits (in any script, also in groups such as 138-1234-5678) and e-mail addresses masked."
   examples: [String!]!
   lastAskedAt: Time!
 }

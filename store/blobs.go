@@ -78,6 +78,10 @@ func blobKey(namespace, k string) []byte {
 type Blob struct {
 	Key   string
 	Value []byte
+	// Delete, among the blobs PutBlobIf writes with its swap, removes the
+	// blob instead (Value is ignored): a delete that only happens if the
+	// swap does. Other writes ignore it.
+	Delete bool
 }
 
 // ListBlobs returns up to first blobs of a namespace whose keys start with
@@ -189,7 +193,11 @@ func (s *Badger) PutBlobIf(ctx context.Context, namespace, k string, v []byte, v
 			return nil
 		}
 		for _, b := range with {
-			if err := txn.Set(blobKey(namespace, b.Key), b.Value); err != nil {
+			set := txn.Set
+			if b.Delete {
+				set = func(key, _ []byte) error { return txn.Delete(key) }
+			}
+			if err := set(blobKey(namespace, b.Key), b.Value); err != nil {
 				return err
 			}
 		}

@@ -108,7 +108,7 @@ type Store interface {
 	// none), and reports whether it did. false means another writer came
 	// first and nothing was written: read again and retry (UpdateBlob does).
 	// The blob written is kept (a cache blob's expiry is dropped); a blob in
-	// with under k itself is ignored.
+	// with under k itself is ignored; one with Delete is removed.
 	PutBlobIf(ctx context.Context, namespace, k string, v []byte, version int64, with ...Blob) (bool, error)
 	// PutBlobTTL stores a cache entry that disappears after ttl; under
 	// WithSubject it is linked to that user and erased with them.

@@ -29,7 +29,8 @@ const (
 	// ChangeUserErased: the erased user's ID, a JSON string.
 	ChangeUserErased = "user.erased"
 	// ChangeBlob: BlobChange with Key (PutBlob) or Keys (PutBlobs: one change
-	// per call). Blobs written with PutBlobTTL are caches and emit nothing.
+	// per call; PutBlobIf: also the keys it deleted with its swap). Blobs
+	// written with PutBlobTTL are caches and emit nothing.
 	ChangeBlob = "blob"
 	// ChangeBlobDeleted: BlobChange with Prefix (DeleteBlobs) or Key (DeleteBlob).
 	ChangeBlobDeleted = "blob.deleted"

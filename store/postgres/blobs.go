@@ -121,10 +121,10 @@ func (s *Store) PutBlobIf(ctx context.Context, namespace, k string, v []byte, ve
 		}
 	}
 	// The other blobs: of two with one key the last wins, and k is v.
-	last := map[string][]byte{}
+	last := map[string]store.Blob{}
 	for _, b := range with {
 		if b.Key != k {
-			last[b.Key] = b.Value
+			last[b.Key] = b
 		}
 	}
 	others := make([]string, 0, len(last))
@@ -156,12 +156,21 @@ func (s *Store) PutBlobIf(ctx context.Context, namespace, k string, v []byte, ve
 		if n == 0 {
 			return nil // another writer came first: write nothing
 		}
-		if len(others) > 0 {
-			ks, vs := make([][]byte, len(others)), make([][]byte, len(others))
-			for i, key := range others {
-				ks[i], vs[i] = []byte(key), nonNil(last[key])
+		var ks, vs, dels [][]byte
+		for _, key := range others {
+			if last[key].Delete {
+				dels = append(dels, []byte(key))
+			} else {
+				ks, vs = append(ks, []byte(key)), append(vs, nonNil(last[key].Value))
 			}
+		}
+		if len(ks) > 0 {
 			if _, err := tx.Exec(ctx, putBlobs, []byte(namespace), ks, vs, nil); err != nil {
+				return err
+			}
+		}
+		if len(dels) > 0 {
+			if _, err := tx.Exec(ctx, "DELETE FROM blobs WHERE namespace = $1 AND key = ANY($2::bytea[])", []byte(namespace), dels); err != nil {
 				return err
 			}
 		}

@@ -72,8 +72,26 @@ func testBlobSwap(t *testing.T, open Open) {
 	if v, _ := version("k"); v != "v2" {
 		t.Fatalf("a failed swap changed the blob: %q", v)
 	}
+	// A blob deleted with a swap: only if the swap is made.
+	if swap("k", "v3", ver1, store.Blob{Key: "side", Delete: true}) {
+		t.Fatal("a swap from a stale version succeeded")
+	}
+	if _, ok, _ := s.GetBlob(ctx, "cas", "side"); !ok {
+		t.Fatal("a failed swap deleted the blob with it")
+	}
+	if !swap("k", "v2", ver2, store.Blob{Key: "side", Delete: true}, store.Blob{Key: "never", Delete: true}, store.Blob{Key: "k", Delete: true}) {
+		t.Fatal("a swap deleting blobs with it failed")
+	}
+	if _, ok, _ := s.GetBlob(ctx, "cas", "side"); ok {
+		t.Fatal("the blob deleted with the swap is still there")
+	}
+	swapped := ver2
+	v, ver2 = version("k")
+	if v != "v2" || ver2 == swapped {
+		t.Fatalf("a delete of k itself among the blobs with it: %q version %d (was %d)", v, ver2, swapped)
+	}
 	// Every other write changes the version too.
-	seen := map[int64]bool{ver1: true, ver2: true}
+	seen := map[int64]bool{ver1: true, swapped: true, ver2: true}
 	fresh := func(what string) int64 {
 		t.Helper()
 		_, ver := version("k")
