@@ -68,10 +68,13 @@ type Engine struct {
 
 // models is one consistent set of trained models; it is replaced whole.
 type models struct {
-	cf        *cfModel
-	mf        *mfModel
-	repeat    *repeatModel // learned at Train and Restore, not persisted
-	rebuy     *rebuyModel  // likewise
+	cf     *cfModel
+	mf     *mfModel
+	repeat *repeatModel // learned at Train and Restore, not persisted
+	rebuy  *rebuyModel  // likewise
+	// fit is the blend weights fitted at training (Config.AutoTune); nil:
+	// the configured ones.
+	fit       *fitted
 	trainedAt time.Time
 	// trainedSeq is how many events the models were trained on.
 	trainedSeq uint64
@@ -371,15 +374,27 @@ type servingMix struct {
 	mmrLambda, categoryCap float64
 }
 
+// ServedWeights are the blend weights warm users are served with: those
+// fitted to the shop at the last Train (Config.AutoTune), else the
+// configured ones. The map must not be modified.
+func (e *Engine) ServedWeights() map[string]float64 {
+	if e.cfg.AutoTune {
+		if f := e.models.Load().fit; f != nil {
+			return f.weights
+		}
+	}
+	return e.cfg.Weights
+}
+
 // mixFor applies a request's tuning to the engine's configuration, the way
 // Tuning.Apply does at start-up (weights: warm users only; named ones
 // override, others keep theirs).
 func (e *Engine) mixFor(t *Tuning) servingMix {
-	m := servingMix{weights: e.cfg.Weights, coldWeights: e.cfg.ColdWeights, mmrLambda: e.cfg.MMRLambda, categoryCap: e.cfg.MaxPerCategory}
+	m := servingMix{weights: e.ServedWeights(), coldWeights: e.cfg.ColdWeights, mmrLambda: e.cfg.MMRLambda, categoryCap: e.cfg.MaxPerCategory}
 	if t == nil {
 		return m
 	}
-	c := Config{Weights: e.cfg.Weights, MMRLambda: m.mmrLambda, MaxPerCategory: m.categoryCap}
+	c := Config{Weights: m.weights, MMRLambda: m.mmrLambda, MaxPerCategory: m.categoryCap}
 	Tuning{Weights: t.Weights, MMRLambda: t.MMRLambda, CategoryCap: t.CategoryCap}.Apply(&c)
 	m.weights, m.mmrLambda, m.categoryCap = c.Weights, c.MMRLambda, c.MaxPerCategory
 	return m
