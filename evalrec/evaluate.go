@@ -418,6 +418,11 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 		return nil, err
 	}
 	done()
+	for _, m := range tr.Models {
+		if m.Name == "blend" { // the engine's own fit (recommend.Config.AutoTune)
+			fmt.Fprintf(stderr, "  blend %s, in %v\n", m.Details, m.Duration.Round(time.Millisecond))
+		}
+	}
 	trainOf := func(name string) (time.Duration, bool) {
 		switch name {
 		case "blend":

@@ -31,6 +31,7 @@ type fitted struct {
 	valDefault, value float64
 	users, trials     int
 	took              time.Duration
+	stopped           bool // by the time budget, not persisted
 }
 
 // String is the fit as the log and the training report show it.
@@ -41,8 +42,12 @@ func (f *fitted) String() string {
 			ws = append(ws, name+"="+strconv.FormatFloat(v, 'g', 4, 64))
 		}
 	}
-	return fmt.Sprintf("%s (validation NDCG@10 %.4f -> %.4f on %d users, %d trials)",
-		strings.Join(ws, ","), f.valDefault, f.value, f.users, f.trials)
+	stop := ""
+	if f.stopped {
+		stop = ", stopped by its time budget"
+	}
+	return fmt.Sprintf("%s (validation NDCG@10 %.4f -> %.4f on %d users, %d trials%s)",
+		strings.Join(ws, ","), f.valDefault, f.value, f.users, f.trials, stop)
 }
 
 // Autotune settings (Config.AutoTune*: zero takes these).
@@ -57,7 +62,7 @@ const (
 	// training time, and at least autoTuneMinTime: on a small shop, whose
 	// models train in a second, the whole search takes a few seconds.
 	autoTuneShare   = 0.5
-	autoTuneMinTime = 5 * time.Second
+	autoTuneMinTime = 10 * time.Second
 	// autoTuneMargin: a step must gain this much validation NDCG
 	// (relative) to be taken; the default weights win ties.
 	autoTuneMargin = 0.01
@@ -157,7 +162,11 @@ func (e *Engine) autoTune(ctx context.Context, log *slog.Logger, servingTrain ti
 		Score: score, Params: autoTuneParams, Margin: autoTuneMargin, Rounds: 2,
 		// Diversity: the configured MMR and cap, or either off.
 		Lambdas: []float64{e.cfg.MMRLambda, 1}, Caps: []float64{e.cfg.MaxPerCategory, 1},
-		Solo: []string{RetrieverMF},
+		// MF alone (the other retrievers searched off, those not searched
+		// as they are) is the second start: on a shop where nobody comes
+		// back, the way there from the default blend leads downhill first.
+		Solo:      []string{RetrieverMF},
+		SoloKeeps: []string{RetrieverSeen, RetrieverSession, RetrieverContent, RetrieverTrending, RetrieverPopular},
 		Grid: func(name string) []float64 {
 			out := make([]float64, len(autoTuneMultipliers))
 			for i, m := range autoTuneMultipliers {
@@ -179,7 +188,7 @@ func (e *Engine) autoTune(ctx context.Context, log *slog.Logger, servingTrain ti
 		log.InfoContext(ctx, "blend weights: search stopped by its time budget", "budget", budget)
 	}
 	return &fitted{weights: res.Best.Weights, valDefault: res.Start, value: res.Score, users: nUsers,
-		trials: res.Trials, took: time.Since(start)}, nil
+		trials: res.Trials, took: time.Since(start), stopped: res.BudgetExceeded}, nil
 }
 
 // export copies the dataset as events, products and users for the

@@ -17,10 +17,12 @@ type BlendSearch struct {
 	// Params are the search's coordinates in order: retriever names, or
 	// ParamDiversity for (MMR lambda, category cap) searched jointly.
 	Params []string
-	// Solo names the retrievers also tried alone (with the seen retriever
-	// at its starting weight) as starts: coordinate ascent only finds the
-	// optimum near where it starts.
-	Solo []string
+	// Solo names the retrievers also tried alone as starts: coordinate
+	// ascent only finds the optimum near where it starts. A solo start
+	// keeps the retrievers of SoloKeeps (nil: the seen retriever) at their
+	// starting weight and turns the others off.
+	Solo      []string
+	SoloKeeps []string
 	// Margin is the relative gain a step must bring to be taken (0.002:
 	// 0.2%); it keeps sampling noise from walking the weights around.
 	Margin float64
@@ -161,7 +163,14 @@ func (s *BlendSearch) Run(ctx context.Context, start Tuning) (BlendSearchResult,
 		for _, name := range Retrievers {
 			t.Weights[name] = 0
 		}
-		t.Weights[RetrieverSeen], t.Weights[solo] = start.Weights[RetrieverSeen], 1
+		keep := s.SoloKeeps
+		if keep == nil {
+			keep = []string{RetrieverSeen}
+		}
+		for _, name := range keep {
+			t.Weights[name] = start.Weights[name]
+		}
+		t.Weights[solo] = 1
 		v, err := score(t)
 		if err != nil {
 			return res, err

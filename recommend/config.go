@@ -139,7 +139,7 @@ type Config struct {
 	// AutoTuneUsers (validation users scored per trial), AutoTuneEvents
 	// (events the validation models train on; a larger shop is subsampled
 	// by user) and AutoTuneTime (the search's budget after the validation
-	// training; 0: half the serving models' training, at least 5 s) bound
+	// training; 0: half the serving models' training, at least 10 s) bound
 	// its cost; zero takes the defaults.
 	AutoTune       bool
 	AutoTuneUsers  int

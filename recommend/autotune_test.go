@@ -1,0 +1,112 @@
+package recommend
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	"github.com/shopmuse/shopmuse/recommend/synth"
+)
+
+// TestAutoTuneFitsServesAndPersists trains on a shop without repeats, where
+// the default blend's history retrievers dilute MF: the fit must find
+// weights that beat the defaults on its validation split, serve them, keep
+// them through a snapshot, and give way to an operator's weights or
+// SHOPMUSE_REC_AUTOTUNE=off.
+func TestAutoTuneFitsServesAndPersists(t *testing.T) {
+	s := synth.Generate(800, 1500, 36000, 3)
+	ctx := context.Background()
+	e := synthEngine(t, s, s.Interactions, nil)
+	rep, err := e.Train(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := e.models.Load().fit
+	if f == nil {
+		t.Fatal("no fit after Train with AutoTune on")
+	}
+	t.Logf("fit: %s in %v", f, f.took)
+	if !(f.value > f.valDefault) || f.users < autoTuneMinUsers || f.trials < 3 {
+		t.Errorf("fit %s: no gain over the default weights on validation", f)
+	}
+	if maps.Equal(f.weights, DefaultConfig().Weights) {
+		t.Errorf("fitted weights are the defaults: %v", f.weights)
+	}
+	if !maps.Equal(e.ServedWeights(), f.weights) {
+		t.Errorf("served %v, fitted %v", e.ServedWeights(), f.weights)
+	}
+	found := false
+	for _, m := range rep.Models {
+		found = found || m.Name == "blend"
+	}
+	if !found {
+		t.Errorf("the training report does not name the fit: %+v", rep.Models)
+	}
+
+	snap, err := e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := func(mutate func(*Config)) *Engine {
+		r := synthEngine(t, s, s.Interactions, mutate)
+		if err := r.Restore(ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if got := restored(nil).ServedWeights(); !maps.Equal(got, f.weights) {
+		t.Errorf("after Restore: served %v, want the fitted %v", got, f.weights)
+	}
+	operator := Tuning{Weights: map[string]float64{RetrieverMF: 1, RetrieverItemCF: 0.5}}
+	r := restored(func(c *Config) { operator.Apply(c) })
+	if got := r.ServedWeights(); got[RetrieverItemCF] != 0.5 || got[RetrieverRepeat] != DefaultConfig().Weights[RetrieverRepeat] {
+		t.Errorf("with SHOPMUSE_REC_WEIGHTS set: served %v, want the operator's merged into the defaults", got)
+	}
+	r = restored(func(c *Config) { Tuning{AutoTuneOff: true}.Apply(c) })
+	if got := r.ServedWeights(); !maps.Equal(got, DefaultConfig().Weights) {
+		t.Errorf("with %s=off: served %v, want the defaults", EnvAutoTune, got)
+	}
+
+	// What is served is what the fitted weights rank: the same list as an
+	// engine without the fit asked with them per request.
+	plain := restored(func(c *Config) { c.AutoTune = false })
+	n := 0
+	for _, u := range s.Users[:50] {
+		a, err := e.Recommend(ctx, Request{UserID: u.ID, N: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := plain.Recommend(ctx, Request{UserID: u.ID, N: 10, Tuning: &Tuning{Weights: f.weights}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != len(b) {
+			t.Fatalf("user %s: %d and %d items", u.ID, len(a), len(b))
+		}
+		for i := range a {
+			if a[i].ItemID != b[i].ItemID {
+				n++
+				break
+			}
+		}
+	}
+	if n > 0 {
+		t.Errorf("%d of 50 users are served other items than the fitted weights rank", n)
+	}
+}
+
+// TestAutoTuneKeepsWeightsOnTinyShops: too few validation users to judge
+// leave the configured weights.
+func TestAutoTuneKeepsWeightsOnTinyShops(t *testing.T) {
+	s := synth.Generate(60, 200, 1500, 3)
+	e := synthEngine(t, s, s.Interactions, nil)
+	if _, err := e.Train(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if f := e.models.Load().fit; f != nil {
+		t.Errorf("a fit on %d users: %s", f.users, f)
+	}
+	if !maps.Equal(e.ServedWeights(), DefaultConfig().Weights) {
+		t.Errorf("served %v, want the defaults", e.ServedWeights())
+	}
+}
