@@ -155,6 +155,9 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 		cfg.HistoryScoring = o.HistoryScoring == "true"
 	}
 	o.Tuning.Apply(&cfg)
+	if o.NoAutoTune {
+		cfg.AutoTune = false
+	}
 	// The engine's own exclusion follows the protocol's: under --exclude
 	// none a bought item may come back (consumables are bought again).
 	cfg.ExcludePurchased = o.Exclude != "none"

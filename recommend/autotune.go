@@ -3,11 +3,14 @@ package recommend
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
 	"log/slog"
 	"maps"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +31,7 @@ import (
 // named) and what they scored on validation.
 type fitted struct {
 	weights           map[string]float64
+	mmrLambda, catCap float64 // 0: the configured ones
 	valDefault, value float64
 	users, trials     int
 	took              time.Duration
@@ -46,14 +50,14 @@ func (f *fitted) String() string {
 	if f.stopped {
 		stop = ", stopped by its time budget"
 	}
-	return fmt.Sprintf("%s (validation NDCG@10 %.4f -> %.4f on %d users, %d trials%s)",
-		strings.Join(ws, ","), f.valDefault, f.value, f.users, f.trials, stop)
+	return fmt.Sprintf("%s, mmr_lambda=%g, category_cap=%g (validation NDCG@10 %.4f -> %.4f on %d users, %d trials%s)",
+		strings.Join(ws, ","), f.mmrLambda, f.catCap, f.valDefault, f.value, f.users, f.trials, stop)
 }
 
 // Autotune settings (Config.AutoTune*: zero takes these).
 const (
 	// defaultAutoTuneUsers validation users are scored per trial.
-	defaultAutoTuneUsers = 300
+	defaultAutoTuneUsers = 500
 	// defaultAutoTuneEvents bounds the events the validation models are
 	// trained on: a larger shop is subsampled by user.
 	defaultAutoTuneEvents = 200_000
@@ -64,8 +68,11 @@ const (
 	autoTuneShare   = 0.5
 	autoTuneMinTime = 10 * time.Second
 	// autoTuneMargin: a step must gain this much validation NDCG
-	// (relative) to be taken; the default weights win ties.
+	// (relative) to be taken, and autoTuneZ standard errors of the
+	// per-user differences (a paired test): a few hundred validation
+	// users are a noisy sample, and the default weights win ties.
 	autoTuneMargin = 0.01
+	autoTuneZ      = 1.5
 	// autoTuneMinUsers: with fewer validation users the fit is noise and
 	// the default weights stay.
 	autoTuneMinUsers = 100
@@ -142,24 +149,30 @@ func (e *Engine) autoTune(ctx context.Context, log *slog.Logger, servingTrain ti
 	}
 	trained := time.Now()
 	nUsers := min(len(sp.Test), e.cfg.AutoTuneUsers)
-	score := func(ctx context.Context, t Tuning) (float64, error) {
-		rank := func(ctx context.Context, userID string, k int, exclude map[string]bool) ([]string, error) {
-			recs, err := ve.Recommend(ctx, Request{UserID: userID, N: k, Exclude: slices.Collect(maps.Keys(exclude)), Tuning: &t})
-			if err != nil {
-				return nil, err
+	valUsers := slices.Sorted(maps.Keys(sp.Test))
+	rng := rand.New(rand.NewPCG(7, 7))
+	rng.Shuffle(len(valUsers), func(a, b int) { valUsers[a], valUsers[b] = valUsers[b], valUsers[a] })
+	valUsers = valUsers[:nUsers]
+	slices.Sort(valUsers)
+	perUser := func(ctx context.Context, t Tuning) ([]float64, error) {
+		out := make([]float64, len(valUsers))
+		errs := make([]error, len(valUsers))
+		parallel(len(valUsers), 2, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				u := valUsers[i]
+				recs, err := ve.Recommend(ctx, Request{UserID: u, N: 10, Exclude: slices.Collect(maps.Keys(sp.TrainItems[u])), Tuning: &t})
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				out[i] = ndcgAt(recs, sp.Test[u], 10)
 			}
-			out := make([]string, len(recs))
-			for i, r := range recs {
-				out[i] = r.ItemID
-			}
-			return out, nil
-		}
-		m, err := Evaluate(ctx, rank, sp, 10, 0, nUsers)
-		return m.NDCG, err
+		})
+		return out, errors.Join(errs...)
 	}
 	base := e.cfg.Weights
 	s := BlendSearch{
-		Score: score, Params: autoTuneParams, Margin: autoTuneMargin, Rounds: 2,
+		PerUser: perUser, Z: autoTuneZ, Params: autoTuneParams, Margin: autoTuneMargin, Rounds: 2,
 		// Diversity: the configured MMR and cap, or either off.
 		Lambdas: []float64{e.cfg.MMRLambda, 1}, Caps: []float64{e.cfg.MaxPerCategory, 1},
 		// MF alone (the other retrievers searched off, those not searched
@@ -187,7 +200,7 @@ func (e *Engine) autoTune(ctx context.Context, log *slog.Logger, servingTrain ti
 	if res.BudgetExceeded {
 		log.InfoContext(ctx, "blend weights: search stopped by its time budget", "budget", budget)
 	}
-	return &fitted{weights: res.Best.Weights, valDefault: res.Start, value: res.Score, users: nUsers,
+	return &fitted{weights: res.Best.Weights, mmrLambda: res.Best.MMRLambda, catCap: res.Best.CategoryCap, valDefault: res.Start, value: res.Score, users: nUsers,
 		trials: res.Trials, took: time.Since(start), stopped: res.BudgetExceeded}, nil
 }
 
@@ -240,4 +253,21 @@ func (d *Dataset) export(maxEvents int) ([]shop.Interaction, []shop.Product, []s
 		}
 	}
 	return its, prods, users
+}
+
+// ndcgAt is the NDCG@k of one ranked list against the relevant items.
+func ndcgAt(recs []Recommendation, rel map[string]bool, k int) float64 {
+	var dcg, idcg float64
+	for r, rec := range recs[:min(len(recs), k)] {
+		if rel[rec.ItemID] {
+			dcg += 1 / math.Log2(float64(r)+2)
+		}
+	}
+	for r := 0; r < min(len(rel), k); r++ {
+		idcg += 1 / math.Log2(float64(r)+2)
+	}
+	if idcg == 0 {
+		return 0
+	}
+	return dcg / idcg
 }

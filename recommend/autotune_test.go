@@ -76,7 +76,7 @@ func TestAutoTuneFitsServesAndPersists(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := plain.Recommend(ctx, Request{UserID: u.ID, N: 10, Tuning: &Tuning{Weights: f.weights}})
+		b, err := plain.Recommend(ctx, Request{UserID: u.ID, N: 10, Tuning: &Tuning{Weights: f.weights, MMRLambda: f.mmrLambda, CategoryCap: f.catCap}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 )
 
 // BlendSearch is the coordinate search over the blend's ranking-time
@@ -26,6 +27,12 @@ type BlendSearch struct {
 	// Margin is the relative gain a step must bring to be taken (0.002:
 	// 0.2%); it keeps sampling noise from walking the weights around.
 	Margin float64
+	// PerUser, when set, replaces Score: each validation user's NDCG, in
+	// the same user order every call. A step must then also pass a paired
+	// test: its mean gain over the best so far at least Z standard errors
+	// of the per-user differences.
+	PerUser func(ctx context.Context, t Tuning) ([]float64, error)
+	Z       float64
 	// Rounds bounds the passes over Params (0: 3).
 	Rounds int
 	// Grid, when set, replaces the weight grid of a retriever (nil: the
@@ -135,10 +142,15 @@ func (s *BlendSearch) Run(ctx context.Context, start Tuning) (BlendSearchResult,
 		rounds = 3
 	}
 	res := BlendSearchResult{Best: start}
+	var bestUsers, lastUsers []float64
 	score := func(t Tuning) (float64, error) {
-		v, err := s.Score(ctx, t)
 		res.Trials++
-		return v, err
+		if s.PerUser == nil {
+			return s.Score(ctx, t)
+		}
+		u, err := s.PerUser(ctx, t)
+		lastUsers = u
+		return mean(u), err
 	}
 	out := func() bool {
 		if (s.OutOfTime != nil && s.OutOfTime(res.Trials)) || ctx.Err() != nil {
@@ -152,8 +164,21 @@ func (s *BlendSearch) Run(ctx context.Context, start Tuning) (BlendSearchResult,
 		return res, err
 	}
 	res.Score = res.Start
+	bestUsers = lastUsers
 	logf("default weights: validation NDCG %.4f", res.Start)
-	better := func(v float64) bool { return v > res.Score*(1+s.Margin) }
+	better := func(v float64) bool {
+		if !(v > res.Score*(1+s.Margin)) {
+			return false
+		}
+		if s.PerUser == nil {
+			return true
+		}
+		if pairedZ(lastUsers, bestUsers) < s.Z {
+			return false
+		}
+		bestUsers = lastUsers
+		return true
+	}
 	for _, solo := range s.Solo {
 		if out() {
 			return res, nil
@@ -207,6 +232,40 @@ func (s *BlendSearch) Run(ctx context.Context, start Tuning) (BlendSearchResult,
 		}
 	}
 	return res, nil
+}
+
+func mean(v []float64) float64 {
+	var s float64
+	for _, x := range v {
+		s += x
+	}
+	return s / max(float64(len(v)), 1)
+}
+
+// pairedZ is the mean of a-b over its standard error (a paired test);
+// +Inf when every difference is the same positive number.
+func pairedZ(a, b []float64) float64 {
+	n := min(len(a), len(b))
+	if n < 2 {
+		return 0
+	}
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = a[i] - b[i]
+	}
+	m := mean(d)
+	var ss float64
+	for _, x := range d {
+		ss += (x - m) * (x - m)
+	}
+	se := math.Sqrt(ss / float64(n-1) / float64(n))
+	if se == 0 {
+		if m > 0 {
+			return math.Inf(1)
+		}
+		return 0
+	}
+	return m / se
 }
 
 func sum(m map[string]float64) float64 {

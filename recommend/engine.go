@@ -378,19 +378,28 @@ type servingMix struct {
 // fitted to the shop at the last Train (Config.AutoTune), else the
 // configured ones. The map must not be modified.
 func (e *Engine) ServedWeights() map[string]float64 {
-	if e.cfg.AutoTune {
-		if f := e.models.Load().fit; f != nil {
-			return f.weights
-		}
+	if f := e.fit(); f != nil {
+		return f.weights
 	}
 	return e.cfg.Weights
+}
+
+// fit is the fit served (nil: the configuration).
+func (e *Engine) fit() *fitted {
+	if e.cfg.AutoTune {
+		return e.models.Load().fit
+	}
+	return nil
 }
 
 // mixFor applies a request's tuning to the engine's configuration, the way
 // Tuning.Apply does at start-up (weights: warm users only; named ones
 // override, others keep theirs).
 func (e *Engine) mixFor(t *Tuning) servingMix {
-	m := servingMix{weights: e.ServedWeights(), coldWeights: e.cfg.ColdWeights, mmrLambda: e.cfg.MMRLambda, categoryCap: e.cfg.MaxPerCategory}
+	m := servingMix{weights: e.cfg.Weights, coldWeights: e.cfg.ColdWeights, mmrLambda: e.cfg.MMRLambda, categoryCap: e.cfg.MaxPerCategory}
+	if f := e.fit(); f != nil {
+		m.weights, m.mmrLambda, m.categoryCap = f.weights, cmp.Or(f.mmrLambda, m.mmrLambda), cmp.Or(f.catCap, m.categoryCap)
+	}
 	if t == nil {
 		return m
 	}

@@ -153,6 +153,8 @@ func (m *models) MarshalBinary() ([]byte, error) {
 		for _, name := range names {
 			en.put(f.weights[name])
 		}
+		en.put(f.mmrLambda)
+		en.put(f.catCap)
 		en.put(f.valDefault)
 		en.put(f.value)
 		en.put(uint32(f.users))
@@ -312,6 +314,11 @@ func (m *models) UnmarshalBinary(data []byte) error {
 			f.weights[name] = w
 		}
 		var users, trials uint32
+		de.get(&f.mmrLambda)
+		de.get(&f.catCap)
+		if de.err == nil && !(f.mmrLambda >= 0 && f.mmrLambda <= 1 && f.catCap >= 0 && f.catCap <= 1) {
+			de.err = fmt.Errorf("bad fitted MMR lambda %g or category cap %g", f.mmrLambda, f.catCap)
+		}
 		de.get(&f.valDefault)
 		de.get(&f.value)
 		de.get(&users)

@@ -33,8 +33,8 @@ type Tuning struct {
 	// MF overrides matrix-factorisation settings by name.
 	MF MFOverrides
 	// AutoTuneOff turns off Config.AutoTune, the engine's own fit of the
-	// blend weights (EnvAutoTune=off). Weights given explicitly turn it
-	// off too: an operator's weights win.
+	// blend (EnvAutoTune=off). Weights, an MMR lambda or a category cap
+	// given explicitly turn it off too: an operator's settings win.
 	AutoTuneOff bool
 }
 
@@ -58,9 +58,11 @@ func (t Tuning) Apply(c *Config) {
 	}
 	if t.MMRLambda > 0 {
 		c.MMRLambda = t.MMRLambda
+		c.AutoTune = false
 	}
 	if t.CategoryCap > 0 {
 		c.MaxPerCategory = t.CategoryCap
+		c.AutoTune = false
 	}
 	t.MF.Apply(&c.MF)
 }
