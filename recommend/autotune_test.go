@@ -16,7 +16,8 @@ import (
 func TestAutoTuneFitsServesAndPersists(t *testing.T) {
 	s := synth.Generate(800, 1500, 36000, 3)
 	ctx := context.Background()
-	e := synthEngine(t, s, s.Interactions, nil)
+	on := func(c *Config) { c.AutoTune = true }
+	e := synthEngine(t, s, s.Interactions, on)
 	rep, err := e.Train(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +49,12 @@ func TestAutoTuneFitsServesAndPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := func(mutate func(*Config)) *Engine {
-		r := synthEngine(t, s, s.Interactions, mutate)
+		r := synthEngine(t, s, s.Interactions, func(c *Config) {
+			on(c)
+			if mutate != nil {
+				mutate(c)
+			}
+		})
 		if err := r.Restore(ctx, snap); err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +105,7 @@ func TestAutoTuneFitsServesAndPersists(t *testing.T) {
 // leave the configured weights.
 func TestAutoTuneKeepsWeightsOnTinyShops(t *testing.T) {
 	s := synth.Generate(60, 200, 1500, 3)
-	e := synthEngine(t, s, s.Interactions, nil)
+	e := synthEngine(t, s, s.Interactions, func(c *Config) { c.AutoTune = true })
 	if _, err := e.Train(context.Background()); err != nil {
 		t.Fatal(err)
 	}
