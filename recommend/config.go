@@ -132,10 +132,12 @@ type Config struct {
 	// history items).
 	HistoryScoring bool
 
-	// AutoTune fits the blend weights to the shop at every Train, on a
-	// validation split of its own events (autotune.go), and serves those
-	// instead of Weights; the fit is saved with the models' snapshot.
-	// Tuning.Apply turns it off when weights are given explicitly.
+	// AutoTune fits the blend weights (and MMR lambda and category cap)
+	// to the shop at every Train, on a validation split of its own events
+	// (autotune.go), and serves those instead of Weights, MMRLambda and
+	// MaxPerCategory to warm users; the fit is saved with the models'
+	// snapshot. Tuning.Apply turns it off when any of those is given
+	// explicitly (SHOPMUSE_REC_WEIGHTS, ...) or SHOPMUSE_REC_AUTOTUNE=off.
 	// AutoTuneUsers (validation users scored per trial), AutoTuneEvents
 	// (events the validation models train on; a larger shop is subsampled
 	// by user) and AutoTuneTime (the search's budget after the validation
