@@ -154,23 +154,37 @@ func (e *Engine) autoTune(ctx context.Context, log *slog.Logger, servingTrain ti
 	rng.Shuffle(len(valUsers), func(a, b int) { valUsers[a], valUsers[b] = valUsers[b], valUsers[a] })
 	valUsers = valUsers[:nUsers]
 	slices.Sort(valUsers)
+	base := e.cfg.Weights
+	startT := Tuning{Weights: map[string]float64{}, MMRLambda: e.cfg.MMRLambda, CategoryCap: e.cfg.MaxPerCategory}
+	for _, name := range Retrievers {
+		startT.Weights[name] = base[name]
+	}
+	// Every weight searched is a multiple of the configured one, so the
+	// lists retrieved under the configured weights serve every trial: each
+	// user's retrieval runs once, each trial only ranks (Engine.rank, as
+	// Recommend does).
+	rets := make([]*retrieval, len(valUsers))
+	errs := make([]error, len(valUsers))
+	startMix := ve.mixFor(&startT)
+	parallel(len(valUsers), 2, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			u := valUsers[i]
+			rets[i], _, errs[i] = ve.retrieve(ctx, Request{UserID: u, N: 10, Exclude: slices.Collect(maps.Keys(sp.TrainItems[u]))}, startMix)
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
 	perUser := func(ctx context.Context, t Tuning) ([]float64, error) {
+		mix := ve.mixFor(&t)
 		out := make([]float64, len(valUsers))
-		errs := make([]error, len(valUsers))
 		parallel(len(valUsers), 2, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				u := valUsers[i]
-				recs, err := ve.Recommend(ctx, Request{UserID: u, N: 10, Exclude: slices.Collect(maps.Keys(sp.TrainItems[u])), Tuning: &t})
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				out[i] = ndcgAt(recs, sp.Test[u], 10)
+				out[i] = ndcgAt(ve.rank(ctx, rets[i], mix), sp.Test[valUsers[i]], 10)
 			}
 		})
-		return out, errors.Join(errs...)
+		return out, ctx.Err()
 	}
-	base := e.cfg.Weights
 	s := BlendSearch{
 		PerUser: perUser, Z: autoTuneZ, Params: autoTuneParams, Margin: autoTuneMargin, Rounds: 2,
 		// Diversity: the configured MMR and cap, or either off.
@@ -188,10 +202,6 @@ func (e *Engine) autoTune(ctx context.Context, log *slog.Logger, servingTrain ti
 			return out
 		},
 		OutOfTime: func(int) bool { return time.Since(trained) > budget },
-	}
-	startT := Tuning{Weights: map[string]float64{}, MMRLambda: e.cfg.MMRLambda, CategoryCap: e.cfg.MaxPerCategory}
-	for _, name := range Retrievers {
-		startT.Weights[name] = base[name]
 	}
 	res, err := s.Run(ctx, startT)
 	if err != nil {

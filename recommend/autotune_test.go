@@ -116,3 +116,47 @@ func TestAutoTuneKeepsWeightsOnTinyShops(t *testing.T) {
 		t.Errorf("served %v, want the defaults", e.ServedWeights())
 	}
 }
+
+// TestRankOfOneRetrievalIsRecommend: the fit retrieves once per user under
+// the configured weights and ranks under each trial's; that must be the
+// page Recommend serves with the trial's weights.
+func TestRankOfOneRetrievalIsRecommend(t *testing.T) {
+	s := synth.Generate(300, 600, 9000, 5)
+	ctx := context.Background()
+	e := synthEngine(t, s, s.Interactions, nil)
+	if _, err := e.Train(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := e.mixFor(nil)
+	trials := []*Tuning{
+		nil,
+		{Weights: map[string]float64{RetrieverRepeat: 0, RetrieverItemCF: 0}},
+		{Weights: map[string]float64{RetrieverMF: 2, RetrieverSeen: 0.3}, MMRLambda: 1},
+		{Weights: map[string]float64{RetrieverMF: 0, RetrieverItemCF: 0.6}, CategoryCap: 1},
+	}
+	for _, u := range s.Users[:60] {
+		for _, p := range []Placement{PlacementForYou, PlacementDiscover} {
+			req := Request{UserID: u.ID, N: 10, Placement: p}
+			r, _, err := e.retrieve(ctx, req, start)
+			if err != nil || r == nil {
+				t.Fatalf("retrieve %s: %v", u.ID, err)
+			}
+			for i, tu := range trials {
+				want, err := e.Recommend(ctx, Request{UserID: u.ID, N: 10, Placement: p, Tuning: tu})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := e.rank(ctx, r, e.mixFor(tu))
+				if len(got) != len(want) {
+					t.Fatalf("user %s %s trial %d: %d items, Recommend %d", u.ID, p, i, len(got), len(want))
+				}
+				for k := range got {
+					if got[k].ItemID != want[k].ItemID || got[k].Score != want[k].Score {
+						t.Fatalf("user %s %s trial %d, rank %d: %s %.4f, Recommend %s %.4f", u.ID, p, i, k,
+							got[k].ItemID, got[k].Score, want[k].ItemID, want[k].Score)
+					}
+				}
+			}
+		}
+	}
+}
