@@ -75,6 +75,9 @@ func BenchmarkTrain(b *testing.B) {
 				}
 			}
 			for _, m := range rep.Models {
+				if m.Name == "blend" {
+					b.Logf("blend %s", m.Details)
+				}
 				b.ReportMetric(m.Duration.Seconds(), m.Name+"-s")
 				b.ReportMetric(float64(m.Size)/(1<<20), m.Name+"-MB")
 			}
