@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,6 +90,9 @@ type Options struct {
 	Validation bool
 	// HistoryScoring sets recommend.Config.HistoryScoring ("": the default).
 	HistoryScoring string
+	// NoAutoTune turns off the engine's own fit of the blend weights at
+	// training (recommend.Config.AutoTune, SHOPMUSE_REC_AUTOTUNE=off).
+	NoAutoTune bool
 	// JSON, when set, receives the rows in the shape bench/gorse writes, so
 	// bench/compare.sh can print both in one table.
 	JSON string
@@ -161,6 +165,11 @@ func parseFlags(args []string, stderr io.Writer) (Options, error) {
 	fs.BoolVar(&o.Tune, "tune", false, "search the blend weights on a validation split carved from train")
 	mfSpec := fs.String("mf", "", "override MF settings: factors=64,epochs=20,reg=0.3,nu=0.5,alpha=0.3,c0=30,omega=0.5,bpr=1")
 	fs.BoolVar(&o.Validation, "validation", false, "score on the validation split carved from the training part (as --tune does) instead of the test part, to choose settings without looking at the test")
+	fs.BoolFunc("autotune", "the engine fits its blend weights on a validation split of the training part at every training, as the service does (default true; false: SHOPMUSE_REC_AUTOTUNE=off)", func(s string) error {
+		v, err := strconv.ParseBool(s)
+		o.NoAutoTune = !v
+		return err
+	})
 	fs.StringVar(&o.HistoryScoring, "history-scoring", "", "override recommend.Config.HistoryScoring (true: item-CF and MF also score the shopper's history items)")
 	fs.BoolVar(&o.TuneMF, "tune-mf", true, "with --tune, also choose the matrix factorisation settings on validation")
 	fs.Float64Var(&o.Tuning.MMRLambda, "mmr", 0, "override the MMR lambda (1: no diversification)")

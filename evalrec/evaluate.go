@@ -155,6 +155,9 @@ func baseConfig(now time.Time, o Options) recommend.Config {
 		cfg.HistoryScoring = o.HistoryScoring == "true"
 	}
 	o.Tuning.Apply(&cfg)
+	if o.NoAutoTune {
+		cfg.AutoTune = false
+	}
 	// The engine's own exclusion follows the protocol's: under --exclude
 	// none a bought item may come back (consumables are bought again).
 	cfg.ExcludePurchased = o.Exclude != "none"
@@ -418,6 +421,11 @@ func Evaluate(ctx context.Context, o Options, stdout, stderr io.Writer) (*Report
 		return nil, err
 	}
 	done()
+	for _, m := range tr.Models {
+		if m.Name == "blend" { // the engine's own fit (recommend.Config.AutoTune)
+			fmt.Fprintf(stderr, "  blend %s, in %v\n", m.Details, m.Duration.Round(time.Millisecond))
+		}
+	}
 	trainOf := func(name string) (time.Duration, bool) {
 		switch name {
 		case "blend":

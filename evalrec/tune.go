@@ -86,65 +86,6 @@ func mfLabel(m recommend.MFOverrides) string {
 	return strings.Join(parts, ",")
 }
 
-// The ranking-time search moves through recommend.Tuning values whose
-// Weights name every retriever, so applying one (which merges named
-// weights into the defaults) sets the whole blend.
-
-// neighbours are the settings one search step away from b along param:
-// every (MMR lambda, category cap) pair for "diversity", else the weight
-// grid of that retriever.
-func neighbours(b recommend.Tuning, param string) []recommend.Tuning {
-	var out []recommend.Tuning
-	if param == "diversity" {
-		for _, l := range lambdaGrid {
-			for _, c := range categoryCapGrid {
-				if l != b.MMRLambda || c != b.CategoryCap {
-					t := b
-					t.MMRLambda, t.CategoryCap = l, c
-					out = append(out, t)
-				}
-			}
-		}
-		return out
-	}
-	grid := weightGrid
-	if param == recommend.RetrieverRepeat {
-		grid = repeatWeightGrid
-	}
-	for _, v := range grid {
-		if v != b.Weights[param] {
-			t := b
-			t.Weights = maps.Clone(b.Weights)
-			t.Weights[param] = v
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// stepLabel names the step for the progress log.
-func stepLabel(b recommend.Tuning, param string) string {
-	if param == "diversity" {
-		return fmt.Sprintf("mmr_lambda=%g category_cap=%g", b.MMRLambda, b.CategoryCap)
-	}
-	return fmt.Sprintf("%s=%g", param, b.Weights[param])
-}
-
-// Grids of the coordinate search. The blend normalises every list by rank
-// and MMR divides by the best score, so only the weights' ratios matter;
-// the grid spans ratios from 0 (off) to 40:1.
-var (
-	weightGrid = []float64{0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 2}
-	// repeatWeightGrid: the repeat retriever adds weight × (its item's
-	// chance of being carted or bought next, over the model's best), not a
-	// rank discount, so its useful weights are on another scale.
-	repeatWeightGrid = []float64{0, 1, 2, 4, 8, 16, 32}
-	lambdaGrid       = []float64{0.6, 0.75, 0.85, 0.95, 1}
-	// categoryCapGrid: the largest share of a page one top-level category
-	// may take (1: no cap).
-	categoryCapGrid = []float64{0.3, 0.5, 0.7, 1}
-)
-
 // tune searches Config.Weights and MMRLambda by coordinate ascent on a
 // validation split carved from the training part (the same protocol one
 // level down, so the test split is never looked at), then scores the best
@@ -169,7 +110,9 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 	trainVal := func(mf map[string]float64, score bool) ([]byte, float64, error) {
 		oc := o
 		oc.Tuning.MF = mf
-		ve, err := w.engine(baseConfig(val.now, oc), val.sp.Train)
+		cfg := baseConfig(val.now, oc)
+		cfg.AutoTune = false // the search below is the fit
+		ve, err := w.engine(cfg, val.sp.Train)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -247,9 +190,10 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 			}
 		}
 	}
-	score := func(b recommend.Tuning) (float64, error) {
+	score := func(ctx context.Context, b recommend.Tuning) (float64, error) {
 		cfg := baseConfig(val.now, o)
 		b.Apply(&cfg)
+		cfg.AutoTune = false // the trial's weights, not the engine's own fit
 		e, err := w.engine(cfg, val.sp.Train)
 		if err != nil {
 			return 0, err
@@ -262,76 +206,38 @@ func tune(ctx context.Context, o Options, w *world, h holdout, fullSnap []byte, 
 			return 0, err
 		}
 		m, err := recommend.Evaluate(ctx, r, val.sp, o.K, catalogue, o.TuneUsers)
-		res.Trials++
 		return m.NDCG, err
 	}
 
 	base := baseConfig(val.now, o)
-	best := recommend.Tuning{Weights: maps.Clone(base.Weights), MMRLambda: base.MMRLambda, CategoryCap: base.MaxPerCategory}
-	bestScore, err := score(best)
-	if err != nil {
-		return nil, err
-	}
-	// The baseline is the untuned configuration: default MF and weights.
-	res.ValDefault = defaultNDCG
-	fmt.Fprintf(stderr, "  default weights: validation NDCG@%d %.4f\n", o.K, bestScore)
-	// Coordinate ascent only finds the optimum near where it starts. On
-	// data where one retriever alone is best (popularity on dense
-	// MovieLens-like data, say) the way there from the default blend leads
-	// downhill first, so each main retriever alone is also tried as a start.
-	for _, solo := range []string{recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverPopular} {
-		start := best
-		start.Weights = map[string]float64{}
-		for _, name := range recommend.Retrievers {
-			start.Weights[name] = 0
-		}
-		start.Weights[recommend.RetrieverSeen], start.Weights[solo] = base.Weights[recommend.RetrieverSeen], 1
-		s, err := score(start)
-		if err != nil {
-			return nil, err
-		}
-		mark := ""
-		if s > bestScore*1.002 {
-			best, bestScore, mark = start, s, "  * best"
-		}
-		fmt.Fprintf(stderr, "  start %-8s alone: validation NDCG@%d %.4f%s\n", solo, o.K, s, mark)
-	}
 	// Diversity (MMR and the category cap, searched jointly: both push the
 	// same items down the page) trades accuracy the most, so it goes first;
-	// then the retrievers by expected influence.
-	params := []string{"diversity", recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
+	// then the retrievers by expected influence. Each main retriever alone
+	// is also tried as a start: on data where one retriever alone is best
+	// (popularity on dense MovieLens-like data, say) the way there from the
+	// default blend leads downhill first.
+	params := []string{recommend.ParamDiversity, recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverContent,
 		recommend.RetrieverTrending, recommend.RetrieverPopular}
 	if o.Exclude != "train" { // under --exclude train the history items are all excluded
 		params = append(params, recommend.RetrieverRepeat, recommend.RetrieverSeen)
 	}
-search:
-	for round := 1; round <= 3; round++ {
-		improved := false
-		for _, param := range params {
-			for _, trial := range neighbours(best, param) {
-				if outOfTime(res.Trials) {
-					budgetNote()
-					break search
-				}
-				if sum(trial.Weights) == 0 {
-					continue
-				}
-				s, err := score(trial)
-				if err != nil {
-					return nil, err
-				}
-				mark := ""
-				// A margin keeps sampling noise from walking the weights around.
-				if s > bestScore*1.002 {
-					best, bestScore, improved, mark = trial, s, true, "  * best"
-				}
-				fmt.Fprintf(stderr, "  round %d trial %3d: %-32s validation NDCG@%d %.4f%s\n", round, res.Trials, stepLabel(trial, param), o.K, s, mark)
-			}
-		}
-		if !improved {
-			break
-		}
+	bs := recommend.BlendSearch{
+		Score: score, Params: params, Margin: 0.002,
+		Solo:      []string{recommend.RetrieverMF, recommend.RetrieverItemCF, recommend.RetrieverPopular},
+		OutOfTime: outOfTime,
+		Log:       func(format string, args ...any) { fmt.Fprintf(stderr, "  "+format+"\n", args...) },
 	}
+	sr, err := bs.Run(ctx, recommend.Tuning{Weights: maps.Clone(base.Weights), MMRLambda: base.MMRLambda, CategoryCap: base.MaxPerCategory})
+	if err != nil {
+		return nil, err
+	}
+	if sr.BudgetExceeded {
+		budgetNote()
+	}
+	best, bestScore := sr.Best, sr.Score
+	res.Trials = sr.Trials
+	// The baseline is the untuned configuration: default MF and weights.
+	res.ValDefault = defaultNDCG
 	best.MF = o.Tuning.MF
 	res.Tuning, res.ValBest, res.Took = best, max(bestScore, res.ValDefault), time.Since(start)
 
@@ -357,14 +263,6 @@ search:
 	done()
 	res.TestRow = Row{Model: "blend-tuned", Metrics: m, Train: trainDur + w.embedTime, HasTrain: true}
 	return res, nil
-}
-
-func sum(m map[string]float64) float64 {
-	var s float64
-	for _, v := range m {
-		s += v
-	}
-	return s
 }
 
 func pct(a, b float64) string {

@@ -48,11 +48,17 @@ func heapMB() float64 {
 func BenchmarkTrain(b *testing.B) {
 	s := benchShop(b)
 	// eals-v1 is the baseline in the same run: the first release's eALS
-	// (32 factors, a fixed reg 0.01, C0 100, alpha 1).
-	for _, name := range []string{AlgoEALS, "eals-v1", AlgoBPR} {
+	// (32 factors, a fixed reg 0.01, C0 100, alpha 1). eals-fixed-weights
+	// is eals without the fit of the blend weights (Config.AutoTune, on
+	// in eals as in the service; the others train without it).
+	for _, name := range []string{AlgoEALS, "eals-fixed-weights", "eals-v1", AlgoBPR} {
 		b.Run(name, func(b *testing.B) {
 			e := synthEngine(b, s, s.Interactions, func(c *Config) {
 				switch name {
+				case AlgoEALS:
+					c.AutoTune = true
+				case "eals-fixed-weights":
+					c.AutoTune = false
 				case "eals-v1":
 					c.MF.Factors, c.MF.Reg, c.MF.RegExponent, c.MF.C0, c.MF.Alpha = 32, 0.01, 0, 100, 1
 				case AlgoBPR:
@@ -69,6 +75,9 @@ func BenchmarkTrain(b *testing.B) {
 				}
 			}
 			for _, m := range rep.Models {
+				if m.Name == "blend" {
+					b.Logf("blend %s", m.Details)
+				}
 				b.ReportMetric(m.Duration.Seconds(), m.Name+"-s")
 				b.ReportMetric(float64(m.Size)/(1<<20), m.Name+"-MB")
 			}

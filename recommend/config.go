@@ -132,6 +132,22 @@ type Config struct {
 	// history items).
 	HistoryScoring bool
 
+	// AutoTune fits the blend weights (and MMR lambda and category cap)
+	// to the shop at every Train, on a validation split of its own events
+	// (autotune.go), and serves those instead of Weights, MMRLambda and
+	// MaxPerCategory to warm users; the fit is saved with the models'
+	// snapshot. Tuning.Apply turns it off when any of those is given
+	// explicitly (SHOPMUSE_REC_WEIGHTS, ...) or SHOPMUSE_REC_AUTOTUNE=off.
+	// AutoTuneUsers (validation users scored per trial), AutoTuneEvents
+	// (events the validation models train on; a larger shop is subsampled
+	// by user) and AutoTuneTime (the search's budget after the validation
+	// training; 0: half the serving models' training, at least 10 s) bound
+	// its cost; zero takes the defaults.
+	AutoTune       bool
+	AutoTuneUsers  int
+	AutoTuneEvents int
+	AutoTuneTime   time.Duration
+
 	// Now is the clock; tests and replays of history set it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -192,6 +208,7 @@ func DefaultConfig() Config {
 		MaxPerCategory:   0.5,
 		ExcludePurchased: true,
 		HistoryScoring:   true,
+		AutoTune:         true,
 		Now:              time.Now,
 		Logger:           slog.Default(),
 	}
@@ -218,8 +235,8 @@ func (c Config) withDefaults() (Config, error) {
 			*p = ddurs[i]
 		}
 	}
-	ints := []*int{&c.CFNeighbours, &c.CFHistory, &c.CFRealtimeItems, &c.RetrieveN, &c.SessionItems}
-	dints := []int{d.CFNeighbours, d.CFHistory, d.CFRealtimeItems, d.RetrieveN, d.SessionItems}
+	ints := []*int{&c.CFNeighbours, &c.CFHistory, &c.CFRealtimeItems, &c.RetrieveN, &c.SessionItems, &c.AutoTuneUsers, &c.AutoTuneEvents}
+	dints := []int{d.CFNeighbours, d.CFHistory, d.CFRealtimeItems, d.RetrieveN, d.SessionItems, defaultAutoTuneUsers, defaultAutoTuneEvents}
 	for i, p := range ints {
 		if *p <= 0 {
 			*p = dints[i]

@@ -68,10 +68,13 @@ type Engine struct {
 
 // models is one consistent set of trained models; it is replaced whole.
 type models struct {
-	cf        *cfModel
-	mf        *mfModel
-	repeat    *repeatModel // learned at Train and Restore, not persisted
-	rebuy     *rebuyModel  // likewise
+	cf     *cfModel
+	mf     *mfModel
+	repeat *repeatModel // learned at Train and Restore, not persisted
+	rebuy  *rebuyModel  // likewise
+	// fit is the blend weights fitted at training (Config.AutoTune); nil:
+	// the configured ones.
+	fit       *fitted
 	trainedAt time.Time
 	// trainedSeq is how many events the models were trained on.
 	trainedSeq uint64
@@ -319,33 +322,70 @@ func (e *Engine) query(req *Request) (*Query, error) {
 // Recommend returns up to N items for the user. Unknown users get the
 // cold-start blend (interests when declared, then trending and popular).
 func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, error) {
+	mix := e.mixFor(req.Tuning)
+	r, recs, err := e.retrieve(ctx, req, mix)
+	if r == nil {
+		return recs, err
+	}
+	return e.rank(ctx, r, mix), nil
+}
+
+// retrieval is one request's query and its retrievers' lists: what the
+// blend's weights, MMR and category cap do not change, so the fit of the
+// blend (autotune.go) retrieves once per validation user and ranks many
+// times.
+type retrieval struct {
+	req   Request
+	q     *Query
+	lists map[string][]Candidate
+}
+
+// retrieve runs the retrievers mix weights on for req. CONTINUE and
+// BUY_AGAIN have their own lists: retrieve answers them (nil retrieval).
+func (e *Engine) retrieve(ctx context.Context, req Request, mix servingMix) (*retrieval, []Recommendation, error) {
 	q, err := e.query(&req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q.merch = e.merchPlan(q, cmp.Or(req.Placement, PlacementForYou), req.RuleSets)
 	switch req.Placement {
 	case "", PlacementForYou, PlacementDiscover:
 	case PlacementContinue, PlacementBuyAgain:
-		return e.recommendPlacement(ctx, q, req.Placement)
+		recs, err := e.recommendPlacement(ctx, q, req.Placement)
+		return nil, recs, err
 	default:
-		return nil, fmt.Errorf("recommend: unknown placement %q", req.Placement)
+		return nil, nil, fmt.Errorf("recommend: unknown placement %q", req.Placement)
 	}
-	mix := e.mixFor(req.Tuning)
+	lists := e.retrieveAll(ctx, q, e.retrievers(), weightsFor(mix, q, req.Placement))
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("recommend: %w", err)
+	}
+	return &retrieval{req: req, q: q, lists: lists}, nil, nil
+}
+
+// weightsFor are the blend weights of one request: the cold-start ones
+// for a shopper without history, and for DISCOVER none on the history
+// retrievers.
+func weightsFor(mix servingMix, q *Query, p Placement) map[string]float64 {
 	weights := mix.weights
 	if len(q.user.items) == 0 {
 		weights = mix.coldWeights
 	}
-	discover := req.Placement == PlacementDiscover
-	if discover {
+	if p == PlacementDiscover {
 		// Only what the shopper never touched: the history retrievers sit out.
 		weights = maps.Clone(weights)
 		weights[RetrieverRepeat], weights[RetrieverSeen] = 0, 0
 	}
-	lists := e.retrieveAll(ctx, q, e.retrievers(), weights)
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("recommend: %w", err)
-	}
+	return weights
+}
+
+// rank blends a retrieval's lists with mix, filters, applies the
+// merchandising and diversifies: the page. A retriever mix weights on
+// must have been on in the retrieval.
+func (e *Engine) rank(ctx context.Context, r *retrieval, mix servingMix) []Recommendation {
+	req, q, lists := &r.req, r.q, r.lists
+	weights := weightsFor(mix, q, req.Placement)
+	discover := req.Placement == PlacementDiscover
 	merged := e.blend(lists, weights)
 	// Retrievers already skip disallowed items; this is the one place that
 	// guarantees it, whatever a retriever does.
@@ -361,7 +401,7 @@ func (e *Engine) Recommend(ctx context.Context, req Request) ([]Recommendation, 
 		kept = topOf(kept, diversifyPool(req.N-len(pinned)))
 	}
 	chosen := placePins(e.diversify(ctx, kept, req.N-len(pinned), shares(q.affinity), mix), pinned, pos, req.N, blendedScore, setBlendedScore)
-	return withMerchReasons(finish(chosen, lists), chosen, q.Language), nil
+	return withMerchReasons(finish(chosen, lists), chosen, q.Language)
 }
 
 // servingMix is what one request blends and diversifies with: the engine's
@@ -371,15 +411,36 @@ type servingMix struct {
 	mmrLambda, categoryCap float64
 }
 
+// ServedWeights are the blend weights warm users are served with: those
+// fitted to the shop at the last Train (Config.AutoTune), else the
+// configured ones. The map must not be modified.
+func (e *Engine) ServedWeights() map[string]float64 {
+	if f := e.fit(); f != nil {
+		return f.weights
+	}
+	return e.cfg.Weights
+}
+
+// fit is the fit served (nil: the configuration).
+func (e *Engine) fit() *fitted {
+	if e.cfg.AutoTune {
+		return e.models.Load().fit
+	}
+	return nil
+}
+
 // mixFor applies a request's tuning to the engine's configuration, the way
 // Tuning.Apply does at start-up (weights: warm users only; named ones
 // override, others keep theirs).
 func (e *Engine) mixFor(t *Tuning) servingMix {
 	m := servingMix{weights: e.cfg.Weights, coldWeights: e.cfg.ColdWeights, mmrLambda: e.cfg.MMRLambda, categoryCap: e.cfg.MaxPerCategory}
+	if f := e.fit(); f != nil {
+		m.weights, m.mmrLambda, m.categoryCap = f.weights, cmp.Or(f.mmrLambda, m.mmrLambda), cmp.Or(f.catCap, m.categoryCap)
+	}
 	if t == nil {
 		return m
 	}
-	c := Config{Weights: e.cfg.Weights, MMRLambda: m.mmrLambda, MaxPerCategory: m.categoryCap}
+	c := Config{Weights: m.weights, MMRLambda: m.mmrLambda, MaxPerCategory: m.categoryCap}
 	Tuning{Weights: t.Weights, MMRLambda: t.MMRLambda, CategoryCap: t.CategoryCap}.Apply(&c)
 	m.weights, m.mmrLambda, m.categoryCap = c.Weights, c.MMRLambda, c.MaxPerCategory
 	return m

@@ -32,6 +32,9 @@ func synthEngine(tb testing.TB, s *synth.Shop, events []shop.Interaction, mutate
 	cfg := DefaultConfig()
 	cfg.Now = func() time.Time { return s.Now }
 	cfg.Logger = quiet
+	// The fit of the blend (Config.AutoTune) adds seconds to every
+	// training; autotune_test.go turns it on.
+	cfg.AutoTune = false
 	if mutate != nil {
 		mutate(&cfg)
 	}

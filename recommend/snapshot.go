@@ -8,13 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"time"
 )
 
 // snapshotMagic versions the binary model format; bump it on any change so
 // an old snapshot is rejected (and the caller retrains) instead of misread.
-const snapshotMagic = "shopmuse/recommend/v3\n"
+const snapshotMagic = "shopmuse/recommend/v4\n"
 
 // ErrNotTrained is Snapshot's answer before the first training or restore.
 var ErrNotTrained = errors.New("recommend: snapshot: no trained models")
@@ -143,6 +145,20 @@ func (m *models) MarshalBinary() ([]byte, error) {
 		en.strs(mf.userIDs)
 		en.put(mf.userN)
 		en.put(mf.p)
+	}
+	en.put(m.fit != nil)
+	if f := m.fit; f != nil {
+		names := slices.Sorted(maps.Keys(f.weights))
+		en.strs(names)
+		for _, name := range names {
+			en.put(f.weights[name])
+		}
+		en.put(f.mmrLambda)
+		en.put(f.catCap)
+		en.put(f.valDefault)
+		en.put(f.value)
+		en.put(uint32(f.users))
+		en.put(uint32(f.trials))
 	}
 	if en.err == nil {
 		en.err = en.w.Flush()
@@ -285,6 +301,30 @@ func (m *models) UnmarshalBinary(data []byte) error {
 			mf.finish(2)
 		}
 		m.mf = mf
+	}
+	de.get(&has)
+	if has && de.err == nil {
+		f := &fitted{weights: map[string]float64{}}
+		for _, name := range de.strs() {
+			var w float64
+			de.get(&w)
+			if de.err == nil && (!slices.Contains(Retrievers, name) || !(w >= 0) || math.IsInf(w, 0)) {
+				de.err = fmt.Errorf("bad fitted weight %q=%g", name, w)
+			}
+			f.weights[name] = w
+		}
+		var users, trials uint32
+		de.get(&f.mmrLambda)
+		de.get(&f.catCap)
+		if de.err == nil && !(f.mmrLambda >= 0 && f.mmrLambda <= 1 && f.catCap >= 0 && f.catCap <= 1) {
+			de.err = fmt.Errorf("bad fitted MMR lambda %g or category cap %g", f.mmrLambda, f.catCap)
+		}
+		de.get(&f.valDefault)
+		de.get(&f.value)
+		de.get(&users)
+		de.get(&trials)
+		f.users, f.trials = int(users), int(trials)
+		m.fit = f
 	}
 	if de.err == nil && de.r.Len() != 0 {
 		de.err = fmt.Errorf("%d trailing bytes", de.r.Len())

@@ -112,13 +112,33 @@ func (e *Engine) Train(ctx context.Context) (TrainingReport, error) {
 	rep.Models = append(rep.Models, ModelReport{Name: RetrieverRepeat, Duration: time.Since(t), Size: rm.size(),
 		Details: fmt.Sprintf("re-consumption estimated from %d visits; %d purchases read for re-buying", rm.visits, rb.purchases())})
 
+	var fit *fitted
+	if e.cfg.AutoTune {
+		t = time.Now()
+		f, err := e.autoTune(ctx, log, time.Since(start))
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				restore()
+				return rep, fmt.Errorf("recommend: fit blend weights: %w", err)
+			}
+			// The models are good; the weights stay what they were.
+			log.WarnContext(ctx, "blend weights: fit failed, previous weights kept", "err", err)
+			fit = e.models.Load().fit
+		case f != nil:
+			fit = f
+			log.InfoContext(ctx, "blend weights fitted", "weights", f.String(), "duration", time.Since(t))
+			rep.Models = append(rep.Models, ModelReport{Name: "blend", Duration: time.Since(t), Details: "weights fitted on validation: " + f.String()})
+		}
+	}
+
 	e.erasureMu.Lock()
 	// Users erased while training ran must not come back with the model.
 	if gone := e.ds.unknownUsers(mf.userIDs); len(gone) > 0 {
 		mf = mf.withoutUsers(gone)
 	}
 	prev := e.models.Load()
-	e.models.Store(&models{cf: cf, mf: mf, repeat: rm, rebuy: rb, trainedAt: start, trainedSeq: td.seq})
+	e.models.Store(&models{cf: cf, mf: mf, repeat: rm, rebuy: rb, fit: fit, trainedAt: start, trainedSeq: td.seq})
 	e.erasureMu.Unlock()
 	e.overlay.Store(&overlays{cur: e.overlay.Load().cur})
 	e.retire(prev)

@@ -32,6 +32,10 @@ type Tuning struct {
 	CategoryCap float64
 	// MF overrides matrix-factorisation settings by name.
 	MF MFOverrides
+	// AutoTuneOff turns off Config.AutoTune, the engine's own fit of the
+	// blend (EnvAutoTune=off). Weights, an MMR lambda or a category cap
+	// given explicitly turn it off too: an operator's settings win.
+	AutoTuneOff bool
 }
 
 // Apply writes the tuning into c. Named weights override only those
@@ -47,18 +51,24 @@ func (t Tuning) Apply(c *Config) {
 		w = maps.Clone(w)
 		maps.Copy(w, t.Weights)
 		c.Weights = w
+		c.AutoTune = false
+	}
+	if t.AutoTuneOff {
+		c.AutoTune = false
 	}
 	if t.MMRLambda > 0 {
 		c.MMRLambda = t.MMRLambda
+		c.AutoTune = false
 	}
 	if t.CategoryCap > 0 {
 		c.MaxPerCategory = t.CategoryCap
+		c.AutoTune = false
 	}
 	t.MF.Apply(&c.MF)
 }
 
 // ParseTuning reads a Tuning from the environment (EnvWeights, EnvMMRLambda,
-// EnvCategoryCap, EnvMF); unset variables keep the defaults. The first bad
+// EnvCategoryCap, EnvMF, EnvAutoTune); unset variables keep the defaults. The first bad
 // variable is the error, named.
 func ParseTuning(getenv func(string) string) (Tuning, error) {
 	var t Tuning
@@ -74,6 +84,13 @@ func ParseTuning(getenv func(string) string) (Tuning, error) {
 	}
 	if t.CategoryCap, err = parseFraction(EnvCategoryCap, getenv(EnvCategoryCap)); err != nil {
 		return Tuning{}, err
+	}
+	switch v := strings.TrimSpace(getenv(EnvAutoTune)); strings.ToLower(v) {
+	case "", "on":
+	case "off":
+		t.AutoTuneOff = true
+	default:
+		return Tuning{}, fmt.Errorf("%s must be on or off, got %q", EnvAutoTune, v)
 	}
 	return t, nil
 }
@@ -118,6 +135,9 @@ func (t Tuning) Env() []string {
 			mf = append(mf, k+"="+g(t.MF[k]))
 		}
 		out = append(out, EnvMF+"="+strings.Join(mf, ","))
+	}
+	if t.AutoTuneOff {
+		out = append(out, EnvAutoTune+"=off")
 	}
 	return out
 }

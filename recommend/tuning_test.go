@@ -52,6 +52,12 @@ func TestParseTuning(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("ParseTuning = %+v, %v; want %+v", got, err, want)
 	}
+	for v, off := range map[string]bool{"off": true, " OFF ": true, "on": false, "": false} {
+		got, err := ParseTuning(env(map[string]string{EnvAutoTune: v}))
+		if err != nil || got.AutoTuneOff != off {
+			t.Errorf("%s=%q: AutoTuneOff %v, %v; want %v", EnvAutoTune, v, got.AutoTuneOff, err, off)
+		}
+	}
 	if got, err := ParseTuning(env(nil)); err != nil || !reflect.DeepEqual(got, Tuning{}) {
 		t.Errorf("an empty environment: %+v, %v; want the zero Tuning", got, err)
 	}
@@ -62,6 +68,7 @@ func TestParseTuning(t *testing.T) {
 		{EnvMMRLambda, "0", `SHOPMUSE_REC_MMR_LAMBDA must be a number in (0,1], got "0"`},
 		{EnvMMRLambda, "1.5", `SHOPMUSE_REC_MMR_LAMBDA must be a number in (0,1], got "1.5"`},
 		{EnvCategoryCap, "half", `SHOPMUSE_REC_CATEGORY_CAP must be a number in (0,1], got "half"`},
+		{EnvAutoTune, "no", `SHOPMUSE_REC_AUTOTUNE must be on or off, got "no"`},
 	} {
 		_, err := ParseTuning(env(map[string]string{c.name: c.value}))
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
