@@ -137,6 +137,12 @@ func TestExplicitTrainingsAtOnceShareTheLease(t *testing.T) {
 			t.Fatalf("trainModels: %v", err)
 		}
 	}
+	x.rep.explicitMu.Lock()
+	kept := x.rep.explicit
+	x.rep.explicitMu.Unlock()
+	if kept != nil {
+		t.Fatal("after both trainings the explicit trainer lease is still kept")
+	}
 	if h, err := x.rep.bus.Holder(ctx, leaseTrainer); err != nil || h != "" {
 		t.Fatalf("after both trainings the trainer lease is held by %q (%v), want free", h, err)
 	}

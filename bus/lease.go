@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -95,7 +96,16 @@ func (b *Bus) TryLease(ctx context.Context, name string) (held context.Context, 
 		}
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := b.kv.Delete(dctx, name, jetstream.LastRevision(last)); err != nil {
+		err := b.kv.Delete(dctx, name, jetstream.LastRevision(last))
+		if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+			// A renewal the release cut short may have been written after
+			// all: the key has a newer revision but still holds this
+			// taking's value (replica and time taken), so it is ours.
+			if e, gerr := b.kv.Get(dctx, name); gerr == nil && bytes.Equal(e.Value(), val) {
+				err = b.kv.Delete(dctx, name, jetstream.LastRevision(e.Revision()))
+			}
+		}
+		if err != nil {
 			// It expires with the TTL.
 			b.log.Debug("release lease", "lease", name, "err", err)
 		}
