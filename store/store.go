@@ -83,6 +83,11 @@ type Badger struct {
 	// gcMu keeps value-log collections one at a time (Badger refuses
 	// concurrent ones).
 	gcMu sync.Mutex
+	// dropMu makes writes wait for a prefix delete: Badger's DropPrefix
+	// blocks every write while it runs (they fail with ErrBlockedWrites,
+	// and so does a second DropPrefix), so update holds it shared and
+	// dropPrefix alone.
+	dropMu sync.RWMutex
 }
 
 // Lookups is the number of Products and Users calls so far.
@@ -168,13 +173,22 @@ func (s *Badger) update(ctx context.Context, fn func(txn *badger.Txn) error) err
 		if err = ctx.Err(); err != nil {
 			return err
 		}
+		s.dropMu.RLock()
 		err = s.db.Update(fn)
+		s.dropMu.RUnlock()
 		if !errors.Is(err, badger.ErrConflict) {
 			return err
 		}
 		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 	}
 	return fmt.Errorf("gave up after repeated write conflicts: %w", err)
+}
+
+// dropPrefix deletes every key under prefix, while no write runs.
+func (s *Badger) dropPrefix(prefix []byte) error {
+	s.dropMu.Lock()
+	defer s.dropMu.Unlock()
+	return s.db.DropPrefix(prefix)
 }
 
 // Sizes reports Badger's on-disk LSM and value-log sizes in bytes.
