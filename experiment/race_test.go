@@ -386,3 +386,54 @@ func TestAnOutcomeOnManyReplicasAtOnceCountsOnce(t *testing.T) {
 		t.Fatalf("one purchase handled by %d replicas at once counted %d times, revenue %v; want once, 19.99", replicas, a.Purchases, a.Revenue)
 	}
 }
+
+// Outcomes no longer wait for an erasure in this process (the store
+// counts each once): a shopper's clicks while another shopper is erased
+// all count, none fails (Badger refused every write during an erasure's
+// prefix delete), and the erased shopper's records are gone.
+func TestOutcomesDuringAnErasureCount(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	m := openManager(t, st)
+	e, errs, err := m.Create(ctx, twoArms())
+	if err != nil || errs != nil {
+		t.Fatalf("create: %v %+v", err, errs)
+	}
+	const clicks = 30
+	l, err := m.NewList("bob", e, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		for i := range clicks {
+			p := "p" + strings.Repeat("x", i)
+			c, err := m.Verify(l.ID(0, p), "bob", p)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := m.Outcome(ctx, c, "bob", shop.KindClick, 0); err != nil {
+				t.Errorf("click %d during an erasure: %v", i, err)
+			}
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for range clicks {
+			if err := m.EraseUser(ctx, "alice"); err != nil {
+				t.Errorf("erasure: %v", err)
+			}
+		}
+	}()
+	wg.Wait()
+	rep, err := m.Report(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Arms[0].Clicks; got != clicks {
+		t.Fatalf("%d of %d clicks counted", got, clicks)
+	}
+}
