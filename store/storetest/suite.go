@@ -50,6 +50,7 @@ func Run(t *testing.T, open Open) {
 		{"CountersAddedOnce", testCountersOnce},
 		{"CountersAddedOnceConcurrent", testCountersOnceConcurrent},
 		{"WritesDuringPrefixDeletes", testWritesDuringPrefixDeletes},
+		{"HotCountersAtOnce", HotCounters},
 		{"VariantCounters", testVariantCounters},
 		{"IsEmptyAndExist", testIsEmpty},
 		{"EdgeKeys", testEdgeKeys},
@@ -926,6 +927,69 @@ func testWritesDuringPrefixDeletes(t *testing.T, open Open) {
 	}
 	if len(bs) != n {
 		t.Fatalf("%d blobs kept, want %d", len(bs), n)
+	}
+}
+
+// HotCounters: many writers at once on one counter (clicks on one
+// product, outcomes of one experiment arm, at a busy moment) all succeed
+// and all count. Exported for a run on a Badger on disk, whose synced
+// commits are slow enough for writers to collide.
+func HotCounters(t *testing.T, open Open) {
+	s := open(t, nil)
+	const n = 64
+	mustProducts(t, s, product("p1", "数码", 100))
+	var users []string
+	for i := range n {
+		users = append(users, fmt.Sprintf("u%02d", i))
+	}
+	mustUsers(t, s, users...)
+	at := time.Now().Add(-time.Minute)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*n)
+	start := make(chan struct{})
+	for _, u := range users {
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, uerrs, err := s.RecordInteractions(ctx, []shop.Interaction{{UserID: u, ProductID: "p1", Kind: shop.KindClick, OccurredAt: at}}, "input"); err != nil || uerrs != nil {
+				errs <- fmt.Errorf("record %s: %v %v", u, err, uerrs)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := s.AddCountersOnce(ctx, "exp", "d/"+u+"/r", map[string]int64{"x/arm/clicks": 1}); err != nil {
+				errs <- err
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			if err := s.AddCounters(ctx, "exp", map[string]int64{"x/arm/exposures": 2}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a write on a hot counter failed: %v", err)
+	}
+	got, err := s.Counters(ctx, "exp", "x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["x/arm/clicks"] != n || got["x/arm/exposures"] != 2*n {
+		t.Fatalf("counters %v, want clicks=%d exposures=%d", got, n, 2*n)
+	}
+	counts, err := s.ProductCounts(ctx, "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[shop.KindClick] != n {
+		t.Fatalf("p1's clicks = %d, want %d", counts[shop.KindClick], n)
 	}
 }
 
