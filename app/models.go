@@ -375,8 +375,14 @@ func (a *App) saveSnapshot(ctx context.Context, fence *modelFence) error {
 // training, for an erasure's save on a replica that has not loaded it yet
 // (its bus lags): Restore drops the users erased since, so the snapshot
 // it returns is the newer training without them. ok=false: it could not
-// be loaded, and the save goes on with the model served here.
+// be loaded, or a training runs here (loading would replace the model it
+// is about to save), and the save goes on with the model served here.
 func (a *App) catchUpStoredModel(ctx context.Context) ([]byte, bool) {
+	// Not waiting: a training here takes trainMu before saveMu, held now.
+	if !a.rep.trainMu.TryLock() {
+		return nil, false
+	}
+	defer a.rep.trainMu.Unlock()
 	if err := a.loadStoredModel(ctx, true); err != nil {
 		a.log.Warn("after an erasure: load the newer stored model", "err", err)
 		return nil, false

@@ -192,11 +192,11 @@ func TestAnErasuresSaveKeepsTheStoredGeneration(t *testing.T) {
 	backends(t, testAnErasuresSaveKeepsTheStoredGeneration)
 }
 
-// A replica still serving an older model erases a user after a newer
-// training was saved (it saves that training, without the user: see
-// TestAnErasuresSaveKeepsANewerTraining): the stored generation is not
-// lowered, so a trainer that started from the older model is still
-// refused afterwards. (The eraser here is the paused trainer's replica
+// A replica still serving an older model erases a user and saves that
+// model after a newer training was saved (it does not load the newer one,
+// as in TestAnErasuresSaveKeepsANewerTraining, while a training of its
+// own runs): the stored generation is not lowered, so a trainer that
+// started from the older model is still refused afterwards. (The eraser here is the paused trainer's replica
 // itself, serving generation 1: erasures save under their own lock, not
 // the trainings' turn.)
 func testAnErasuresSaveKeepsTheStoredGeneration(t *testing.T, st backend) {
