@@ -174,6 +174,9 @@ func (a *App) verifyRecommendationIDs(in []shop.InteractionInput) (map[outcomeKe
 // the experiment arm that served them. The events are stored by now, so a
 // failure here is logged, not returned: the client must not retry them.
 func (a *App) afterRecorded(ctx context.Context, recorded []shop.Interaction, claims map[outcomeKey]experiment.Claim) {
+	var credited []string // users given an outcome record
+	seen := map[string]bool{}
+	defer func() { a.eraseCreditedIfErased(ctx, credited) }()
 	for _, it := range recorded {
 		switch it.Kind {
 		case shop.KindClick, shop.KindAddToCart, shop.KindPurchase, shop.KindLike:
@@ -197,6 +200,35 @@ func (a *App) afterRecorded(ctx context.Context, recorded []shop.Interaction, cl
 		}
 		if err := a.Experiments.Outcome(ctx, c, it.UserID, it.Kind, revenue); err != nil {
 			a.log.Error("experiment outcome", "err", err)
+		}
+		if !seen[it.UserID] {
+			seen[it.UserID] = true
+			credited = append(credited, it.UserID)
+		}
+	}
+}
+
+// eraseCreditedIfErased erases again the experiment records of users
+// erased while their outcomes were credited: an erasure that ran between
+// the recording and the outcome's write (on this replica or another)
+// missed the record. Checked after the write, this leaves none behind: an
+// erasure committed after the check erases the records itself, after the
+// write.
+func (a *App) eraseCreditedIfErased(ctx context.Context, users []string) {
+	if len(users) == 0 {
+		return
+	}
+	exist, err := a.Store.Exist(ctx, false, users)
+	if err != nil {
+		a.log.Error("experiment outcome: check for erased users", "err", err)
+		return
+	}
+	for i, ok := range exist {
+		if ok {
+			continue
+		}
+		if err := a.Experiments.EraseUser(ctx, users[i]); err != nil {
+			a.log.Error("experiment outcome: erase the record of a user erased meanwhile", "err", err)
 		}
 	}
 }

@@ -252,3 +252,46 @@ func BenchmarkServeRecommendationsCap(b *testing.B) {
 		})
 	}
 }
+
+// An outcome credited just after its shopper was erased (the click was
+// recorded just before the erasure, and the erasure ran before the
+// experiment credited it) leaves no outcome record naming the shopper.
+func TestAnOutcomeCreditedAfterTheErasureLeavesNoRecord(t *testing.T) {
+	ctx := context.Background()
+	a, err := Open(ctx, Config{Data: t.TempDir(), Logger: slog.New(quiet())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	seedShop(t, a)
+	exp, _, err := a.CreateExperiment(ctx, experiment.Input{Name: "e", Arms: []experiment.ArmInput{{Name: "A", Weight: 1}, {Name: "B", Weight: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const user = "user-01"
+	recs, err := a.ServeRecommendations(ctx, recommend.Request{UserID: user, N: 5})
+	if err != nil || len(recs) == 0 {
+		t.Fatal(err, recs)
+	}
+	id := recs[0].RecommendationID
+	in := []shop.InteractionInput{{UserID: user, ProductID: recs[0].ItemID, Kind: shop.KindClick, RecommendationID: &id}}
+	claims, errs := a.verifyRecommendationIDs(in)
+	if errs != nil || len(claims) != 1 {
+		t.Fatalf("claims %v, errors %v", claims, errs)
+	}
+	recorded := []shop.Interaction{{UserID: user, ProductID: recs[0].ItemID, Kind: shop.KindClick, OccurredAt: time.Now()}}
+	if _, errs, err := a.DeleteUser(ctx, user); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	a.afterRecorded(ctx, recorded, claims)
+	rep, err := a.Experiments.Report(ctx, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clicks := rep.Arms[0].Clicks + rep.Arms[1].Clicks; clicks != 1 {
+		t.Fatalf("the click was not credited (%d clicks): the test tests nothing", clicks)
+	}
+	if got, err := a.Store.Counters(ctx, experiment.Namespace, "d/"+user+"/"); err != nil || len(got) != 0 {
+		t.Fatalf("the erased shopper's outcome record: %v %v", got, err)
+	}
+}

@@ -338,8 +338,19 @@ func (a *App) saveSnapshot(ctx context.Context, fence *modelFence) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, saveTimeout)
 	defer cancel()
+	// An erasure's save with a bus catches up once with a newer stored
+	// model (see errBehind); after that it saves what it has.
+	catchUp := fence == nil && a.rep.bus != nil
 	for attempt := 1; ; attempt++ {
-		err = a.writeSnapshot(ctx, snap, fence)
+		err = a.writeSnapshot(ctx, snap, fence, catchUp)
+		if errors.Is(err, errBehind) {
+			catchUp = false
+			if s, ok := a.catchUpStoredModel(ctx); ok {
+				snap = s
+			}
+			attempt--
+			continue
+		}
 		var sup *SupersededError
 		if err == nil || errors.As(err, &sup) || attempt == saveAttempts || ctx.Err() != nil {
 			break
@@ -358,6 +369,30 @@ func (a *App) saveSnapshot(ctx context.Context, fence *modelFence) error {
 		return fmt.Errorf("save model snapshot: %w", err)
 	}
 	return a.snapshotSaved(ctx)
+}
+
+// catchUpStoredModel loads the model stored by another replica's newer
+// training, for an erasure's save on a replica that has not loaded it yet
+// (its bus lags): Restore drops the users erased since, so the snapshot
+// it returns is the newer training without them. ok=false: it could not
+// be loaded, or a training runs here (loading would replace the model it
+// is about to save), and the save goes on with the model served here.
+func (a *App) catchUpStoredModel(ctx context.Context) ([]byte, bool) {
+	// Not waiting: a training here takes trainMu before saveMu, held now.
+	if !a.rep.trainMu.TryLock() {
+		return nil, false
+	}
+	defer a.rep.trainMu.Unlock()
+	if err := a.loadStoredModel(ctx, true); err != nil {
+		a.log.Warn("after an erasure: load the newer stored model", "err", err)
+		return nil, false
+	}
+	snap, err := a.Recommend.Snapshot()
+	if err != nil {
+		a.log.Warn("after an erasure: snapshot of the newer stored model", "err", err)
+		return nil, false
+	}
+	return snap, true
 }
 
 // snapshotSaved clears what a successful save makes obsolete: the stale

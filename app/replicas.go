@@ -587,7 +587,7 @@ func (a *App) restoredModel(ctx context.Context, snap []byte) {
 // writeSnapshot saves a trained snapshot with its info: with a bus both as
 // blobs in one transaction (its change makes the other replicas load it),
 // fenced when fence is set; without one the file and then the info blob.
-func (a *App) writeSnapshot(ctx context.Context, snap []byte, fence *modelFence) error {
+func (a *App) writeSnapshot(ctx context.Context, snap []byte, fence *modelFence, catchUp bool) error {
 	info := modelInfoBlob{Version: snapshotVersion(snap), TrainedAt: time.Now().UTC(), TrainedBy: a.cfg.Replica}
 	if cur := a.rep.model.Load(); cur != nil {
 		info.Generation = cur.Generation
@@ -601,7 +601,7 @@ func (a *App) writeSnapshot(ctx context.Context, snap []byte, fence *modelFence)
 	case a.putSnapshot != nil:
 		err = a.putSnapshot(ctx, snap)
 	case shared && a.rep.bus != nil:
-		info, err = a.putModelSwapped(ctx, snap, info, fence)
+		info, err = a.putModelSwapped(ctx, snap, info, fence, catchUp)
 	case shared:
 		err = a.Store.PutBlobs(ctx, modelsNS, []store.Blob{{Key: modelsSnapshotKey, Value: snap}, {Key: modelsInfoKey, Value: ib}})
 	default:
@@ -680,14 +680,21 @@ func (e *SupersededError) Error() string {
 	return fmt.Sprintf("trained but not saved: replica %q saved a newer model (%s) while this one trained, and it is the one served", e.Replica, e.Version)
 }
 
+// errBehind is putModelSwapped's answer to an erasure's save (catchUp)
+// from a replica serving an older generation than the one stored.
+var errBehind = errors.New("a newer model is stored than the one served here")
+
 // putModelSwapped writes the snapshot and its info in one compare-and-swap
 // of the info blob, and returns the info written. A training's save
 // (fence set) is refused with a *SupersededError when a training saved
 // since fence was read, and saves the next generation. Any other save (an
-// erasure's) always goes through, keeping the higher of the stored and the
-// served generation: it never lowers the stored one, which would let a
-// stale trainer's save through.
-func (a *App) putModelSwapped(ctx context.Context, snap []byte, info modelInfoBlob, fence *modelFence) (modelInfoBlob, error) {
+// erasure's) goes through, keeping the higher of the stored and the served
+// generation: it never lowers the stored one, which would let a stale
+// trainer's save through. With catchUp, an erasure's save of a model
+// older than the stored one writes nothing and returns errBehind: the
+// caller loads the stored model (without the erased user) and saves that
+// instead, rather than overwrite a newer training with an older model.
+func (a *App) putModelSwapped(ctx context.Context, snap []byte, info modelInfoBlob, fence *modelFence, catchUp bool) (modelInfoBlob, error) {
 	served := info.Generation
 	for attempt := range store.MaxSwapAttempts {
 		b, version, err := a.Store.GetBlobVersion(ctx, modelsNS, modelsInfoKey)
@@ -702,6 +709,8 @@ func (a *App) putModelSwapped(ctx context.Context, snap []byte, info modelInfoBl
 			return info, &SupersededError{Replica: m.TrainedBy, Version: m.Version}
 		case fence != nil:
 			info.Generation = fence.generation + 1
+		case catchUp && stored > served:
+			return info, errBehind
 		default:
 			info.Generation = max(served, stored)
 		}

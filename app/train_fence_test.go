@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -192,9 +193,10 @@ func TestAnErasuresSaveKeepsTheStoredGeneration(t *testing.T) {
 }
 
 // A replica still serving an older model erases a user and saves that
-// model after a newer training was saved: the stored generation is not
-// lowered, so a trainer that started from the older model is still
-// refused afterwards. (The eraser here is the paused trainer's replica
+// model after a newer training was saved (it does not load the newer one,
+// as in TestAnErasuresSaveKeepsANewerTraining, while a training of its
+// own runs): the stored generation is not lowered, so a trainer that
+// started from the older model is still refused afterwards. (The eraser here is the paused trainer's replica
 // itself, serving generation 1: erasures save under their own lock, not
 // the trainings' turn.)
 func testAnErasuresSaveKeepsTheStoredGeneration(t *testing.T, st backend) {
@@ -224,5 +226,63 @@ func testAnErasuresSaveKeepsTheStoredGeneration(t *testing.T, st backend) {
 	var sup *SupersededError
 	if err := <-aDone; !errors.As(err, &sup) {
 		t.Fatalf("the stale trainer's save: %v, want superseded", err)
+	}
+}
+
+func TestAnErasuresSaveKeepsANewerTraining(t *testing.T) {
+	backends(t, testAnErasuresSaveKeepsANewerTraining)
+}
+
+// A replica whose bus lags (it serves generation 1) erases a user after
+// another replica saved a newer training (generation 2). The erasure's
+// save must not put the older model back over the newer one: the store
+// ends up with the newer training without the erased user, and the
+// eraser serves it.
+func testAnErasuresSaveKeepsANewerTraining(t *testing.T, st backend) {
+	ctx := context.Background()
+	a, b := trainersFromOneModel(t, st)
+	if err := a.reloadModel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	when := time.Now().Add(-time.Hour)
+	var its []shop.InteractionInput
+	for k := range 10 {
+		its = append(its, shop.InteractionInput{UserID: "user-01", ProductID: fmt.Sprintf("p%02d", 2*k+1), Kind: shop.KindPurchase, OccurredAt: &when})
+	}
+	if _, errs, err := b.RecordInteractions(ctx, its); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	if _, err := b.train(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	if g := a.rep.model.Load(); g.Generation != 1 {
+		t.Fatalf("a serves generation %d, want 1 (no consumer runs here)", g.Generation)
+	}
+	const erased = "user-03"
+	if _, errs, err := a.DeleteUser(ctx, erased); err != nil || errs != nil {
+		t.Fatal(err, errs)
+	}
+	snap, ok, err := a.readSnapshot(ctx)
+	if err != nil || !ok {
+		t.Fatalf("stored snapshot: %v %v", ok, err)
+	}
+	if bytes.Contains(snap, []byte(erased)) {
+		t.Fatal("the stored snapshot holds the erased user")
+	}
+	// What b holds once the erasure reaches it: its own training without
+	// the user. The eraser saved that, not its older model.
+	b.Recommend.DeleteUser(erased)
+	want, err := b.Recommend.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snap, want) {
+		t.Fatalf("the erasure's save replaced b's newer training (%s) with another model (%s)", snapshotVersion(want), snapshotVersion(snap))
+	}
+	if info, _, _ := a.storedModelInfo(ctx); info.Generation != 2 || info.Version != snapshotVersion(snap) {
+		t.Fatalf("stored info %+v, want generation 2 describing the stored snapshot", info)
+	}
+	if got := a.ModelInfo(); got.Version != snapshotVersion(snap) {
+		t.Fatalf("a serves %s, want the saved %s", got.Version, snapshotVersion(snap))
 	}
 }

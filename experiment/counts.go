@@ -2,6 +2,8 @@ package experiment
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/url"
@@ -19,9 +21,11 @@ import (
 //	                                    users of the sample-ratio check
 //	d/<user>/<experiment>/<mac>/<kind>  an outcome already counted
 //
-// User IDs are path-escaped so that one user's prefix never covers another.
-// The u/ and d/ keys are personal and erased with the user; the x/ totals
-// are not.
+// User IDs are path-escaped so that one user's prefix never covers another;
+// an ID whose escaped form is longer than maxUserKey (a long ID of CJK
+// characters triples as it is escaped) is replaced by a hash of it, so that
+// every key stays within store.MaxKeyBytes. The u/ and d/ keys are personal
+// and erased with the user; the x/ totals are not.
 const (
 	metricExposures = "exposures"
 	metricClicks    = "clicks"
@@ -38,7 +42,22 @@ func armKey(expID string, arm int, metric string) string {
 	return "x/" + expID + "/" + strconv.Itoa(arm) + "/" + metric
 }
 
-func userPrefix(kind, userID string) string { return kind + "/" + url.PathEscape(userID) + "/" }
+// maxUserKey bounds the user part of a key (store.MaxKeyBytes is 1024,
+// and an experiment ID, a MAC and a kind follow it).
+const maxUserKey = 256
+
+func userPrefix(kind, userID string) string { return kind + "/" + userKey(userID) + "/" }
+
+// userKey is the user part of a key: the path-escaped ID, or, when that is
+// longer than maxUserKey, "%%" and the ID's SHA-256 (escaping never writes
+// "%%", so the two never meet).
+func userKey(userID string) string {
+	if k := url.PathEscape(userID); len(k) <= maxUserKey {
+		return k
+	}
+	h := sha256.Sum256([]byte(userID))
+	return "%%" + hex.EncodeToString(h[:])
+}
 
 // counts buffers exposures between flushes.
 type counts struct {

@@ -430,3 +430,60 @@ func TestIDsSortByCreationWithinOneMillisecond(t *testing.T) {
 		}
 	}
 }
+
+// A user ID of 128 CJK characters is valid, but path-escaped it is over
+// the store's key bound: its records are kept under a hash instead, so
+// its exposures do not fail every flush (everyone's stayed buffered), its
+// outcomes count, and its erasure finds them.
+func TestLongUserIDsFitTheKeys(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	m := openManager(t, st)
+	e, _, err := m.Create(ctx, twoArms())
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("用", shop.MaxIDLen)
+	if code, msg := shop.ValidateID(long); code != "" {
+		t.Fatal(msg)
+	}
+	m.Exposed(e, 0, long, 1)
+	m.Exposed(e, 0, "bob", 1)
+	if err := m.Flush(ctx); err != nil {
+		t.Fatalf("flush with a long user ID: %v", err)
+	}
+	l, err := m.NewList(long, e, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Verify(l.ID(0, "p1"), long, "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := m.Outcome(ctx, c, long, shop.KindClick, 0); err != nil {
+			t.Fatalf("outcome of a long user ID: %v", err)
+		}
+	}
+	rep, err := m.Report(ctx, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rep.Arms[0]; a.Exposure != 2 || a.Users != 2 || a.Clicks != 1 {
+		t.Fatalf("arm after a long user ID's exposure and click: %+v, want 2 exposures, 2 users, 1 click", a)
+	}
+	if err := m.EraseUser(ctx, long); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"u/", "d/"} {
+		got, err := st.Counters(ctx, Namespace, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range got {
+			if !strings.HasPrefix(k, "u/bob/") {
+				t.Fatalf("after erasing the long user ID: %s remains", k)
+			}
+		}
+	}
+}

@@ -9,6 +9,8 @@ package fatigue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/url"
 	"slices"
@@ -41,7 +43,10 @@ const buckets = 4
 
 // Namespace is the store counter namespace; keys are
 // <user>/<item>/<bucket> with the IDs path-escaped, so a user's prefix
-// never matches another user whose ID starts with it.
+// never matches another user whose ID starts with it. A user ID whose
+// escaped form is longer than maxUserKey is keyed by its hash; an item
+// whose escaped ID is longer than maxItemKey is not counted (it never
+// rests): a key past the store's bound (1024 bytes) failed every flush.
 const Namespace = "fatigue"
 
 // Config is a frequency cap; the zero value is off.
@@ -164,7 +169,27 @@ func (t *Tracker) Config() Config {
 
 func (t *Tracker) on() bool { return t != nil && t.cfg.On() }
 
-func userPrefix(userID string) string { return url.PathEscape(userID) + "/" }
+// Bounds on the parts of a key: with a bucket number they stay within
+// the store's 1024 bytes (store.MaxKeyBytes). Escaping can triple an ID
+// (128 CJK characters escape to 1,152 bytes).
+const (
+	maxUserKey = 256
+	maxItemKey = 640
+)
+
+// userPrefix is a user's key prefix: the path-escaped ID, or "%%" and its
+// SHA-256 when that is too long (escaping never writes "%%"). Only items
+// are read back from keys, so the user part need not be reversible.
+func userPrefix(userID string) string {
+	if k := url.PathEscape(userID); len(k) <= maxUserKey {
+		return k + "/"
+	}
+	h := sha256.Sum256([]byte(userID))
+	return "%%" + hex.EncodeToString(h[:]) + "/"
+}
+
+// countable reports whether an item's showings fit a key.
+func countable(itemID string) bool { return len(url.PathEscape(itemID)) <= maxItemKey }
 
 func itemPrefix(userID, itemID string) string {
 	return userPrefix(userID) + url.PathEscape(itemID) + "/"
@@ -186,7 +211,9 @@ func (t *Tracker) Shown(userID string, itemIDs []string) {
 		t.pending[up] = p
 	}
 	for _, id := range itemIDs {
-		p[itemPrefix(userID, id)+b]++
+		if countable(id) {
+			p[itemPrefix(userID, id)+b]++
+		}
 	}
 	t.mu.Unlock()
 }
@@ -312,7 +339,7 @@ func (t *Tracker) Resting(ctx context.Context, userID string) ([]string, error) 
 // Reacted resets the count of an item the user clicked, carted or bought:
 // they are interested, so it may be shown again at once.
 func (t *Tracker) Reacted(ctx context.Context, userID, itemID string) error {
-	if !t.on() {
+	if !t.on() || !countable(itemID) {
 		return nil
 	}
 	up, p := userPrefix(userID), itemPrefix(userID, itemID)

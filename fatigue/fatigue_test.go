@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -211,4 +212,46 @@ func TestCacheStaysTheStorePlusOwnWrites(t *testing.T) {
 		}
 	}
 	tr.mu.Unlock()
+}
+
+// IDs of 128 CJK characters are valid, but path-escaped they pass the
+// store's key bound: a long user's showings are kept under a hash of the
+// ID, and rest their items; a long item's are not counted. Neither fails
+// the flush, which carried everyone's showings (they stayed buffered).
+func TestLongIDsDoNotFailTheFlush(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	tr := New(st, Config{Shows: 2, Window: time.Hour}, c.now)
+	longUser, longItem := strings.Repeat("用", 128), strings.Repeat("品", 128)
+	for range 2 {
+		tr.Shown(longUser, []string{"a", longItem})
+		tr.Shown("bob", []string{"a"})
+	}
+	if err := tr.Flush(ctx); err != nil {
+		t.Fatalf("flush with long IDs: %v", err)
+	}
+	stored, err := st.Counters(ctx, Namespace, "bob/")
+	if err != nil || len(stored) == 0 {
+		t.Fatalf("bob's showings were not flushed: %v %v", stored, err)
+	}
+	tr2 := New(st, Config{Shows: 2, Window: time.Hour}, c.now) // reads the store only
+	for _, u := range []string{longUser, "bob"} {
+		if got, err := tr2.Resting(ctx, u); err != nil || !slices.Equal(got, []string{"a"}) {
+			t.Fatalf("resting for %.9s…: %v %v, want [a]", u, got, err)
+		}
+	}
+	if err := tr2.Reacted(ctx, longUser, longItem); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr2.EraseUser(ctx, longUser); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := tr2.Resting(ctx, longUser); len(got) != 0 {
+		t.Fatalf("after erasing the long user: resting %v", got)
+	}
 }

@@ -67,7 +67,7 @@ func (s *Badger) PutBlobTTL(ctx context.Context, namespace, k string, v []byte, 
 
 // DeleteBlobs removes every blob of a namespace whose key starts with prefix.
 func (s *Badger) DeleteBlobs(ctx context.Context, namespace, prefix string) error {
-	return s.db.DropPrefix(blobKey(namespace, prefix))
+	return s.dropPrefix(blobKey(namespace, prefix))
 }
 
 func blobKey(namespace, k string) []byte {

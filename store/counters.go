@@ -107,7 +107,7 @@ func (s *Badger) Counters(ctx context.Context, namespace, prefix string) (map[st
 // DeleteCounters removes the counters of a namespace whose keys start with
 // prefix.
 func (s *Badger) DeleteCounters(ctx context.Context, namespace, prefix string) error {
-	if err := s.db.DropPrefix(counterBlobKey(namespace, prefix)); err != nil {
+	if err := s.dropPrefix(counterBlobKey(namespace, prefix)); err != nil {
 		return fmt.Errorf("delete counters %s/%s: %w", namespace, prefix, err)
 	}
 	return nil

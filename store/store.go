@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -83,6 +84,11 @@ type Badger struct {
 	// gcMu keeps value-log collections one at a time (Badger refuses
 	// concurrent ones).
 	gcMu sync.Mutex
+	// dropMu makes writes wait for a prefix delete: Badger's DropPrefix
+	// blocks every write while it runs (they fail with ErrBlockedWrites,
+	// and so does a second DropPrefix), so update holds it shared and
+	// dropPrefix alone.
+	dropMu sync.RWMutex
 }
 
 // Lookups is the number of Products and Users calls so far.
@@ -160,21 +166,42 @@ func (s *Badger) Close() error {
 // Now is the store's clock, shared with validation so both agree on "now".
 func (s *Badger) Now() time.Time { return s.now() }
 
+// How update retries a write conflict: after a random pause, up to
+// maxConflictPause, which doubles from 1 ms with each conflict. A conflict
+// means another writer committed a key this one read (a counter, most
+// often: many clicks on one product or experiment arm at once), so there
+// is progress; the random pauses spread the writers out. 16 quick retries
+// were not enough: of 64 clicks on one product at once, a fifth failed.
+const (
+	maxConflictRetries = 200
+	maxConflictPause   = 32 * time.Millisecond
+)
+
 // update runs fn in a read-write transaction, retrying on write conflicts
 // (concurrent writers touching the same counters) a bounded number of times.
 func (s *Badger) update(ctx context.Context, fn func(txn *badger.Txn) error) error {
 	var err error
-	for attempt := 0; attempt < 16; attempt++ {
+	for attempt := 0; attempt < maxConflictRetries; attempt++ {
 		if err = ctx.Err(); err != nil {
 			return err
 		}
+		s.dropMu.RLock()
 		err = s.db.Update(fn)
+		s.dropMu.RUnlock()
 		if !errors.Is(err, badger.ErrConflict) {
 			return err
 		}
-		time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+		pause := min(time.Millisecond<<min(attempt, 5), maxConflictPause)
+		time.Sleep(rand.N(pause) + time.Millisecond/4)
 	}
 	return fmt.Errorf("gave up after repeated write conflicts: %w", err)
+}
+
+// dropPrefix deletes every key under prefix, while no write runs.
+func (s *Badger) dropPrefix(prefix []byte) error {
+	s.dropMu.Lock()
+	defer s.dropMu.Unlock()
+	return s.db.DropPrefix(prefix)
 }
 
 // Sizes reports Badger's on-disk LSM and value-log sizes in bytes.

@@ -49,6 +49,8 @@ func Run(t *testing.T, open Open) {
 		{"CountersAddUpAndListByPrefix", testCounters},
 		{"CountersAddedOnce", testCountersOnce},
 		{"CountersAddedOnceConcurrent", testCountersOnceConcurrent},
+		{"WritesDuringPrefixDeletes", testWritesDuringPrefixDeletes},
+		{"HotCountersAtOnce", HotCounters},
 		{"VariantCounters", testVariantCounters},
 		{"IsEmptyAndExist", testIsEmpty},
 		{"EdgeKeys", testEdgeKeys},
@@ -873,6 +875,121 @@ func testCountersOnceConcurrent(t *testing.T, open Open) {
 	}
 	if got["x/clicks"] != rounds || got["x/revenue"] != 100*rounds {
 		t.Fatalf("after %d raced rounds: %v, want clicks=%d revenue=%d", rounds, got, rounds, 100*rounds)
+	}
+}
+
+// Writes racing prefix deletes (an erasure's DeleteCounters and
+// DeleteBlobs while shoppers click elsewhere) all succeed, and so do prefix
+// deletes racing each other (two erasures at once): a prefix delete is a
+// write like any other, not a moment when the store refuses writes.
+func testWritesDuringPrefixDeletes(t *testing.T, open Open) {
+	s := open(t, nil)
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*n)
+	run := func(f func(i int) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				if err := f(i); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	run(func(i int) error {
+		return s.AddCounters(ctx, "exp", map[string]int64{fmt.Sprintf("x/e/%d", i%3): 1})
+	})
+	run(func(i int) error {
+		_, err := s.AddCountersOnce(ctx, "exp", fmt.Sprintf("d/kept/r%d", i), map[string]int64{"x/outcomes": 1})
+		return err
+	})
+	run(func(i int) error { return s.PutBlob(ctx, "b", fmt.Sprintf("kept/%d", i), []byte("v")) })
+	run(func(i int) error { return s.DeleteCounters(ctx, "exp", fmt.Sprintf("d/gone%d/", i)) })
+	run(func(i int) error { return s.DeleteCounters(ctx, "exp", fmt.Sprintf("u/gone%d/", i)) })
+	run(func(i int) error { return s.DeleteBlobs(ctx, "b", fmt.Sprintf("gone/%d/", i)) })
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a write racing prefix deletes failed: %v", err)
+	}
+	got, err := s.Counters(ctx, "exp", "x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["x/outcomes"] != n || got["x/e/0"]+got["x/e/1"]+got["x/e/2"] != n {
+		t.Fatalf("counters after the race: %v, want outcomes=%d and %d in x/e/", got, n, n)
+	}
+	bs, _, err := s.ListBlobs(ctx, "b", "kept/", "", 2*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bs) != n {
+		t.Fatalf("%d blobs kept, want %d", len(bs), n)
+	}
+}
+
+// HotCounters: many writers at once on one counter (clicks on one
+// product, outcomes of one experiment arm, at a busy moment) all succeed
+// and all count. Exported for a run on a Badger on disk, whose synced
+// commits are slow enough for writers to collide.
+func HotCounters(t *testing.T, open Open) {
+	s := open(t, nil)
+	const n = 64
+	mustProducts(t, s, product("p1", "数码", 100))
+	var users []string
+	for i := range n {
+		users = append(users, fmt.Sprintf("u%02d", i))
+	}
+	mustUsers(t, s, users...)
+	at := time.Now().Add(-time.Minute)
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*n)
+	start := make(chan struct{})
+	for _, u := range users {
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, uerrs, err := s.RecordInteractions(ctx, []shop.Interaction{{UserID: u, ProductID: "p1", Kind: shop.KindClick, OccurredAt: at}}, "input"); err != nil || uerrs != nil {
+				errs <- fmt.Errorf("record %s: %v %v", u, err, uerrs)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			if _, err := s.AddCountersOnce(ctx, "exp", "d/"+u+"/r", map[string]int64{"x/arm/clicks": 1}); err != nil {
+				errs <- err
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			<-start
+			if err := s.AddCounters(ctx, "exp", map[string]int64{"x/arm/exposures": 2}); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a write on a hot counter failed: %v", err)
+	}
+	got, err := s.Counters(ctx, "exp", "x/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["x/arm/clicks"] != n || got["x/arm/exposures"] != 2*n {
+		t.Fatalf("counters %v, want clicks=%d exposures=%d", got, n, 2*n)
+	}
+	counts, err := s.ProductCounts(ctx, "p1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[shop.KindClick] != n {
+		t.Fatalf("p1's clicks = %d, want %d", counts[shop.KindClick], n)
 	}
 }
 
