@@ -313,9 +313,8 @@ const (
 	TargetP99             = 20 * time.Millisecond
 )
 
-// Report prints the metrics of both parts; verbose prints the dev part's
-// failures (never the held-out part's: nobody tunes on those).
-func Report(w io.Writer, set *Set, rs []Result, verbose bool) (dev, held Metrics) {
+// scoreParts scores the dev part and the held-out part apart.
+func scoreParts(rs []Result) (dev, held Metrics) {
 	var d, h []Result
 	for _, r := range rs {
 		if r.Item.HeldOut {
@@ -324,7 +323,13 @@ func Report(w io.Writer, set *Set, rs []Result, verbose bool) (dev, held Metrics
 			d = append(d, r)
 		}
 	}
-	dev, held = Score(d), Score(h)
+	return Score(d), Score(h)
+}
+
+// Report prints the metrics of both parts; verbose prints the dev part's
+// failures (never the held-out part's: nobody tunes on those).
+func Report(w io.Writer, set *Set, rs []Result, verbose bool) (dev, held Metrics) {
+	dev, held = scoreParts(rs)
 	fmt.Fprintln(w, set.Summary())
 	fmt.Fprintf(w, "%-34s %10s %10s\n", "", "dev", "held-out")
 	row := func(name string, a, b float64, target string) {
@@ -346,8 +351,8 @@ func Report(w io.Writer, set *Set, rs []Result, verbose bool) (dev, held Metrics
 	fmt.Fprintf(w, "%-34s %10s %10s  target ≤ %s\n", "latency p99", dev.P99.Round(time.Microsecond), held.P99.Round(time.Microsecond), TargetP99)
 	if verbose {
 		fmt.Fprintln(w, "\ndev failures:")
-		for _, r := range d {
-			if !r.Correct || r.Why != "" {
+		for _, r := range rs {
+			if !r.Item.HeldOut && (!r.Correct || r.Why != "") {
 				fmt.Fprintf(w, "  %s [%s] %q on %s%v: %s\n    → %s %q\n", r.Item.ID, r.Item.Category, r.Item.Question.Text, r.Item.Question.ProductID, r.Item.Question.ProductIDs, r.Why, r.Answer.Kind, oneLine(r.Answer.Text))
 			}
 		}
@@ -389,15 +394,7 @@ func AsShoppers(set *Set, items []Item) []Item {
 // ReportShoppers prints the need questions asked by signed-in shoppers
 // (AsShoppers), dev and held-out apart.
 func ReportShoppers(w io.Writer, rs []Result) (dev, held Metrics) {
-	var d, h []Result
-	for _, r := range rs {
-		if r.Item.HeldOut {
-			h = append(h, r)
-		} else {
-			d = append(d, r)
-		}
-	}
-	dev, held = Score(d), Score(h)
+	dev, held = scoreParts(rs)
 	fmt.Fprintf(w, "\nneed questions asked by a signed-in demo shopper (userID given: their recommendations join the candidates)\n")
 	fmt.Fprintf(w, "%-34s %10d %10d\n", "questions", dev.N, held.N)
 	fmt.Fprintf(w, "%-34s %10s %10s\n", "accuracy (filter kept)", pct(dev.OverallAcc), pct(held.OverallAcc))
