@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -20,17 +19,7 @@ import (
 func TestQACapsHoldAcrossReplicas(t *testing.T) {
 	backends(t, func(t *testing.T, be backend) {
 		ctx := context.Background()
-		replica := func(name string) *App {
-			cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
-			be.use(&cfg)
-			a, err := Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { a.Close() })
-			return a
-		}
-		a, b := replica("a"), replica("b")
+		a, b := be.open(t, "a"), be.open(t, "b")
 		upsertCups(t, a, "p1")
 		entry := func(id string) []assistant.QA {
 			return []assistant.QA{{ID: id, ProductID: "p1", Question: "能装开水吗", Answer: "可以。"}}
@@ -121,17 +110,7 @@ func TestQAWriteRacesAProductDelete(t *testing.T) {
 		t.Run(fmt.Sprint("after Exist ", after), func(t *testing.T) {
 			backends(t, func(t *testing.T, be backend) {
 				ctx := context.Background()
-				replica := func(name string) *App {
-					cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
-					be.use(&cfg)
-					a, err := Open(ctx, cfg)
-					if err != nil {
-						t.Fatal(err)
-					}
-					t.Cleanup(func() { a.Close() })
-					return a
-				}
-				a, b := replica("a"), replica("b")
+				a, b := be.open(t, "a"), be.open(t, "b")
 				upsertCups(t, a, "p1", "p2")
 				base := b.Store
 				b.Store = &existCountingStore{Store: base, n: after, hook: func() {
@@ -186,17 +165,7 @@ func (s *swapRacingStore) PutBlobIf(ctx context.Context, ns, k string, v []byte,
 func TestQADeleteThenRewriteOnAnotherReplica(t *testing.T) {
 	backends(t, func(t *testing.T, be backend) {
 		ctx := context.Background()
-		replica := func(name string) *App {
-			cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
-			be.use(&cfg)
-			a, err := Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { a.Close() })
-			return a
-		}
-		a, b := replica("a"), replica("b")
+		a, b := be.open(t, "a"), be.open(t, "b")
 		upsertCups(t, a, "p1")
 		entry := []assistant.QA{{ID: "q1", ProductID: "p1", Question: "能装开水吗", Answer: "可以。"}}
 		if _, errs, err := a.UpsertProductQAs(ctx, entry); err != nil || errs != nil {

@@ -54,17 +54,7 @@ func unansweredGroups(t *testing.T, a *App) map[string]UnansweredQuestion {
 func TestUnansweredFlushMergesReplicas(t *testing.T) {
 	backends(t, func(t *testing.T, be backend) {
 		ctx := context.Background()
-		replica := func(name string) *App {
-			cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
-			be.use(&cfg)
-			a, err := Open(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { a.Close() })
-			return a
-		}
-		a, b := replica("a"), replica("b")
+		a, b := be.open(t, "a"), be.open(t, "b")
 		upsertCups(t, a, "p1")
 		k := groupKey("p1", "warranty")
 		for round := range 4 {

@@ -40,6 +40,20 @@ type backend struct {
 	pending func() int
 }
 
+// open opens a replica without a bus over the backend's store, closed
+// when the test ends.
+func (be backend) open(t *testing.T, name string) *App {
+	t.Helper()
+	cfg := Config{Data: t.TempDir(), Replica: name, Logger: slog.New(quiet())}
+	be.use(&cfg)
+	a, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
 // backends runs fn once per backend, each in a subtest.
 func backends(t *testing.T, fn func(t *testing.T, be backend)) {
 	t.Run("memory", func(t *testing.T) {
