@@ -11,6 +11,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { gql, type UserError } from './api';
 import { Badge, Empty, ErrorBanner, Loading, Notice, firstScreenShown, pct, when } from './ui';
+import { ProductHits, searchProducts, type ProductHit } from './products';
 
 interface Fact {
   id: string;
@@ -37,7 +38,6 @@ const LOAD = `query ConsoleImageFacts($id: ID!) {
   productImageFacts(productID: $id) { ${factFields} }
 }`;
 const FIRST = `query ConsoleFirstProduct { products(first: 1) { nodes { id } } }`;
-const SEARCH = `query ConsoleProductSearch($q: String!) { searchProducts(query: $q, first: 8) { product { id title category } } }`;
 const EXTRACT = `mutation ConsoleExtractImageFacts($id: ID!, $image: String) {
   extractImageFacts(productID: $id, image: $image) { facts { ${factFields} } userErrors { field message code } }
 }`;
@@ -82,7 +82,7 @@ export function ImageFacts() {
   const [extractErr, setExtractErr] = useState('');
   const [upload, setUpload] = useState<{ name: string; dataURL: string } | null>(null);
   const [q, setQ] = useState('');
-  const [hits, setHits] = useState<{ id: string; title: string; category: string }[]>([]);
+  const [hits, setHits] = useState<ProductHit[]>([]);
   // The product on screen, for answers that arrive after another was picked.
   const current = useRef('');
   current.current = productID;
@@ -131,8 +131,7 @@ export function ImageFacts() {
     e.preventDefault();
     if (!q.trim()) return;
     try {
-      const d = await gql<{ searchProducts: { product: { id: string; title: string; category: string } }[] }>(SEARCH, { q: q.trim() });
-      setHits(d.searchProducts.map((h) => h.product));
+      setHits(await searchProducts(q));
     } catch (e) {
       setErr(e);
     }
@@ -243,24 +242,14 @@ export function ImageFacts() {
           <input type="text" name="product" value={productID} onChange={(e) => setProductID((e.target as HTMLInputElement).value.trim())} aria-label="Product ID" />
         </label>
       </div>
-      {hits.length > 0 && (
-        <ul class="hits">
-          {hits.map((h) => (
-            <li>
-              <button
-                type="button"
-                class={`chip ${h.id === productID ? 'on' : ''}`}
-                onClick={() => {
-                  setProductID(h.id);
-                  setHits([]);
-                }}
-              >
-                {h.title} <small>{h.id}</small>
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ProductHits
+        hits={hits}
+        selected={productID}
+        onPick={(id) => {
+          setProductID(id);
+          setHits([]);
+        }}
+      />
       <ErrorBanner error={err} onDismiss={() => setErr(undefined)} />
       {product === undefined ? (
         productID ? <Loading what="the product's image facts" /> : null

@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { gql } from './api';
 import { Badge, Empty, ErrorBanner, Loading, firstScreenShown, int, pct } from './ui';
+import { ProductHits, searchProducts, type ProductHit } from './products';
 import { CHANNELS } from './review';
 
 interface VariantPerf {
@@ -34,7 +35,6 @@ const PERF = `query ConsolePerformance($id: ID!, $channel: CopyChannel) {
   }
 }`;
 
-const SEARCH = `query ConsoleProductSearch($q: String!) { searchProducts(query: $q, first: 8) { product { id title category } } }`;
 const FIRST = `query ConsoleFirstProduct { products(first: 1) { nodes { id } } }`;
 // The texts, when this server has the review workflow (it lists every variant).
 const TEXTS = `query ConsoleVariantTexts($id: ID!, $channel: CopyChannel) {
@@ -63,7 +63,7 @@ export function Performance() {
   const [texts, setTexts] = useState<Map<string, { headline: string; text: string; status: string }>>(new Map());
   const [err, setErr] = useState<unknown>();
   const [q, setQ] = useState('');
-  const [hits, setHits] = useState<{ id: string; title: string; category: string }[]>([]);
+  const [hits, setHits] = useState<ProductHit[]>([]);
 
   useEffect(() => {
     gql<{ products: { nodes: { id: string }[] } }>(FIRST)
@@ -89,8 +89,7 @@ export function Performance() {
     e.preventDefault();
     if (!q.trim()) return;
     try {
-      const d = await gql<{ searchProducts: { product: { id: string; title: string; category: string } }[] }>(SEARCH, { q: q.trim() });
-      setHits(d.searchProducts.map((h) => h.product));
+      setHits(await searchProducts(q));
     } catch (e) {
       setErr(e);
     }
@@ -125,24 +124,14 @@ export function Performance() {
           </select>
         </label>
       </div>
-      {hits.length > 0 && (
-        <ul class="hits">
-          {hits.map((h) => (
-            <li>
-              <button
-                type="button"
-                class={`chip ${h.id === productID ? 'on' : ''}`}
-                onClick={() => {
-                  setProductID(h.id);
-                  setHits([]);
-                }}
-              >
-                {h.title} <small>{h.id}</small>
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <ProductHits
+        hits={hits}
+        selected={productID}
+        onPick={(id) => {
+          setProductID(id);
+          setHits([]);
+        }}
+      />
       <ErrorBanner error={err} />
       {!perf ? (
         !err && <Loading what="copy performance" />
